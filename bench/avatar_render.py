@@ -1,0 +1,160 @@
+"""Avatar render + compose benchmark on one core, and sample frames of the mouth poses.
+
+    .venv/bin/python bench/avatar_render.py [--frames 300] [--photo PATH] [--samples DIR] [--sheet PNG]
+
+Measures, with OpenCV limited to one thread: building a rig (512 and 640 px), loading it, rendering
+frames (CpuBackend, idle motion while speaking and a moving mouth) at 512 and 640 px, and composing
+them (square 512, presenter 1280x720 with a 640 px avatar). Per-frame times are reported both as wall
+time and as this thread's CPU time (the CPU time is the honest figure on a busy shared machine).
+``--samples`` writes neutral / "aa" / "oo" / "ee" / closed (p) / blink frames as PNG; ``--sheet``
+writes a small contact sheet of the mouth area. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from skimage import data
+
+from neura.avatar import AvatarRig, IdleMotion, build_avatar, load_image
+from neura.media import HeadPose, MouthPose
+from neura.render import CpuBackend, Layout
+
+CAPTION, HEADLINE = "A subtitle line that stays for a while.", "How tides work"
+POSES: dict[str, tuple[MouthPose, HeadPose]] = {
+    "neutral": (MouthPose(), HeadPose()),
+    "aa": (MouthPose(open=1.0), HeadPose()),
+    "half": (MouthPose(open=0.5), HeadPose()),
+    "oo": (MouthPose(open=0.35, round=1.0), HeadPose()),
+    "ee": (MouthPose(open=0.3, spread=1.0), HeadPose()),
+    "p": (MouthPose(open=0.6, close=1.0), HeadPose()),
+    "blink": (MouthPose(), HeadPose(blink_left=1.0, blink_right=1.0)),
+}
+
+
+def _timed(fn: Callable[[int], object], n: int) -> tuple[float, float]:
+    """(wall ms, CPU ms) per call of fn(i) for i in range(n), after one warm-up call."""
+    fn(0)
+    cpu0, wall0 = time.thread_time(), time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return (time.perf_counter() - wall0) / n * 1e3, (time.thread_time() - cpu0) / n * 1e3
+
+
+def _poses(n: int, size_px: int) -> list[tuple[MouthPose, HeadPose]]:
+    idle = IdleMotion(3, size_px=size_px)
+    out = []
+    for i in range(n):
+        t = i / 25
+        mouth = MouthPose(
+            open=float(0.5 + 0.5 * np.sin(2 * np.pi * 3.1 * t)),
+            spread=float(max(0.0, np.sin(2 * np.pi * 0.7 * t))) * 0.6,
+            round=float(max(0.0, np.sin(2 * np.pi * 0.4 * t + 1))) * 0.6,
+            close=1.0 if i % 17 == 0 else 0.0,
+        )
+        out.append((mouth, idle.head_pose(t, speaking=1.0)))
+    return out
+
+
+def reference_remap_ms(repeats: int = 30) -> float:
+    """A fixed yardstick: one full 512x512 RGB cv2.remap (STACK.md: about 3 ms on one core here).
+    Compare it across runs to tell a slow machine from slow code."""
+    image = np.random.default_rng(0).integers(0, 255, (512, 512, 3), np.uint8)
+    gx, gy = np.meshgrid(np.arange(512, dtype=np.float32) + 0.3, np.arange(512, dtype=np.float32) + 0.3)
+    return _timed(lambda i: cv2.remap(image, gx, gy, cv2.INTER_LINEAR), repeats)[1]
+
+
+def bench(photo: np.ndarray, n: int) -> dict[str, float]:
+    results: dict[str, float] = {"reference_remap_512_cpu_ms": reference_remap_ms()}
+    backend = CpuBackend()
+    for size in (512, 640):
+        started = time.perf_counter()
+        rig = build_avatar(photo, size_px=size)
+        results[f"build_{size}_ms"] = (time.perf_counter() - started) * 1e3
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "rig.npz"
+            rig.save(path)
+            started = time.perf_counter()
+            rig = AvatarRig.load(path)
+            results[f"load_{size}_ms"] = (time.perf_counter() - started) * 1e3
+        poses = _poses(n, size)
+        frames: list[np.ndarray] = []
+
+        def render(i: int, rig: AvatarRig = rig, poses: list = poses, frames: list = frames) -> None:
+            frames.append(backend.render(rig, *poses[i]))
+
+        wall, cpu = _timed(render, n)
+        results[f"render_{size}_wall_ms"], results[f"render_{size}_cpu_ms"] = wall, cpu
+        layout = Layout.square(size) if size == 512 else Layout.presenter_720p(avatar_size=size)
+        layout.dynamic_roi = rig.roi
+        name = "compose_512" if size == 512 else "compose_720p"
+
+        def compose(i: int, layout: Layout = layout, frames: list = frames) -> None:
+            layout.compose(frames[i % len(frames)], caption=CAPTION, headline=HEADLINE)
+
+        wall, cpu = _timed(compose, n)
+        results[f"{name}_wall_ms"], results[f"{name}_cpu_ms"] = wall, cpu
+        print(
+            f"{size:4d} px  roi {rig.roi}  render {results[f'render_{size}_cpu_ms']:.2f} ms CPU "
+            f"({results[f'render_{size}_wall_ms']:.2f} wall)  {name} {cpu:.2f} ms CPU ({wall:.2f} wall)  "
+            f"build {results[f'build_{size}_ms']:.0f} ms  load {results[f'load_{size}_ms']:.1f} ms"
+        )
+    results["reference_remap_512_cpu_ms_after"] = reference_remap_ms()
+    results["per_frame_720p_cpu_ms"] = results["render_640_cpu_ms"] + results["compose_720p_cpu_ms"]
+    results["per_frame_512_cpu_ms"] = results["render_512_cpu_ms"] + results["compose_512_cpu_ms"]
+    return results
+
+
+def write_samples(photo: np.ndarray, folder: Path, sheet: Path | None) -> None:
+    rig = build_avatar(photo, size_px=512)
+    backend = CpuBackend()
+    folder.mkdir(parents=True, exist_ok=True)
+    tiles = []
+    centre = rig.lip_points.mean(axis=0).astype(int)
+    for name, (mouth, head) in POSES.items():
+        frame = backend.render(rig, mouth, head)
+        cv2.imwrite(str(folder / f"{name}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        if name == "half":
+            continue
+        cx, cy = int(centre[0]), int(centre[1])
+        top = cy - 120 if name == "blink" else cy - 60
+        tile = np.ascontiguousarray(frame[top : top + 150, cx - 75 : cx + 75])
+        cv2.putText(tile, name, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+        tiles.append(tile)
+    print(f"samples: {folder}")
+    if sheet is not None:
+        sheet.parent.mkdir(parents=True, exist_ok=True)
+        grid = np.vstack([np.hstack(tiles[:3]), np.hstack(tiles[3:6])])
+        cv2.imwrite(str(sheet), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        print(f"contact sheet: {sheet} ({sheet.stat().st_size / 1e3:.0f} KB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--photo", type=Path, help="a portrait (default: skimage's astronaut)")
+    parser.add_argument("--samples", type=Path, help="write sample frames (PNG) here")
+    parser.add_argument("--sheet", type=Path, help="write a contact sheet of the mouth poses here")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    photo = load_image(args.photo) if args.photo else np.ascontiguousarray(data.astronaut())
+    if args.samples or args.sheet:
+        write_samples(photo, args.samples or Path(tempfile.mkdtemp()), args.sheet)
+    results = bench(photo, args.frames)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
+    summary = {"bench": "avatar_render", "frames": args.frames, "machine": platform.machine(), "load_avg_1m": load}
+    summary.update({k: round(v, 3) for k, v in results.items()})
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Offline render benchmark: a 60-second narration at 1280x720 and 512x512 on this machine.
+
+    .venv/bin/python bench/render.py [--resolutions 720p 512] [--runs 1]
+
+For each resolution it measures, in one run: TTS real-time factor (the script synthesised alone),
+render fps (avatar warp + compose), encode fps (x264 + AAC inside the pipeline), the pipeline's total
+wall time (no LLM: the script is given), and the encode-only floor — the same number of frames through
+the same x264 settings with no rendering or TTS. Targets (issue 2): total <= 0.25x real time and
+<= 2x the floor. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+from neura.config import Settings
+from neura.encode import encode_floor, probe
+from neura.pipeline import RenderRequest, render_video
+from neura.tts import create_tts
+
+# About 150 words: one minute of narration at the default voice's pace.
+SCRIPT = """# How tides work
+
+Twice a day the sea rises and falls along every coast. These tides are driven mostly by the Moon. \
+Its gravity pulls on the whole Earth, but it pulls hardest on the side facing it, so the ocean there \
+bulges toward the Moon.
+
+On the far side, the Earth itself is pulled away from the water, leaving a second bulge. As the planet \
+turns, each coast passes through both bulges, which is why most places see two high tides every day.
+
+The Sun matters too. When the Sun and the Moon line up, at new and full moon, their pulls add together \
+and we get spring tides, with the highest highs and the lowest lows. When they pull at right angles, \
+the difference is smaller, and we call those neap tides.
+
+So the next time you walk on a beach, remember that the water at your feet is keeping time with the \
+Moon.
+"""
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def bench_tts(settings: Settings) -> dict[str, float]:
+    tts = create_tts(settings.tts_provider, settings)
+    list(tts.synthesize("Warm up."))
+    start = time.perf_counter()
+    audio_s = sum(chunk.duration_s for chunk in tts.synthesize(SCRIPT.split("\n", 1)[1]))
+    synth_s = time.perf_counter() - start
+    return {"tts_rtf": synth_s / audio_s, "tts_audio_s": audio_s}
+
+
+def bench_resolution(resolution: str, settings: Settings, folder: Path) -> dict[str, float]:
+    output = folder / f"bench-{resolution}.mp4"
+    request = RenderRequest(output_path=output, script_text=SCRIPT, resolution=resolution)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    result = render_video(request, settings)
+    total_s = time.perf_counter() - start
+    info = probe(output)
+    floor = encode_floor(result.n_frames, result.width, result.height, request.fps)
+    timings = result.timings_s
+    return {
+        "video_s": result.duration_s,
+        "frames": result.n_frames,
+        "total_s": total_s,
+        "rtf_total": total_s / result.duration_s,
+        "render_fps": result.n_frames / timings["render"],
+        "encode_fps": result.n_frames / timings["encode"],
+        "floor_s": floor["seconds"],
+        "floor_fps": floor["fps"],
+        "floor_ratio": total_s / floor["seconds"],
+        "av_gap_s": abs(info.video_duration_s - info.audio_duration_s),
+        "mb": output.stat().st_size / 1e6,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--resolutions", nargs="+", default=["720p", "512"], choices=["720p", "512"])
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        settings = Settings(NEURA_CACHE_DIR=folder / "cache")  # type: ignore[call-arg]
+        tts = bench_tts(settings)
+        rows = {res: bench_resolution(res, settings, folder) for res in args.resolutions}
+
+    print(f"machine: {machine()}")
+    print(f"TTS real-time factor: {tts['tts_rtf']:.3f} ({tts['tts_audio_s']:.1f} s of speech)")
+    header = f"{'resolution':<10} {'video s':>7} {'total s':>7} {'x real':>6} {'render fps':>10} "
+    header += f"{'encode fps':>10} {'floor s':>7} {'x floor':>7}"
+    print(header)
+    for res, row in rows.items():
+        print(
+            f"{res:<10} {row['video_s']:>7.1f} {row['total_s']:>7.1f} {row['rtf_total']:>6.3f} "
+            f"{row['render_fps']:>10.0f} {row['encode_fps']:>10.0f} {row['floor_s']:>7.1f} {row['floor_ratio']:>7.2f}"
+        )
+    first = rows[args.resolutions[0]]
+    summary = {
+        "machine": machine(),
+        "rtf_total": round(first["rtf_total"], 4),
+        "floor_ratio": round(first["floor_ratio"], 3),
+        "tts_rtf": round(tts["tts_rtf"], 4),
+        "render_fps": round(first["render_fps"], 1),
+        "encode_fps": round(first["encode_fps"], 1),
+        "resolution": args.resolutions[0],
+        "by_resolution": {res: {k: round(float(v), 4) for k, v in row.items()} for res, row in rows.items()},
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

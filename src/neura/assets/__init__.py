@@ -1,0 +1,1 @@
+"""Users' assets in object storage (avatars): how they are validated, prepared and laid out."""

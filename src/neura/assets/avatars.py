@@ -1,0 +1,114 @@
+"""Avatars: an uploaded photo, validated and turned into rigs, stored under one prefix per avatar.
+
+Layout (object storage)::
+
+    users/<user id>/avatars/<avatar id>/original.<jpg|png|webp>   the photo as uploaded
+    users/<user id>/avatars/<avatar id>/preview.jpg               the cropped portrait
+    users/<user id>/avatars/<avatar id>/rig-512.npz, rig-640.npz  AvatarRig.save() output per size
+
+:func:`prepare_avatar` is blocking and CPU-heavy (decode, face mesh, two rig builds: about 2 s): run it
+in a worker thread. Nothing is stored until it has succeeded, and :func:`store_avatar` removes what it
+wrote if any write fails, so a failed upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from neura.avatar.face import detect_faces
+from neura.avatar.image import load_image, sniff_image_type
+from neura.avatar.rig import build_avatar, save_bytes
+from neura.errors import UnsupportedMediaTypeError
+from neura.storage import Storage
+
+RIG_SIZES_PX = (512, 640)
+PREVIEW_RIG_PX = 512
+PREVIEW_JPEG_QUALITY = 90
+MAX_PIXELS = 40_000_000  # decompression bombs are refused from the header, before decoding
+
+_TYPES = {"jpeg": ("jpg", "image/jpeg"), "png": ("png", "image/png"), "webp": ("webp", "image/webp")}
+
+
+def avatar_prefix(user_id: uuid.UUID, avatar_id: uuid.UUID) -> str:
+    return f"users/{user_id}/avatars/{avatar_id}/"
+
+
+def image_type(data: bytes) -> str:
+    """``jpeg``, ``png`` or ``webp``, from the bytes (never the file name); 415 for anything else."""
+    kind = sniff_image_type(data[:16])
+    if kind not in _TYPES:
+        raise UnsupportedMediaTypeError(
+            "the upload is not a JPEG, PNG or WebP image", hint="upload a JPEG, PNG or WebP photo of one face"
+        )
+    return kind
+
+
+@dataclass(frozen=True)
+class PreparedAvatar:
+    kind: str  # jpeg | png | webp
+    width: int
+    height: int
+    face_px: int  # face height in the photo, forehead to chin
+    preview_jpeg: bytes
+    rigs: dict[int, bytes]  # size_px -> AvatarRig .npz bytes
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare_avatar(data: bytes, *, max_bytes: int) -> PreparedAvatar:
+    """Decode and validate the photo and build its rigs. Blocking: call from a worker thread.
+
+    Raises UnsupportedMediaTypeError (not an image we take), ImageError (corrupt, truncated, too many
+    pixels), NoFaceError or FaceTooSmallError."""
+    kind = image_type(data)
+    rgb = load_image(data, max_bytes=max_bytes, max_pixels=MAX_PIXELS)
+    found = detect_faces(rgb, name="the photo")
+    rigs = {size: build_avatar(rgb, size_px=size, name="the photo") for size in RIG_SIZES_PX}
+    preview = io.BytesIO()
+    Image.fromarray(rigs[PREVIEW_RIG_PX].image).save(preview, format="JPEG", quality=PREVIEW_JPEG_QUALITY)
+    warnings = list(dict.fromkeys(found.warnings + rigs[PREVIEW_RIG_PX].warnings))
+    return PreparedAvatar(
+        kind=kind,
+        width=int(rgb.shape[1]),
+        height=int(rgb.shape[0]),
+        face_px=round(found.height_px),
+        preview_jpeg=preview.getvalue(),
+        rigs={size: save_bytes(rig) for size, rig in rigs.items()},
+        warnings=warnings,
+    )
+
+
+@dataclass(frozen=True)
+class StoredAvatar:
+    image_key: str
+    preview_key: str
+    rig_keys: dict[str, str]  # str(size_px) -> key (JSON object keys are strings)
+
+
+async def store_avatar(
+    storage: Storage, user_id: uuid.UUID, avatar_id: uuid.UUID, original: bytes, prepared: PreparedAvatar
+) -> StoredAvatar:
+    """Write the photo, the preview and the rigs; on any failure remove what was written and re-raise."""
+    prefix = avatar_prefix(user_id, avatar_id)
+    extension, content_type = _TYPES[prepared.kind]
+    stored = StoredAvatar(
+        image_key=f"{prefix}original.{extension}",
+        preview_key=f"{prefix}preview.jpg",
+        rig_keys={str(size): f"{prefix}rig-{size}.npz" for size in prepared.rigs},
+    )
+    try:
+        await storage.put_bytes(stored.image_key, original, content_type)
+        await storage.put_bytes(stored.preview_key, prepared.preview_jpeg, "image/jpeg")
+        for size, rig in prepared.rigs.items():
+            await storage.put_bytes(stored.rig_keys[str(size)], rig, "application/octet-stream")
+    except BaseException:
+        await delete_avatar_objects(storage, user_id, avatar_id)
+        raise
+    return stored
+
+
+async def delete_avatar_objects(storage: Storage, user_id: uuid.UUID, avatar_id: uuid.UUID) -> int:
+    return await storage.delete_prefix(avatar_prefix(user_id, avatar_id))

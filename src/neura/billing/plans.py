@@ -1,0 +1,47 @@
+"""Plans: what each tier may do. One credit buys one second of rendered video."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    monthly_credits: int
+    max_video_s: int
+    max_resolution: str  # "512" | "720p"
+    concurrent_jobs: int
+    live_minutes: int
+    concurrent_live_sessions: int
+
+    def allows_resolution(self, resolution: str) -> bool:
+        order = ["512", "720p"]
+        return order.index(resolution) <= order.index(self.max_resolution)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PLANS: dict[str, Plan] = {
+    "free": Plan("free", 300, 60, "720p", 1, 5, 1),
+    "creator": Plan("creator", 3_000, 300, "720p", 3, 60, 2),
+    "pro": Plan("pro", 20_000, 600, "720p", 10, 300, 5),
+}
+
+CREDITS_PER_LIVE_MINUTE = 10
+RESERVE_MARGIN = 1.25  # a prompt's real length can overshoot its target: reserve a margin, settle on the truth
+
+
+def get_plan(name: str) -> Plan:
+    return PLANS.get(name, PLANS["free"])
+
+
+def credits_for_video(duration_s: float) -> int:
+    return max(1, math.ceil(duration_s))
+
+
+def credits_to_reserve(target_duration_s: float) -> int:
+    return credits_for_video(target_duration_s * RESERVE_MARGIN)

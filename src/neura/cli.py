@@ -1,0 +1,283 @@
+"""The ``neura`` command line: a thin layer over the library.
+
+Exit codes: 0 success, 1 unexpected failure, 2 bad usage, 65 bad input data (script, image, LLM
+output), 69 a service or engine is unavailable (LLM server, voice), 73 the output cannot be written,
+130 cancelled (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from neura import __version__
+from neura.config import get_settings
+from neura.errors import NeuraError
+
+app = typer.Typer(
+    name="neura",
+    help="NEURA: lifelike talking avatars. Render a lip-synced avatar video from a prompt or a script.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+STAGE_LABELS = {
+    "script": "Script",
+    "avatar": "Avatar",
+    "render": "Voice + video",
+    "finish": "Finishing",
+}
+
+
+def _fail(exc: NeuraError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    if exc.hint:
+        err.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False)
+    return typer.Exit(exc.exit_code)
+
+
+@app.command()
+def render(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the MP4.")] = Path("neura.mp4"),
+    prompt: Annotated[
+        str | None,
+        typer.Option("--prompt", "-p", help="What the video should explain; an LLM writes the script."),
+    ] = None,
+    script: Annotated[
+        Path | None,
+        typer.Option(
+            "--script",
+            "-s",
+            help="A text file to speak as is (no LLM). Blank lines separate scenes; '# Title' first.",
+        ),
+    ] = None,
+    duration: Annotated[
+        float,
+        typer.Option("--duration", "-d", help="Target length in seconds (with --prompt).", min=5, max=600),
+    ] = 45.0,
+    avatar: Annotated[
+        Path | None, typer.Option("--avatar", "-a", help="A front-facing photo (JPEG, PNG or WebP).")
+    ] = None,
+    resolution: Annotated[
+        str, typer.Option("--resolution", "-r", help="720p (1280x720 presenter layout) or 512 (512x512).")
+    ] = "720p",
+    captions: Annotated[bool, typer.Option("--captions", help="Burn subtitles into the picture.")] = False,
+    background: Annotated[
+        str | None, typer.Option("--background", help="Background colour (#1e293b) or image (720p layout).")
+    ] = None,
+    voice: Annotated[str | None, typer.Option("--tts", help="Voice engine: piper (default), espeak, xtts.")] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="LLM provider: lmstudio or gemini.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for blinks and head motion.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Render a talking-avatar MP4 (plus .srt, .vtt, .jpg thumbnail and a .json sidecar).
+
+    With neither --prompt nor --script, renders a short built-in demo with the built-in portrait.
+    """
+    from neura.pipeline import CancelToken, RenderRequest, render_video
+
+    if prompt is not None and script is not None:
+        err.print("[bold red]error:[/] give --prompt or --script, not both")
+        raise typer.Exit(2)
+    if resolution not in ("720p", "512"):
+        err.print(f"[bold red]error:[/] unknown resolution '{resolution}': use 720p or 512")
+        raise typer.Exit(2)
+    settings = get_settings()
+    try:
+        script_text = _read_script(script) if script is not None else None
+        request = RenderRequest(
+            output_path=output,
+            prompt=prompt,
+            script_text=script_text,
+            duration_s=duration,
+            avatar=avatar,
+            resolution=resolution,  # type: ignore[arg-type]
+            burn_captions=captions,
+            background=background,
+            tts_engine=voice,
+            llm_provider=llm,
+            seed=seed,
+        )
+        cancel = CancelToken()
+        with _progress(quiet) as report:
+            try:
+                result = render_video(request, settings, progress=report, cancel=cancel)
+            except KeyboardInterrupt:
+                cancel.cancel()
+                err.print("[yellow]cancelled[/]: no video was written")
+                raise typer.Exit(130) from None
+    except NeuraError as exc:
+        raise _fail(exc) from None
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    out.print(
+        f"[bold green]✓[/] {result.output_path}  "
+        f"({result.duration_s:.1f} s, {result.width}x{result.height}, "
+        f"made in {result.timings_s['total']:.1f} s)",
+        highlight=False,
+    )
+    for path in result.files[1:]:
+        out.print(f"  {path}", highlight=False)
+
+
+class _progress:
+    """A rich progress bar with one row per pipeline stage, or nothing with ``--quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._bar = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[message]}"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=quiet,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> _progress:
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(*exc)  # type: ignore[arg-type]
+
+    def __call__(self, stage: str, fraction: float, message: str = "") -> None:
+        if stage not in self._tasks:
+            label = STAGE_LABELS.get(stage, stage)
+            self._tasks[stage] = self._bar.add_task(label, total=1.0, message="")
+        self._bar.update(self._tasks[stage], completed=max(0.0, min(1.0, fraction)), message=message[:48])
+
+
+def _read_script(path: Path) -> str:
+    from neura.errors import ScriptError
+
+    try:
+        return path.expanduser().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScriptError(f"script file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise ScriptError(f"{path} is not a UTF-8 text file", hint="save the script as plain UTF-8 text") from None
+    except OSError as exc:
+        raise ScriptError(f"cannot read script {path}: {exc.strerror}") from None
+
+
+@app.command()
+def voices() -> None:
+    """List the voices NEURA can speak with, and their licences."""
+    from neura.tts import list_voices
+
+    table = Table("id", "engine", "language", "licence", "engine licence")
+    for voice in list_voices(get_settings()):
+        table.add_row(voice.id, voice.engine, voice.language, voice.license, voice.engine_license)
+    out.print(table)
+
+
+@app.command()
+def licenses() -> None:
+    """Every model and engine NEURA ships or loads, with its licence."""
+    from neura.licenses import COMPONENTS, PROJECT_LICENSE
+
+    out.print(f"NEURA itself: [bold]{PROJECT_LICENSE}[/]\n")
+    table = Table("component", "kind", "licence", "package", "used for")
+    for c in COMPONENTS:
+        table.add_row(c.name, c.kind, c.license, c.package, c.used_for)
+    out.print(table)
+
+
+db_app = typer.Typer(help="Database migrations (PostgreSQL, Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from neura.db.migrate import upgrade
+
+    upgrade(get_settings().sqlalchemy_url, revision)
+    out.print(f"database at revision {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision ('base' empties it).")]) -> None:
+    """Revert migrations down to REVISION."""
+    from neura.db.migrate import downgrade
+
+    downgrade(get_settings().sqlalchemy_url, revision)
+    out.print(f"database at revision {revision}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Gateway processes (they are stateless).")] = 1,
+) -> None:
+    """Run the HTTP API gateway (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    try:
+        settings.check_production_secrets()
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(78) from None  # EX_CONFIG
+    uvicorn.run(
+        "neura.gateway.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Renders at a time (default: WORKER_CONCURRENCY).", min=1)
+    ] = None,
+    metrics_port: Annotated[
+        int, typer.Option(help="Serve Prometheus metrics on this port (0: off).", min=0, max=65535)
+    ] = 0,
+) -> None:
+    """Run a job worker: renders queued videos, delivers webhooks, recovers lost jobs."""
+    import asyncio
+
+    from neura.jobs.worker import run_worker
+
+    settings = get_settings()
+    try:
+        settings.check_production_secrets()
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(78) from None  # EX_CONFIG
+    logging.getLogger("neura").setLevel(logging.INFO)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
+
+    def ready(worker_id: str) -> None:
+        err.print(f"neura worker {worker_id} ready (concurrency {concurrency or settings.worker_concurrency})")
+
+    asyncio.run(run_worker(settings, concurrency or settings.worker_concurrency, on_ready=ready))
+
+
+@app.command()
+def version() -> None:
+    """Print NEURA's version."""
+    out.print(f"neura {__version__}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Settings: the only module that reads the environment.
+
+Values come from the process environment, then ``.env.local`` in the working directory, then the
+defaults below (which are meant for a laptop: ``ENV=local``). Everything else receives a
+:class:`Settings` (or the part of it that it needs) as an argument.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Env = Literal["local", "test", "staging", "production"]
+LLMProviderName = Literal["auto", "lmstudio", "gemini"]
+TTSProviderName = Literal["piper", "espeak", "xtts"]
+
+
+LOCAL_SECRET = "neura-local-development-secret-change-me"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "neura"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env.local", env_file_encoding="utf-8", extra="ignore")
+
+    # --- the original spec's keys
+    env: Env = Field("local", alias="ENV")
+    postgres_db: str = Field("neura", alias="POSTGRES_DB")
+    postgres_user: str = Field("neura", alias="POSTGRES_USER")
+    postgres_password: str = Field("", alias="POSTGRES_PASSWORD")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
+    llm_provider: LLMProviderName = Field("auto", alias="LLM_PROVIDER")
+    lmstudio_base_url: str = Field("http://localhost:1234/v1", alias="LMSTUDIO_BASE_URL")
+    tts_provider: TTSProviderName = Field("piper", alias="TTS_PROVIDER")
+
+    # --- added by NEURA
+    postgres_host: str = Field("127.0.0.1", alias="POSTGRES_HOST")
+    postgres_port: int = Field(5432, alias="POSTGRES_PORT")
+    lmstudio_model: str = Field("qwen/qwen3-vl-4b", alias="LMSTUDIO_MODEL")
+    lmstudio_api_key: str = Field("lm-studio", alias="LMSTUDIO_API_KEY")
+    gemini_api_key: str = Field("", alias="GEMINI_API_KEY")
+    gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
+    gemini_base_url: str = Field("", alias="GEMINI_BASE_URL")  # empty: Google's endpoint
+    llm_timeout_s: float = Field(60.0, alias="LLM_TIMEOUT_S")
+    llm_connect_timeout_s: float = Field(3.0, alias="LLM_CONNECT_TIMEOUT_S")
+    tts_voice: str = Field("", alias="TTS_VOICE")  # empty: the engine's default voice
+    xtts_model_dir: Path | None = Field(None, alias="XTTS_MODEL_DIR")
+    cache_dir: Path = Field(default_factory=_default_cache_dir, alias="NEURA_CACHE_DIR")
+
+    # --- platform (gateway, workers, storage)
+    database_url: str = Field("", alias="DATABASE_URL")  # empty: built from POSTGRES_*
+    secret_key: str = Field(LOCAL_SECRET, alias="NEURA_SECRET_KEY")  # signs JWTs and download URLs
+    access_token_ttl_s: int = Field(900, alias="ACCESS_TOKEN_TTL_S")
+    refresh_token_ttl_s: int = Field(30 * 86400, alias="REFRESH_TOKEN_TTL_S")
+    download_url_ttl_s: int = Field(900, alias="DOWNLOAD_URL_TTL_S")
+    public_base_url: str = Field("http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
+    storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
+    storage_dir: Path = Field(Path("var/storage"), alias="STORAGE_DIR")
+    s3_endpoint_url: str = Field("", alias="S3_ENDPOINT_URL")
+    s3_bucket: str = Field("neura", alias="S3_BUCKET")
+    s3_access_key_id: str = Field("", alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: str = Field("", alias="S3_SECRET_ACCESS_KEY")
+    s3_region: str = Field("us-east-1", alias="S3_REGION")
+    max_upload_bytes: int = Field(10_000_000, alias="MAX_UPLOAD_BYTES")
+    max_body_bytes: int = Field(1_000_000, alias="MAX_BODY_BYTES")
+    rate_limit_per_minute: int = Field(120, alias="RATE_LIMIT_PER_MINUTE")
+    signup_credits: int = Field(300, alias="SIGNUP_CREDITS")
+    job_time_limit_s: int = Field(1800, alias="JOB_TIME_LIMIT_S")
+    job_max_tries: int = Field(3, alias="JOB_MAX_TRIES")
+    worker_concurrency: int = Field(1, alias="WORKER_CONCURRENCY")
+    worker_heartbeat_s: float = Field(5.0, alias="WORKER_HEARTBEAT_S")
+    webrtc_ice_servers: str = Field("", alias="WEBRTC_ICE_SERVERS")  # JSON list of RTCIceServer; empty: none
+
+    # --- live avatar sessions (neura.live)
+    webrtc_host_addresses: str = Field("", alias="WEBRTC_HOST_ADDRESSES")  # comma list; empty: all but loopback
+    live_instance_id: str = Field("", alias="LIVE_INSTANCE_ID")  # empty: host name and process id
+    live_internal_url: str = Field("", alias="LIVE_INTERNAL_URL")  # how other gateways reach this one
+    live_max_sessions: int = Field(4, alias="LIVE_MAX_SESSIONS")  # per gateway instance
+    live_idle_timeout_s: float = Field(300.0, alias="LIVE_IDLE_TIMEOUT_S")  # no message for this long: end
+    live_billing_period_s: float = Field(60.0, alias="LIVE_BILLING_PERIOD_S")  # credits charged per started period
+    live_context_tokens: int = Field(3000, alias="LIVE_CONTEXT_TOKENS")  # history budget (chars / 4)
+    live_timezone: str = Field("UTC", alias="LIVE_TIMEZONE")  # the date and time the avatar knows
+    live_heartbeat_s: float = Field(5.0, alias="LIVE_HEARTBEAT_S")
+    live_tts_threads: int = Field(1, alias="LIVE_TTS_THREADS")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        auth = self.postgres_user + (f":{self.postgres_password}" if self.postgres_password else "")
+        return f"postgresql+asyncpg://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
+
+    def check_production_secrets(self) -> None:
+        """Refuse to serve outside ENV=local/test with a default or weak secret."""
+        if self.env in ("local", "test"):
+            return
+        problems = []
+        if self.secret_key == LOCAL_SECRET or len(self.secret_key) < 32:
+            problems.append("NEURA_SECRET_KEY must be set to a random value of at least 32 characters")
+        if not self.postgres_password and not self.database_url:
+            problems.append("POSTGRES_PASSWORD must be set")
+        if self.storage_backend == "s3" and not self.s3_secret_access_key:
+            problems.append("S3_SECRET_ACCESS_KEY must be set")
+        if problems:
+            raise ValueError(f"refusing to start with ENV={self.env}: " + "; ".join(problems))
+
+    @property
+    def llm_chain(self) -> list[str]:
+        """Providers to try in order: production prefers Gemini and falls back to LM Studio."""
+        if self.llm_provider != "auto":
+            return [self.llm_provider]
+        if self.env == "production":
+            return ["gemini", "lmstudio"]
+        return ["lmstudio"]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""PostgreSQL: models, sessions and migrations (``neura db upgrade``)."""

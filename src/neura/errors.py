@@ -1,0 +1,159 @@
+"""Typed domain errors.
+
+Every error a user can cause or fix is a :class:`NeuraError` with a message written for that user and
+a ``hint`` that says what to do. The CLI maps them to exit codes and the gateway to HTTP statuses, each
+in one place; engines only raise.
+"""
+
+from __future__ import annotations
+
+
+class NeuraError(Exception):
+    """Base of every expected failure. ``exit_code`` follows sysexits(3) where one fits."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """Headers the gateway adds to this error's response (e.g. Retry-After)."""
+        return {}
+
+
+class InputError(NeuraError):
+    """The user's input cannot be used (bad text, bad option)."""
+
+    exit_code = 65  # EX_DATAERR
+    http_status = 422
+
+
+class ImageError(InputError):
+    """The avatar image is unreadable, of an unsupported type, or unusable."""
+
+
+class NoFaceError(ImageError):
+    """No human face was found in the avatar image."""
+
+
+class FaceTooSmallError(ImageError):
+    """The face in the avatar image is too small to animate well."""
+
+
+class ScriptError(InputError):
+    """The script is empty, too long, or malformed."""
+
+
+class OutputError(NeuraError):
+    """The output cannot be written (unwritable path, full disk)."""
+
+    exit_code = 73  # EX_CANTCREAT
+    http_status = 507
+
+
+class LLMError(NeuraError):
+    """The language model failed or answered with something unusable."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+    http_status = 502
+
+    def __init__(self, message: str, *, hint: str | None = None, retryable: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.retryable = retryable
+
+
+class LLMUnavailableError(LLMError):
+    """The language model server cannot be reached or refused our credentials."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint, retryable=True)
+
+
+class LLMOutputError(LLMError):
+    """The model answered, but its output stayed unusable after a revision."""
+
+    exit_code = 65
+
+
+class EngineUnavailableError(NeuraError):
+    """An engine (TTS voice, model weights) is not installed or cannot be loaded here."""
+
+    exit_code = 69
+    http_status = 503
+
+
+class CancelledError(NeuraError):
+    """The work was cancelled by the user."""
+
+    exit_code = 130
+    http_status = 409
+
+
+# --- platform (gateway) errors: each maps to one HTTP status in neura.gateway.errors
+
+
+class NotFoundError(NeuraError):
+    """The object does not exist, or belongs to someone else (we never say which)."""
+
+    exit_code = 66
+    http_status = 404
+
+
+class AuthError(NeuraError):
+    """Missing, expired, revoked or forged credentials."""
+
+    exit_code = 77
+    http_status = 401
+
+
+class ForbiddenError(NeuraError):
+    """Authenticated, but this plan or role may not do that."""
+
+    exit_code = 77
+    http_status = 403
+
+
+class ConflictError(NeuraError):
+    """The request conflicts with the object's state (e.g. cancelling a finished video)."""
+
+    http_status = 409
+
+
+class PaymentRequiredError(NeuraError):
+    """Too few credits for the request."""
+
+    http_status = 402
+
+
+class RateLimitedError(NeuraError):
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_s: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+class PayloadTooLargeError(InputError):
+    http_status = 413
+
+
+class UnsupportedMediaTypeError(InputError):
+    http_status = 415
+
+
+class StorageError(NeuraError):
+    """Object storage failed (unreachable, full, denied)."""
+
+    exit_code = 74
+    http_status = 503

@@ -1,0 +1,98 @@
+"""The FastAPI gateway: ``create_app(settings)``; ``neura serve`` runs it under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from neura import __version__
+from neura.config import Settings
+from neura.gateway.errors import install_error_handlers
+from neura.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from neura.gateway.routes import (
+    align,
+    api_keys,
+    auth,
+    avatars,
+    events,
+    files,
+    health,
+    live,
+    me,
+    plans,
+    tts,
+    tts_stream,
+    videos,
+    voices,
+    webhooks,
+)
+from neura.gateway.state import AppState
+
+log = logging.getLogger("neura.gateway")
+
+DESCRIPTION = """
+NEURA's HTTP API: accounts and credits, avatars from photos, voices, offline video jobs rendered on
+workers with live progress, NEURA's own TTS, and live avatar sessions over WebRTC.
+
+Authenticate with `Authorization: Bearer <access token>` (from `/v1/auth/login`) or
+`X-API-Key: nk_...` (from `/v1/api-keys`). Errors are JSON: `{"error": {"code", "message", "hint"},
+"request_id"}` with a status code that means what it says.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.check_production_secrets()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = AppState.create(settings)
+        app.state.neura = state
+        await state.start_jobs()
+        await live.start_live(state)
+        try:
+            yield
+        finally:
+            await live.stop_live(state)
+            await state.close()
+
+    app = FastAPI(
+        title="NEURA API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        large_paths={"/v1/avatars": settings.max_upload_bytes, "/v1/align": settings.max_upload_bytes},
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(me.router)
+    app.include_router(api_keys.router)
+    app.include_router(plans.router)
+    app.include_router(avatars.router)
+    app.include_router(voices.router)
+    app.include_router(tts.router)
+    app.include_router(tts_stream.router)
+    app.include_router(align.router)
+    app.include_router(videos.router)
+    app.include_router(events.router)
+    app.include_router(files.router)
+    app.include_router(webhooks.router)
+    app.include_router(live.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """uvicorn factory for ``neura serve``: settings from the environment."""
+    from neura.config import get_settings
+
+    return create_app(get_settings())

@@ -1,0 +1,96 @@
+"""Request dependencies: routes read as plain signatures (``session: DbSession, user: CurrentUser``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from redis.asyncio import Redis
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from neura.accounts.tokens import access_token_denied
+from neura.config import Settings
+from neura.db.models import ApiKey, User
+from neura.errors import AuthError
+from neura.gateway.state import AppState
+from neura.security import API_KEY_PREFIX, decode_token, hash_api_key
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.neura
+    return state
+
+
+State = Annotated[AppState, Depends(app_state)]
+
+
+def settings(state: State) -> Settings:
+    return state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
+
+
+async def db_session(state: State) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the route returns, rolled back when it raises."""
+    async with state.sessions() as session, session.begin():
+        yield session
+
+
+# scope="function": commit before the response is sent, so a client that got 201 sees its row at once
+DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+
+
+def redis_client(state: State) -> Redis:
+    return state.redis
+
+
+RedisDep = Annotated[Redis, Depends(redis_client)]
+
+
+def _credentials(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    api_key = request.headers.get("x-api-key", "").strip()
+    if api_key:
+        return api_key
+    raise AuthError("authentication required", hint="send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...'")
+
+
+async def user_from_credentials(
+    token: str, session: AsyncSession, settings: Settings, redis: Redis | None = None
+) -> User:
+    """The active user behind an access token or an API key; AuthError otherwise. With ``redis``,
+    access tokens revoked by logout (neura.accounts.tokens' deny-list) are refused too."""
+    if token.startswith(API_KEY_PREFIX):
+        key = await session.scalar(
+            select(ApiKey).where(ApiKey.key_hash == hash_api_key(token), ApiKey.revoked_at.is_(None))
+        )
+        if key is None:
+            raise AuthError("the API key is not valid or was revoked")
+        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=datetime.now(UTC)))
+        user_id: uuid.UUID = key.user_id
+    else:
+        claims = decode_token(settings.secret_key, token, "access")
+        if redis is not None and await access_token_denied(redis, claims.jti):
+            raise AuthError("the token was revoked (logged out)", hint="log in again")
+        user_id = claims.user_id
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AuthError("the account does not exist or is disabled")
+    return user
+
+
+async def current_user(request: Request, session: DbSession, settings: SettingsDep, redis: RedisDep) -> User:
+    user = await user_from_credentials(_credentials(request), session, settings, redis)
+    request.state.user_id = user.id
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]

@@ -1,0 +1,80 @@
+"""The one place where errors become HTTP responses.
+
+Every error body has the same shape: ``{"error": {"code", "message", "hint"}, "request_id"}`` with a
+status code that means what it says (never 200 with an error body).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from neura.errors import NeuraError
+
+log = logging.getLogger("neura.gateway")
+
+
+def _code(exc: BaseException) -> str:
+    """``PaymentRequiredError`` -> ``payment_required``."""
+    name = type(exc).__name__.removesuffix("Error") or "error"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def error_body(request: Request, code: str, message: str, hint: str | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if hint:
+        error["hint"] = hint
+    error.update(extra)
+    return {"error": error, "request_id": getattr(request.state, "request_id", None)}
+
+
+async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NeuraError)
+    headers = exc.http_headers
+    if exc.http_status >= 500:
+        log.warning("request failed: %s", exc)
+    body = error_body(request, _code(exc), exc.message, exc.hint)
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {
+        400: "bad_request",
+        401: "auth",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+    }
+    code = codes.get(exc.status_code, "http_error")
+    return JSONResponse(
+        error_body(request, code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers or None
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg", "")} for e in exc.errors()
+    ]
+    message = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details[:5]) or "invalid request"
+    return JSONResponse(error_body(request, "invalid_request", message, details=details), status_code=422)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(error_body(request, "internal", "internal server error"), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(NeuraError, _neura_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,104 @@
+"""Live progress of a video, as Server-Sent Events or over a WebSocket.
+
+Both streams send the current state first (``type: state``), then each stage/progress event, and end
+after a terminal event (``completed``, ``failed`` or ``cancelled``). SSE frames carry ``id: <seq>`` and
+``event: <type>``; WebSocket messages are the same JSON objects. Browsers cannot set headers on a
+WebSocket, so its route also takes the access token (or API key) as ``?access_token=``; a refused
+WebSocket is closed with code 4000 + the HTTP status (4401, 4404).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+
+from neura.db.models import Video
+from neura.errors import AuthError, NeuraError
+from neura.gateway.deps import CurrentUser, DbSession, State, user_from_credentials
+from neura.gateway.ratelimit import RateLimited
+from neura.gateway.state import AppState
+from neura.jobs.events import follow_video, video_state
+from neura.jobs.videos import owned_video
+
+router = APIRouter(prefix="/v1/videos", tags=["videos"])
+
+RECHECK_S = 5.0  # idle streams re-read the database (and SSE sends a keep-alive comment) this often
+
+
+def _loader(state: AppState, video_id: uuid.UUID) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def load() -> dict[str, Any]:
+        async with state.sessions() as session:
+            video = await session.get(Video, video_id)
+        if video is None:  # deleted while followed
+            return {
+                "video_id": str(video_id),
+                "status": "cancelled",
+                "stage": None,
+                "progress": 0.0,
+                "error": "the video was deleted",
+                "duration_s": None,
+                "credits_charged": None,
+            }
+        return video_state(video)
+
+    return load
+
+
+def _sse(event: dict[str, Any]) -> str:
+    return f"id: {event.get('seq', 0)}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
+
+
+@router.get(
+    "/{video_id}/events",
+    response_class=StreamingResponse,
+    dependencies=[RateLimited],
+    summary="Progress as Server-Sent Events: current state, stages, then a terminal event",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def video_events(video_id: uuid.UUID, user: CurrentUser, session: DbSession, state: State) -> StreamingResponse:
+    await owned_video(session, user.id, video_id)
+    await session.commit()  # the stream may last minutes: hold no transaction (nor connection) meanwhile
+
+    async def frames() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        async for event in follow_video(state.redis, video_id, _loader(state, video_id), recheck_s=RECHECK_S):
+            yield ": keep-alive\n\n" if event is None else _sse(event)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(frames(), media_type="text/event-stream", headers=headers)
+
+
+def _ws_token(websocket: WebSocket, access_token: str | None) -> str:
+    if access_token:
+        return access_token
+    scheme, _, token = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if api_key := websocket.headers.get("x-api-key", "").strip():
+        return api_key
+    raise AuthError("authentication required", hint="pass ?access_token=<token> on the WebSocket URL")
+
+
+@router.websocket("/{video_id}/events/ws")
+async def video_events_ws(websocket: WebSocket, video_id: uuid.UUID, access_token: str | None = None) -> None:
+    state: AppState = websocket.app.state.neura
+    await websocket.accept()
+    try:
+        async with state.sessions() as session, session.begin():
+            token = _ws_token(websocket, access_token)
+            user = await user_from_credentials(token, session, state.settings, state.redis)
+            await owned_video(session, user.id, video_id)
+    except NeuraError as exc:
+        await websocket.close(code=4000 + exc.http_status, reason=exc.message[:120])
+        return
+    try:
+        async for event in follow_video(state.redis, video_id, _loader(state, video_id), recheck_s=RECHECK_S):
+            await websocket.send_json({"type": "keepalive"} if event is None else event)
+    except WebSocketDisconnect:
+        return
+    await websocket.close(code=1000)

@@ -1,0 +1,57 @@
+"""Signed downloads: ``GET /v1/files/<key>?expires=&sig=`` streams an object, with HTTP Range support.
+
+No credentials: the signature is the authorisation (see :mod:`neura.gateway.signed_urls`), so a
+``<video src>`` or a download manager can fetch and seek it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+
+from neura.gateway.deps import SettingsDep, State
+from neura.gateway.ranges import parse_range
+from neura.gateway.signed_urls import check_signature
+from neura.storage import check_key
+
+router = APIRouter(prefix="/v1/files", tags=["files"])
+
+
+@router.get(
+    "/{key:path}",
+    response_class=StreamingResponse,
+    summary="Download a file through a signed URL (Range requests supported)",
+    responses={
+        200: {"description": "the whole file"},
+        206: {"description": "the requested byte range"},
+        403: {"description": "the signature is missing, wrong or expired"},
+        416: {"description": "the range lies outside the file"},
+    },
+)
+async def get_file(
+    key: str,
+    settings: SettingsDep,
+    state: State,
+    expires: Annotated[int | None, Query()] = None,
+    sig: Annotated[str | None, Query(max_length=128)] = None,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+) -> StreamingResponse:
+    check_signature(settings, key, expires, sig)
+    info = await state.storage.stat(check_key(key))
+    byte_range = parse_range(range_header, info.size_bytes)
+    name = key.rsplit("/", 1)[-1]
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": f'inline; filename="{name}"',
+        "Cache-Control": "private, max-age=300",
+    }
+    if byte_range is None:
+        headers["Content-Length"] = str(info.size_bytes)
+        body = state.storage.iter_range(key, 0, info.size_bytes - 1)
+        return StreamingResponse(body, status_code=200, media_type=info.content_type, headers=headers)
+    headers["Content-Length"] = str(byte_range.length)
+    headers["Content-Range"] = byte_range.content_range(info.size_bytes)
+    body = state.storage.iter_range(key, byte_range.start, byte_range.end)
+    return StreamingResponse(body, status_code=206, media_type=info.content_type, headers=headers)

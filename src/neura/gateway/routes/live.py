@@ -1,0 +1,194 @@
+"""Live avatar sessions over WebRTC: signalling over HTTP, media and events on the peer connection.
+
+A session runs on the gateway instance that created it. Any instance accepts its requests: one that
+does not run the session looks up its owner in the Redis registry and forwards the request to the
+owner's internal URL (with the caller's own credentials, so the owner checks them again). Sessions
+are private: another user's session id answers 404, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Annotated, Any, Literal
+
+import httpx
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from neura.errors import NotFoundError
+from neura.gateway.deps import CurrentUser, State
+from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
+from neura.gateway.state import AppState
+from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
+from neura.live.errors import LiveCapacityError, LiveRoutingError
+
+router = APIRouter(prefix="/v1/live", tags=["live"])
+
+FORWARDED_HEADER = "x-neura-live-forwarded"  # set on requests one instance forwards to another
+_FORWARDED_HEADERS = ("authorization", "x-api-key", "content-type", "x-request-id")
+FORWARD_TIMEOUT_S = 30.0
+
+
+# --- schemas
+class LiveSessionCreate(BaseModel):
+    avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; default: the demo portrait")
+    voice: str | None = Field(None, max_length=100, description="TTS engine: piper (default), espeak or xtts")
+    persona: str | None = Field(None, max_length=4000, description="system prompt: who the avatar is")
+    llm: str | None = Field(None, max_length=50, description="language model provider: auto, lmstudio or gemini")
+
+
+class LiveSessionCreated(BaseModel):
+    id: uuid.UUID
+    ice_servers: list[dict[str, Any]]
+    status: str = "open"
+    data_channel: str = "neura"
+
+
+class SdpMessage(BaseModel):
+    sdp: str = Field(..., max_length=200_000)
+    type: Literal["offer", "answer"]
+
+
+class LiveMessage(BaseModel):
+    text: str = Field(..., min_length=1, max_length=4000)
+
+
+class MessageAccepted(BaseModel):
+    turn_id: int
+
+
+class InterruptResult(BaseModel):
+    interrupted: bool
+
+
+# --- lifecycle hooks (called by the app's lifespan)
+async def start_live(state: AppState) -> None:
+    metrics = LiveMetrics(
+        observe_stage=lambda stage, seconds: LIVE_STAGE_LATENCY.labels(stage).observe(seconds),
+        set_open_sessions=LIVE_SESSIONS.set,
+    )
+    manager = LiveManager(state.settings, state.sessions, state.redis, state.storage, metrics=metrics)
+    await manager.start()
+    state.live = manager
+
+
+async def stop_live(state: AppState) -> None:
+    manager, state.live = state.live, None
+    if manager is not None:
+        await manager.shutdown()
+
+
+# --- dependencies and routing
+def live_manager(state: State) -> LiveManager:
+    if state.live is None:
+        raise LiveCapacityError("live sessions are not available on this server")
+    return state.live
+
+
+Live = Annotated[LiveManager, Depends(live_manager)]
+
+
+def _forwarded(request: Request) -> bool:
+    return FORWARDED_HEADER in request.headers
+
+
+async def forward(request: Request, base_url: str, live: LiveManager) -> Response:
+    """The same request, answered by the instance at ``base_url``."""
+    headers = {name: request.headers[name] for name in _FORWARDED_HEADERS if name in request.headers}
+    headers[FORWARDED_HEADER] = live.instance_id
+    try:
+        async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S) as client:
+            answer = await client.request(
+                request.method, base_url + request.url.path, content=await request.body(), headers=headers
+            )
+    except httpx.HTTPError as exc:
+        raise LiveRoutingError(
+            "the server that runs this live session cannot be reached", hint="create a new session"
+        ) from exc
+    passed = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "retry-after")}
+    return Response(content=answer.content, status_code=answer.status_code, headers=passed)
+
+
+async def _session_or_forward(
+    request: Request, session_id: uuid.UUID, user_id: uuid.UUID, live: LiveManager
+) -> LiveSession | Response:
+    session = live.local(session_id)
+    if session is not None:
+        if session.user_id != user_id:
+            raise NotFoundError("live session not found")
+        return session
+    if not _forwarded(request):
+        owner = await live.registry.owner(session_id)
+        if owner is not None and owner.instance_id != live.instance_id and owner.user_id == str(user_id):
+            return await forward(request, owner.url, live)
+    raise NotFoundError("live session not found", hint="it may have ended: create a new one")
+
+
+# --- routes
+@router.post(
+    "/sessions",
+    status_code=201,
+    response_model=LiveSessionCreated,
+    summary="Open a live session (then POST its SDP offer)",
+)
+async def create_session(body: LiveSessionCreate, request: Request, user: CurrentUser, live: Live) -> Any:
+    if not live.has_capacity() and not _forwarded(request):
+        other = await live.other_instance_with_room()
+        if other is not None:
+            return await forward(request, other.url, live)
+    session = await live.create(user.id, user.plan, SessionRequest(body.avatar_id, body.voice, body.persona, body.llm))
+    return LiveSessionCreated(id=session.id, ice_servers=session.ice_servers)
+
+
+@router.post("/sessions/{session_id}/offer", response_model=SdpMessage, summary="Exchange SDP: offer in, answer out")
+async def post_offer(session_id: uuid.UUID, body: SdpMessage, request: Request, user: CurrentUser, live: Live) -> Any:
+    target = await _session_or_forward(request, session_id, user.id, live)
+    if isinstance(target, Response):
+        return target
+    answer = await target.accept_offer(body.sdp, body.type)
+    return SdpMessage(sdp=answer.sdp, type="answer")
+
+
+@router.post(
+    "/sessions/{session_id}/messages",
+    status_code=202,
+    response_model=MessageAccepted,
+    summary="Say something to the avatar (interrupts it if it is speaking)",
+)
+async def post_message(
+    session_id: uuid.UUID, body: LiveMessage, request: Request, user: CurrentUser, live: Live
+) -> Any:
+    received_s = time.monotonic()
+    target = await _session_or_forward(request, session_id, user.id, live)
+    if isinstance(target, Response):
+        return target
+    return MessageAccepted(turn_id=await target.say(body.text, received_s=received_s))
+
+
+@router.post("/sessions/{session_id}/interrupt", response_model=InterruptResult, summary="Stop the avatar speaking now")
+async def post_interrupt(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Any:
+    target = await _session_or_forward(request, session_id, user.id, live)
+    if isinstance(target, Response):
+        return target
+    return InterruptResult(interrupted=await target.interrupt())
+
+
+@router.get("/sessions/{session_id}", summary="A session's state, turns and latency figures")
+async def get_session(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Any:
+    try:
+        target = await _session_or_forward(request, session_id, user.id, live)
+    except NotFoundError:
+        return await live.find_closed(session_id, user.id)
+    if isinstance(target, Response):
+        return target
+    return target.snapshot()
+
+
+@router.delete("/sessions/{session_id}", status_code=204, summary="End a session")
+async def delete_session(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Response:
+    target = await _session_or_forward(request, session_id, user.id, live)
+    if isinstance(target, Response):
+        return target
+    await live.close(target.id, "deleted")
+    return Response(status_code=204)

@@ -1,0 +1,135 @@
+"""Offline videos: what a client submits and what it reads back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from neura.db.models import Video
+from neura.jobs.videos import VideoSpec
+
+DEFAULT_PROMPT_DURATION_S = 30.0
+Voice = Annotated[
+    str,
+    Field(
+        pattern=r"^(piper|espeak|xtts)(:[A-Za-z0-9_.\-]{1,80})?$",
+        max_length=100,
+        description="an engine ('piper') or a voice id from GET /v1/voices ('piper:en_US-joe-medium')",
+    ),
+]
+VideoStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
+
+
+class VideoCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = Field(None, min_length=1, max_length=2000, description="what the video should explain")
+    script: str | None = Field(
+        None, min_length=1, max_length=20_000, description="text to speak as is; blank lines separate scenes"
+    )
+    avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; none: the built-in portrait")
+    voice: Voice = "piper"
+    resolution: Literal["720p", "512"] = "720p"
+    captions: bool = Field(False, description="burn subtitles into the picture")
+    duration_s: float | None = Field(
+        None, ge=5, le=600, description="target length with a prompt (default 30 s); a script sets its own"
+    )
+    background: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="background colour, #rrggbb")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.prompt is None) == (self.script is None):
+            raise ValueError("give either a prompt or a script")
+        return self
+
+    def spec(self) -> VideoSpec:
+        return VideoSpec(
+            prompt=self.prompt,
+            script=self.script,
+            avatar_id=self.avatar_id,
+            voice=self.voice,
+            resolution=self.resolution,
+            captions=self.captions,
+            duration_s=self.duration_s or DEFAULT_PROMPT_DURATION_S,
+            background=self.background.lower() if self.background else None,
+        )
+
+
+class VideoLinks(BaseModel):
+    self: str
+    events: str
+    events_ws: str
+    download: str
+
+
+class VideoPublic(BaseModel):
+    id: uuid.UUID
+    status: VideoStatus
+    stage: str | None
+    progress: float = Field(description="0..1, over all stages")
+    error: str | None = Field(description="why it failed, written for the user")
+    prompt: str | None
+    script: str | None
+    avatar_id: uuid.UUID | None
+    voice: str
+    resolution: str
+    captions: bool
+    background: str | None
+    target_duration_s: float
+    duration_s: float | None
+    credits_reserved: int
+    credits_charged: int | None
+    attempts: int
+    cancel_requested: bool
+    artifacts: list[str] = Field(description="files you can download once it succeeded")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    links: VideoLinks
+
+    @classmethod
+    def from_row(cls, video: Video) -> VideoPublic:
+        base = f"/v1/videos/{video.id}"
+        return cls(
+            id=video.id,
+            status=video.status,
+            stage=video.stage,
+            progress=video.progress,
+            error=video.error,
+            prompt=video.prompt,
+            script=(video.script or {}).get("text"),
+            avatar_id=video.avatar_id,
+            voice=video.voice,
+            resolution=video.resolution,
+            captions=video.captions,
+            background=video.background,
+            target_duration_s=round(video.target_duration_s, 2),
+            duration_s=video.duration_s,
+            credits_reserved=video.credits_reserved,
+            credits_charged=video.credits_charged,
+            attempts=video.attempts,
+            cancel_requested=video.cancel_requested,
+            artifacts=sorted(video.artifacts) if video.status == "succeeded" else [],
+            created_at=video.created_at,
+            started_at=video.started_at,
+            finished_at=video.finished_at,
+            links=VideoLinks(
+                self=base, events=f"{base}/events", events_ws=f"{base}/events/ws", download=f"{base}/download"
+            ),
+        )
+
+
+class VideoPage(BaseModel):
+    items: list[VideoPublic]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; None on the last page")
+
+
+class DownloadLink(BaseModel):
+    url: str = Field(description="signed; works without credentials until expires_at")
+    expires_at: datetime
+    kind: ArtifactKind
+    content_type: str

@@ -1,0 +1,230 @@
+"""Speech on the gateway: choosing a voice, running TTS and alignment off the event loop, and the JSON
+shapes of timings shared by ``/v1/tts``, ``/v1/audio/speech``, ``/v1/tts/stream`` and ``/v1/align``.
+
+All speech work of a gateway process runs on **one** worker thread, in arrival order: the engines share
+espeak-ng, whose library keeps global state, and one thread leaves the other core to the event loop.
+Scale out with more gateway processes (they are stateless). Work is stepped one sentence at a time, so
+a cancelled request (a closed WebSocket) stops after the sentence in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from typing import Annotated, Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from fastapi import Depends, Request
+from prometheus_client import Histogram
+from pydantic import BaseModel, Field
+from starlette.datastructures import Headers, QueryParams
+
+from neura.config import Settings
+from neura.db.models import User
+from neura.errors import AuthError, InputError, PayloadTooLargeError
+from neura.gateway.deps import State, user_from_credentials
+from neura.gateway.state import AppState
+from neura.media import PhonemeSpan, SpeechChunk, WordSpan
+from neura.tts import TTSEngine, create_tts, list_voices
+
+MAX_TEXT_CHARS = 5000
+"""Longest text one request may speak (about five minutes of speech)."""
+SENTENCE_PAUSE_S = 0.25
+"""Silence between two sentences, as in rendered videos."""
+SILENCE = "_"
+
+SYNTHESIS_SECONDS = Histogram(
+    "neura_tts_synthesis_seconds",
+    "Wall time to synthesise one sentence on the gateway (queueing included)",
+    buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10),
+)
+
+T = TypeVar("T")
+
+
+class TextTooLongError(PayloadTooLargeError):
+    """More text than one request may speak."""
+
+
+class UnknownVoiceError(InputError):
+    """No voice of that name here."""
+
+
+class EmptyTextError(InputError):
+    """The text has no word to speak."""
+
+
+@lru_cache(maxsize=1)
+def _executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-speech")
+
+
+async def run_speech_work(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` on the speech thread. Cancelling the caller returns at once; the call
+    in progress finishes on its thread and its result is dropped."""
+    return await asyncio.get_running_loop().run_in_executor(_executor(), partial(function, *args, **kwargs))
+
+
+# --- authentication that does not hold a database connection while speech is made
+
+
+def credentials(headers: Headers, query: QueryParams | None = None) -> str:
+    """The bearer token or API key of a request: ``Authorization: Bearer``, ``X-API-Key``, or (for
+    WebSockets, whose browser API cannot set headers) ``?access_token=`` / ``?api_key=``."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    for value in (headers.get("x-api-key", ""), *(query.get(k, "") for k in ("access_token", "api_key") if query)):
+        if value.strip():
+            return value.strip()
+    raise AuthError(
+        "authentication required",
+        hint="send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...' (WebSocket: ?access_token=...)",
+    )
+
+
+async def authenticate(state: AppState, token: str) -> User:
+    """The active user behind ``token``, looked up in a short transaction of its own."""
+    async with state.sessions() as session, session.begin():
+        return await user_from_credentials(token, session, state.settings)
+
+
+async def speech_user(request: Request, state: State) -> User:
+    """Like ``CurrentUser``, but the database connection goes back to the pool before the (seconds
+    long) synthesis or alignment starts."""
+    user = await authenticate(state, credentials(request.headers))
+    request.state.user_id = user.id
+    return user
+
+
+SpeechUser = Annotated[User, Depends(speech_user)]
+
+
+# --- voices
+
+
+def check_text(text: str) -> str:
+    """``text`` stripped; InputError when empty, TextTooLongError past :data:`MAX_TEXT_CHARS`."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise TextTooLongError(
+            f"the text is {len(text)} characters long; one request may speak at most {MAX_TEXT_CHARS}",
+            hint="split it into several requests, or send it piece by piece over /v1/tts/stream",
+        )
+    stripped = text.strip()
+    if not any(ch.isalnum() for ch in stripped):
+        raise EmptyTextError("the text is empty: there is nothing to speak", hint="give at least one word")
+    return stripped
+
+
+def _load_engine(settings: Settings, voice: str | None) -> TTSEngine:
+    name = (voice or "").strip()
+    if name in ("", "default"):
+        return create_tts(None, settings)
+    if ":" not in name:
+        return create_tts(name.lower(), settings)  # an engine name: piper, espeak, xtts
+    known = {v.id: v for v in list_voices(settings)}
+    if name not in known:
+        raise UnknownVoiceError(
+            f"there is no voice '{name}' here",
+            hint=f"use one of: {', '.join(sorted(known))} (GET /v1/voices lists them)",
+        )
+    info = known[name]
+    if info.engine == "espeak":  # espeak voices are chosen by name; the others by configuration
+        settings = settings.model_copy(update={"tts_provider": "espeak", "tts_voice": name.split(":", 1)[1]})
+        return create_tts("espeak", settings)
+    return create_tts(info.engine, settings)
+
+
+async def load_engine(settings: Settings, voice: str | None) -> TTSEngine:
+    """The engine for ``voice``: None or "default" (the configured voice), an engine name ("piper",
+    "espeak", "xtts") or a voice id from ``list_voices`` ("piper:en_US-joe-medium", "espeak:en-gb").
+    Loading a model the first time takes seconds, so it happens on the speech thread."""
+    name = (voice or "").strip()
+    if name and ":" not in name and name.lower() not in ("default", "piper", "espeak", "xtts"):
+        raise UnknownVoiceError(
+            f"there is no voice '{name}' here", hint="use 'default', an engine name or an id from GET /v1/voices"
+        )
+    return await run_speech_work(_load_engine, settings, voice)
+
+
+async def synthesize(engine: TTSEngine, text: str) -> AsyncIterator[SpeechChunk]:
+    """``engine.synthesize(text)`` stepped on the speech thread, one chunk (sentence) at a time."""
+    chunks = await run_speech_work(engine.synthesize, text)
+    while True:
+        started = time.perf_counter()
+        chunk = await run_speech_work(next, chunks, None)
+        if chunk is None:
+            return
+        SYNTHESIS_SECONDS.observe(time.perf_counter() - started)
+        yield chunk
+
+
+# --- joining sentences and their timings
+
+
+@dataclass
+class Speech:
+    """Sentences joined on one timeline, with a pause between them."""
+
+    sample_rate_hz: int
+    alphabet: str = "ipa"
+    pieces: list[npt.NDArray[np.float32]] = field(default_factory=list)
+    words: list[WordSpan] = field(default_factory=list)
+    phonemes: list[PhonemeSpan] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def add(self, chunk: SpeechChunk, pause_s: float = SENTENCE_PAUSE_S) -> None:
+        if self.pieces and pause_s > 0:
+            self.add_silence(pause_s)
+        phonemes, words = chunk.shifted(self.duration_s)
+        self.pieces.append(chunk.samples)
+        self.words += words
+        self.phonemes += phonemes
+        self.alphabet = chunk.alphabet
+        self.duration_s += chunk.duration_s
+
+    def add_silence(self, duration_s: float) -> None:
+        count = round(duration_s * self.sample_rate_hz)
+        self.pieces.append(np.zeros(count, np.float32))
+        end_s = self.duration_s + count / self.sample_rate_hz
+        if self.phonemes and self.phonemes[-1].phoneme == SILENCE:
+            self.phonemes[-1] = PhonemeSpan(SILENCE, self.phonemes[-1].start_s, end_s)
+        else:
+            self.phonemes.append(PhonemeSpan(SILENCE, self.duration_s, end_s))
+        self.duration_s = end_s
+
+    @property
+    def samples(self) -> npt.NDArray[np.float32]:
+        return np.concatenate(self.pieces) if self.pieces else np.zeros(0, np.float32)
+
+
+class WordTiming(BaseModel):
+    word: str = Field(description="the spoken word (numbers and symbols are spelled out: '$5' -> 'five', 'dollars')")
+    start_s: float
+    end_s: float
+
+
+class PhonemeTiming(BaseModel):
+    phoneme: str = Field(description="an IPA or ARPAbet symbol; '_' is silence")
+    start_s: float
+    end_s: float
+
+
+def word_timings(words: list[WordSpan], offset_s: float = 0.0) -> list[WordTiming]:
+    return [WordTiming(word=w.word, start_s=_ms(w.start_s + offset_s), end_s=_ms(w.end_s + offset_s)) for w in words]
+
+
+def phoneme_timings(phonemes: list[PhonemeSpan], offset_s: float = 0.0) -> list[PhonemeTiming]:
+    return [
+        PhonemeTiming(phoneme=p.phoneme, start_s=_ms(p.start_s + offset_s), end_s=_ms(p.end_s + offset_s))
+        for p in phonemes
+    ]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds, 3)

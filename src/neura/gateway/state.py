@@ -1,0 +1,68 @@
+"""What a gateway process holds for its lifetime: settings, the database pool and the Redis client.
+
+Stateless by design: everything a request needs to survive a restart lives in PostgreSQL, Redis or
+object storage, so any number of gateways can serve the same users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from neura.config import Settings
+from neura.db.session import make_engine, make_sessionmaker
+from neura.jobs import JobQueue
+from neura.storage import Storage, create_storage
+
+if TYPE_CHECKING:
+    from neura.live import LiveManager
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    storage: Storage
+    queue: JobQueue | None = None  # connected by start_jobs() in the app's lifespan
+    live: LiveManager | None = None  # started by neura.gateway.routes.live.start_live in the lifespan
+    _job_metrics: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def create(cls, settings: Settings) -> AppState:
+        engine = make_engine(settings.sqlalchemy_url)
+        redis = Redis.from_url(settings.redis_url, decode_responses=False)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            redis=redis,
+            storage=create_storage(settings),
+        )
+
+    async def start_jobs(self) -> None:
+        """Connect the job queue and keep the queue/job gauges fresh for /metrics."""
+        from neura.gateway.job_metrics import refresh_forever
+
+        self.queue = await JobQueue.connect(self.settings.redis_url)
+        self._job_metrics = asyncio.create_task(refresh_forever(self), name="job-metrics")
+
+    @property
+    def jobs(self) -> JobQueue:
+        if self.queue is None:
+            raise RuntimeError("the job queue is not connected: call AppState.start_jobs() first")
+        return self.queue
+
+    async def close(self) -> None:
+        if self._job_metrics is not None:
+            self._job_metrics.cancel()
+            await asyncio.gather(self._job_metrics, return_exceptions=True)
+        if self.queue is not None:
+            await self.queue.close()
+        await self.redis.aclose()
+        await self.engine.dispose()

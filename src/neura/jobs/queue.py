@@ -1,0 +1,99 @@
+"""The job queue: arq on Redis. A job carries only an id; the state of the work lives in PostgreSQL.
+
+Job ids are deterministic, so enqueueing is idempotent (arq refuses an id it already holds):
+
+* ``render:<video id>:<attempts>`` — the render of a video whose ``attempts`` column had that value when
+  it was queued. A retry or a recovery after a lost worker queues the next number, so it is never blocked
+  by the lost run's leftovers, and the sweeper can re-enqueue a queued video at any time without making
+  a second job.
+* ``webhook:<delivery id>`` — one delivery; its retries reuse the id (arq's ``Retry``).
+
+Jobs are serialised as JSON (not arq's default pickle): nothing read from Redis is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+
+from neura.jobs.events import EventPublisher
+
+RENDER_QUEUE = "neura:queue:render"
+WEBHOOK_QUEUE = "neura:queue:webhooks"
+RENDER_FUNCTION = "render_video"
+WEBHOOK_FUNCTION = "deliver_webhook"
+ARQ_JOB_KEY_PREFIX = "arq:job:"
+
+
+def serialize_job(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":"), default=str).encode()
+
+
+def deserialize_job(raw: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(raw)
+    return value
+
+
+REDIS_CONNECT_TIMEOUT_S = 5  # arq's default (1 s) fails spuriously on a busy machine
+
+
+def redis_settings(redis_url: str) -> RedisSettings:
+    settings = RedisSettings.from_dsn(redis_url)
+    settings.conn_timeout = REDIS_CONNECT_TIMEOUT_S
+    return settings
+
+
+def render_job_id(video_id: uuid.UUID | str, attempts: int) -> str:
+    return f"render:{video_id}:{attempts}"
+
+
+def webhook_job_id(delivery_id: uuid.UUID | str) -> str:
+    return f"webhook:{delivery_id}"
+
+
+class JobQueue:
+    """Enqueues jobs and publishes progress events; used by the gateway (new videos, cancellations) and
+    by workers (progress, retries, recovery)."""
+
+    def __init__(self, pool: ArqRedis) -> None:
+        self.pool = pool
+        self.events = EventPublisher(pool)
+
+    @classmethod
+    async def connect(cls, redis_url: str) -> JobQueue:
+        pool = await create_pool(
+            redis_settings(redis_url), job_serializer=serialize_job, job_deserializer=deserialize_job
+        )
+        return cls(pool)
+
+    async def enqueue_render(self, video_id: uuid.UUID | str, attempts: int, *, defer_s: float = 0.0) -> bool:
+        """Queue the render of a video; False when that job is already queued or running."""
+        job = await self.pool.enqueue_job(
+            RENDER_FUNCTION,
+            str(video_id),
+            _job_id=render_job_id(video_id, attempts),
+            _queue_name=RENDER_QUEUE,
+            _defer_by=defer_s or None,
+        )
+        return job is not None
+
+    async def enqueue_webhook(self, delivery_id: uuid.UUID | str, *, defer_s: float = 0.0) -> bool:
+        job = await self.pool.enqueue_job(
+            WEBHOOK_FUNCTION,
+            str(delivery_id),
+            _job_id=webhook_job_id(delivery_id),
+            _queue_name=WEBHOOK_QUEUE,
+            _defer_by=defer_s or None,
+        )
+        return job is not None
+
+    async def depth(self) -> int:
+        """Render jobs in the queue: waiting, deferred for a retry, or running (arq drops a job when it ends)."""
+        return int(await self.pool.zcard(RENDER_QUEUE))
+
+    async def close(self) -> None:
+        await self.pool.aclose()

@@ -1,0 +1,98 @@
+"""Recovery: every worker runs a sweeper that repairs what crashes leave behind.
+
+* A ``running`` video whose heartbeat is older than ``3 x worker_heartbeat_s`` lost its worker: it is
+  queued again under a new job id (or failed and refunded once it has used ``job_max_tries`` attempts,
+  or cancelled and refunded if the user asked for that meanwhile).
+* A ``queued`` video older than :data:`ORPHAN_GRACE_S` is (re-)enqueued: enqueueing is idempotent
+  (deterministic job ids), so this only adds a job when none is queued or running, e.g. when the
+  gateway died between its commit and its enqueue, or Redis lost its data.
+* A webhook delivery still ``pending`` is re-enqueued the same way.
+
+Several sweepers (one per worker) may run at once: stale rows are taken with ``FOR UPDATE SKIP LOCKED``
+and every step is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from neura.db.models import Video
+from neura.db.session import transaction
+from neura.jobs import transitions
+from neura.jobs.context import WorkerContext
+from neura.jobs.notify import announce
+from neura.jobs.transitions import Run
+from neura.jobs.webhooks import pending_deliveries, record_deliveries
+
+log = logging.getLogger(__name__)
+
+ORPHAN_GRACE_S = 15.0  # a queued video younger than this is still being enqueued by its gateway
+
+
+@dataclass
+class SweepReport:
+    requeued: list[uuid.UUID] = field(default_factory=list)
+    failed: list[uuid.UUID] = field(default_factory=list)
+    cancelled: list[uuid.UUID] = field(default_factory=list)
+    enqueued: list[uuid.UUID] = field(default_factory=list)  # queued videos whose job was missing
+    webhooks_enqueued: list[uuid.UUID] = field(default_factory=list)
+
+
+async def sweep_once(jobs: WorkerContext) -> SweepReport:
+    report = SweepReport()
+    settings = jobs.settings
+    finished: list[tuple[Video, list[uuid.UUID]]] = []
+    requeued: list[Video] = []
+    async with transaction(jobs.sessions) as session:
+        for video in await transitions.stale_runs(session, jobs.stale_after_s):
+            run = Run(video.id, video.user_id, video.worker_id or "", video.attempts)
+            if video.cancel_requested:
+                done = await transitions.finish_unsuccessfully(session, run, "cancelled", "cancelled by the user")
+                report.cancelled.append(video.id)
+            elif video.attempts >= settings.job_max_tries:
+                message = f"the render stopped {video.attempts} times (its worker was lost); giving up"
+                done = await transitions.finish_unsuccessfully(session, run, "failed", message)
+                report.failed.append(video.id)
+            else:
+                again = await transitions.requeue(session, run, "the worker rendering this video stopped; queued again")
+                if again is not None:
+                    requeued.append(again)
+                    report.requeued.append(video.id)
+                continue
+            if done is not None:
+                finished.append((done, await record_deliveries(session, done)))
+    for video, deliveries in finished:
+        await announce(jobs.queue, jobs.publisher, video, deliveries)
+    for video in requeued:
+        await jobs.publisher.publish_state(video)  # before the job exists: "queued" precedes its progress
+        await jobs.queue.enqueue_render(video.id, video.attempts)
+
+    grace_s = max(jobs.stale_after_s, ORPHAN_GRACE_S)
+    async with transaction(jobs.sessions) as session:
+        orphans = await transitions.orphan_candidates(session, grace_s)
+        deliveries = await pending_deliveries(session, grace_s)
+    for video_id, attempts in orphans:
+        if await jobs.queue.enqueue_render(video_id, attempts):
+            report.enqueued.append(video_id)
+    for delivery_id in deliveries:
+        if await jobs.queue.enqueue_webhook(delivery_id):
+            report.webhooks_enqueued.append(delivery_id)
+    if report.requeued or report.failed or report.cancelled or report.enqueued or report.webhooks_enqueued:
+        log.info("sweeper: %s", report)
+    return report
+
+
+async def sweep_forever(jobs: WorkerContext, interval_s: float) -> None:
+    """Sweep now, then every ``interval_s``; a database or Redis outage only delays the next sweep."""
+    while True:
+        try:
+            await sweep_once(jobs)
+        except (SQLAlchemyError, RedisError, OSError) as exc:
+            log.warning("sweep failed, retrying in %.0f s: %s", interval_s, exc)
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,208 @@
+"""Webhooks: who is told when a video finishes, how the request is signed, and how it is delivered.
+
+A delivery is a row in ``webhook_deliveries`` written in the same transaction that finishes the video,
+then a ``webhook:<id>`` job. The job POSTs the JSON payload with ``X-Neura-Signature: t=<unix ts>,v1=<hex>``,
+the hex being HMAC-SHA256 (key: the webhook's secret) of ``"<ts>.<body>"``; receivers should refuse
+timestamps older than a few minutes. A non-2xx answer, a timeout or a refused connection is retried
+after :data:`RETRY_DELAYS_S` (through arq's deferred retry); then the delivery is ``failed``.
+
+Webhook URLs come from users, so outside ENV=local/test a host that resolves to a private, loopback,
+link-local or otherwise non-public address is refused (server-side request forgery), when the webhook
+is created and again before each delivery (the name may resolve elsewhere by then). Redirects are not
+followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from arq import Retry
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from neura import __version__
+from neura.config import Settings
+from neura.db.models import Video, Webhook, WebhookDelivery
+from neura.errors import InputError
+from neura.security import sign
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("video.completed", "video.failed", "video.cancelled")
+EVENT_FOR_STATUS = {"succeeded": "video.completed", "failed": "video.failed", "cancelled": "video.cancelled"}
+RETRY_DELAYS_S = (2, 10, 60, 300, 1800, 7200)  # after attempts 1..6; the 7th failure is final
+MAX_ATTEMPTS = len(RETRY_DELAYS_S) + 1
+TIMEOUT_S = 10.0
+SIGNATURE_HEADER = "X-Neura-Signature"
+
+
+class WebhookURLError(InputError):
+    """The webhook URL cannot be used (scheme, host, or an address we refuse to call)."""
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def signature_header(secret: str, body: bytes, timestamp: int) -> str:
+    return f"t={timestamp},v1={sign(secret, f'{timestamp}.{body.decode()}')}"
+
+
+def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
+async def check_url(url: str, settings: Settings) -> str:
+    """The URL if NEURA may call it; WebhookURLError otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise WebhookURLError("a webhook URL must start with https:// (or http://)")
+    if not parts.hostname:
+        raise WebhookURLError("the webhook URL has no host")
+    if parts.username or parts.password:
+        raise WebhookURLError("the webhook URL must not contain a user name or password")
+    if settings.env in ("local", "test"):
+        return url
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise WebhookURLError("the webhook URL has an invalid port") from None
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise WebhookURLError(f"the webhook host {parts.hostname} does not resolve") from None
+    for info in infos:
+        if _refused(ipaddress.ip_address(info[4][0])):
+            raise WebhookURLError(
+                f"the webhook host {parts.hostname} resolves to a private or reserved address",
+                hint="webhooks must be reachable on the public internet",
+            )
+    return url
+
+
+def video_summary(video: Video) -> dict[str, Any]:
+    """What webhooks say about a video."""
+    return {
+        "id": str(video.id),
+        "status": video.status,
+        "error": video.error,
+        "duration_s": video.duration_s,
+        "resolution": video.resolution,
+        "credits_charged": video.credits_charged,
+        "created_at": video.created_at.isoformat() if video.created_at else None,
+        "finished_at": video.finished_at.isoformat() if video.finished_at else None,
+    }
+
+
+async def record_deliveries(session: AsyncSession, video: Video) -> list[uuid.UUID]:
+    """Write one pending delivery per active webhook of the video's owner subscribed to its outcome.
+    Call inside the transaction that finishes the video; enqueue the returned ids after the commit."""
+    event = EVENT_FOR_STATUS.get(video.status)
+    if event is None:
+        return []
+    hooks = await session.scalars(select(Webhook).where(Webhook.user_id == video.user_id, Webhook.active.is_(True)))
+    ids = []
+    for hook in hooks:
+        if event not in hook.events:
+            continue
+        delivery_id = uuid.uuid4()
+        payload = {
+            "id": str(delivery_id),
+            "type": event,
+            "created_at": datetime.now(UTC).isoformat(),
+            "data": {"video": video_summary(video)},
+        }
+        session.add(WebhookDelivery(id=delivery_id, webhook_id=hook.id, event=event, payload=payload, attempts=0))
+        ids.append(delivery_id)
+    await session.flush()
+    return ids
+
+
+async def deliver(sessions: async_sessionmaker[AsyncSession], settings: Settings, delivery_id: uuid.UUID) -> str:
+    """One delivery attempt; raises arq's ``Retry`` when another one is due."""
+    async with sessions() as session, session.begin():
+        row = (
+            await session.execute(
+                select(WebhookDelivery, Webhook)
+                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+                .where(WebhookDelivery.id == delivery_id)
+            )
+        ).first()
+    if row is None:
+        return "gone"  # the webhook was deleted
+    delivery, hook = row
+    if delivery.status != "pending" or not hook.active:
+        return delivery.status
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"NEURA-Webhooks/{__version__}",
+        "X-Neura-Event": delivery.event,
+        "X-Neura-Delivery": str(delivery.id),
+        SIGNATURE_HEADER: signature_header(hook.secret, body, timestamp),
+    }
+    error: str | None = None
+    final = False
+    try:
+        await check_url(hook.url, settings)
+        async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as http:
+            response = await http.post(hook.url, content=body, headers=headers)
+        if not 200 <= response.status_code < 300:
+            error = f"HTTP {response.status_code}"
+    except WebhookURLError as exc:
+        error, final = exc.message, True
+    except httpx.InvalidURL as exc:
+        error, final = f"invalid URL: {exc}", True
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+    attempts = delivery.attempts + 1
+    if error is None:
+        status = "delivered"
+    elif final or attempts >= MAX_ATTEMPTS:
+        status = "failed"
+    else:
+        status = "pending"
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery.id)
+            .values(
+                attempts=attempts,
+                status=status,
+                last_error=error,
+                delivered_at=datetime.now(UTC) if status == "delivered" else None,
+            )
+        )
+    if status == "pending":
+        delay_s = RETRY_DELAYS_S[attempts - 1]
+        log.info("webhook delivery %s failed (%s); retrying in %d s", delivery.id, error, delay_s)
+        raise Retry(defer=delay_s)
+    if status == "failed":
+        log.warning("webhook delivery %s failed for good after %d attempts: %s", delivery.id, attempts, error)
+    return status
+
+
+async def pending_deliveries(session: AsyncSession, grace_s: float, limit: int = 500) -> list[uuid.UUID]:
+    """Deliveries still pending after ``grace_s``: re-enqueued by the sweeper (idempotently)."""
+    since = datetime.now(UTC) - timedelta(seconds=grace_s)
+    rows = await session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.created_at < since)
+        .order_by(WebhookDelivery.created_at)
+        .limit(limit)
+    )
+    return list(rows)

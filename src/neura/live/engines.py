@@ -1,0 +1,99 @@
+"""The engines live sessions share within one process: loaded once, kept warm, closed at shutdown.
+
+Language models (one client per provider name), TTS engines (cached by :func:`create_tts`), avatar
+rigs (the default portrait and recently used avatars), the render backend, and two executors: one for
+speech (TTS, resampling, lip sync) and one for rendering frames, so a long synthesis never delays a
+frame and the default executor stays free for aiortc's encoders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import uuid
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+from neura.avatar import AvatarRig, IdleMotion, build_avatar
+from neura.config import Settings
+from neura.errors import InputError
+from neura.live.avatar_video import AvatarFrames
+from neura.llm import LLMProvider, create_llm
+from neura.render import get_backend
+from neura.storage import Storage
+from neura.tts import TTSEngine, create_tts
+from neura.tts.registry import ENGINE_NAMES
+
+log = logging.getLogger(__name__)
+
+DEFAULT_AVATAR = "default"
+KEPT_RIGS = 8
+
+
+class LiveEngines:
+    def __init__(self, settings: Settings, storage: Storage, *, avatar_px: int = 512, tts_threads: int = 1) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.avatar_px = avatar_px
+        self.tts_threads = tts_threads
+        self.speech_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-speech")
+        self.render_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-render")
+        self.backend = get_backend("cpu")
+        self._llms: dict[str, LLMProvider] = {}
+        self._rigs: OrderedDict[str, AvatarRig] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    async def llm(self, provider: str | None) -> LLMProvider:
+        name = provider or "auto"
+        llm = self._llms.get(name)
+        if llm is None:
+            llm = create_llm(self.settings, None if name == "auto" else name)  # InputError for unknown names
+            self._llms[name] = llm
+        return llm
+
+    async def tts(self, voice: str | None) -> TTSEngine:
+        engine = (voice or self.settings.tts_provider).strip().lower()
+        if engine not in ENGINE_NAMES:
+            raise InputError(f"unknown voice {voice!r}", hint=f"choose one of: {', '.join(ENGINE_NAMES)}")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.speech_executor, lambda: create_tts(engine, self.settings, threads=self.tts_threads)
+        )
+
+    async def rig(self, avatar_id: uuid.UUID | None, rig_key: str | None) -> AvatarRig:
+        """The default portrait's rig, or the stored rig of an avatar (``rig_key`` in object storage)."""
+        key = DEFAULT_AVATAR if avatar_id is None else str(avatar_id)
+        async with self._lock:
+            rig = self._rigs.get(key)
+            if rig is None:
+                rig = await self._load_rig(rig_key)
+                self._rigs[key] = rig
+                while len(self._rigs) > KEPT_RIGS:
+                    self._rigs.popitem(last=False)
+            self._rigs.move_to_end(key)
+            return rig
+
+    async def _load_rig(self, rig_key: str | None) -> AvatarRig:
+        loop = asyncio.get_running_loop()
+        if rig_key is None:
+            from neura.pipeline.defaults import demo_avatar
+
+            return await loop.run_in_executor(
+                self.render_executor,
+                lambda: build_avatar(demo_avatar(), size_px=self.avatar_px, name="the demo avatar"),
+            )
+        data = await self.storage.get_bytes(rig_key)
+        return await loop.run_in_executor(self.render_executor, lambda: AvatarRig.load(io.BytesIO(data)))
+
+    def frames(self, rig: AvatarRig, seed: int) -> AvatarFrames:
+        return AvatarFrames(rig, self.backend, IdleMotion(seed))
+
+    async def close(self) -> None:
+        for llm in self._llms.values():
+            aclose = getattr(llm, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        self._llms.clear()
+        self.speech_executor.shutdown(wait=False, cancel_futures=True)
+        self.render_executor.shutdown(wait=False, cancel_futures=True)

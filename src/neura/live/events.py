@@ -1,0 +1,73 @@
+"""What the live pipeline and the media tracks report, for the session to forward and count.
+
+Processors and tracks never know who listens: they emit these values into an :class:`EventSink`
+(the session drains it, updates its statistics and Prometheus, and writes the data channel).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+State = Literal["listening", "thinking", "speaking"]
+Stage = Literal["llm_first_token", "first_clause", "first_audio", "first_audio_sent", "first_frame_sent"]
+Role = Literal["user", "avatar"]
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    at_s: float = field(default_factory=time.monotonic, kw_only=True)
+
+
+@dataclass(frozen=True)
+class StageReached(LiveEvent):
+    """A turn reached a latency milestone (first LLM token, first TTS audio, first frame sent...)."""
+
+    turn_id: int
+    stage: Stage
+
+
+@dataclass(frozen=True)
+class SpeechStarted(LiveEvent):
+    """A clause began to play (its first audio sample was sent)."""
+
+    turn_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SpeechCut(LiveEvent):
+    """An interruption cut a playing clause: only ``spoken`` was heard."""
+
+    turn_id: int
+    spoken: str
+
+
+@dataclass(frozen=True)
+class TurnPlayed(LiveEvent):
+    """The last clause of a turn finished playing."""
+
+    turn_id: int
+
+
+@dataclass(frozen=True)
+class ErrorRaised(LiveEvent):
+    turn_id: int | None
+    code: str
+    message: str
+
+
+EventSink = Callable[[LiveEvent], None]
+
+
+def discard(event: LiveEvent) -> None:
+    """An :data:`EventSink` that drops everything (tests of a single stage)."""
+
+
+@dataclass(frozen=True)
+class TurnInterrupted(LiveEvent):
+    """The session interrupted this turn (after any :class:`SpeechCut` it caused)."""
+
+    turn_id: int

@@ -1,0 +1,97 @@
+"""Typed frames that flow one way through the live pipeline.
+
+    UserText -> [LLM] -> LLMText* + LLMEnd -> [clauses] -> SpeakText* -> [TTS] -> Speech*
+             -> [lip sync] -> TimedSpeech* -> [timeline sink]
+
+Every data frame carries the ``turn_id`` it belongs to. :class:`Interrupt` is a *system* frame: it
+overtakes queued data frames, and each processor that sees it drops its queue and cancels the work in
+flight before passing it on, so barge-in is one path through the pipeline, not a special case per stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from neura.media import SpeechChunk, WordSpan
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Base of everything a processor receives."""
+
+
+@dataclass(frozen=True)
+class SystemFrame(Frame):
+    """Handled at once, ahead of queued data frames."""
+
+
+@dataclass(frozen=True)
+class Interrupt(SystemFrame):
+    """Stop speaking: cancel the LLM request, the TTS queue and the buffered audio and frames."""
+
+    reason: str  # "user" (explicit interrupt) | "barge_in" (a new message) | "shutdown"
+    up_to_turn: int  # speech of this turn and every earlier one is dropped, however late it arrives
+
+
+@dataclass(frozen=True)
+class DataFrame(Frame):
+    turn_id: int
+
+
+@dataclass(frozen=True)
+class UserText(DataFrame):
+    """A user's message: starts a turn."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class LLMText(DataFrame):
+    """A piece of the model's answer as it streams in."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class LLMEnd(DataFrame):
+    """The model's answer is complete (or failed; the stage already said so)."""
+
+
+@dataclass(frozen=True)
+class SpeakText(DataFrame):
+    """A clause or sentence to speak, in order. ``index`` counts from 0 within the turn."""
+
+    text: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Speech(DataFrame):
+    """Synthesised audio of one :class:`SpeakText` (TTS sample rate, phoneme timings)."""
+
+    chunk: SpeechChunk
+    index: int
+
+
+@dataclass(frozen=True)
+class TimedSpeech(DataFrame):
+    """Speech ready for the media timeline: 48 kHz audio and the mouth pose of every 25 fps frame
+    from its first sample (frame i shows time i / 25 s after the start)."""
+
+    text: str
+    index: int
+    samples_48k: npt.NDArray[np.float32]
+    mouth: npt.NDArray[np.float32]  # (frames, 4): open, spread, round, close
+    words: list[WordSpan] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples_48k) / 48_000
+
+
+@dataclass(frozen=True)
+class TurnEnd(DataFrame):
+    """Nothing more will be said in this turn."""

@@ -1,0 +1,348 @@
+"""One live conversation: a peer connection, its data channel, the pipeline and the media tracks.
+
+The session turns what happens into what the user sees: it starts turns, interrupts them, forwards
+the pipeline's events (state, transcripts, latency figures, errors) over the data channel and keeps
+the conversation's history. It knows nothing of HTTP, the database or billing (the manager does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+
+from neura.errors import ConflictError, InputError, NeuraError
+from neura.live.chunker import ChunkPolicy, ClauseChunker
+from neura.live.clock import MediaClock
+from neura.live.conversation import Conversation
+from neura.live.events import (
+    ErrorRaised,
+    LiveEvent,
+    SpeechCut,
+    SpeechStarted,
+    StageReached,
+    State,
+    TurnInterrupted,
+    TurnPlayed,
+)
+from neura.live.frames import UserText
+from neura.live.lipsync_stage import LipSyncStage
+from neura.live.llm_stage import LLMStage
+from neura.live.peer import new_peer_connection
+from neura.live.processor import Pipeline
+from neura.live.protocol import (
+    CHANNEL_LABEL,
+    InterruptRequest,
+    Ping,
+    SayText,
+    check_text,
+    closed_message,
+    encode,
+    error_message,
+    latency_message,
+    parse_client_message,
+    state_message,
+    transcript_message,
+)
+from neura.live.timeline import SpeechOutput, SpeechTimeline
+from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack, FrameSource
+from neura.live.tts_stage import TTSStage
+from neura.live.turns import Turn, TurnLog
+from neura.llm import LLMProvider
+from neura.tts import TTSEngine
+
+log = logging.getLogger(__name__)
+
+STAGE_METRIC = {
+    "llm_first_token": "llm_first_token",
+    "first_audio": "first_tts_audio",
+    "first_frame_sent": "first_frame_sent",
+}
+MEDIA_STAGES = frozenset({"first_audio_sent", "first_frame_sent"})  # both reached: the latency message goes out
+
+
+@dataclass(frozen=True)
+class SessionEngines:
+    """What a session is built from (shared, per process, by the manager)."""
+
+    llm: LLMProvider
+    tts: TTSEngine
+    frames: FrameSource
+    speech_executor: Executor  # TTS and lip sync
+    render_executor: Executor  # avatar frames
+
+
+class LiveSession:
+    def __init__(
+        self,
+        session_id: uuid.UUID,
+        user_id: uuid.UUID,
+        engines: SessionEngines,
+        conversation: Conversation,
+        ice_servers: list[dict[str, Any]],
+        *,
+        chunk_policy: ChunkPolicy | None = None,
+        observe_stage: Callable[[str, float], None] | None = None,  # metric stage name, seconds
+    ) -> None:
+        self.id = session_id
+        self.user_id = user_id
+        self.conversation = conversation
+        self.ice_servers = ice_servers
+        self.created_s = time.monotonic()
+        self.last_activity_s = self.created_s
+        self.state: State = "listening"
+        self.turns = TurnLog()
+        self.close_reason: str | None = None
+        self.end_requested = asyncio.Event()  # the session wants to end (disconnect): the manager closes it
+        self.end_reason = ""
+        self.closed = asyncio.Event()
+        self._observe_stage = observe_stage
+        self._events: asyncio.Queue[LiveEvent] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._turn_id = 0
+        self._closing = False
+        self.pc: RTCPeerConnection | None = None
+        self.channel: RTCDataChannel | None = None
+
+        self.clock = MediaClock()
+        self.timeline = SpeechTimeline(self._events.put_nowait)
+        self.pipeline = Pipeline(
+            [
+                LLMStage(engines.llm, conversation),
+                ClauseChunker(chunk_policy),
+                TTSStage(engines.tts, engines.speech_executor),
+                LipSyncStage(engines.speech_executor),
+                SpeechOutput(self.timeline),
+            ],
+            self._events.put_nowait,
+        )
+        self.audio = AvatarAudioTrack(self.clock, self.timeline)
+        self.video = AvatarVideoTrack(self.clock, self.timeline, engines.frames, engines.render_executor)
+
+    # --- lifecycle
+    def start(self) -> None:
+        self.pipeline.start()
+        self._spawn(self._pump_events(), "events")
+
+    async def accept_offer(self, sdp: str, kind: str) -> RTCSessionDescription:
+        """Answer the client's SDP offer (ICE gathering completes before the answer is returned)."""
+        if kind != "offer":
+            raise InputError(f"expected an SDP offer, got {kind!r}")
+        if self.pc is not None:
+            raise ConflictError("this live session already has a peer connection", hint="create a new session")
+        if self._closing:
+            raise ConflictError("this live session has ended")
+        self.pc = pc = new_peer_connection(self.ice_servers)
+        pc.on("datachannel", self._on_datachannel)
+        pc.on("connectionstatechange", self._on_connection_state)
+        pc.addTrack(self.audio)
+        pc.addTrack(self.video)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except ValueError as exc:  # aiortc's complaint about an unusable offer: the client may try again
+            self.pc = None
+            await pc.close()
+            raise InputError(f"the SDP offer cannot be used: {exc}") from exc
+        self.touch()
+        local = pc.localDescription
+        return RTCSessionDescription(sdp=local.sdp, type=local.type)
+
+    async def close(self, reason: str) -> None:
+        """End the session: tell the client, stop the pipeline and tracks, close the peer connection."""
+        if self._closing:
+            await self.closed.wait()
+            return
+        self._closing = True
+        self.close_reason = reason
+        self._send(closed_message(reason))
+        await self.pipeline.stop()
+        await self._flush_channel()
+        self.audio.stop()
+        self.video.stop()
+        if self.pc is not None:
+            await self.pc.close()
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.closed.set()
+
+    async def _flush_channel(self, timeout_s: float = 0.2) -> None:
+        """Give the last data-channel messages (the "closed" notice) a moment to leave."""
+        deadline = time.monotonic() + timeout_s
+        while self.channel is not None and self.channel.bufferedAmount > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    def request_end(self, reason: str) -> None:
+        if not self.end_requested.is_set():
+            self.end_reason = reason
+            self.end_requested.set()
+
+    # --- turns
+    async def say(self, text: str, *, received_s: float | None = None) -> int:
+        """Start a turn answering ``text`` (interrupting the one in progress). Returns its id."""
+        text = check_text(text)
+        received_s = received_s or time.monotonic()
+        if self._closing:
+            raise ConflictError("this live session has ended")
+        self.touch()
+        if self.turns.current is not None:
+            await self._interrupt("barge_in")
+        self._turn_id += 1
+        turn = Turn(self._turn_id, text, received_s)
+        self.turns.start(turn)
+        self._send(transcript_message("user", turn.turn_id, text, final=True))
+        self._set_state("thinking", turn.turn_id)
+        await self.pipeline.push(UserText(turn.turn_id, text))
+        return turn.turn_id
+
+    async def interrupt(self) -> bool:
+        """Stop speaking now; False when there was nothing to interrupt."""
+        self.touch()
+        if self.turns.current is None and not self.timeline.busy:
+            return False
+        await self._interrupt("user")
+        return True
+
+    async def _interrupt(self, reason: str) -> None:
+        await self.pipeline.interrupt(reason, self._turn_id)
+        current = self.turns.current
+        if current is not None:
+            self._events.put_nowait(TurnInterrupted(current.turn_id))
+
+    def touch(self) -> None:
+        self.last_activity_s = time.monotonic()
+
+    @property
+    def speaking(self) -> bool:
+        return self.turns.current is not None or self.timeline.busy
+
+    # --- events -> statistics, history and the data channel
+    async def _pump_events(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                self._handle(event)
+            except Exception:  # never let one bad event stop the reporting of the rest
+                log.exception("live session %s: cannot handle %s", self.id, type(event).__name__)
+
+    def _handle(self, event: LiveEvent) -> None:
+        if isinstance(event, ErrorRaised):
+            self._on_error(event)
+            return
+        turn = self.turns.get(getattr(event, "turn_id", -1))
+        if turn is None or turn.finished:
+            return
+        if isinstance(event, StageReached):
+            if turn.reach(event.stage, event.at_s):
+                value_ms = turn.stages_ms[event.stage]
+                self.turns.record(event.stage, value_ms)
+                metric = STAGE_METRIC.get(event.stage)
+                if metric is not None and self._observe_stage is not None:
+                    self._observe_stage(metric, value_ms / 1000.0)
+                if event.stage in MEDIA_STAGES and turn.stages_ms.keys() >= MEDIA_STAGES:
+                    self._send(latency_message(turn))
+        elif isinstance(event, SpeechStarted):
+            turn.spoken.append(event.text)
+            self._set_state("speaking", turn.turn_id)
+            self._send(transcript_message("avatar", turn.turn_id, event.text, final=False))
+        elif isinstance(event, SpeechCut):
+            if turn.spoken:
+                turn.spoken[-1] = event.spoken
+        elif isinstance(event, TurnPlayed | TurnInterrupted):
+            turn.interrupted = isinstance(event, TurnInterrupted)
+            self._finish(turn)
+
+    def _finish(self, turn: Turn) -> None:
+        turn.finished = True
+        self.conversation.record(turn.user_text, turn.spoken_text)
+        self._send(transcript_message("avatar", turn.turn_id, turn.spoken_text, final=True))
+        if self.turns.current is None:
+            self._set_state("listening", turn.turn_id)
+
+    def _on_error(self, event: ErrorRaised) -> None:
+        turn = self.turns.get(event.turn_id) if event.turn_id is not None else None
+        if turn is not None:
+            turn.error = event.code
+        self._send(error_message(event.code, event.message, event.turn_id))
+
+    def _set_state(self, state: State, turn_id: int | None) -> None:
+        if state != self.state:
+            self.state = state
+            self._send(state_message(state, turn_id))
+
+    # --- WebRTC callbacks
+    def _on_datachannel(self, channel: RTCDataChannel) -> None:
+        if channel.label != CHANNEL_LABEL:
+            return
+        self.channel = channel
+        channel.on("message", self._on_channel_message)
+        self._send(state_message(self.state, self._turn_id or None))
+
+    def _on_channel_message(self, raw: str | bytes) -> None:
+        received_s = time.monotonic()
+        try:
+            message = parse_client_message(raw)
+        except InputError as error:
+            self._send(error_message("invalid_message", error.message))
+            return
+        if isinstance(message, SayText):
+            self._spawn(self._guarded(self.say(message.text, received_s=received_s)), "say")
+        elif isinstance(message, InterruptRequest):
+            self._spawn(self._guarded(self.interrupt()), "interrupt")
+        elif isinstance(message, Ping):
+            self._send({"type": "pong", "id": message.id})
+
+    async def _guarded(self, work: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await work
+        except NeuraError as error:
+            self._send(error_message(type(error).__name__, error.message))
+
+    def _on_connection_state(self) -> None:
+        if self.pc is not None and self.pc.connectionState in ("failed", "closed") and not self._closing:
+            log.info("live session %s: peer connection %s", self.id, self.pc.connectionState)
+            self.request_end("disconnected")
+
+    def notify(self, message: dict[str, Any]) -> None:
+        """Send ``message`` on the data channel (dropped when the channel is not open)."""
+        self._send(message)
+
+    # --- plumbing
+    def _send(self, message: dict[str, Any]) -> None:
+        channel = self.channel
+        if channel is not None and channel.readyState == "open":
+            channel.send(encode(message))
+
+    def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=f"live-{self.id}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- reporting
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "status": "closed" if self._closing else "open",
+            "state": self.state,
+            "connection": self.pc.connectionState if self.pc is not None else "new",
+            "age_s": round(time.monotonic() - self.created_s, 1),
+            "turns": [turn.as_dict() for turn in self.turns.turns],
+            "turn_count": self.turns.count,
+            "latency_ms": self.turns.summary(),
+            "media": {
+                "audio_frames_sent": self.audio.frames_sent,
+                "video_frames_sent": self.video.frames_sent,
+                "video_frames_skipped": self.video.frames_skipped,
+                "audio_frames_skipped": self.audio.frames_skipped,
+            },
+        }

@@ -1,0 +1,215 @@
+"""The media timeline: speech placed on the session clock, read by the audio and the video track.
+
+Time is counted in 48 kHz samples from the session clock's start; video frame ``n`` shows time
+``n / 25`` s, that is sample ``n * 1920``. A clause is placed at a frame boundary no earlier than the
+first audio sample not yet sent and the first frame whose pose has not yet been taken, right after the
+clause before it. The audio track then reads its samples and the video track the mouth pose of each
+frame *by position on the same timeline*, so lips and voice cannot drift apart however long the session.
+
+:meth:`SpeechTimeline.cut` is what an interrupt does here: the clause playing is faded out over 2.5 ms
+at the next unsent sample, everything after it is dropped, and the mouth closes over two frames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from neura.live.events import EventSink, SpeechCut, SpeechStarted, StageReached, TurnPlayed
+from neura.live.frames import Frame, Interrupt, TimedSpeech, TurnEnd
+from neura.live.processor import Processor
+from neura.media import WordSpan
+
+AUDIO_RATE_HZ = 48_000
+FPS = 25
+SAMPLES_PER_VIDEO_FRAME = AUDIO_RATE_HZ // FPS  # 1920
+FADE_SAMPLES = 120  # 2.5 ms: no click, and the next frame is silent
+CLOSE_FRAMES = 2  # the mouth closes over this many frames after a cut
+CLOSED = np.zeros(4, dtype=np.float32)
+
+
+@dataclass
+class Segment:
+    """One clause on the timeline."""
+
+    turn_id: int
+    text: str
+    start_sample: int  # a multiple of SAMPLES_PER_VIDEO_FRAME
+    samples: npt.NDArray[np.float32]
+    mouth: npt.NDArray[np.float32]  # pose of frames start_frame, start_frame + 1, ...
+    words: list[WordSpan] = field(default_factory=list)
+    audio_started: bool = False
+
+    @property
+    def start_frame(self) -> int:
+        return self.start_sample // SAMPLES_PER_VIDEO_FRAME
+
+    @property
+    def end_sample(self) -> int:
+        return self.start_sample + len(self.samples)
+
+    @property
+    def end_frame(self) -> int:
+        return self.start_frame + len(self.mouth)
+
+
+class SpeechTimeline:
+    def __init__(self, events: EventSink) -> None:
+        self._events = events
+        self._segments: list[Segment] = []
+        self._audio_cursor = 0  # first sample not yet read by the audio track
+        self._video_cursor = 0  # first frame whose pose has not been taken
+        self._turn_ends: dict[int, int] = {}  # turn -> sample after its last clause
+        self._first_frames: dict[int, int] = {}  # frame index -> turn whose first clause starts there
+        self._audio_reported_turn = -1
+        self._scheduled_turn = -1
+        self._closing_from: int | None = None  # first frame of the mouth's closing ramp after a cut
+        self._closing_pose = CLOSED
+        self._last_pose = CLOSED
+
+    # --- state
+    @property
+    def audio_cursor(self) -> int:
+        return self._audio_cursor
+
+    @property
+    def busy(self) -> bool:
+        """Speech is queued or playing."""
+        return bool(self._segments) and self._segments[-1].end_sample > self._audio_cursor
+
+    def queued_s(self) -> float:
+        end = self._segments[-1].end_sample if self._segments else 0
+        return max(0, end - self._audio_cursor) / AUDIO_RATE_HZ
+
+    def earliest_start(self) -> int:
+        start = max(self._audio_cursor, self._video_cursor * SAMPLES_PER_VIDEO_FRAME)
+        if self._segments:
+            start = max(start, self._segments[-1].end_sample)
+        return math.ceil(start / SAMPLES_PER_VIDEO_FRAME) * SAMPLES_PER_VIDEO_FRAME
+
+    # --- what the pipeline's sink does
+    def schedule(self, speech: TimedSpeech) -> Segment:
+        segment = Segment(
+            speech.turn_id, speech.text, self.earliest_start(), speech.samples_48k, speech.mouth, speech.words
+        )
+        if speech.turn_id > self._scheduled_turn:  # the turn's first clause
+            self._scheduled_turn = speech.turn_id
+            self._first_frames.setdefault(segment.start_frame, speech.turn_id)
+        self._segments.append(segment)
+        return segment
+
+    def end_turn(self, turn_id: int) -> None:
+        """Nothing more comes for ``turn_id``: report :class:`TurnPlayed` once its last clause has played."""
+        ends = [s.end_sample for s in self._segments if s.turn_id == turn_id]
+        self._turn_ends[turn_id] = max([self._audio_cursor, *ends])
+
+    def cut(self) -> None:
+        """Stop speaking now: fade the clause playing, drop the rest, close the mouth."""
+        cursor = self._audio_cursor
+        kept: list[Segment] = []
+        for segment in self._segments:
+            if segment.start_sample < cursor < segment.end_sample:
+                kept.append(self._truncate(segment, cursor))
+            elif segment.end_sample <= cursor:
+                kept.append(segment)
+        self._segments = kept
+        self._turn_ends.clear()
+        self._first_frames = {f: t for f, t in self._first_frames.items() if f < self._video_cursor}
+        self._closing_from = self._video_cursor
+        self._closing_pose = self._last_pose
+
+    def _truncate(self, segment: Segment, cursor: int) -> Segment:
+        keep = min(len(segment.samples), cursor - segment.start_sample + FADE_SAMPLES)
+        samples = segment.samples[:keep].copy()
+        fade = samples[cursor - segment.start_sample :]
+        fade *= np.linspace(1.0, 0.0, len(fade), dtype=np.float32)
+        heard_s = (cursor - segment.start_sample) / AUDIO_RATE_HZ
+        spoken = " ".join(w.word for w in segment.words if w.start_s < heard_s)
+        self._events(SpeechCut(segment.turn_id, spoken))
+        frames = max(0, self._video_cursor - segment.start_frame)
+        return Segment(segment.turn_id, segment.text, segment.start_sample, samples, segment.mouth[:frames], [], True)
+
+    # --- what the tracks do
+    def read_audio(self, first_sample: int, count: int) -> npt.NDArray[np.float32]:
+        """Samples ``first_sample .. first_sample + count - 1`` (silence where nothing is placed)."""
+        out = np.zeros(count, dtype=np.float32)
+        end = first_sample + count
+        for segment in self._segments:
+            lo, hi = max(first_sample, segment.start_sample), min(end, segment.end_sample)
+            if hi <= lo:
+                continue
+            out[lo - first_sample : hi - first_sample] = segment.samples[
+                lo - segment.start_sample : hi - segment.start_sample
+            ]
+            if not segment.audio_started:
+                segment.audio_started = True
+                self._started(segment)
+        self._audio_cursor = max(self._audio_cursor, end)
+        self._report_played_turns()
+        self._forget_played()
+        return out
+
+    def mouth_for_frame(self, frame_index: int) -> npt.NDArray[np.float32]:
+        """(open, spread, round, close) of frame ``frame_index``: the clause's pose, or closed."""
+        self._video_cursor = max(self._video_cursor, frame_index + 1)
+        pose = CLOSED
+        for segment in self._segments:
+            if segment.start_frame <= frame_index < segment.end_frame:
+                pose = segment.mouth[frame_index - segment.start_frame]
+                break
+        else:
+            if self._closing_from is not None:
+                step = frame_index - self._closing_from
+                if 0 <= step < CLOSE_FRAMES:
+                    pose = self._closing_pose * (1.0 - (step + 1) / (CLOSE_FRAMES + 1))
+                elif step >= CLOSE_FRAMES:
+                    self._closing_from = None
+        self._last_pose = pose
+        return pose
+
+    def frame_sent(self, frame_index: int) -> None:
+        """The video track sent ``frame_index``: report a turn's first frame."""
+        turn_id = self._first_frames.pop(frame_index, None)
+        if turn_id is not None:
+            self._events(StageReached(turn_id, "first_frame_sent"))
+        for stale in [f for f in self._first_frames if f < frame_index]:  # skipped frames
+            self._events(StageReached(self._first_frames.pop(stale), "first_frame_sent"))
+
+    # --- bookkeeping
+    def _started(self, segment: Segment) -> None:
+        if segment.turn_id > self._audio_reported_turn:
+            self._audio_reported_turn = segment.turn_id
+            self._events(StageReached(segment.turn_id, "first_audio_sent"))
+        self._events(SpeechStarted(segment.turn_id, segment.text))
+
+    def _report_played_turns(self) -> None:
+        for turn_id, end in list(self._turn_ends.items()):
+            if end <= self._audio_cursor:
+                del self._turn_ends[turn_id]
+                self._events(TurnPlayed(turn_id))
+
+    def _forget_played(self) -> None:
+        self._segments = [
+            s for s in self._segments if s.end_sample > self._audio_cursor or s.end_frame > self._video_cursor
+        ]
+
+
+class SpeechOutput(Processor):
+    """The pipeline's sink: places speech on the timeline; an interrupt cuts it."""
+
+    def __init__(self, timeline: SpeechTimeline) -> None:
+        super().__init__()
+        self.timeline = timeline
+        self._cut_turn = -1  # speech of turns up to this one is never placed (late frames of a cut turn)
+
+    async def process(self, frame: Frame) -> None:
+        if isinstance(frame, TimedSpeech) and frame.turn_id > self._cut_turn:
+            self.timeline.schedule(frame)
+        elif isinstance(frame, TurnEnd) and frame.turn_id > self._cut_turn:
+            self.timeline.end_turn(frame.turn_id)
+        elif isinstance(frame, Interrupt):
+            self._cut_turn = max(self._cut_turn, frame.up_to_turn)
+            self.timeline.cut()

@@ -1,0 +1,55 @@
+"""``SpeakText`` -> ``Speech``: synthesis on a worker thread, one clause at a time, in order.
+
+A TTS engine's ``synthesize`` is blocking and CPU-heavy, so it runs in an executor. An interrupt
+cancels the coroutine awaiting it; the thread finishes its clause and the result is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Executor
+
+from neura.errors import NeuraError, ScriptError
+from neura.live.events import ErrorRaised, StageReached
+from neura.live.frames import Frame, SpeakText, Speech
+from neura.live.processor import Processor
+from neura.media import SpeechChunk
+from neura.tts import TTSEngine
+
+log = logging.getLogger(__name__)
+
+
+def synthesize_all(tts: TTSEngine, text: str) -> list[SpeechChunk]:
+    """Every chunk of ``text`` (a clause is usually one); none when there is nothing to say."""
+    try:
+        return list(tts.synthesize(text))
+    except ScriptError:
+        return []
+
+
+class TTSStage(Processor):
+    def __init__(self, tts: TTSEngine, executor: Executor) -> None:
+        super().__init__()
+        self.tts = tts
+        self.executor = executor
+        self._reported_turn = -1  # the last turn whose first audio was reported
+
+    async def process(self, frame: Frame) -> None:
+        if not isinstance(frame, SpeakText):
+            await self.push(frame)
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            chunks = await loop.run_in_executor(self.executor, synthesize_all, self.tts, frame.text)
+        except NeuraError as error:
+            log.warning("live turn %d: speech synthesis failed: %s", frame.turn_id, error.message)
+            self.emit(ErrorRaised(frame.turn_id, "tts_error", error.message))
+            return
+        for chunk in chunks:
+            if not len(chunk.samples):
+                continue
+            if frame.turn_id != self._reported_turn:
+                self._reported_turn = frame.turn_id
+                self.emit(StageReached(frame.turn_id, "first_audio"))
+            await self.push(Speech(frame.turn_id, chunk, frame.index))

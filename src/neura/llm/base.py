@@ -1,0 +1,196 @@
+"""One streaming chat interface for every language model NEURA talks to.
+
+A provider is a leaf class that writes only :meth:`BaseLLM._stream` (one attempt, raw text pieces,
+errors already translated into :mod:`neura.errors`). The base owns what every provider needs alike:
+retries with backoff for retryable errors *before the first piece of text* (never after, because the
+consumer already spoke those words), and :meth:`complete`, which joins a stream.
+
+Cancellation: cancelling the task that consumes :meth:`stream_chat` closes the HTTP stream at once (the
+provider's ``finally`` closes its response). A consumer that stops early without being cancelled
+should close the generator, e.g. ``async with closing_stream(llm.stream_chat(...)) as pieces``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar, runtime_checkable
+
+from neura.errors import LLMError, LLMUnavailableError
+
+Role = Literal["system", "user", "assistant"]
+T = TypeVar("T")
+
+#: What a user can do when no language model answers; every "unavailable" error carries it.
+UNAVAILABLE_HINT = "start LM Studio and load a model, or set GEMINI_API_KEY, or pass --script"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@runtime_checkable
+class LLMProvider(Protocol):
+    """A chat model that streams its answer as text pieces."""
+
+    @property
+    def name(self) -> str:
+        """``"lmstudio"``, ``"gemini"`` or ``"fallback(...)"``."""
+        ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def endpoint(self) -> str:
+        """The URL shown to users in errors."""
+        ...
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float = 0.7,
+        max_tokens: int | None = None,
+        json_mode: bool = False,
+    ) -> AsyncIterator[str]: ...
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float = 0.7,
+        max_tokens: int | None = None,
+        json_mode: bool = False,
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries for retryable errors (5xx, 429) raised before the first piece of text.
+
+    Unreachable servers (:class:`LLMUnavailableError`) are not retried here: a fallback chain moves on
+    to the next provider instead, and a user without one gets the fix-it message at once.
+    """
+
+    max_retries: int = 2
+    base_delay_s: float = 0.5
+    max_delay_s: float = 4.0
+
+    def delay_s(self, retry_index: int) -> float:
+        """Exponential backoff with jitter: about 0.5, 1, 2 s for the defaults."""
+        delay = min(self.max_delay_s, self.base_delay_s * 2**retry_index)
+        return delay * random.uniform(0.8, 1.2)
+
+
+class BaseLLM(ABC):
+    """Retries and :meth:`complete` for providers; a provider implements :meth:`_stream` only."""
+
+    name: str
+    model: str
+    endpoint: str
+
+    def __init__(self, *, retry: RetryPolicy | None = None) -> None:
+        self.retry = retry or RetryPolicy()
+
+    @abstractmethod
+    def _stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float,
+        max_tokens: int | None,
+        json_mode: bool,
+    ) -> AsyncIterator[str]:
+        """One attempt: yield text pieces; raise :class:`LLMError` subclasses; close the HTTP stream in
+        ``finally``."""
+
+    async def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float = 0.7,
+        max_tokens: int | None = None,
+        json_mode: bool = False,
+    ) -> AsyncIterator[str]:
+        if not messages:
+            raise ValueError("stream_chat needs at least one message")
+        retries = 0
+        while True:
+            emitted = False
+            attempt = self._stream(messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+            try:
+                async with closing_stream(attempt) as pieces:
+                    async for piece in pieces:
+                        if piece:
+                            emitted = True
+                            yield piece
+                return
+            except LLMError as error:
+                if not self._should_retry(error, emitted=emitted, retries=retries):
+                    raise
+            await asyncio.sleep(self.retry.delay_s(retries))
+            retries += 1
+
+    def _should_retry(self, error: LLMError, *, emitted: bool, retries: int) -> bool:
+        return (
+            not emitted
+            and error.retryable
+            and not isinstance(error, LLMUnavailableError)
+            and retries < self.retry.max_retries
+        )
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float = 0.7,
+        max_tokens: int | None = None,
+        json_mode: bool = False,
+    ) -> str:
+        return await join_stream(self, messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing
+        """Release connections; providers with a client override this."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, model={self.model!r}, endpoint={self.endpoint!r})"
+
+
+async def join_stream(
+    llm: LLMProvider,
+    messages: Sequence[ChatMessage],
+    *,
+    temperature: float = 0.7,
+    max_tokens: int | None = None,
+    json_mode: bool = False,
+) -> str:
+    """The whole answer of ``llm.stream_chat`` as one string."""
+    stream = llm.stream_chat(messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+    async with closing_stream(stream) as pieces:
+        return "".join([piece async for piece in pieces])
+
+
+@asynccontextmanager
+async def closing_stream(stream: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]:
+    """Like :func:`contextlib.aclosing` for any async iterator: closes it (and so its HTTP stream) on
+    exit, also when the consumer stops early."""
+    try:
+        yield stream
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def close_llm(llm: LLMProvider) -> None:
+    """Release a provider's connections (``aclose()`` is optional in the protocol)."""
+    aclose = getattr(llm, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -1,0 +1,182 @@
+"""Provider ``"lmstudio"``: any OpenAI-compatible chat server (LM Studio, llama.cpp's llama-server, vLLM)
+through the official ``openai`` SDK, streaming over server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from neura.config import Settings
+from neura.errors import LLMError, LLMUnavailableError
+from neura.llm.base import UNAVAILABLE_HINT, BaseLLM, ChatMessage, RetryPolicy
+from neura.llm.reasoning import ThinkFilter
+
+# What json_mode asks for, best first. LM Studio refuses "json_object" but takes "json_schema";
+# llama-server takes both; a server that takes neither gets a plain request (the prompt asks for JSON).
+_JSON_FORMATS: tuple[dict[str, Any] | None, ...] = (
+    {"type": "json_object"},
+    {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}}},
+    None,
+)
+
+
+class OpenAICompatLLM(BaseLLM):
+    name = "lmstudio"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str = "lm-studio",
+        timeout_s: float = 60.0,
+        connect_timeout_s: float = 3.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(retry=retry)
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.endpoint = self.base_url
+        self._api_key = api_key or "not-needed"
+        self._timeout = openai.Timeout(timeout_s, connect=connect_timeout_s)
+        self.timeout_s = timeout_s
+        self._client: AsyncOpenAI | None = None
+        self._json_format_index = 0  # moves on for good when this server refuses a format
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> OpenAICompatLLM:
+        return cls(
+            base_url=settings.lmstudio_base_url,
+            model=settings.lmstudio_model,
+            api_key=settings.lmstudio_api_key,
+            timeout_s=settings.llm_timeout_s,
+            connect_timeout_s=settings.llm_connect_timeout_s,
+            retry=retry,
+        )
+
+    async def client(self) -> AsyncOpenAI:
+        """The SDK client, built on first use in a worker thread (its TLS setup blocks for ~50 ms)."""
+        if self._client is None:
+            client = await asyncio.to_thread(
+                AsyncOpenAI, base_url=self.base_url, api_key=self._api_key, timeout=self._timeout, max_retries=0
+            )
+            if self._client is None:
+                self._client = client
+            else:  # another request built one meanwhile
+                await client.close()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def _stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float,
+        max_tokens: int | None,
+        json_mode: bool,
+    ) -> AsyncIterator[str]:
+        stream = await self._open(messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+        think = ThinkFilter()
+        try:
+            async for chunk in stream:
+                for choice in chunk.choices[:1]:  # a usage-only chunk has no choices
+                    text = think.feed(choice.delta.content or "")
+                    if text:
+                        yield text
+            tail = think.flush()
+            if tail:
+                yield tail
+        except openai.OpenAIError as error:
+            raise self._translate(error) from error
+        except ValueError as error:  # a data line that is not JSON
+            raise LLMError(
+                f"the language model server at {self.endpoint} sent an unreadable stream ({error})",
+                hint="check that LMSTUDIO_BASE_URL points at an OpenAI-compatible server",
+            ) from error
+        finally:
+            await stream.close()
+
+    async def _open(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float,
+        max_tokens: int | None,
+        json_mode: bool,
+    ) -> openai.AsyncStream[Any]:
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "temperature": temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if max_tokens is not None:
+            request["max_tokens"] = max_tokens
+        client = await self.client()
+        while True:
+            response_format = _JSON_FORMATS[self._json_format_index] if json_mode else None
+            if response_format is not None:
+                request["response_format"] = response_format
+            else:
+                request.pop("response_format", None)
+            try:
+                stream: openai.AsyncStream[Any] = await client.chat.completions.create(**request)
+                return stream
+            except openai.BadRequestError as error:
+                if response_format is None or not _about_response_format(error):
+                    raise self._translate(error) from error
+                self._json_format_index += 1
+            except openai.OpenAIError as error:
+                raise self._translate(error) from error
+
+    def _translate(self, error: openai.OpenAIError) -> LLMError:
+        where = f"the language model server (LM Studio) at {self.endpoint}"
+        if isinstance(error, openai.APITimeoutError):
+            return LLMUnavailableError(f"{where} did not answer within {self.timeout_s:g} s", hint=UNAVAILABLE_HINT)
+        if isinstance(error, openai.APIConnectionError):
+            reason = str(error.__cause__ or error) or "connection failed"
+            return LLMUnavailableError(f"cannot reach {where}: {reason}", hint=UNAVAILABLE_HINT)
+        if isinstance(error, openai.APIStatusError):
+            status, detail = error.status_code, _detail(error)
+            if status in (401, 403):
+                return LLMUnavailableError(
+                    f"{where} refused our credentials (HTTP {status}: {detail})",
+                    hint=f"set LMSTUDIO_API_KEY to the server's key; or {UNAVAILABLE_HINT}",
+                )
+            if _model_missing(error):
+                return LLMUnavailableError(
+                    f"{where} has no model {self.model!r} loaded (HTTP {status}: {detail})",
+                    hint=f"load {self.model} in LM Studio or set LMSTUDIO_MODEL to a loaded model "
+                    f"(GET {self.base_url}/models lists them); or {UNAVAILABLE_HINT}",
+                )
+            retryable = status == 408 or status == 429 or status >= 500
+            return LLMError(f"{where} answered HTTP {status}: {detail}", retryable=retryable)
+        return LLMError(f"{where} failed: {error}")
+
+
+def _detail(error: openai.APIStatusError) -> str:
+    body = error.body  # the SDK hands over the "error" member of the JSON body when there is one
+    if isinstance(body, dict):
+        body = body.get("message") or body.get("error")
+    if isinstance(body, str) and body:
+        return body[:300]
+    return error.message[:300]
+
+
+def _about_response_format(error: openai.APIStatusError) -> bool:
+    text = f"{error.message} {error.body}".lower()
+    return "response_format" in text or "json_object" in text or "json_schema" in text
+
+
+def _model_missing(error: openai.APIStatusError) -> bool:
+    text = f"{error.message} {error.body}".lower()
+    return "no models loaded" in text or "model_not_found" in text

@@ -1,0 +1,282 @@
+"""The offline video job: script -> avatar -> voice -> lip-synced frames -> MP4 (+ subtitles, sidecar).
+
+The voice is synthesised sentence by sentence on a producer thread while this thread turns each finished
+sentence into frames and hands them to the encoder, so TTS, rendering and x264 overlap. Each sentence
+becomes one *segment*: its audio, then a pause, padded to a whole number of frames, so audio and video
+stay aligned by construction however long the video is.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from neura import __version__
+from neura.config import Settings
+from neura.encode import Mp4Writer, build_cues, cue_at, save_thumbnail, write_srt, write_vtt
+from neura.errors import OutputError
+from neura.licenses import PROJECT_LICENSE, components_for
+from neura.lipsync import mouth_track, stream_guard_s
+from neura.media import MOUTH_CLOSED, PhonemeSpan, SpeechChunk, WordSpan
+from neura.pipeline.control import CancelToken, ProgressCallback, StageTimer, no_progress
+from neura.pipeline.request import RESOLUTIONS, RenderRequest, RenderResult
+from neura.pipeline.sidecar import write_sidecar
+from neura.pipeline.speech import SceneEnd, SpeechProducer
+from neura.pipeline.stages import PreparedAvatar, prepare_avatar, prepare_layout, resolve_script
+from neura.script import Script
+from neura.tts import TTSEngine, create_tts
+
+log = logging.getLogger(__name__)
+
+# Pauses, in seconds of video. Each sentence segment also opens with the lip-sync guard
+# (lipsync.stream_guard_s, ~0.14 s at 25 fps) so the mouth can start to open before the first sound.
+LEAD_IN_S = 0.3
+SENTENCE_PAUSE_S = 0.12
+SCENE_PAUSE_S = 0.55
+TAIL_S = 0.5
+BYTES_PER_VIDEO_S = 400_000  # generous upper bound for our x264 settings, used for the free-space check
+
+
+def render_video(
+    request: RenderRequest,
+    settings: Settings,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    tts: TTSEngine | None = None,
+) -> RenderResult:
+    """Render ``request`` to an MP4. Raises a :class:`neura.errors.NeuraError` on bad input; never
+    leaves a partial file at ``request.output_path`` or beside it."""
+    started = time.perf_counter()
+    cancel = cancel or CancelToken()
+    timer = StageTimer()
+    output = request.output_path.expanduser().resolve()
+    _check_output(output, request.duration_s)
+
+    with timer.stage("script"):
+        progress("script", 0.0, "writing the script" if request.prompt else "reading the script")
+        tts = tts or create_tts(request.tts_engine or settings.tts_provider, settings)
+        script_info = resolve_script(request, settings, tts)
+        progress("script", 1.0, script_info.script.title)
+    cancel.raise_if_cancelled()
+
+    with timer.stage("avatar"):
+        progress("avatar", 0.0, "finding the face")
+        width, height = RESOLUTIONS[request.resolution]
+        layout, avatar_px = prepare_layout(request, width, height)
+        avatar = prepare_avatar(request, avatar_px, settings.cache_dir)
+        progress("avatar", 1.0, f"{len(avatar.rig.landmarks)} landmarks")
+    cancel.raise_if_cancelled()
+
+    created: list[Path] = []
+    try:
+        result = _render_media(
+            request, output, script_info.script, tts, avatar, layout, timer, progress, cancel, created
+        )
+        result.warnings = script_info.warnings + avatar.warnings
+        if request.write_sidecar:
+            with timer.stage("sidecar"):
+                result.timings_s = dict(timer.seconds)
+                result.sidecar_path = output.with_suffix(".json")
+                result.sidecar = write_sidecar(
+                    result.sidecar_path,
+                    request=request,
+                    result=result,
+                    script_info=script_info,
+                    voice=tts.voice,
+                    avatar=avatar,
+                    version=__version__,
+                    project_license=PROJECT_LICENSE,
+                    models=components_for(),
+                )
+                created.append(result.sidecar_path)
+        result.timings_s = {**timer.seconds, "total": time.perf_counter() - started}
+        progress("finish", 1.0, str(output))
+        return result
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
+
+
+class _SegmentRenderer:
+    """Turns segments (a sentence's audio and phonemes, then a pause) into frames and audio on the
+    encoder, keeping video time, word timings and the mouth track for the subtitles and the sidecar."""
+
+    def __init__(
+        self,
+        request: RenderRequest,
+        avatar: PreparedAvatar,
+        layout: Any,
+        writer: Mp4Writer,
+        sample_rate_hz: int,
+    ) -> None:
+        from neura.avatar import IdleMotion
+        from neura.render import get_backend
+
+        self.request = request
+        self.fps = request.fps
+        self.rig = avatar.rig
+        self.layout = layout
+        self.writer = writer
+        self.sample_rate_hz = sample_rate_hz
+        self.backend = get_backend("cpu")
+        self.motion = IdleMotion(seed=request.seed)
+        self.n_frames = 0
+        self.words: list[WordSpan] = []
+        self.phonemes: list[PhonemeSpan] = []
+        self.mouth: list[npt.NDArray[np.float32]] = []
+        self.thumbnail_rgb: npt.NDArray[np.uint8] | None = None
+        self.render_s = 0.0
+        self.encode_s = 0.0
+        self.guard_s = stream_guard_s(self.fps)
+
+    def pause(self, pause_s: float, headline: str | None, cancel: CancelToken) -> None:
+        self.segment(SpeechChunk("", np.zeros(0, np.float32), self.sample_rate_hz), pause_s, headline, cancel)
+
+    def segment(self, chunk: SpeechChunk, pause_s: float, headline: str | None, cancel: CancelToken) -> None:
+        fps, rate = self.fps, self.sample_rate_hz
+        start_frame = self.n_frames
+        start_s = start_frame / fps
+        lead_s = self.guard_s if len(chunk.samples) else 0.0
+        lead = round(lead_s * rate)
+        n_frames = max(1, math.ceil((lead / rate + chunk.duration_s + pause_s) * fps - 1e-9))
+        n_samples = round((start_frame + n_frames) * rate / fps) - round(start_frame * rate / fps)
+        audio = np.zeros(n_samples, dtype=np.float32)
+        speech = chunk.samples[: max(0, n_samples - lead)]
+        audio[lead : lead + len(speech)] = speech
+        local_phonemes, _ = chunk.shifted(lead / rate)
+        track = mouth_track(local_phonemes, chunk.alphabet, fps=fps, start_s=0.0, n_frames=n_frames)
+        phonemes, words = chunk.shifted(start_s + lead / rate)
+        cues = build_cues(words) if self.request.burn_captions and words else []
+
+        for i in range(n_frames):
+            if i % fps == 0:
+                cancel.raise_if_cancelled()
+            t0 = time.perf_counter()
+            t_s = (start_frame + i) / fps
+            mouth = track.pose(i)
+            head = self.motion.head_pose(t_s, speaking=min(1.0, mouth.open * 2.0))
+            face = self.backend.render(self.rig, mouth, head)
+            cue = cue_at(cues, t_s) if cues else None
+            frame = self.layout.compose(
+                face, caption=cue.text if cue is not None else None, headline=headline
+            )
+            if self.thumbnail_rgb is None and self.request.write_thumbnail and mouth.open > 0.25:
+                self.thumbnail_rgb = self.layout.compose_rgb(face, caption=None, headline=headline)
+            t1 = time.perf_counter()
+            self.writer.write_frame(frame)
+            self.render_s += t1 - t0
+            self.encode_s += time.perf_counter() - t1
+        t2 = time.perf_counter()
+        self.writer.write_audio(audio, rate)
+        self.encode_s += time.perf_counter() - t2
+        self.n_frames += n_frames
+        self.words.extend(words)
+        self.phonemes.extend(phonemes)
+        self.mouth.append(track.values)
+
+    def still(self, headline: str | None = None) -> npt.NDArray[np.uint8]:
+        """A closed-mouth frame (the thumbnail when the video never opened its mouth)."""
+        face = self.backend.render(self.rig, MOUTH_CLOSED, self.motion.head_pose(0.0))
+        return self.layout.compose_rgb(face, caption=None, headline=headline)  # type: ignore[no-any-return]
+
+
+def _render_media(
+    request: RenderRequest,
+    output: Path,
+    script: Script,
+    tts: TTSEngine,
+    avatar: PreparedAvatar,
+    layout: Any,
+    timer: StageTimer,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+    created: list[Path],
+) -> RenderResult:
+    scenes = script.scenes
+    total_words = max(1, script.word_count)
+    words_done = 0
+    writer = Mp4Writer(output, width=layout.width, height=layout.height, fps=request.fps)
+    renderer = _SegmentRenderer(request, avatar, layout, writer, tts.sample_rate_hz)
+    producer = SpeechProducer(tts, [scene.narration for scene in scenes], cancel)
+    progress("render", 0.0, f"0/{len(scenes)} scenes")
+    with writer:
+        renderer.pause(LEAD_IN_S, scenes[0].caption, cancel)
+        with producer:
+            for item in producer:
+                scene = scenes[item.scene_index]
+                if isinstance(item, SceneEnd):
+                    last = item.scene_index == len(scenes) - 1
+                    renderer.pause(TAIL_S if last else SCENE_PAUSE_S, scene.caption, cancel)
+                else:
+                    renderer.segment(item.chunk, SENTENCE_PAUSE_S, scene.caption, cancel)
+                    words_done += len(item.chunk.text.split())
+                progress(
+                    "render",
+                    min(0.99, words_done / total_words),
+                    f"{item.scene_index + 1}/{len(scenes)} scenes",
+                )
+        flush_start = time.perf_counter()
+    created.append(output)
+    timer.add("encode", renderer.encode_s + time.perf_counter() - flush_start)  # close() flushes x264
+    timer.add("render", renderer.render_s)
+    timer.add("tts", producer.busy_s)
+    progress("render", 1.0, f"{renderer.n_frames} frames")
+
+    result = RenderResult(
+        output_path=output,
+        duration_s=renderer.n_frames / request.fps,
+        n_frames=renderer.n_frames,
+        width=layout.width,
+        height=layout.height,
+        words=renderer.words,
+        phonemes=renderer.phonemes,
+        mouth=np.concatenate(renderer.mouth),
+    )
+    with timer.stage("finish"):
+        if request.write_subtitles and result.words:
+            cues = build_cues(result.words)
+            result.srt_path, result.vtt_path = output.with_suffix(".srt"), output.with_suffix(".vtt")
+            write_srt(cues, result.srt_path)
+            created.append(result.srt_path)
+            write_vtt(cues, result.vtt_path)
+            created.append(result.vtt_path)
+        if request.write_thumbnail:
+            result.thumbnail_path = output.with_suffix(".jpg")
+            thumbnail = renderer.thumbnail_rgb if renderer.thumbnail_rgb is not None else renderer.still()
+            save_thumbnail(thumbnail, result.thumbnail_path)
+            created.append(result.thumbnail_path)
+    return result
+
+
+def _check_output(output: Path, duration_s: float) -> None:
+    """Fail before any heavy work when the output cannot be written."""
+    if output.suffix.lower() != ".mp4":
+        raise OutputError(f"the output must be an .mp4 file, not '{output.name}'", hint="use -o NAME.mp4")
+    parent = output.parent
+    if not parent.is_dir():
+        raise OutputError(f"the output folder {parent} does not exist", hint=f"create it: mkdir -p {parent}")
+    if output.is_dir():
+        raise OutputError(f"{output} is a folder, not a file name")
+    probe = parent / f".{output.name}.neura-write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write to {parent}: {exc.strerror}", hint="choose another -o path") from exc
+    free_bytes = shutil.disk_usage(parent).free
+    needed = int(max(duration_s, 30.0) * BYTES_PER_VIDEO_S)
+    if free_bytes < needed:
+        raise OutputError(
+            f"not enough free space in {parent}: {free_bytes // 1_000_000} MB free, about "
+            f"{needed // 1_000_000} MB needed",
+            hint="free some space or write elsewhere",
+        )

@@ -1,0 +1,143 @@
+"""The offline job's preparation stages: script, avatar and layout."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neura.config import Settings
+from neura.errors import InputError
+from neura.pipeline.defaults import DEMO_AVATAR_NAME, DEMO_SCRIPT, demo_avatar
+from neura.pipeline.request import RenderRequest
+from neura.script import Script
+from neura.tts import TTSEngine
+
+log = logging.getLogger(__name__)
+
+_HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+@dataclass
+class ScriptInfo:
+    script: Script
+    source: str  # "prompt" | "script" | "demo"
+    warnings: list[str] = field(default_factory=list)
+    llm: dict[str, str] | None = None
+    attempts: int = 0
+
+
+@dataclass
+class PreparedAvatar:
+    rig: Any  # neura.avatar.AvatarRig
+    source: str
+    warnings: list[str] = field(default_factory=list)
+    cached: bool = False
+
+
+def resolve_script(request: RenderRequest, settings: Settings, tts: TTSEngine) -> ScriptInfo:
+    if request.script_text is not None:
+        return ScriptInfo(Script.from_text(request.script_text), "script")
+    if not request.prompt:
+        return ScriptInfo(Script.from_text(DEMO_SCRIPT), "demo")
+
+    from neura.llm import create_llm
+    from neura.script import ScriptAgent
+
+    llm = create_llm(settings, request.llm_provider)
+    agent = ScriptAgent(llm, words_per_second=tts.speaking_rate_wps())
+    written = asyncio.run(agent.write(request.prompt, request.duration_s))
+    return ScriptInfo(
+        written.script,
+        "prompt",
+        warnings=list(written.warnings),
+        llm={"provider": written.llm_name, "model": written.model},
+        attempts=written.attempts,
+    )
+
+
+def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None = None) -> PreparedAvatar:
+    """Load the photo, find the face and build (or load from cache) the rig at ``size_px``."""
+    from neura.avatar import AvatarRig, build_avatar, detect_faces, load_image, rig_cache_key
+
+    if request.avatar is None:
+        rgb = demo_avatar()
+        source = DEMO_AVATAR_NAME
+        key_bytes = hashlib.sha256(rgb.tobytes()).digest()
+    else:
+        raw = request.avatar if isinstance(request.avatar, bytes) else _read_avatar(request.avatar)
+        rgb = load_image(raw)
+        source = request.avatar_name or (
+            str(request.avatar) if isinstance(request.avatar, Path) else "upload"
+        )
+        key_bytes = raw
+
+    cache_path = None
+    if cache_dir is not None:
+        cache_path = cache_dir / "rigs" / f"{rig_cache_key(key_bytes, size_px)}.npz"
+        if cache_path.is_file():
+            try:
+                return PreparedAvatar(AvatarRig.load(cache_path), source, cached=True)
+            except (OSError, ValueError, KeyError) as exc:  # a stale or torn cache entry: rebuild it
+                log.warning("ignoring unreadable avatar cache %s: %s", cache_path, exc)
+
+    detection = detect_faces(rgb)
+    rig = build_avatar(rgb, size_px=size_px, seed=request.seed)
+    if cache_path is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_suffix(".tmp.npz")
+        rig.save(tmp)
+        tmp.replace(cache_path)
+    return PreparedAvatar(rig, source, warnings=list(detection.warnings))
+
+
+def _read_avatar(path: Path) -> bytes:
+    from neura.errors import ImageError
+
+    try:
+        return Path(path).expanduser().read_bytes()
+    except FileNotFoundError as exc:
+        raise ImageError(f"avatar image not found: {path}") from exc
+    except IsADirectoryError as exc:
+        raise ImageError(f"avatar path is a folder, not an image: {path}") from exc
+    except OSError as exc:
+        raise ImageError(f"cannot read avatar image {path}: {exc.strerror}") from exc
+
+
+def parse_background(value: str | None) -> Any:
+    """``None`` (the layout's default), ``#rrggbb`` (a colour) or an image path (cover-fitted)."""
+    if value is None:
+        return None
+    match = _HEX_COLOUR.match(value.strip())
+    if match:
+        hex_value = match.group(1)
+        return tuple(int(hex_value[i : i + 2], 16) for i in (0, 2, 4))
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise InputError(
+            f"background '{value}' is neither a colour like #1e293b nor an image file",
+            hint="pass --background '#1e293b' or --background path/to/image.jpg",
+        )
+    from neura.avatar import load_image
+
+    return load_image(path.read_bytes())
+
+
+def prepare_layout(request: RenderRequest, width: int, height: int) -> tuple[Any, int]:
+    """The layout for the requested resolution and the avatar size (px) it wants."""
+    from neura.render import Layout
+
+    background = parse_background(request.background)
+    if request.resolution == "720p":
+        layout = (
+            Layout.presenter_720p(background=background)
+            if background is not None
+            else Layout.presenter_720p()
+        )
+    else:
+        layout = Layout.square(size=width)
+    return layout, int(layout.avatar_size_px)

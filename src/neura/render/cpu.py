@@ -1,0 +1,257 @@
+"""The CPU render backend: one ``cv2.remap`` of the head ROI per frame, plus the mouth interior.
+
+Per frame the backward map is built as: the ROI's pixel grid + the masked head similarity (computed at
+a quarter of the resolution and upsampled) + the mouth and eye fields, each added on its own small box
+shifted along with the head. Everything outside the ROI is copied from the rig's image untouched.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from neura.avatar import landmarks as lm
+from neura.avatar.eye_basis import HEAD_MASK_STEP_PX
+from neura.avatar.eyelids import draw_blink
+from neura.avatar.geometry import Box
+from neura.avatar.mouth_atlas import InteriorAtlas, build_atlas, draw_interior
+from neura.avatar.mouth_interior import MouthPalette, draw_lip_line
+from neura.avatar.rig import AvatarRig
+from neura.media import HeadPose, MouthPose
+from neura.render.backend import LoopBatchMixin, RGBFrame
+
+F32 = npt.NDArray[np.float32]
+_LIP_MID_UP, _LIP_MID_LO = 5, 15  # landmarks 13 and 14 in INNER_LIP_LOOP
+
+
+@dataclass
+class _Prepared:
+    """Per-rig arrays in the layout the CPU path wants (derived from the rig, never saved)."""
+
+    roi_shape: tuple[int, int]
+    grid_low: F32  # (h/4 + 2, w/4 + 2, 2) absolute source coordinates at the quarter-resolution samples
+    head_fields: F32  # (4, h/4 + 2, w/4 + 2, 2): m*(X, Y), m*(-Y, X), m*(1, 0), m*(0, 1) about the pivot
+    mouth_fields: list[F32]
+    mouth_box: Box  # relative to the ROI
+    mouth_anchor: tuple[tuple[float, float], float]  # a point of the mouth and the head mask's weight there
+    eye_fields: list[F32]
+    eye_box: Box
+    eye_anchor: tuple[tuple[float, float], float]
+    palette: MouthPalette
+    atlas: InteriorAtlas
+    face_down: F32  # unit vector from forehead to chin
+
+
+def _relative(box: Box, roi: Box) -> Box:
+    return box[0] - roi[0], box[1] - roi[1], box[2] - roi[0], box[3] - roi[1]
+
+
+def _prepare(rig: AvatarRig) -> _Prepared:
+    x0, y0, x1, y1 = rig.roi
+    step = HEAD_MASK_STEP_PX
+    # quarter-resolution samples sit at 4j + 1.5; one extra ring around them lets cv2.resize
+    # interpolate (never clamp) right up to the ROI's edge, so the linear pixel grid comes out exact
+    gx, gy = np.meshgrid(
+        np.arange(x0 - step, x1 + step, step, dtype=np.float32) + np.float32((step - 1) / 2),
+        np.arange(y0 - step, y1 + step, step, dtype=np.float32) + np.float32((step - 1) / 2),
+    )
+    qx, qy = gx - rig.head_pivot[0], gy - rig.head_pivot[1]
+    m = np.pad(rig.head_mask, 1)
+    zero = np.zeros_like(m)
+    head = np.stack(
+        [
+            np.dstack([m * qx, m * qy]),
+            np.dstack([-m * qy, m * qx]),
+            np.dstack([m, zero]),
+            np.dstack([zero, m]),
+        ]
+    ).astype(np.float32)
+
+    def anchor(point: F32) -> tuple[tuple[float, float], float]:
+        """A point and the head mask's weight there (how much of the head's motion it follows)."""
+        qi = min(max(int((point[1] - y0) // step) + 1, 0), m.shape[0] - 1)
+        qj = min(max(int((point[0] - x0) // step) + 1, 0), m.shape[1] - 1)
+        return (float(point[0]), float(point[1])), float(m[qi, qj])
+
+    down = rig.landmarks[lm.CHIN] - rig.landmarks[lm.FOREHEAD]
+    return _Prepared(
+        roi_shape=(y1 - y0, x1 - x0),
+        grid_low=np.ascontiguousarray(np.dstack([gx, gy]), dtype=np.float32),
+        head_fields=head,
+        mouth_fields=[np.ascontiguousarray(f, dtype=np.float32) for f in rig.mouth_fields],
+        mouth_box=_relative(rig.mouth_box, rig.roi),
+        mouth_anchor=anchor(rig.lip_points.mean(axis=0)),
+        eye_fields=[np.ascontiguousarray(f, dtype=np.float32) for f in rig.eye_fields],
+        eye_box=_relative(rig.eye_box, rig.roi),
+        eye_anchor=anchor(rig.eyelid_points.reshape(-1, 2).mean(axis=0)),
+        palette=rig.mouth_palette,
+        atlas=build_atlas(rig.lip_points, rig.lip_motion, rig.teeth_points, rig.mouth_palette, rig.mouth_width_px),
+        face_down=(down / max(float(np.linalg.norm(down)), 1e-6)).astype(np.float32),
+    )
+
+
+@dataclass(frozen=True)
+class HeadMotion:
+    """A head pose as a similarity about the pivot: forward q -> pivot + R (q - pivot) + t, where
+    R = scale * rotation(roll) = [[c, -s], [s, c]]."""
+
+    c: float
+    s: float
+    tx: float
+    ty: float
+    pivot_x: float
+    pivot_y: float
+
+    @classmethod
+    def of(cls, head: HeadPose, pivot: F32) -> HeadMotion:
+        theta = math.radians(head.roll_deg)
+        scale = head.scale if head.scale > 0 else 1.0
+        return cls(
+            math.cos(theta) * scale,
+            math.sin(theta) * scale,
+            head.dx_px,
+            head.dy_px,
+            float(pivot[0]),
+            float(pivot[1]),
+        )
+
+    def backward_coefficients(self) -> tuple[float, float, float, float]:
+        """(a, b, tx, ty) with backward displacement = a (X, Y) + b (-Y, X) + (tx, ty), masked."""
+        norm = self.c * self.c + self.s * self.s
+        ic, is_ = self.c / norm, -self.s / norm  # R^-1 = [[ic, -is], [is, ic]]
+        return ic - 1.0, is_, -(ic * self.tx - is_ * self.ty), -(is_ * self.tx + ic * self.ty)
+
+    def shift_at(self, x: float, y: float, weight: float) -> tuple[float, float]:
+        """Forward displacement of one point by ``weight`` of the head motion (plain floats: fast)."""
+        dx, dy = x - self.pivot_x, y - self.pivot_y
+        return (
+            weight * ((self.c - 1.0) * dx - self.s * dy + self.tx),
+            weight * (self.s * dx + (self.c - 1.0) * dy + self.ty),
+        )
+
+    def move(self, pts: F32, weight: float) -> F32:
+        """Forward-move points by ``weight`` (the head mask there) of the head motion."""
+        x = pts[..., 0] - self.pivot_x
+        y = pts[..., 1] - self.pivot_y
+        dx = (self.c - 1.0) * x - self.s * y + self.tx
+        dy = self.s * x + (self.c - 1.0) * y + self.ty
+        return np.stack([pts[..., 0] + weight * dx, pts[..., 1] + weight * dy], axis=-1).astype(np.float32)
+
+
+def mouth_coefficients(mouth: MouthPose) -> list[float]:
+    """Strength of each mouth field (close_gap, open, spread, round, press) for a pose."""
+    close = min(max(mouth.close, 0.0), 1.0)
+    opening = min(max(mouth.open, 0.0), 1.0) * (1.0 - close)
+    return [1.0, opening, min(max(mouth.spread, 0.0), 1.0), min(max(mouth.round, 0.0), 1.0), close]
+
+
+def _clamped(v: float) -> float:
+    return min(max(v, 0.0), 1.0)
+
+
+_PREPARED: weakref.WeakKeyDictionary[AvatarRig, _Prepared] = weakref.WeakKeyDictionary()
+_PREPARED_LOCK = threading.Lock()
+
+
+class CpuBackend(LoopBatchMixin):
+    """Renders with numpy and OpenCV on the calling thread (thread-safe; scratch is per thread).
+
+    The first frame of a rig prepares its arrays and mouth atlas (~20 ms), shared by every instance
+    until the rig is garbage-collected."""
+
+    name = "cpu"
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @staticmethod
+    def _state(rig: AvatarRig) -> _Prepared:
+        with _PREPARED_LOCK:
+            state = _PREPARED.get(rig)
+        if state is None:
+            state = _prepare(rig)
+            with _PREPARED_LOCK:
+                state = _PREPARED.setdefault(rig, state)
+        return state
+
+    def _scratch(self, name: str, shape: tuple[int, ...]) -> F32:
+        buffers: dict[str, F32] = self._local.__dict__.setdefault("buffers", {})
+        buf = buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = np.empty(shape, np.float32)
+            buffers[name] = buf
+        return buf
+
+    def render(self, rig: AvatarRig, mouth: MouthPose, head: HeadPose) -> RGBFrame:
+        state = self._state(rig)
+        motion = HeadMotion.of(head, rig.head_pivot)
+        h, w = state.roi_shape
+        pad = HEAD_MASK_STEP_PX
+
+        # the map: pixel grid + masked head similarity, built at quarter resolution and upsampled
+        low = self._scratch("low", state.grid_low.shape)
+        np.copyto(low, state.grid_low)
+        for field, coef in zip(state.head_fields, motion.backward_coefficients(), strict=True):
+            cv2.scaleAdd(field, coef, low, dst=low)
+        big = self._scratch("map", (h + 2 * pad, w + 2 * pad, 2))
+        cv2.resize(low, (w + 2 * pad, h + 2 * pad), dst=big, interpolation=cv2.INTER_LINEAR)
+        full = big[pad:-pad, pad:-pad]
+
+        # mouth and eyes: their fields, shifted with the head (whole pixels) and added on their boxes
+        coefs = mouth_coefficients(mouth)
+        self._add_fields(full, state.mouth_fields, coefs, state.mouth_box, state.mouth_anchor, motion)
+        self._add_fields(full, state.eye_fields, [_clamped(head.brow)], state.eye_box, state.eye_anchor, motion)
+
+        out = rig.image.copy()
+        x0, y0, x1, y1 = rig.roi
+        view = out[y0:y1, x0:x1]
+        cv2.remap(rig.image, full, None, cv2.INTER_LINEAR, dst=view, borderMode=cv2.BORDER_REFLECT)  # type: ignore[call-overload]
+        self._draw_mouth(out, rig, state, coefs, motion)
+        for eye, amount in enumerate((head.blink_left, head.blink_right)):
+            if amount > 0.02:
+                upper, lower = (motion.move(c, state.eye_anchor[1]) for c in rig.eyelid_points[eye])
+                draw_blink(out, upper, lower, rig.eyelid_colours[eye], _clamped(amount))
+        return out
+
+    @staticmethod
+    def _add_fields(
+        full: F32,
+        fields: list[F32],
+        coefs: list[float],
+        box: Box,
+        anchor: tuple[tuple[float, float], float],
+        motion: HeadMotion,
+    ) -> tuple[int, int]:
+        (cx, cy), weight = anchor
+        mx, my = motion.shift_at(cx, cy, weight)
+        h, w = full.shape[:2]
+        sx = min(max(round(mx), -box[0]), w - box[2])
+        sy = min(max(round(my), -box[1]), h - box[3])
+        target = full[box[1] + sy : box[3] + sy, box[0] + sx : box[2] + sx]
+        for field, coef in zip(fields, coefs, strict=True):
+            if coef != 0.0:
+                cv2.scaleAdd(field, coef, target, dst=target)
+        return sx, sy
+
+    @staticmethod
+    def _draw_mouth(
+        out: RGBFrame,
+        rig: AvatarRig,
+        state: _Prepared,
+        coefs: list[float],
+        motion: HeadMotion,
+    ) -> None:
+        loop = rig.lip_points + np.tensordot(np.asarray(coefs, dtype=np.float32), rig.lip_motion, axes=1)
+        loop = motion.move(loop.astype(np.float32), state.mouth_anchor[1])
+        # signed: pressing can push the lower lip's edge past the upper's
+        gap = float(np.dot(loop[_LIP_MID_LO] - loop[_LIP_MID_UP], state.face_down))
+        if gap > 0.6:
+            draw_interior(out, loop, state.atlas, coefs[1], coefs[3])
+        if gap < 3.0:
+            draw_lip_line(out, loop, state.palette, strength=0.55 * (1.0 - gap / 3.0))

@@ -1,0 +1,99 @@
+"""build_avatar: the crop, the ROI, the warp basis, and saving / loading rigs."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neura.avatar import AvatarRig, RigLoadError, build_avatar, detect_faces, rig_cache_key
+from neura.avatar import landmarks as lm
+from neura.avatar.rig import save_bytes
+
+from .conftest import RGB, encode
+
+
+def test_crop_frames_head_and_shoulders(astronaut_rig: AvatarRig) -> None:
+    rig = astronaut_rig
+    assert rig.image.shape == (512, 512, 3) and rig.image.dtype == np.uint8
+    assert rig.landmarks.shape == (478, 2)
+    face_share = np.linalg.norm(rig.landmarks[lm.FOREHEAD] - rig.landmarks[lm.CHIN]) / rig.size_px
+    assert 0.33 < face_share < 0.41  # the 106 px face was upscaled to ~190 px
+    eyes_y = rig.landmarks[[33, 133, 362, 263], 1].mean() / rig.size_px
+    assert 0.36 < eyes_y < 0.44
+    assert abs(rig.landmarks[[234, 454], 0].mean() / rig.size_px - 0.5) < 0.04
+
+
+def test_roi_and_boxes_are_consistent(astronaut_rig: AvatarRig) -> None:
+    rig = astronaut_rig
+    x0, y0, x1, y1 = rig.roi
+    assert 0 <= x0 < x1 <= 512 and 0 <= y0 < y1 <= 512
+    assert all(v % 4 == 0 for v in rig.roi)
+    for box in (rig.mouth_box, rig.eye_box):
+        assert x0 < box[0] < box[2] < x1 and y0 < box[1] < box[3] < y1
+    face_x0, face_y0 = rig.landmarks.min(axis=0)
+    face_x1, face_y1 = rig.landmarks.max(axis=0)
+    assert x0 < face_x0 and face_x1 < x1 and y0 < face_y0 and face_y1 < y1
+    assert rig.mouth_fields.shape[0] == 5 and rig.eye_fields.shape[0] == 1
+    assert rig.eyelid_points.shape == (2, 2, 9, 2) and rig.eyelid_colours.shape == (2, 2, 3)
+    assert rig.head_mask.shape == ((y1 - y0) // 4, (x1 - x0) // 4)
+    for fields in (rig.mouth_fields, rig.eye_fields):  # ~zero on box edges: boxes add without seams
+        assert np.abs(fields[:, [0, -1]]).max() < 0.01 and np.abs(fields[:, :, [0, -1]]).max() < 0.01
+
+
+def test_neutral_mouth_and_opening_are_measured(astronaut_rig: AvatarRig) -> None:
+    rig = astronaut_rig
+    assert 8 < rig.neutral_mouth_open_px < 20  # her smile shows teeth
+    assert 0.3 < rig.open_gap_px / rig.mouth_width_px < 0.45
+    assert rig.lip_points.shape == (20, 2) and rig.lip_motion.shape == (5, 20, 2)
+
+
+def test_save_and_load_round_trip(tmp_path: Path, astronaut: RGB, astronaut_rig: AvatarRig) -> None:
+    path = tmp_path / "rig.npz"
+    astronaut_rig.save(path)
+    started = time.perf_counter()
+    loaded = AvatarRig.load(path)
+    load_s = time.perf_counter() - started
+    assert np.array_equal(loaded.image, astronaut_rig.image)
+    assert loaded.roi == astronaut_rig.roi and loaded.mouth_box == astronaut_rig.mouth_box
+    assert np.abs(loaded.mouth_fields - astronaut_rig.mouth_fields).max() < 0.05
+    assert loaded.open_gap_px == pytest.approx(astronaut_rig.open_gap_px)
+    started = time.perf_counter()
+    build_avatar(astronaut)
+    build_s = time.perf_counter() - started
+    print(f"\nrig: build {build_s * 1e3:.0f} ms, load {load_s * 1e3:.1f} ms, {path.stat().st_size / 1e6:.2f} MB")
+    assert load_s < build_s / 5
+    assert AvatarRig.load(io.BytesIO(save_bytes(astronaut_rig))).size_px == 512
+
+
+def test_unreadable_rig_files(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a rig")
+    with pytest.raises(RigLoadError):
+        AvatarRig.load(junk)
+    with pytest.raises(RigLoadError):
+        AvatarRig.load(tmp_path / "missing.npz")
+
+
+def test_cache_key(astronaut: RGB) -> None:
+    raw = encode(astronaut)
+    assert rig_cache_key(raw, 512) == rig_cache_key(raw, 512)
+    assert rig_cache_key(raw, 512) != rig_cache_key(raw, 640)
+    assert rig_cache_key(raw, 512) != rig_cache_key(raw + b"x", 512)
+
+
+def test_face_near_the_edge_is_padded(astronaut: RGB) -> None:
+    edge = np.ascontiguousarray(astronaut[55:, 150:330])  # forehead at the top edge, tight sides
+    rig = build_avatar(edge, size_px=256)
+    assert rig.image.shape == (256, 256, 3)
+    top = rig.image[:8].astype(np.float32)
+    assert float(np.abs(np.diff(top, axis=0)).mean()) < 6  # blurred padding, not hard streaks
+    assert detect_faces(rig.image, min_face_px=0).n_faces == 1
+
+
+def test_size_must_be_a_multiple_of_four(astronaut: RGB) -> None:
+    with pytest.raises(ValueError, match="multiple of 4"):
+        build_avatar(astronaut, size_px=510)

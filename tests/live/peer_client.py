@@ -1,0 +1,190 @@
+"""A real WebRTC client for live sessions (aiortc), as a browser would be, that decodes what it gets.
+
+    async with LivePeer() as peer:
+        await peer.connect(http, session_id)          # SDP offer/answer over the gateway's HTTP API
+        peer.say("Hello")                             # on the data channel
+        await peer.wait_for(lambda m: m["type"] == "state" and m["state"] == "listening")
+
+Every decoded audio frame is kept as (arrival time, RMS); every video frame as (arrival time, pts) and,
+while ``record_video`` is set, its RGB image. Arrival times are ``time.monotonic()`` when aiortc hands
+the decoded frame over.
+
+aiortc's receiver holds frames back before decoding: a video frame until the next frame's first packet
+arrives (one frame, 40 ms at 25 fps) and an audio packet until four more have arrived (80 ms). The
+constants below let a test compare the two tracks as they were *sent*.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+AIORTC_VIDEO_HOLD_S = 0.040  # a frame is released when the next one starts arriving
+AIORTC_AUDIO_HOLD_S = 0.080  # an audio packet is released when four more have arrived
+SILENCE_RMS = 0.003  # about -50 dBFS: the server's silence is digital zero, speech is far above
+
+
+@dataclass
+class AudioFrameInfo:
+    arrival_s: float
+    rms: float
+
+
+@dataclass
+class VideoFrameInfo:
+    arrival_s: float
+    pts: int
+    image: npt.NDArray[np.uint8] | None = None
+
+
+class LivePeer:
+    def __init__(self) -> None:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.channel = self.pc.createDataChannel("neura")
+        self.pc.addTransceiver("audio", direction="recvonly")
+        self.pc.addTransceiver("video", direction="recvonly")
+        self.audio: list[AudioFrameInfo] = []
+        self.video: list[VideoFrameInfo] = []
+        self.messages: list[tuple[float, dict[str, Any]]] = []
+        self.record_video = False
+        self.opened = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._readers: list[asyncio.Task[None]] = []
+        self.channel.on("open", self.opened.set)
+        self.channel.on("message", self._on_message)
+        self.pc.on("track", self._on_track)
+
+    async def __aenter__(self) -> LivePeer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def connect(
+        self, http: httpx.AsyncClient, session_id: str, headers: dict[str, str], *, timeout_s: float = 15.0
+    ) -> None:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        offer = {"sdp": self.pc.localDescription.sdp, "type": self.pc.localDescription.type}
+        response = await http.post(f"/v1/live/sessions/{session_id}/offer", json=offer, headers=headers)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+        await asyncio.wait_for(self.opened.wait(), timeout_s)
+        await self.wait_until(lambda: len(self.video) > 0 and len(self.audio) > 0, timeout_s)
+
+    async def close(self) -> None:
+        await self.pc.close()
+        for reader in self._readers:
+            reader.cancel()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+
+    # --- data channel
+    def send(self, message: dict[str, Any]) -> float:
+        """Send ``message``; returns the monotonic time it was handed to the data channel."""
+        sent_s = time.monotonic()
+        self.channel.send(json.dumps(message))
+        return sent_s
+
+    def say(self, text: str) -> float:
+        return self.send({"type": "message", "text": text})
+
+    def _on_message(self, raw: str | bytes) -> None:
+        self.messages.append((time.monotonic(), json.loads(raw)))
+        self._poke()
+
+    def messages_of(self, kind: str) -> list[dict[str, Any]]:
+        return [m for _, m in self.messages if m.get("type") == kind]
+
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 15.0, *, after: int = 0
+    ) -> dict[str, Any]:
+        """The first message (from index ``after``) that matches ``predicate``."""
+        found: list[dict[str, Any]] = []
+
+        def match() -> bool:
+            found[:] = [m for _, m in self.messages[after:] if predicate(m)][:1]
+            return bool(found)
+
+        await self.wait_until(match, timeout_s)
+        return found[0]
+
+    async def wait_until(self, condition: Callable[[], bool], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the live session did not do what was expected in time")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.1))
+
+    def _poke(self) -> None:
+        self._changed.set()
+
+    # --- media
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        reader = self._read_audio(track) if track.kind == "audio" else self._read_video(track)
+        self._readers.append(asyncio.get_running_loop().create_task(reader))
+
+    async def _read_audio(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                samples = frame.to_ndarray().astype(np.float32) / 32768.0  # type: ignore[union-attr]
+                rms = float(np.sqrt(np.mean(samples * samples)))
+                self.audio.append(AudioFrameInfo(time.monotonic(), rms))
+                self._poke()
+        except MediaStreamError:
+            return
+
+    async def _read_video(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                arrival_s = time.monotonic()
+                image = frame.to_ndarray(format="rgb24") if self.record_video else None  # type: ignore[union-attr]
+                self.video.append(VideoFrameInfo(arrival_s, int(frame.pts or 0), image))
+                self._poke()
+        except MediaStreamError:
+            return
+
+    async def wait_for_voice(self, timeout_s: float = 10.0, level: float = 0.01) -> None:
+        """Until the latest decoded audio frame is voiced (so an interrupt lands in speech, not a pause)."""
+        await self.wait_until(lambda: bool(self.audio) and self.audio[-1].rms > level, timeout_s)
+
+    # --- measurements
+    def speech_onset(self, after_s: float, level: float = SILENCE_RMS) -> float | None:
+        """Arrival time of the first audio frame above ``level`` after ``after_s``."""
+        for frame in self.audio:
+            if frame.arrival_s > after_s and frame.rms > level:
+                return frame.arrival_s
+        return None
+
+    def silence_onset(self, after_s: float, level: float = SILENCE_RMS) -> float | None:
+        """Arrival time of the first audio frame after ``after_s`` from which on all stay at or below ``level``
+        for at least 200 ms."""
+        frames = [f for f in self.audio if f.arrival_s > after_s]
+        for i, frame in enumerate(frames):
+            window = [f for f in frames[i:] if f.arrival_s < frame.arrival_s + 0.2]
+            if (
+                frame.rms <= level
+                and all(f.rms <= level for f in window)
+                and frames[-1].arrival_s > frame.arrival_s + 0.2
+            ):
+                return frame.arrival_s
+        return None
+
+    def video_fps(self, since_s: float, until_s: float) -> float:
+        count = sum(1 for f in self.video if since_s <= f.arrival_s < until_s)
+        return count / (until_s - since_s)

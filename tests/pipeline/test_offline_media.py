@@ -1,0 +1,115 @@
+"""The offline render, checked by decoding the MP4 it wrote."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from neura.avatar import detect_faces
+
+from neura.encode import decode_audio, decode_frames, probe
+from neura.pipeline import RenderResult
+
+FPS = 25
+
+
+def mouth_gap_ratio(rgb: np.ndarray) -> float:
+    """Inner-lip gap over mouth width, measured by running the face landmarker on a frame."""
+    landmarks = detect_faces(rgb).landmarks
+    gap = np.linalg.norm(landmarks[13] - landmarks[14])
+    width = np.linalg.norm(landmarks[61] - landmarks[291])
+    return float(gap / width)
+
+
+def test_mp4_is_h264_aac_25fps_with_equal_durations(square_render: RenderResult) -> None:
+    info = probe(square_render.output_path)
+    assert info.video_codec == "h264"
+    assert info.audio_codec == "aac"
+    assert info.width == 512 and info.height == 512
+    assert info.fps == pytest.approx(FPS)
+    assert info.n_frames == square_render.n_frames
+    assert abs(info.video_duration_s - info.audio_duration_s) <= 1 / FPS
+    assert info.faststart
+
+
+def test_presenter_layout_is_1280x720(presenter_render: RenderResult) -> None:
+    info = probe(presenter_render.output_path)
+    assert (info.width, info.height) == (1280, 720)
+    assert abs(info.video_duration_s - info.audio_duration_s) <= 1 / FPS
+
+
+def test_side_files_are_written(square_render: RenderResult) -> None:
+    paths = square_render
+    assert paths.srt_path is not None and paths.srt_path.read_text().startswith("1\n")
+    assert paths.vtt_path is not None and paths.vtt_path.read_text().startswith("WEBVTT")
+    assert paths.thumbnail_path is not None and paths.thumbnail_path.read_bytes()[:2] == b"\xff\xd8"
+    assert paths.sidecar_path is not None
+    sidecar = json.loads(paths.sidecar_path.read_text())
+    assert sidecar["output"]["n_frames"] == square_render.n_frames
+    assert sidecar["script"]["title"] == "Two scenes"
+    assert [w[0].lower().strip(".,!") for w in sidecar["words"][:3]] == ["hello", "there", "my"]
+    assert len(sidecar["mouth_track"]["values"]) == square_render.n_frames
+    assert {"script", "avatar", "render"} <= set(sidecar["timings_s"])
+    licences = {m["name"]: m["license"] for m in sidecar["models"]}
+    assert any("GPL" in v for k, v in licences.items() if k.startswith("Piper"))
+
+
+def test_mouth_opens_in_speech_and_closes_in_silence(square_render: RenderResult) -> None:
+    sidecar = json.loads(square_render.sidecar_path.read_text())  # type: ignore[union-attr]
+    words = [(s, e) for _, s, e in sidecar["words"]]
+    gaps = {round(t * FPS): mouth_gap_ratio(rgb) for t, rgb in decode_frames(square_render.output_path)}
+
+    def speaking(frame: int) -> bool:
+        t = frame / FPS
+        return any(s + 0.04 <= t <= e - 0.04 for s, e in words)
+
+    def silent(frame: int) -> bool:
+        t = frame / FPS
+        return all(t < s - 0.2 or t > e + 0.2 for s, e in words)
+
+    speech = [g for f, g in gaps.items() if speaking(f)]
+    silence = [g for f, g in gaps.items() if silent(f)]
+    assert len(speech) > 50 and len(silence) > 10
+    assert np.percentile(speech, 75) > 0.15, "the mouth should open clearly while speaking"
+    assert np.median(silence) < 0.05 and np.percentile(silence, 90) < 0.08, (
+        "the mouth should close in silence"
+    )
+
+
+def test_mouth_motion_follows_the_audio_within_one_frame(square_render: RenderResult) -> None:
+    samples, rate = decode_audio(square_render.output_path)
+    per_frame = rate // FPS
+    n = len(samples) // per_frame
+    energy = np.sqrt(np.mean(samples[: n * per_frame].reshape(n, per_frame) ** 2, axis=1))
+    gaps = np.array([mouth_gap_ratio(rgb) for _, rgb in decode_frames(square_render.output_path)])[:n]
+    energy = (energy - energy.mean()) / energy.std()
+    gaps = (gaps - gaps.mean()) / gaps.std()
+    lags = range(-5, 6)
+    corr = [float(np.mean(np.roll(gaps, lag)[5:-5] * energy[5:-5])) for lag in lags]
+    best_lag = list(lags)[int(np.argmax(corr))]
+    assert max(corr) > 0.4, "mouth opening should track speech energy"
+    assert abs(best_lag) <= 1, f"mouth and audio are {best_lag} frames apart"
+
+
+def test_pixels_away_from_the_face_do_not_change(square_render: RenderResult) -> None:
+    frames = [rgb for _, rgb in decode_frames(square_render.output_path, every_nth=10)]
+    stack = np.stack(frames).astype(np.int16)
+    # The 512 layout shows the head-and-shoulders crop: the top corners are background.
+    corner = np.abs(stack[:, :60, :60] - stack[0, :60, :60])
+    # only H.264 quantisation noise is allowed there (a few levels on a few pixels)
+    assert corner.mean() < 1.0 and np.percentile(corner, 99) <= 6, "background pixels must not move"
+    face = stack[:, 180:330, 180:330]
+    assert np.abs(face - face[0]).mean() > 1.0, "the face must not look frozen"
+
+
+def test_rendering_is_deterministic(square_render: RenderResult, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    from neura.pipeline import RenderRequest, render_video
+
+    from .conftest import SHORT_SCRIPT
+
+    again = render_video(
+        RenderRequest(output_path=tmp_path / "again.mp4", script_text=SHORT_SCRIPT, resolution="512"),
+        settings,
+    )
+    assert again.output_path.read_bytes() == square_render.output_path.read_bytes()

@@ -1,0 +1,182 @@
+"""Webhooks: registration, refusal of URLs NEURA must not call, and signed deliveries retried through
+the queue by a real worker (the receiver fails the first attempt)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from neura.config import Settings
+from neura.jobs.webhooks import WebhookURLError, check_url
+from neura.security import signature_matches
+from tests.platform import users
+from tests.platform.videos import submit, wait_for
+from tests.platform.workers import WorkerProcess, clear_queues
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 that answers ``statuses`` in turn (then 200)."""
+
+    statuses: list[int]
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    url: str = ""
+
+    def wait_for(self, count: int, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while len(self.requests) < count:
+            assert time.monotonic() < deadline, f"only {len(self.requests)} of {count} deliveries arrived"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    received = Receiver(statuses=[500])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.requests.append((dict(self.headers.items()), body))
+            self.send_response(received.statuses.pop(0) if received.statuses else 200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    received.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def worker(platform_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    clear_queues(platform_settings)
+    process = WorkerProcess(platform_settings, tmp_path_factory.mktemp("webhooks") / "worker.log").start()
+    yield process
+    process.stop()
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes) -> None:
+    parts = dict(item.split("=", 1) for item in headers["X-Neura-Signature"].split(","))
+    assert abs(int(parts["t"]) - time.time()) < 120
+    assert signature_matches(secret, f"{parts['t']}.{body.decode()}", parts["v1"])
+
+
+def test_create_list_get_delete(client: httpx.Client) -> None:
+    user = users.signup(client)
+    created = client.post("/v1/webhooks", json={"url": "https://example.com/hook"}, headers=user.headers)
+    assert created.status_code == 201, created.text
+    hook = created.json()
+    assert hook["secret"].startswith("whsec_") and hook["events"] == ["video.completed", "video.failed"]
+    listed = client.get("/v1/webhooks", headers=user.headers).json()["items"]
+    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
+    assert "secret" not in client.get(f"/v1/webhooks/{hook['id']}", headers=user.headers).json()
+    assert client.delete(f"/v1/webhooks/{hook['id']}", headers=user.headers).status_code == 204
+    assert client.get(f"/v1/webhooks/{hook['id']}", headers=user.headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": "ftp://example.com/hook"},
+        {"url": "file:///etc/passwd"},
+        {"url": "https://user:pw@example.com/hook"},
+        {"url": "https://example.com/hook", "events": ["video.exploded"]},
+        {"url": "https://example.com/hook", "events": []},
+    ],
+)
+def test_bad_webhooks_are_422(client: httpx.Client, body: dict[str, Any]) -> None:
+    user = users.signup(client)
+    response = client.post("/v1/webhooks", json=body, headers=user.headers)
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:8080/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+        "http://100.64.0.1/hook",
+    ],
+)
+def test_private_addresses_are_refused_outside_local_and_test(url: str) -> None:
+    production = Settings(ENV="production")
+    with pytest.raises(WebhookURLError, match="private or reserved"):
+        asyncio.run(check_url(url, production))
+
+
+def test_public_addresses_are_allowed_in_production() -> None:
+    production = Settings(ENV="production")
+    assert asyncio.run(check_url("https://93.184.215.14/hook", production))
+
+
+def test_completed_video_is_delivered_signed_and_retried(
+    client: httpx.Client, worker: WorkerProcess, receiver: Receiver
+) -> None:
+    user = users.signup(client)
+    hook = client.post("/v1/webhooks", json={"url": receiver.url}, headers=user.headers).json()
+    video = submit(client, user)
+    assert wait_for(client, user, video["id"])["status"] == "succeeded"
+    receiver.wait_for(2)  # the first attempt got a 500; the retry comes about 2 s later
+    for headers, body in receiver.requests:
+        verify(hook["secret"], headers, body)
+        assert headers["X-Neura-Event"] == "video.completed"
+    first, second = (json.loads(body) for _, body in receiver.requests)
+    assert first == second, "a retry must send the same event"
+    assert first["type"] == "video.completed" and first["data"]["video"]["id"] == video["id"]
+    assert first["data"]["video"]["status"] == "succeeded"
+    deliveries = wait_for_delivery(client, user, hook["id"], "delivered")
+    assert deliveries[0]["attempts"] == 2 and deliveries[0]["last_error"] is None
+
+
+def test_cancelled_video_is_delivered_to_subscribers_only(
+    client: httpx.Client, worker: WorkerProcess, receiver: Receiver
+) -> None:
+    receiver.statuses.clear()
+    user = users.signup(client)
+    hook = client.post(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["video.cancelled"]}, headers=user.headers
+    ).json()
+    other = client.post("/v1/webhooks", json={"url": receiver.url + "/completed-only"}, headers=user.headers).json()
+    video = submit(client, user, script="Hello. " * 40)
+    client.post(f"/v1/videos/{video['id']}/cancel", headers=user.headers)
+    receiver.wait_for(1)
+    headers, body = receiver.requests[0]
+    verify(hook["secret"], headers, body)
+    assert json.loads(body)["type"] == "video.cancelled"
+    time.sleep(1.0)
+    assert len(receiver.requests) == 1
+    assert client.get(f"/v1/webhooks/{other['id']}/deliveries", headers=user.headers).json()["items"] == []
+
+
+def wait_for_delivery(
+    client: httpx.Client, user: users.TestUser, hook_id: str, status: str, timeout_s: float = 10.0
+) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        items: list[dict[str, Any]] = client.get(f"/v1/webhooks/{hook_id}/deliveries", headers=user.headers).json()[
+            "items"
+        ]
+        if items and items[0]["status"] == status:
+            return items
+        assert time.monotonic() < deadline, f"deliveries: {items}"
+        time.sleep(0.2)

@@ -1,0 +1,100 @@
+"""Real worker processes for the platform tests: ``python -m neura.cli worker`` against the test
+database, Redis and storage, with a short heartbeat so that recovery happens in seconds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import redis
+
+from neura.config import Settings
+from neura.jobs.queue import RENDER_QUEUE, WEBHOOK_QUEUE
+from tests.platform.db import plain_url
+
+REPO = Path(__file__).resolve().parents[2]
+HEARTBEAT_S = 1.0
+
+
+def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "ENV": "test",
+        "DATABASE_URL": settings.sqlalchemy_url,
+        "REDIS_URL": settings.redis_url,
+        "STORAGE_DIR": str(settings.storage_dir),
+        "NEURA_CACHE_DIR": str(settings.cache_dir),
+        "WORKER_HEARTBEAT_S": str(HEARTBEAT_S),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+class WorkerProcess:
+    """One ``neura worker``; its output goes to ``log_path`` (printed when a test fails to start it)."""
+
+    def __init__(
+        self, settings: Settings, log_path: Path, *, concurrency: int = 1, env: dict[str, str] | None = None
+    ) -> None:
+        self.env = worker_env(settings, **(env or {}))
+        self.log_path = log_path
+        self.concurrency = concurrency
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 60.0) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        command = [sys.executable, "-m", "neura.cli", "worker", "--concurrency", str(self.concurrency)]
+        self.process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while "ready" not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{self.log()}")
+            time.sleep(0.05)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup at all, like a machine that lost power."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+async def _cancel_leftovers(database_url: str) -> None:
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        await connection.execute(
+            "UPDATE videos SET status = 'cancelled', cancel_requested = true WHERE status IN ('queued', 'running')"
+        )
+    finally:
+        await connection.close()
+
+
+def clear_queues(settings: Settings) -> None:
+    """Start a worker module from an empty queue: videos other modules left queued (e.g. the ownership
+    matrix's) are marked cancelled, so no worker spends time rendering them."""
+    import asyncio
+
+    asyncio.run(_cancel_leftovers(settings.sqlalchemy_url))
+    client = redis.Redis.from_url(settings.redis_url)
+    client.delete(RENDER_QUEUE, WEBHOOK_QUEUE)
+    client.close()

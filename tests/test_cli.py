@@ -1,0 +1,74 @@
+"""The command line as a user runs it: real processes, exit codes and messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NEURA = [sys.executable, "-m", "neura.cli"]
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "NEURA_CACHE_DIR": str(cwd / ".cache"), "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [*NEURA, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    done = run("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for command in ("render", "voices", "licenses"):
+        assert command in done.stdout
+
+
+def test_render_help_explains_the_options(tmp_path: Path) -> None:
+    done = run("render", "--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for option in ("--prompt", "--script", "--avatar", "--duration", "--output", "--captions"):
+        assert option in done.stdout
+
+
+def test_render_a_script_to_mp4(tmp_path: Path) -> None:
+    (tmp_path / "script.txt").write_text("Hello from the command line.\n")
+    done = run("render", "--script", "script.txt", "-o", "out.mp4", "-r", "512", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.mp4").stat().st_size > 10_000
+    assert "out.mp4" in done.stdout
+
+
+def test_licenses_are_visible(tmp_path: Path) -> None:
+    done = run("licenses", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "GPL-3.0-or-later" in done.stdout and "Apache-2.0" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["--script", "missing.txt"], 65, "not found"),
+        (["--avatar", "cat.png", "--script", "script.txt"], 65, "no face"),
+        (["--script", "script.txt", "-o", "nowhere/out.mp4"], 73, "does not exist"),
+        (["--prompt", "Explain tides", "--llm", "lmstudio"], 69, "--script"),
+        (["--prompt", "a", "--script", "script.txt"], 2, "not both"),
+    ],
+    ids=["missing-script", "no-face", "no-output-dir", "llm-down", "both"],
+)
+def test_bad_input_exits_non_zero_with_a_clear_message(
+    tmp_path: Path, unused_tcp_port: int, args: list[str], code: int, needle: str
+) -> None:
+    from PIL import Image
+    from skimage import data
+
+    Image.fromarray(data.chelsea()).save(tmp_path / "cat.png")
+    (tmp_path / "script.txt").write_text("Hello.\n")
+    env = {"LMSTUDIO_BASE_URL": f"http://127.0.0.1:{unused_tcp_port}/v1"}
+    done = run("render", *args, "-q", cwd=tmp_path, env=env)
+    assert done.returncode == code, done.stderr
+    assert needle in done.stderr.lower()
+    assert "Traceback" not in done.stderr
+    assert not list(tmp_path.glob("*.mp4"))
