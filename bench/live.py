@@ -165,14 +165,31 @@ async def open_peer(http: httpx.AsyncClient, headers: dict[str, str]) -> tuple[L
     return peer, session_id
 
 
+async def new_account(http: httpx.AsyncClient, database_url: str) -> dict[str, str]:
+    """A fresh user on the pro plan with plenty of credits; returns its auth headers."""
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    signup = await http.post("/v1/auth/signup", json={"email": email, "password": "bench pass 1234"})
+    signup.raise_for_status()
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        user_id = signup.json()["user"]["id"]
+        await connection.execute("UPDATE users SET plan = 'pro', credits = 1000000 WHERE id = $1::uuid", user_id)
+    finally:
+        await connection.close()
+    return {"Authorization": f"Bearer {signup.json()['access_token']}"}
+
+
 async def capacity(
-    http: httpx.AsyncClient, headers: dict[str, str], max_sessions: int, window_s: float
+    http: httpx.AsyncClient, database_url: str, max_sessions: int, window_s: float
 ) -> list[dict[str, Any]]:
+    """Sessions of several users (a plan allows only a few at a time), one more per step."""
     peers: list[tuple[LivePeer, str]] = []
+    owners: list[dict[str, str]] = []
     steps: list[dict[str, Any]] = []
     try:
         for count in range(1, max_sessions + 1):
-            peers.append(await open_peer(http, headers))
+            owners.append(await new_account(http, database_url))
+            peers.append(await open_peer(http, owners[-1]))
             await asyncio.sleep(1.5)  # settle: ICE, DTLS, the first keyframe
             for peer, _ in peers:
                 peer.say("Tell me about the deep ocean.")
@@ -180,8 +197,8 @@ async def capacity(
             await asyncio.sleep(window_s)
             fps = [peer.video_fps(start, start + window_s) for peer, _ in peers]
             skipped = 0
-            for _, session_id in peers:
-                state = (await http.get(f"/v1/live/sessions/{session_id}", headers=headers)).json()
+            for (_, session_id), owner in zip(peers, owners, strict=True):
+                state = (await http.get(f"/v1/live/sessions/{session_id}", headers=owner)).json()
                 skipped += state["media"]["video_frames_skipped"]
             for peer, _ in peers:
                 peer.send({"type": "interrupt"})
@@ -200,26 +217,16 @@ async def capacity(
                 break
             await asyncio.sleep(1.0)
     finally:
-        for peer, session_id in peers:
+        for (peer, session_id), owner in zip(peers, owners, strict=True):
             await peer.close()
-            await http.delete(f"/v1/live/sessions/{session_id}", headers=headers)
+            await http.delete(f"/v1/live/sessions/{session_id}", headers=owner)
     return steps
 
 
 async def run(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
     use_host_addresses(["127.0.0.1"])
     async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as http:
-        signup = await http.post(
-            "/v1/auth/signup",
-            json={"email": f"bench-{uuid.uuid4().hex[:8]}@example.com", "password": "bench pass 1234"},
-        )
-        signup.raise_for_status()
-        headers = {"Authorization": f"Bearer {signup.json()['access_token']}"}
-        user_id = signup.json()["user"]["id"]
-        connection = await asyncpg.connect(args.database_url.replace("postgresql+asyncpg://", "postgresql://"))
-        await connection.execute("UPDATE users SET plan = 'pro', credits = 1000000 WHERE id = $1::uuid", user_id)
-        await connection.close()
-
+        headers = await new_account(http, args.database_url)
         print(f"turns: 1 warm-up + {args.turns}", flush=True)
         peer, session_id = await open_peer(http, headers)
         await asyncio.sleep(1.0)
@@ -232,7 +239,7 @@ async def run(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
         await http.delete(f"/v1/live/sessions/{session_id}", headers=headers)
 
         print("capacity:", flush=True)
-        steps = await capacity(http, headers, args.max_sessions, args.window_s)
+        steps = await capacity(http, args.database_url, args.max_sessions, args.window_s)
     return {"turns": turns, "capacity": steps}
 
 

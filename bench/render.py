@@ -26,7 +26,7 @@ from neura.encode import encode_floor, probe
 from neura.pipeline import RenderRequest, render_video
 from neura.tts import create_tts
 
-# About 150 words: one minute of narration at the default voice's pace.
+# About 190 words: one minute of narration at the default voice's pace.
 SCRIPT = """# How tides work
 
 Twice a day the sea rises and falls along every coast. These tides are driven mostly by the Moon. \
@@ -39,6 +39,9 @@ turns, each coast passes through both bulges, which is why most places see two h
 The Sun matters too. When the Sun and the Moon line up, at new and full moon, their pulls add together \
 and we get spring tides, with the highest highs and the lowest lows. When they pull at right angles, \
 the difference is smaller, and we call those neap tides.
+
+Tides are not the same everywhere. The shape of a bay, the depth of the water and the width of the \
+coast can make the rise tiny, or more than ten metres, as in the Bay of Fundy in Canada.
 
 So the next time you walk on a beach, remember that the water at your feet is keeping time with the \
 Moon.

@@ -29,7 +29,8 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.peer_client import LivePeer
 from tests.platform.conftest import database_url, redis_url  # noqa: F401
 from tests.platform.db import plain_url
-from tests.platform.users import TestUser, signup
+from tests.platform.users import TestUser as Account
+from tests.platform.users import signup
 from tests.servers import free_port, serve_in_thread
 
 T = TypeVar("T")
@@ -121,7 +122,7 @@ async def http(live_gateway: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def user(live_gateway: str) -> TestUser:
+def user(live_gateway: str) -> Account:
     with httpx.Client(base_url=live_gateway, timeout=30.0) as client:
         return signup(client)
 
@@ -145,14 +146,14 @@ async def db_value(db_url: str, sql: str, *args: Any) -> Any:
         await connection.close()
 
 
-async def open_session(http: httpx.AsyncClient, user: TestUser, **body: Any) -> str:
+async def open_session(http: httpx.AsyncClient, user: Account, **body: Any) -> str:
     response = await http.post("/v1/live/sessions", json=body, headers=user.headers)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
 
 @pytest.fixture
-async def connected(http: httpx.AsyncClient, user: TestUser) -> AsyncIterator[tuple[LivePeer, str]]:
+async def connected(http: httpx.AsyncClient, user: Account) -> AsyncIterator[tuple[LivePeer, str]]:
     """A session of ``user`` with a connected peer; deleted afterwards."""
     session_id = await open_session(http, user)
     peer = LivePeer()

@@ -11,7 +11,7 @@ from neura.live.llm_stage import FALLBACK_SENTENCE
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.conftest import REPLY_LONG, REPLY_SHORT, open_session
 from tests.live.peer_client import LivePeer
-from tests.platform.users import TestUser
+from tests.platform.users import TestUser as Account
 
 
 def state_is(state: str, turn_id: int):  # type: ignore[no-untyped-def]
@@ -19,7 +19,7 @@ def state_is(state: str, turn_id: int):  # type: ignore[no-untyped-def]
 
 
 async def test_the_avatar_knows_its_persona_the_date_and_what_was_said(
-    http: httpx.AsyncClient, user: TestUser, openai_server: FakeOpenAIServer
+    http: httpx.AsyncClient, user: Account, openai_server: FakeOpenAIServer
 ) -> None:
     openai_server.behaviour.replies = ["It is a fine day.", REPLY_SHORT]
     openai_server.behaviour.ttft_ms = 10
@@ -66,7 +66,7 @@ async def test_a_failing_language_model_is_answered_in_the_session(
 
 
 async def test_a_new_message_interrupts_the_answer_in_progress(
-    connected: tuple[LivePeer, str], openai_server: FakeOpenAIServer, http: httpx.AsyncClient, user: TestUser
+    connected: tuple[LivePeer, str], openai_server: FakeOpenAIServer, http: httpx.AsyncClient, user: Account
 ) -> None:
     peer, session_id = connected
     openai_server.behaviour.replies = [REPLY_LONG, REPLY_SHORT]

@@ -14,7 +14,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.analysis import first_open, measure_faces, spread
 from tests.live.conftest import REPLY_LONG, REPLY_SHORT
 from tests.live.peer_client import AIORTC_AUDIO_HOLD_S, AIORTC_VIDEO_HOLD_S, SILENCE_RMS, LivePeer
-from tests.platform.users import TestUser
+from tests.platform.users import TestUser as Account
 
 MOUTH_OPEN = 0.05  # mouth gap ratio: the closed mouth measures about 0.00-0.01
 FRAME_S = 0.04
@@ -91,7 +91,7 @@ async def test_between_turns_the_avatar_idles_with_silence_blinks_and_head_motio
 
 
 async def test_an_interrupt_silences_the_avatar_within_150_ms_and_closes_the_mouth(
-    connected: tuple[LivePeer, str], openai_server: FakeOpenAIServer, http: httpx.AsyncClient, user: TestUser
+    connected: tuple[LivePeer, str], openai_server: FakeOpenAIServer, http: httpx.AsyncClient, user: Account
 ) -> None:
     peer, session_id = connected
     openai_server.behaviour.replies = [REPLY_LONG]

@@ -15,7 +15,8 @@ import redis
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.conftest import REPLY_SHORT, Gateway, live_settings, open_session, run_gateway, set_account
 from tests.live.peer_client import LivePeer
-from tests.platform.users import TestUser, signup
+from tests.platform.users import TestUser as Account
+from tests.platform.users import signup
 from tests.servers import free_port
 
 IDLE_TIMEOUT_S = 3.0
@@ -54,7 +55,7 @@ def pair(
 
 
 @pytest.fixture
-async def pair_user(pair: tuple[Gateway, Gateway], database_url: str) -> TestUser:
+async def pair_user(pair: tuple[Gateway, Gateway], database_url: str) -> Account:
     with httpx.Client(base_url=pair[0].url, timeout=30) as client:
         user = signup(client)
     await set_account(database_url, user.user_id, plan="pro")
@@ -62,7 +63,7 @@ async def pair_user(pair: tuple[Gateway, Gateway], database_url: str) -> TestUse
 
 
 async def test_the_instance_without_the_session_forwards_its_signalling(
-    pair: tuple[Gateway, Gateway], pair_user: TestUser, openai_server: FakeOpenAIServer
+    pair: tuple[Gateway, Gateway], pair_user: Account, openai_server: FakeOpenAIServer
 ) -> None:
     a, b = pair
     openai_server.behaviour.replies = [REPLY_SHORT]
@@ -93,7 +94,7 @@ async def test_the_instance_without_the_session_forwards_its_signalling(
 
 
 async def test_a_full_instance_opens_the_session_on_one_with_room(
-    pair: tuple[Gateway, Gateway], pair_user: TestUser
+    pair: tuple[Gateway, Gateway], pair_user: Account
 ) -> None:
     a, b = pair
     async with httpx.AsyncClient(base_url=b.url, timeout=60) as on_b:
@@ -103,7 +104,7 @@ async def test_a_full_instance_opens_the_session_on_one_with_room(
 
 
 async def test_a_session_without_messages_ends_after_the_idle_timeout(
-    pair: tuple[Gateway, Gateway], pair_user: TestUser
+    pair: tuple[Gateway, Gateway], pair_user: Account
 ) -> None:
     a, _ = pair
     async with httpx.AsyncClient(base_url=a.url, timeout=60) as on_a, LivePeer() as peer:
@@ -116,7 +117,7 @@ async def test_a_session_without_messages_ends_after_the_idle_timeout(
 
 
 async def test_a_session_ends_gracefully_when_the_credits_run_out(
-    pair: tuple[Gateway, Gateway], pair_user: TestUser, database_url: str
+    pair: tuple[Gateway, Gateway], pair_user: Account, database_url: str
 ) -> None:
     a, _ = pair
     await set_account(database_url, pair_user.user_id, credits=10)  # one billing period

@@ -30,13 +30,12 @@ from tests.live.conftest import (
 )
 from tests.live.peer_client import LivePeer
 from tests.platform.photos import portrait
-from tests.platform.users import TestUser, signup
+from tests.platform.users import TestUser as Account
+from tests.platform.users import signup
 from tests.servers import free_port
 
 
-async def test_a_session_is_created_without_any_ice_server_and_reported(
-    http: httpx.AsyncClient, user: TestUser
-) -> None:
+async def test_a_session_is_created_without_any_ice_server_and_reported(http: httpx.AsyncClient, user: Account) -> None:
     response = await http.post("/v1/live/sessions", json={"persona": "You are a pirate."}, headers=user.headers)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -50,7 +49,7 @@ async def test_a_session_is_created_without_any_ice_server_and_reported(
     assert closed["status"] == "closed" and closed["credits_charged"] == 10
 
 
-async def test_sessions_are_private_to_their_owner(http: httpx.AsyncClient, user: TestUser, live_gateway: str) -> None:
+async def test_sessions_are_private_to_their_owner(http: httpx.AsyncClient, user: Account, live_gateway: str) -> None:
     session_id = await open_session(http, user)
     with httpx.Client(base_url=live_gateway) as client:
         other = signup(client)
@@ -70,7 +69,7 @@ async def test_sessions_are_private_to_their_owner(http: httpx.AsyncClient, user
     await http.delete(base, headers=user.headers)
 
 
-async def test_bad_signalling_is_refused_with_clear_errors(http: httpx.AsyncClient, user: TestUser) -> None:
+async def test_bad_signalling_is_refused_with_clear_errors(http: httpx.AsyncClient, user: Account) -> None:
     session_id = await open_session(http, user)
     base = f"/v1/live/sessions/{session_id}"
     bad = await http.post(f"{base}/offer", json={"sdp": "this is not sdp", "type": "offer"}, headers=user.headers)
@@ -87,7 +86,7 @@ async def test_bad_signalling_is_refused_with_clear_errors(http: httpx.AsyncClie
 
 
 async def test_a_second_offer_for_a_session_is_a_conflict(
-    connected: tuple[LivePeer, str], http: httpx.AsyncClient, user: TestUser
+    connected: tuple[LivePeer, str], http: httpx.AsyncClient, user: Account
 ) -> None:
     _, session_id = connected
     offer = {"sdp": "v=0", "type": "offer"}
@@ -96,7 +95,7 @@ async def test_a_second_offer_for_a_session_is_a_conflict(
 
 
 async def test_plan_limits_concurrency_minutes_and_credits(
-    http: httpx.AsyncClient, user: TestUser, database_url: str
+    http: httpx.AsyncClient, user: Account, database_url: str
 ) -> None:
     first = await open_session(http, user)  # the free plan allows one session at a time
     second = await http.post("/v1/live/sessions", json={}, headers=user.headers)
@@ -124,7 +123,7 @@ async def test_plan_limits_concurrency_minutes_and_credits(
 
 
 async def test_the_server_ends_a_session_whose_client_goes_away(
-    http: httpx.AsyncClient, user: TestUser, main_gateway: Gateway
+    http: httpx.AsyncClient, user: Account, main_gateway: Gateway
 ) -> None:
     session_id = await open_session(http, user)
     peer = LivePeer()
@@ -160,7 +159,7 @@ def counts(gateway: Gateway) -> tuple[int, int]:
 
 async def test_sessions_leave_no_tasks_or_peer_connections_behind(
     http: httpx.AsyncClient,
-    user: TestUser,
+    user: Account,
     main_gateway: Gateway,
     openai_server: FakeOpenAIServer,
     database_url: str,
@@ -201,7 +200,7 @@ async def test_sessions_leave_no_tasks_or_peer_connections_behind(
 
 
 async def test_gateway_shutdown_ends_its_sessions_cleanly(
-    database_url: str, redis_url: str, openai_server: FakeOpenAIServer, live_root: Path, user: TestUser
+    database_url: str, redis_url: str, openai_server: FakeOpenAIServer, live_root: Path, user: Account
 ) -> None:
     port = free_port()
     settings = live_settings(
@@ -220,7 +219,7 @@ async def test_gateway_shutdown_ends_its_sessions_cleanly(
     assert status == "closed"
 
 
-async def _first_frame(http: httpx.AsyncClient, user: TestUser, **body: Any) -> np.ndarray:
+async def _first_frame(http: httpx.AsyncClient, user: Account, **body: Any) -> np.ndarray:
     session_id = await open_session(http, user, **body)
     async with LivePeer() as peer:
         peer.record_video = True
@@ -232,7 +231,7 @@ async def _first_frame(http: httpx.AsyncClient, user: TestUser, **body: Any) -> 
     return image.astype(np.float32)
 
 
-async def test_a_session_shows_the_users_own_avatar(http: httpx.AsyncClient, user: TestUser) -> None:
+async def test_a_session_shows_the_users_own_avatar(http: httpx.AsyncClient, user: Account) -> None:
     mirrored = Image.open(io.BytesIO(portrait())).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     upload = io.BytesIO()
     mirrored.save(upload, format="JPEG", quality=90)

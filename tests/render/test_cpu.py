@@ -123,6 +123,17 @@ def test_idle_motion_never_freezes_the_picture(rig: AvatarRig, backend: CpuBacke
         assert np.abs(a.astype(int) - b).sum() > 0
 
 
+def test_rendering_into_a_reused_buffer(rig: AvatarRig, backend: CpuBackend) -> None:
+    poses = [(MouthPose(open=0.8), MOVED), (MouthPose(), NEUTRAL_HEAD), (MouthPose(open=0.3, spread=1), MOVED)]
+    buffer = np.zeros_like(rig.image)  # a foreign buffer: filled completely on first use
+    for mouth, head in poses:
+        into = backend.render(rig, mouth, head, out=buffer)
+        assert into is buffer
+        assert np.array_equal(buffer, backend.render(rig, mouth, head))
+    with pytest.raises(ValueError, match="out must be"):
+        backend.render(rig, MouthPose(), NEUTRAL_HEAD, out=np.zeros((10, 10, 3), np.uint8))
+
+
 def test_render_speed(rig: AvatarRig, backend: CpuBackend) -> None:
     cv2.setNumThreads(1)
     try:

@@ -63,6 +63,13 @@ def test_incremental_updates_equal_a_fresh_composite(rig: AvatarRig, frames: lis
     assert np.array_equal(layout.compose(other), _presenter(rig).compose(other))
 
 
+def test_compose_without_a_copy(rig: AvatarRig, frames: list[np.ndarray]) -> None:
+    layout = _presenter(rig)
+    view = layout.compose(frames[0], copy=False)
+    assert not view.flags.writeable
+    assert np.array_equal(view, layout.compose(frames[0]))
+
+
 def test_text_appears_and_goes(rig: AvatarRig, frames: list[np.ndarray]) -> None:
     layout = _presenter(rig)
     plain = layout.compose_rgb(frames[0])

@@ -90,14 +90,14 @@ def head_roi(pts: F32, frame: FaceFrame, size_px: int) -> Box:
     centre, half_u, up, down, soft = head_ellipse(frame, pts)
     height = frame.height_px
     chin_v = float(frame.uv(pts[[lm.CHIN]])[1][0])
-    reach_u = max(half_u + soft, float(frame.uv(pts[[lm.CHEEK_LEFT]])[0][0]) + 0.24 * height)
+    reach_u = max(half_u + soft, float(frame.uv(pts[[lm.CHEEK_LEFT]])[0][0]) + 0.22 * height)
     pad = shift_margin_px(size_px) + 2
     box = frame_box(
         frame,
         -reach_u - pad,
         reach_u + pad,
         centre - up - soft - pad,
-        max(centre + down + soft, chin_v + 0.3 * height) + pad,
+        max(centre + down + soft, chin_v + 0.26 * height) + pad,
     )
     return _align(box, size_px)
 

@@ -84,7 +84,7 @@ def head_ellipse(frame: FaceFrame, pts: F32) -> tuple[float, float, float, float
     us, vs = frame.uv(pts)
     top, chin = float(vs[lm.FOREHEAD]), float(vs[lm.CHIN])
     centre = 0.5 * (top + chin) - 0.05 * height
-    half_u = float(us[lm.CHEEK_LEFT] - us[lm.CHEEK_RIGHT]) / 2 + 0.15 * height
+    half_u = float(us[lm.CHEEK_LEFT] - us[lm.CHEEK_RIGHT]) / 2 + 0.12 * height
     return centre, half_u, centre - top + 0.28 * height, chin - centre + 0.04 * height, 0.2 * height
 
 

@@ -1,7 +1,8 @@
 """Face detection and the 478-point face mesh (mediapipe), with mediapipe's log noise kept quiet.
 
 mediapipe is imported lazily (it takes about a second) and its graphs are created once per process and
-shared under a lock: they are not thread-safe.
+shared under a lock: they are not thread-safe. Their native start-up notes go to file descriptor 2, so
+that descriptor points at /dev/null while each graph is created and first run (about 0.1 s, once).
 """
 
 from __future__ import annotations

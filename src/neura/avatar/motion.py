@@ -179,13 +179,16 @@ def _brow_interval(rng: np.random.Generator) -> float:
     return float(rng.uniform(2.5, 6.0))
 
 
-def smooth_activity(values: np.ndarray, fps: float, *, attack_s: float = 0.12, release_s: float = 0.5) -> np.ndarray:
+def smooth_activity(
+    values: np.ndarray, fps: float, *, attack_s: float = 0.12, release_s: float = 0.5, initial: float = 0.0
+) -> np.ndarray:
     """Smooth a per-frame speaking activity (0..1) into an envelope for ``speaking=``: rises in about
-    ``attack_s``, falls in about ``release_s``, so head motion never jumps."""
+    ``attack_s``, falls in about ``release_s``, so head motion never jumps. ``initial`` is the level
+    before the first value (the last output of the previous piece, when smoothing piece by piece)."""
     out = np.empty(len(values), dtype=np.float32)
     up = 1.0 - math.exp(-1.0 / max(attack_s * fps, 1e-6))
     down = 1.0 - math.exp(-1.0 / max(release_s * fps, 1e-6))
-    level = 0.0
+    level = float(initial)
     for i, target in enumerate(np.clip(values, 0.0, 1.0)):
         level += (float(target) - level) * (up if target > level else down)
         out[i] = level

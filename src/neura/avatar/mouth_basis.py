@@ -134,7 +134,7 @@ def jaw_motion(
     au = np.abs(u)
     lateral = (1.0 - 0.55 * smoothstep(0.35 * fw, fw, au)) * (1.0 - smoothstep(fw, fw + 0.22 * height, au))
     jaw_line = np.interp(u, g.jaw_u, g.jaw_v).astype(np.float32)
-    neck = 1.0 - smoothstep(jaw_line, jaw_line + 0.25 * height, v)
+    neck = 1.0 - smoothstep(jaw_line, jaw_line + 0.21 * height, v)
     # upper lip: lifts at its edge, fading to nothing at the nose
     top = g.v_subnasale
     lift = upper_px * smoothstep(top, max(zones.upper_top, top + 1.0), v)
@@ -232,8 +232,8 @@ def build_mouth_basis(pts: F32, frame: FaceFrame, limit: Box) -> MouthBasis:
     open_gap = min(OPEN_GAP_OF_MOUTH_WIDTH * 2 * g.outer_half_px, 0.17 * height)
     motions = _Motions(g, height, open_gap)
     chin_v = float(frame.uv(pts[[lm.CHIN]])[1][0])
-    reach_u = g.face_half_px + 0.24 * height
-    box = clip_box(frame_box(frame, -reach_u, reach_u, g.v_subnasale - 0.06 * height, chin_v + 0.3 * height), limit)
+    reach_u = g.face_half_px + 0.22 * height
+    box = clip_box(frame_box(frame, -reach_u, reach_u, g.v_subnasale - 0.06 * height, chin_v + 0.26 * height), limit)
     u, v = frame.grid_uv(box)
     window = box_window((box[3] - box[1], box[2] - box[0]), 6)[..., None]
     fields = np.stack([-frame.to_xy(du, dv) * window for du, dv in motions(u, v, 0)]).astype(np.float32)

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import Headers, QueryParams
 
 from neura.accounts.tokens import access_token_denied
 from neura.config import Settings
@@ -52,15 +53,22 @@ def redis_client(state: State) -> Redis:
 RedisDep = Annotated[Redis, Depends(redis_client)]
 
 
-def _credentials(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def credentials(headers: Headers, query: QueryParams | None = None) -> str:
+    """The bearer token or API key of a request: ``Authorization: Bearer``, ``X-API-Key``, or (for
+    WebSockets, whose browser API cannot set headers) ``?access_token=`` / ``?api_key=``."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    api_key = request.headers.get("x-api-key", "").strip()
-    if api_key:
-        return api_key
-    raise AuthError("authentication required", hint="send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...'")
+    candidates = [headers.get("x-api-key", "")]
+    if query is not None:
+        candidates += [query.get("access_token", ""), query.get("api_key", "")]
+    for value in candidates:
+        if value.strip():
+            return value.strip()
+    raise AuthError(
+        "authentication required",
+        hint="send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...' (WebSocket: ?access_token=...)",
+    )
 
 
 async def user_from_credentials(
@@ -87,8 +95,15 @@ async def user_from_credentials(
     return user
 
 
+async def authenticate(state: AppState, token: str) -> User:
+    """The active user behind ``token``, looked up in a short transaction of its own (for WebSockets
+    and long-running routes that must not hold a database connection while they work)."""
+    async with state.sessions() as session, session.begin():
+        return await user_from_credentials(token, session, state.settings, state.redis)
+
+
 async def current_user(request: Request, session: DbSession, settings: SettingsDep, redis: RedisDep) -> User:
-    user = await user_from_credentials(_credentials(request), session, settings, redis)
+    user = await user_from_credentials(credentials(request.headers), session, settings, redis)
     request.state.user_id = user.id
     return user
 

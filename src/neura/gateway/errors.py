@@ -20,7 +20,7 @@ from neura.errors import NeuraError
 log = logging.getLogger("neura.gateway")
 
 
-def _code(exc: BaseException) -> str:
+def error_code(exc: BaseException) -> str:
     """``PaymentRequiredError`` -> ``payment_required``."""
     name = type(exc).__name__.removesuffix("Error") or "error"
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -39,7 +39,7 @@ async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
     headers = exc.http_headers
     if exc.http_status >= 500:
         log.warning("request failed: %s", exc)
-    body = error_body(request, _code(exc), exc.message, exc.hint)
+    body = error_body(request, error_code(exc), exc.message, exc.hint)
     return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
 

@@ -30,7 +30,7 @@ from neura.gateway.deps import DbSession, RedisDep, SettingsDep
 from neura.security import API_KEY_PREFIX, decode_token, hash_api_key
 
 WINDOW_S = 60
-_PREFIX = "neura:ratelimit:"
+RATE_LIMIT_PREFIX = "neura:ratelimit:"
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def rate_limit(rule_name: str = "default") -> Callable[..., Awaitable[None]]:
     ) -> None:
         caller = f"ip:{client_ip(request)}" if rule.per_ip_only else await _caller(request, session, settings)
         limit = rule.limit(settings)
-        count, retry_after_s = await hit(redis, f"{_PREFIX}{rule.name}:{caller}", limit)
+        count, retry_after_s = await hit(redis, f"{RATE_LIMIT_PREFIX}{rule.name}:{caller}", limit)
         if retry_after_s:
             raise RateLimitedError(
                 f"too many requests: the limit is {limit} a minute",

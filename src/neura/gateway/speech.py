@@ -22,13 +22,11 @@ import numpy.typing as npt
 from fastapi import Depends, Request
 from prometheus_client import Histogram
 from pydantic import BaseModel, Field
-from starlette.datastructures import Headers, QueryParams
 
 from neura.config import Settings
 from neura.db.models import User
-from neura.errors import AuthError, InputError, PayloadTooLargeError
-from neura.gateway.deps import State, user_from_credentials
-from neura.gateway.state import AppState
+from neura.errors import InputError, PayloadTooLargeError
+from neura.gateway.deps import State, authenticate, credentials
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.tts import TTSEngine, create_tts, list_voices
 
@@ -71,27 +69,6 @@ async def run_speech_work(function: Callable[..., T], *args: Any, **kwargs: Any)
 
 
 # --- authentication that does not hold a database connection while speech is made
-
-
-def credentials(headers: Headers, query: QueryParams | None = None) -> str:
-    """The bearer token or API key of a request: ``Authorization: Bearer``, ``X-API-Key``, or (for
-    WebSockets, whose browser API cannot set headers) ``?access_token=`` / ``?api_key=``."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    for value in (headers.get("x-api-key", ""), *(query.get(k, "") for k in ("access_token", "api_key") if query)):
-        if value.strip():
-            return value.strip()
-    raise AuthError(
-        "authentication required",
-        hint="send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...' (WebSocket: ?access_token=...)",
-    )
-
-
-async def authenticate(state: AppState, token: str) -> User:
-    """The active user behind ``token``, looked up in a short transaction of its own."""
-    async with state.sessions() as session, session.begin():
-        return await user_from_credentials(token, session, state.settings)
 
 
 async def speech_user(request: Request, state: State) -> User:

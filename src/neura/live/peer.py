@@ -9,10 +9,11 @@ need ``127.0.0.1``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aioice.ice
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender
 
 from neura.errors import InputError
 
@@ -61,3 +62,11 @@ def use_host_addresses(addresses: list[str]) -> None:
 
 def new_peer_connection(ice_servers: list[dict[str, Any]]) -> RTCPeerConnection:
     return RTCPeerConnection(configuration=rtc_configuration(ice_servers))
+
+
+def forward_keyframe_requests(sender: RTCRtpSender, request_keyframe: Callable[[], None]) -> None:
+    """Route the receiver's keyframe requests (RTCP PLI/FIR) to a track that encodes its own video.
+
+    aiortc forces a keyframe only in frames it encodes itself; for packets it sends as they are, its
+    sender's ``_send_keyframe`` hook (called on PLI and FIR) is the one place to hear the request."""
+    setattr(sender, "_send_keyframe", request_keyframe)  # noqa: B010 - replacing a method on this instance

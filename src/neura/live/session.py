@@ -35,7 +35,7 @@ from neura.live.events import (
 from neura.live.frames import UserText
 from neura.live.lipsync_stage import LipSyncStage
 from neura.live.llm_stage import LLMStage
-from neura.live.peer import new_peer_connection
+from neura.live.peer import forward_keyframe_requests, new_peer_connection
 from neura.live.processor import Pipeline
 from neura.live.protocol import (
     CHANNEL_LABEL,
@@ -143,7 +143,7 @@ class LiveSession:
         pc.on("datachannel", self._on_datachannel)
         pc.on("connectionstatechange", self._on_connection_state)
         pc.addTrack(self.audio)
-        pc.addTrack(self.video)
+        forward_keyframe_requests(pc.addTrack(self.video), self.video.request_keyframe)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
@@ -166,7 +166,7 @@ class LiveSession:
         await self.pipeline.stop()
         await self._flush_channel()
         self.audio.stop()
-        self.video.stop()
+        await self.video.aclose()
         if self.pc is not None:
             await self.pc.close()
         current = asyncio.current_task()
@@ -344,5 +344,6 @@ class LiveSession:
                 "video_frames_sent": self.video.frames_sent,
                 "video_frames_skipped": self.video.frames_skipped,
                 "audio_frames_skipped": self.audio.frames_skipped,
+                "video_render_lead_ms": round(self.video.lead_s * 1000, 1),
             },
         }

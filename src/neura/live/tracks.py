@@ -1,10 +1,15 @@
-"""The session's two aiortc tracks: 48 kHz audio in 20 ms frames and 25 fps video, one clock.
+"""The session's two aiortc tracks: 48 kHz audio in 20 ms packets and 25 fps video, one clock.
 
-Each ``recv`` waits for its frame's due time on the session's :class:`MediaClock` and then reads the
-:class:`SpeechTimeline` at that frame's position: audio samples ``k * 960 ..``, the mouth pose of frame
-``n`` (time ``n / 25``). A frame is rendered in an executor just ahead of its due time (the pose is
-taken as late as possible, so new speech starts on the nearest frame). A track that falls behind by
-more than a few frames skips to the present instead of sending a backlog.
+Both read the :class:`SpeechTimeline` at their frame's position: audio samples ``k * 960 ..`` when
+packet ``k`` is due, the mouth pose of frame ``n`` (time ``n / 25``). They hand aiortc encoded packets
+(see :mod:`neura.live.encoders`).
+
+Video is made by a producer task, one frame at a time, just ahead of the clock: it takes frame ``n``'s
+pose at ``n / 25 - lead`` (as late as possible, so new speech starts on the nearest frame) and renders
+and encodes it in one executor job, while aiortc is still sending the frame before. ``lead`` follows
+the recent time those jobs took, so a loaded machine renders a little earlier instead of sending late.
+A producer that falls behind by more than two frames skips to the present *before* encoding (every
+encoded VP8 frame is sent, so the decoder never misses a reference). Audio is encoded inline.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import fractions
 import math
+import time
+from collections import deque
 from concurrent.futures import Executor
 from typing import Protocol
 
@@ -21,14 +28,16 @@ import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from neura.live.clock import MediaClock
+from neura.live.encoders import AudioEncoder, VideoEncoder
 from neura.live.timeline import AUDIO_RATE_HZ, FPS, SpeechTimeline
 
 AUDIO_FRAME_SAMPLES = 960  # 20 ms at 48 kHz
 AUDIO_FRAME_S = AUDIO_FRAME_SAMPLES / AUDIO_RATE_HZ
-AUDIO_TIME_BASE = fractions.Fraction(1, AUDIO_RATE_HZ)
 VIDEO_CLOCK_HZ = 90_000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_HZ)
-RENDER_LEAD_S = 0.02  # take the pose and start rendering this long before a frame is due
+MIN_LEAD_S = 0.012  # take the pose at least this long before the frame is due
+MAX_LEAD_S = 0.08
+LEAD_MARGIN_S = 0.004
 MAX_VIDEO_LATE_FRAMES = 2  # further behind than this: skip to the present
 MAX_AUDIO_LATE_S = 0.1
 
@@ -46,29 +55,29 @@ class AvatarAudioTrack(MediaStreamTrack):
         super().__init__()
         self.clock = clock
         self.timeline = timeline
+        self.encoder = AudioEncoder()
         self._next = 0
         self.frames_sent = 0
         self.frames_skipped = 0
 
-    async def recv(self) -> av.AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        self.clock.start()
-        index = self._next
-        if self.clock.lateness_s(index * AUDIO_FRAME_S) > MAX_AUDIO_LATE_S:
-            now_index = math.floor(self.clock.media_s() / AUDIO_FRAME_S)
-            self.frames_skipped += now_index - index
-            index = now_index
-        await self.clock.wait_until(index * AUDIO_FRAME_S)
-        samples = self.timeline.read_audio(index * AUDIO_FRAME_SAMPLES, AUDIO_FRAME_SAMPLES)
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="s16", layout="mono")
-        frame.sample_rate = AUDIO_RATE_HZ
-        frame.pts = index * AUDIO_FRAME_SAMPLES
-        frame.time_base = AUDIO_TIME_BASE
-        self._next = index + 1
-        self.frames_sent += 1
-        return frame
+    async def recv(self) -> av.Packet:
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            self.clock.start()
+            index = self._next
+            if self.clock.lateness_s(index * AUDIO_FRAME_S) > MAX_AUDIO_LATE_S:
+                now_index = math.floor(self.clock.media_s() / AUDIO_FRAME_S)
+                self.frames_skipped += now_index - index
+                index = now_index
+            await self.clock.wait_until(index * AUDIO_FRAME_S)
+            samples = self.timeline.read_audio(index * AUDIO_FRAME_SAMPLES, AUDIO_FRAME_SAMPLES)
+            pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+            packet = self.encoder.encode(pcm, index * AUDIO_FRAME_SAMPLES)
+            self._next = index + 1
+            if packet is not None:
+                self.frames_sent += 1
+                return packet
 
 
 class AvatarVideoTrack(MediaStreamTrack):
@@ -80,27 +89,67 @@ class AvatarVideoTrack(MediaStreamTrack):
         self.timeline = timeline
         self.source = source
         self.executor = executor
-        self._next = 0
+        self.encoder = VideoEncoder()
         self.frames_sent = 0
         self.frames_skipped = 0
+        self.lead_s = MIN_LEAD_S
+        self._job_s: deque[float] = deque(maxlen=25)
+        self._keyframe = True
+        self._ready: asyncio.Queue[tuple[int, av.Packet | None]] = asyncio.Queue(maxsize=1)
+        self._producer: asyncio.Task[None] | None = None
 
-    async def recv(self) -> av.VideoFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        self.clock.start()
-        index = self._next
-        late_frames = math.floor(self.clock.lateness_s(index / FPS) * FPS)
-        if late_frames > MAX_VIDEO_LATE_FRAMES:
-            self.frames_skipped += late_frames
-            index += late_frames
-        await self.clock.wait_until(index / FPS - RENDER_LEAD_S)
-        mouth = self.timeline.mouth_for_frame(index)
+    def request_keyframe(self) -> None:
+        """The receiver lost a frame or just joined (PLI/FIR): the next frame is a keyframe."""
+        self._keyframe = True
+
+    async def recv(self) -> av.Packet:
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            if self._producer is None:
+                self.clock.start()
+                self._producer = asyncio.get_running_loop().create_task(self._produce(), name="live-video")
+            index, packet = await self._ready.get()
+            await self.clock.wait_until(index / FPS)
+            self.timeline.frame_sent(index)
+            if packet is not None:
+                self.frames_sent += 1
+                return packet
+
+    def stop(self) -> None:
+        super().stop()
+        if self._producer is not None:
+            self._producer.cancel()
+
+    async def aclose(self) -> None:
+        """Stop, and wait for the producer to finish (no task left behind)."""
+        self.stop()
+        if self._producer is not None:
+            await asyncio.gather(self._producer, return_exceptions=True)
+
+    async def _produce(self) -> None:
         loop = asyncio.get_running_loop()
-        frame = await loop.run_in_executor(self.executor, self.source.render, index, mouth)
-        await self.clock.wait_until(index / FPS)
+        index = 0
+        while True:
+            late_frames = math.floor(self.clock.lateness_s(index / FPS) * FPS)
+            if late_frames > MAX_VIDEO_LATE_FRAMES:
+                self.frames_skipped += late_frames
+                index += late_frames
+            await self.clock.wait_until(index / FPS - self.lead_s)
+            mouth = self.timeline.mouth_for_frame(index)
+            keyframe, self._keyframe = self._keyframe, False
+            started = time.monotonic()
+            packet = await loop.run_in_executor(self.executor, self._render_encode, index, mouth, keyframe)
+            self._adapt_lead(time.monotonic() - started)
+            await self._ready.put((index, packet))
+            index += 1
+
+    def _render_encode(self, index: int, mouth: npt.NDArray[np.float32], keyframe: bool) -> av.Packet | None:
+        frame = self.source.render(index, mouth)
         frame.pts = index * (VIDEO_CLOCK_HZ // FPS)
         frame.time_base = VIDEO_TIME_BASE
-        self.timeline.frame_sent(index)
-        self._next = index + 1
-        self.frames_sent += 1
-        return frame
+        return self.encoder.encode(frame, keyframe=keyframe)
+
+    def _adapt_lead(self, job_s: float) -> None:
+        self._job_s.append(job_s)
+        self.lead_s = min(MAX_LEAD_S, max(MIN_LEAD_S, max(self._job_s) + LEAD_MARGIN_S))

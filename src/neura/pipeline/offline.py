@@ -118,8 +118,10 @@ class _SegmentRenderer:
         writer: Mp4Writer,
         sample_rate_hz: int,
     ) -> None:
-        from neura.avatar import IdleMotion
+        from neura.avatar import IdleMotion, smooth_activity
         from neura.render import get_backend
+
+        self._smooth_activity = smooth_activity
 
         self.request = request
         self.fps = request.fps
@@ -128,7 +130,10 @@ class _SegmentRenderer:
         self.writer = writer
         self.sample_rate_hz = sample_rate_hz
         self.backend = get_backend("cpu")
-        self.motion = IdleMotion(seed=request.seed)
+        self.motion = IdleMotion(seed=request.seed, size_px=self.rig.size_px)
+        layout.dynamic_roi = self.rig.roi  # only the avatar's moving region is converted per frame
+        self.face: npt.NDArray[np.uint8] | None = None  # reused frame buffer (the static part stays)
+        self.speaking = 0.0
         self.n_frames = 0
         self.words: list[WordSpan] = []
         self.phonemes: list[PhonemeSpan] = []
@@ -157,18 +162,19 @@ class _SegmentRenderer:
         phonemes, words = chunk.shifted(start_s + lead / rate)
         cues = build_cues(words) if self.request.burn_captions and words else []
 
+        speaking = self._smooth_activity(np.minimum(1.0, track.values[:, 0] * 2.0), fps, initial=self.speaking)
+        self.speaking = float(speaking[-1])
         for i in range(n_frames):
             if i % fps == 0:
                 cancel.raise_if_cancelled()
             t0 = time.perf_counter()
             t_s = (start_frame + i) / fps
             mouth = track.pose(i)
-            head = self.motion.head_pose(t_s, speaking=min(1.0, mouth.open * 2.0))
-            face = self.backend.render(self.rig, mouth, head)
+            head = self.motion.head_pose(t_s, speaking=float(speaking[i]))
+            face = self.face = self.backend.render(self.rig, mouth, head, out=self.face)
             cue = cue_at(cues, t_s) if cues else None
-            frame = self.layout.compose(
-                face, caption=cue.text if cue is not None else None, headline=headline
-            )
+            caption = cue.text if cue is not None else None
+            frame = self.layout.compose(face, caption=caption, headline=headline, copy=False)
             if self.thumbnail_rgb is None and self.request.write_thumbnail and mouth.open > 0.25:
                 self.thumbnail_rgb = self.layout.compose_rgb(face, caption=None, headline=headline)
             t1 = time.perf_counter()
@@ -186,7 +192,7 @@ class _SegmentRenderer:
     def still(self, headline: str | None = None) -> npt.NDArray[np.uint8]:
         """A closed-mouth frame (the thumbnail when the video never opened its mouth)."""
         face = self.backend.render(self.rig, MOUTH_CLOSED, self.motion.head_pose(0.0))
-        return self.layout.compose_rgb(face, caption=None, headline=headline)  # type: ignore[no-any-return]
+        return self.layout.compose_rgb(face, caption=None, headline=headline)
 
 
 def _render_media(

@@ -71,9 +71,7 @@ def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None 
     else:
         raw = request.avatar if isinstance(request.avatar, bytes) else _read_avatar(request.avatar)
         rgb = load_image(raw)
-        source = request.avatar_name or (
-            str(request.avatar) if isinstance(request.avatar, Path) else "upload"
-        )
+        source = request.avatar_name or (str(request.avatar) if isinstance(request.avatar, Path) else "upload")
         key_bytes = raw
 
     cache_path = None
@@ -133,11 +131,7 @@ def prepare_layout(request: RenderRequest, width: int, height: int) -> tuple[Any
 
     background = parse_background(request.background)
     if request.resolution == "720p":
-        layout = (
-            Layout.presenter_720p(background=background)
-            if background is not None
-            else Layout.presenter_720p()
-        )
+        layout = Layout.presenter_720p(background=background) if background is not None else Layout.presenter_720p()
     else:
         layout = Layout.square(size=width)
     return layout, int(layout.avatar_size_px)

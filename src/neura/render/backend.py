@@ -23,8 +23,9 @@ RGBFrame = npt.NDArray[np.uint8]
 class RenderBackend(Protocol):
     name: str
 
-    def render(self, rig: AvatarRig, mouth: MouthPose, head: HeadPose) -> RGBFrame:
-        """One frame: RGB uint8 of shape (rig.size_px, rig.size_px, 3), a new array each call."""
+    def render(self, rig: AvatarRig, mouth: MouthPose, head: HeadPose, *, out: RGBFrame | None = None) -> RGBFrame:
+        """One frame: RGB uint8 of shape (rig.size_px, rig.size_px, 3). A new array, or written into
+        ``out`` (a frame this backend rendered before for the same rig) and returned."""
         ...
 
     def render_batch(self, rig: AvatarRig, mouths: Sequence[MouthPose], heads: Sequence[HeadPose]) -> list[RGBFrame]:
@@ -35,7 +36,7 @@ class RenderBackend(Protocol):
 class LoopBatchMixin:
     """``render_batch`` as a plain loop over ``render``, for backends that gain nothing by batching."""
 
-    def render(self, rig: AvatarRig, mouth: MouthPose, head: HeadPose) -> RGBFrame:
+    def render(self, rig: AvatarRig, mouth: MouthPose, head: HeadPose, *, out: RGBFrame | None = None) -> RGBFrame:
         raise NotImplementedError
 
     def render_batch(self, rig: AvatarRig, mouths: Sequence[MouthPose], heads: Sequence[HeadPose]) -> list[RGBFrame]:

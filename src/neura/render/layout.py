@@ -153,10 +153,19 @@ class Layout:
                    dynamic_roi=dynamic_roi)  # fmt: skip
 
     # --- composing
-    def compose(self, avatar_rgb: RGB, *, caption: str | None = None, headline: str | None = None) -> I420:
-        """The frame as I420 (a new array). Only the avatar's ROI and changed text are converted."""
+    def compose(
+        self, avatar_rgb: RGB, *, caption: str | None = None, headline: str | None = None, copy: bool = True
+    ) -> I420:
+        """The frame as I420. Only the avatar's ROI and changed text are converted.
+
+        ``copy=False`` returns a read-only view of the layout's canvas instead of a new array: valid
+        until the next call, for a caller that hands it straight on (the MP4 writer copies it)."""
         self._update(avatar_rgb, caption, headline)
-        return self._i420.copy()
+        if copy:
+            return self._i420.copy()
+        view = self._i420.view()
+        view.flags.writeable = False
+        return view
 
     def compose_rgb(self, avatar_rgb: RGB, *, caption: str | None = None, headline: str | None = None) -> RGB:
         """The same frame as RGB (thumbnails, tests)."""

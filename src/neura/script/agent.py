@@ -98,7 +98,8 @@ class ScriptAgent:
 
         answer = await self._ask(messages, plan, stage="writing", start=0.0, end=0.5)
         verdict = judge(answer, plan)
-        attempts, warnings = 1, []
+        attempts = 1
+        warnings: list[str] = []
         if verdict.problem:
             messages += [ChatMessage("assistant", answer), ChatMessage("user", verdict.feedback)]
             answer = await self._ask(messages, plan, stage="revising", start=0.5, end=0.95)

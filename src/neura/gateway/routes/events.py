@@ -18,8 +18,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
 from neura.db.models import Video
-from neura.errors import AuthError, NeuraError
-from neura.gateway.deps import CurrentUser, DbSession, State, user_from_credentials
+from neura.errors import NeuraError
+from neura.gateway.deps import CurrentUser, DbSession, State, credentials, user_from_credentials
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.state import AppState
 from neura.jobs.events import follow_video, video_state
@@ -73,24 +73,13 @@ async def video_events(video_id: uuid.UUID, user: CurrentUser, session: DbSessio
     return StreamingResponse(frames(), media_type="text/event-stream", headers=headers)
 
 
-def _ws_token(websocket: WebSocket, access_token: str | None) -> str:
-    if access_token:
-        return access_token
-    scheme, _, token = websocket.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    if api_key := websocket.headers.get("x-api-key", "").strip():
-        return api_key
-    raise AuthError("authentication required", hint="pass ?access_token=<token> on the WebSocket URL")
-
-
 @router.websocket("/{video_id}/events/ws")
 async def video_events_ws(websocket: WebSocket, video_id: uuid.UUID, access_token: str | None = None) -> None:
     state: AppState = websocket.app.state.neura
     await websocket.accept()
     try:
         async with state.sessions() as session, session.begin():
-            token = _ws_token(websocket, access_token)
+            token = access_token or credentials(websocket.headers, websocket.query_params)
             user = await user_from_credentials(token, session, state.settings, state.redis)
             await owned_video(session, user.id, video_id)
     except NeuraError as exc:

@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 
 from neura.errors import NotFoundError
 from neura.gateway.deps import CurrentUser, State
-from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
+from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
 

@@ -20,14 +20,16 @@ from prometheus_client import Histogram
 
 from neura.encode.audio import to_pcm16
 from neura.errors import NeuraError, RateLimitedError, ScriptError
-from neura.gateway.errors import _code as error_code  # the same codes as HTTP errors
-from neura.gateway.ratelimit import _PREFIX as RATE_LIMIT_PREFIX  # the same counters as the HTTP routes
-from neura.gateway.ratelimit import RULES, hit
+from neura.gateway.deps import authenticate, credentials
+from neura.gateway.errors import error_code  # the same codes as HTTP errors
+from neura.gateway.ratelimit import (
+    RATE_LIMIT_PREFIX,  # the same counters as the HTTP routes
+    RULES,
+    hit,
+)
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
     SENTENCE_PAUSE_S,
-    authenticate,
-    credentials,
     load_engine,
     phoneme_timings,
     synthesize,
