@@ -16,9 +16,13 @@ what they receive, like a browser would.
    All three are client receive times minus the send time. aiortc's receiver holds each video frame
    until the next one starts arriving (40 ms) and each audio packet until four more have arrived
    (80 ms): those holds are included, as a client would see them; the table also shows them removed.
-2. Capacity: 1, 2, 3, ... sessions at once (each answering a message at the start of the window);
-   the received frame rate of every session over ``--window-s`` seconds. A step passes when every
-   session receives at least 99 % of 25 fps. ``max_sessions`` is the last step that passed.
+2. Capacity: 1, 2, 3, ... sessions at once, first listening (idle avatars: blinks, breathing, head
+   motion, silence), then all speaking at once (each answering a message through the whole window:
+   TTS and lip sync on top); the received frame rate of every session over ``--window-s`` seconds.
+   A step passes when every session receives at least 99 % of 25 fps. ``max_sessions`` and
+   ``max_sessions_all_speaking`` are the last steps that passed. Each step also reports the CPU used
+   by the gateway, by this client (decoding every stream) and by everything else on the machine:
+   on a shared machine, other work takes cores from the sessions.
 
 The last line printed is one JSON object with the headline figures.
 """
@@ -89,7 +93,7 @@ def fresh_database() -> Iterator[str]:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], log: Path, ready_url: str, timeout_s: float = 60.0) -> Iterator[None]:
+def process(args: list[str], env: dict[str, str], log: Path, ready_url: str, timeout_s: float = 60.0) -> Iterator[int]:
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -103,7 +107,7 @@ def process(args: list[str], env: dict[str, str], log: Path, ready_url: str, tim
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{args[2]} did not start; see {log}")
             time.sleep(0.2)
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         try:
@@ -113,6 +117,19 @@ def process(args: list[str], env: dict[str, str], log: Path, ready_url: str, tim
 
 
 # --- measurements
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on this machine have used so far (every core), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))]
@@ -180,9 +197,16 @@ async def new_account(http: httpx.AsyncClient, database_url: str) -> dict[str, s
 
 
 async def capacity(
-    http: httpx.AsyncClient, database_url: str, max_sessions: int, window_s: float
+    http: httpx.AsyncClient,
+    database_url: str,
+    max_sessions: int,
+    window_s: float,
+    gateway_pid: int,
+    *,
+    speaking: bool,
 ) -> list[dict[str, Any]]:
-    """Sessions of several users (a plan allows only a few at a time), one more per step."""
+    """Sessions of several users (a plan allows only a few at a time), one more per step; with
+    ``speaking`` every session answers a message through the whole window (TTS, lip sync)."""
     peers: list[tuple[LivePeer, str]] = []
     owners: list[dict[str, str]] = []
     steps: list[dict[str, Any]] = []
@@ -191,10 +215,16 @@ async def capacity(
             owners.append(await new_account(http, database_url))
             peers.append(await open_peer(http, owners[-1]))
             await asyncio.sleep(1.5)  # settle: ICE, DTLS, the first keyframe
-            for peer, _ in peers:
-                peer.say("Tell me about the deep ocean.")
+            if speaking:
+                for peer, _ in peers:
+                    peer.say("Tell me about the deep ocean.")
             start = time.monotonic()
+            cpu_before = (cpu_seconds(gateway_pid), time.process_time(), machine_busy_seconds())
             await asyncio.sleep(window_s)
+            cpu_after = (cpu_seconds(gateway_pid), time.process_time(), machine_busy_seconds())
+            gateway_cpu, client_cpu, machine_cpu = (
+                100 * (b - a) / window_s for a, b in zip(cpu_before, cpu_after, strict=True)
+            )
             fps = [peer.video_fps(start, start + window_s) for peer, _ in peers]
             skipped = 0
             for (_, session_id), owner in zip(peers, owners, strict=True):
@@ -205,14 +235,23 @@ async def capacity(
             worst = min(fps)
             step = {
                 "sessions": count,
+                "speaking": speaking,
                 "min_fps": round(worst, 2),
                 "mean_fps": round(statistics.mean(fps), 2),
                 "dropped_pct": round(max(0.0, 100 * (1 - worst / TARGET_FPS)), 2),
                 "server_skipped_frames": skipped,
+                "gateway_cpu_pct": round(gateway_cpu),
+                "client_cpu_pct": round(client_cpu),
+                "other_cpu_pct": round(max(0.0, machine_cpu - gateway_cpu - client_cpu)),
             }
             step["ok"] = step["dropped_pct"] < 1.0
             steps.append(step)
-            print(f"  {count} session(s): min {worst:.2f} fps, dropped {step['dropped_pct']:.2f} %", flush=True)
+            state = "speaking" if speaking else "listening"
+            print(
+                f"  {count} {state} session(s): min {worst:.2f} fps, dropped {step['dropped_pct']:.2f} %, "
+                f"cpu: gateway {gateway_cpu:.0f} %, client {client_cpu:.0f} %, others {step['other_cpu_pct']} %",
+                flush=True,
+            )
             if not step["ok"]:
                 break
             await asyncio.sleep(1.0)
@@ -223,7 +262,7 @@ async def capacity(
     return steps
 
 
-async def run(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
+async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict[str, Any]:
     use_host_addresses(["127.0.0.1"])
     async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as http:
         headers = await new_account(http, args.database_url)
@@ -239,7 +278,8 @@ async def run(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
         await http.delete(f"/v1/live/sessions/{session_id}", headers=headers)
 
         print("capacity:", flush=True)
-        steps = await capacity(http, args.database_url, args.max_sessions, args.window_s)
+        steps = await capacity(http, args.database_url, args.max_sessions, args.window_s, gateway_pid, speaking=False)
+        steps += await capacity(http, args.database_url, args.max_sessions, args.window_s, gateway_pid, speaking=True)
     return {"turns": turns, "capacity": steps}
 
 
@@ -268,13 +308,18 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     for name, stats in rows:
         print(f"{name:<44}{stats['p50']:>8.0f}{stats['p95']:>8.0f}{stats['min']:>8.0f}{stats['max']:>8.0f}")
     print()
-    print(f"{'sessions':>8}{'min fps':>10}{'mean fps':>10}{'dropped %':>11}{'server skips':>14}")
+    header = f"{'sessions':>8}{'state':>10}{'min fps':>10}{'mean fps':>10}{'dropped %':>11}{'server skips':>14}"
+    print(header + f"{'gateway cpu %':>15}{'client cpu %':>14}{'others cpu %':>14}")
     for step in results["capacity"]:
+        state = "speaking" if step["speaking"] else "listening"
         print(
-            f"{step['sessions']:>8}{step['min_fps']:>10.2f}{step['mean_fps']:>10.2f}"
+            f"{step['sessions']:>8}{state:>10}{step['min_fps']:>10.2f}{step['mean_fps']:>10.2f}"
             f"{step['dropped_pct']:>11.2f}{step['server_skipped_frames']:>14}"
+            f"{step['gateway_cpu_pct']:>15}{step['client_cpu_pct']:>14}{step['other_cpu_pct']:>14}"
         )
-    passed = [s["sessions"] for s in results["capacity"] if s["ok"]]
+    passed = [s["sessions"] for s in results["capacity"] if s["ok"] and not s["speaking"]]
+    passed_speaking = [s["sessions"] for s in results["capacity"] if s["ok"] and s["speaking"]]
+    others = [s["other_cpu_pct"] for s in results["capacity"]]
     return {
         "first_frame_p50_ms": round(column["first_frame_ms"]["p50"], 1),
         "first_frame_p95_ms": round(column["first_frame_ms"]["p95"], 1),
@@ -284,6 +329,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "interrupt_p50_ms": round(column["interrupt_ms"]["p50"], 1),
         "interrupt_p95_ms": round(column["interrupt_ms"]["p95"], 1),
         "max_sessions": max(passed) if passed else 0,
+        "max_sessions_all_speaking": max(passed_speaking) if passed_speaking else 0,
+        "other_processes_cpu_pct_during_capacity": round(statistics.mean(others)) if others else 0,
         "turns": len(turns),
         "first_frame_p50_ms_without_receiver_hold": round(corrected["first_frame_ms"]["p50"], 1),
         "first_audio_p50_ms_without_receiver_hold": round(corrected["first_audio_ms"]["p50"], 1),
@@ -327,9 +374,9 @@ def main() -> None:
         base_url = f"http://127.0.0.1:{gateway_port}"
         with (
             process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
-            process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz"),
+            process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz") as gateway_pid,
         ):
-            results = asyncio.run(run(args, base_url))
+            results = asyncio.run(run(args, base_url, gateway_pid))
         headline = report(results, args)
     print(json.dumps(headline))
 

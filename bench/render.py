@@ -20,7 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from neura.config import Settings
 from neura.encode import encode_floor, probe
 from neura.pipeline import RenderRequest, render_video

@@ -33,3 +33,11 @@ def test_declared_licence_matches_package_metadata(package: str, expected: str) 
 def test_project_licence_is_gpl_because_of_its_components() -> None:
     assert PROJECT_LICENSE == "GPL-3.0-or-later"
     assert any("GPL" in c["license"] for c in components_for("Piper"))
+
+
+def test_readme_shows_every_component_and_its_licence() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for component in COMPONENTS:
+        assert f"| {component.name} | {component.kind} | {component.license} |" in readme, component.name

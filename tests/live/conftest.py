@@ -165,5 +165,11 @@ async def connected(http: httpx.AsyncClient, user: Account) -> AsyncIterator[tup
         await http.delete(f"/v1/live/sessions/{session_id}", headers=user.headers)
 
 
-async def settle(seconds: float) -> None:
-    await asyncio.sleep(seconds)
+async def closed_state(http: httpx.AsyncClient, session_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    """GET the session until it reports "closed" (its teardown takes a moment after the "closed" notice)."""
+    for _ in range(100):
+        state: dict[str, Any] = (await http.get(f"/v1/live/sessions/{session_id}", headers=headers)).json()
+        if state["status"] == "closed":
+            return state
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"session {session_id} did not close: {state}")

@@ -14,9 +14,9 @@ def chunk(text: str) -> list[tuple[int, str]]:
     return out + [(-1, piece) for piece in splitter.flush()]
 
 
-def test_a_short_sentence_is_spoken_as_soon_as_the_next_token_confirms_its_end() -> None:
+def test_an_exclamation_is_spoken_as_soon_as_it_arrives() -> None:
     pieces = chunk("Great question! The ocean covers most of our planet, and most of it is unexplored.")
-    assert pieces[0] == (2, "Great question!")
+    assert pieces[0] == (1, "Great question!")
     assert [p for _, p in pieces] == [
         "Great question!",
         "The ocean covers most of our planet,",
@@ -43,3 +43,8 @@ def test_later_clauses_wait_for_enough_words() -> None:
     pieces = [p for _, p in chunk("Yes. I see, you know, it is fine, really, and then some more words follow here.")]
     assert pieces[0] == "Yes."
     assert all(len(p.split()) >= 5 for p in pieces[1:-1])
+
+
+def test_a_full_stop_waits_for_the_next_token_to_tell_a_sentence_from_a_number() -> None:
+    assert chunk("It is 3. Then 3.5 follows.")[0] == (3, "It is 3.")  # at " Then", not at " 3."
+    assert [p for _, p in chunk("Wait?! Really?")] == ["Wait?!", "Really?"]

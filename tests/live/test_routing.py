@@ -13,7 +13,15 @@ import pytest
 import redis
 
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.live.conftest import REPLY_SHORT, Gateway, live_settings, open_session, run_gateway, set_account
+from tests.live.conftest import (
+    REPLY_SHORT,
+    Gateway,
+    closed_state,
+    live_settings,
+    open_session,
+    run_gateway,
+    set_account,
+)
 from tests.live.peer_client import LivePeer
 from tests.platform.users import TestUser as Account
 from tests.platform.users import signup
@@ -112,8 +120,7 @@ async def test_a_session_without_messages_ends_after_the_idle_timeout(
         await peer.connect(on_a, session_id, pair_user.headers)
         closed = await peer.wait_for(lambda m: m["type"] == "closed", timeout_s=IDLE_TIMEOUT_S + 5)
         assert closed["reason"] == "idle"
-        state = (await on_a.get(f"/v1/live/sessions/{session_id}", headers=pair_user.headers)).json()
-        assert state["status"] == "closed"
+        await closed_state(on_a, session_id, pair_user.headers)
 
 
 async def test_a_session_ends_gracefully_when_the_credits_run_out(
@@ -128,7 +135,7 @@ async def test_a_session_ends_gracefully_when_the_credits_run_out(
         assert error["code"] == "payment_required"
         closed = await peer.wait_for(lambda m: m["type"] == "closed")
         assert closed["reason"] == "credits"
-        state = (await on_a.get(f"/v1/live/sessions/{session_id}", headers=pair_user.headers)).json()
-        assert (state["status"], state["credits_charged"]) == ("closed", 10)
+        state = await closed_state(on_a, session_id, pair_user.headers)
+        assert state["credits_charged"] == 10
         me = await on_a.post("/v1/live/sessions", json={}, headers=pair_user.headers)
         assert me.status_code == 402

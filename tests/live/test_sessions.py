@@ -22,6 +22,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.conftest import (
     REPLY_SHORT,
     Gateway,
+    closed_state,
     db_value,
     live_settings,
     open_session,
@@ -129,12 +130,7 @@ async def test_the_server_ends_a_session_whose_client_goes_away(
     peer = LivePeer()
     await peer.connect(http, session_id, user.headers)
     await peer.close()
-    for _ in range(100):
-        state = (await http.get(f"/v1/live/sessions/{session_id}", headers=user.headers)).json()
-        if state["status"] == "closed":
-            break
-        await asyncio.sleep(0.1)
-    assert state["status"] == "closed"
+    await closed_state(http, session_id, user.headers)
     assert main_gateway.live.local(uuid.UUID(session_id)) is None
 
 

@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import av
 import numpy as np
 import numpy.typing as npt
+import pytest
+from aiortc.mediastreams import MediaStreamError
 
 from neura.live.clock import MediaClock
 from neura.live.events import discard
@@ -51,4 +53,19 @@ async def test_audio_and_video_share_one_clock_and_do_not_drift() -> None:
         assert abs(np.median(errors[-10:]) - np.median(errors[:10])) < 0.005  # lateness does not accumulate
     assert video.frames_skipped == 0 and audio.frames_skipped == 0
     audio.stop()
+    await video.aclose()
+
+
+class BrokenFrames:
+    def render(self, frame_index: int, mouth: npt.NDArray[np.float32]) -> av.VideoFrame:
+        raise RuntimeError("the rig is corrupt")
+
+
+async def test_a_frame_that_cannot_be_made_ends_the_video_track() -> None:
+    video = AvatarVideoTrack(MediaClock(), SpeechTimeline(discard), BrokenFrames(), ThreadPoolExecutor(1))
+    ended = asyncio.Event()
+    video.on("ended", ended.set)
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(video.recv(), 2.0)
+    assert ended.is_set() and video.readyState == "ended" and video.failed
     await video.aclose()

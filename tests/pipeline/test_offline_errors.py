@@ -70,9 +70,7 @@ def test_empty_script(tmp_path: Path, settings: Settings, text: str) -> None:
 
 def test_huge_script(tmp_path: Path, settings: Settings) -> None:
     with pytest.raises(ScriptError):
-        render_video(
-            RenderRequest(tmp_path / "out.mp4", script_text="Words and more words. " * 20_000), settings
-        )
+        render_video(RenderRequest(tmp_path / "out.mp4", script_text="Words and more words. " * 20_000), settings)
     assert files_in(tmp_path) == []
 
 

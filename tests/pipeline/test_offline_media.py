@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from neura.avatar import detect_faces
 
+from neura.avatar import detect_faces
 from neura.encode import decode_audio, decode_frames, probe
 from neura.pipeline import RenderResult
 
@@ -72,9 +72,7 @@ def test_mouth_opens_in_speech_and_closes_in_silence(square_render: RenderResult
     silence = [g for f, g in gaps.items() if silent(f)]
     assert len(speech) > 50 and len(silence) > 10
     assert np.percentile(speech, 75) > 0.15, "the mouth should open clearly while speaking"
-    assert np.median(silence) < 0.05 and np.percentile(silence, 90) < 0.08, (
-        "the mouth should close in silence"
-    )
+    assert np.median(silence) < 0.05 and np.percentile(silence, 90) < 0.08, "the mouth should close in silence"
 
 
 def test_mouth_motion_follows_the_audio_within_one_frame(square_render: RenderResult) -> None:

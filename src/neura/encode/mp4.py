@@ -125,6 +125,9 @@ class Mp4Writer:
         ctx = stream.codec_context
         ctx.layout, ctx.format, ctx.bit_rate = "mono", "fltp", bitrate
         ctx.time_base = Fraction(1, sample_rate_hz)
+        # FFmpeg's default "twoloop" AAC coder cost ~0.9 ms per video frame of speech here, serialised
+        # on the writing thread, and slowed 720p muxing by ~20%; "fast" is transparent for speech.
+        ctx.options = {"aac_coder": "fast"}
         return stream
 
     # --- writing

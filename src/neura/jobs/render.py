@@ -27,13 +27,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from neura.db.models import Avatar, Video
 from neura.db.session import transaction
 from neura.errors import CancelledError, ImageError, LLMError, NeuraError, NotFoundError, OutputError, StorageError
-from neura.metrics import RENDER_DURATION
 from neura.jobs import transitions
 from neura.jobs.artifacts import CONTENT_TYPES, FILE_NAMES, result_files, run_prefix
 from neura.jobs.context import WorkerContext
 from neura.jobs.notify import announce
 from neura.jobs.transitions import Run
 from neura.jobs.webhooks import record_deliveries
+from neura.metrics import RENDER_DURATION
 from neura.pipeline import CancelToken, RenderRequest, RenderResult, render_video
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ even without punctuation. Later pieces are longer (better prosody), since by the
 speaking and the text keeps ahead of it.
 
 A cut is made only at the whitespace *after* punctuation, so "3.5", "1,000" and "Dr. Smith" arriving
-token by token are never split inside.
+token by token are never split inside; "!" and "?" (which no number or abbreviation contains) end a
+sentence as soon as they arrive.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ CLOSERS = "\"')]”’»"
 ABBREVIATIONS = frozenset(
     {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "etc.", "e.g.", "i.e.", "jr.", "sr.", "no.", "approx."}
 )
-_BREAK = re.compile(rf"[{re.escape(SENTENCE_END + CLAUSE_BREAK)}][{re.escape(CLOSERS)}]*(?=\s)|\n")
+_BREAK = re.compile(
+    rf"[{re.escape(SENTENCE_END + CLAUSE_BREAK)}][{re.escape(CLOSERS)}]*(?=\s)|\n"
+    r"|[!?]$"  # "!" and "?" end a sentence at once: no number or abbreviation contains them
+)
 _WORD = re.compile(r"\S*[^\W_]\S*")  # a whitespace-delimited token with a letter or digit: "3.5", "it's"
 
 

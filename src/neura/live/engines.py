@@ -1,9 +1,9 @@
 """The engines live sessions share within one process: loaded once, kept warm, closed at shutdown.
 
 Language models (one client per provider name), TTS engines (cached by :func:`create_tts`), avatar
-rigs (the default portrait and recently used avatars), the render backend, and two executors: one for
-speech (TTS, resampling, lip sync) and one for rendering frames, so a long synthesis never delays a
-frame and the default executor stays free for aiortc's encoders.
+rigs (the default portrait and recently used avatars), the render backend, and three executors: TTS,
+lip sync (resampling and mouth tracks: a few milliseconds that must not wait behind a synthesis) and
+frames (render and encode), so a long synthesis never delays a frame.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class LiveEngines:
         self.avatar_px = avatar_px
         self.tts_threads = tts_threads
         self.speech_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-speech")
+        self.lipsync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-live-lipsync")
         self.render_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-render")
         self.backend = get_backend("cpu")
         self._llms: dict[str, LLMProvider] = {}
@@ -96,4 +97,5 @@ class LiveEngines:
                 await aclose()
         self._llms.clear()
         self.speech_executor.shutdown(wait=False, cancel_futures=True)
+        self.lipsync_executor.shutdown(wait=False, cancel_futures=True)
         self.render_executor.shutdown(wait=False, cancel_futures=True)

@@ -74,6 +74,7 @@ class _Entry:
     session: LiveSession
     billing: _Billing
     watcher: asyncio.Task[None] | None = None
+    closing: asyncio.Task[None] | None = None  # the teardown, once it has begun
 
 
 def default_instance_id() -> str:
@@ -118,7 +119,8 @@ class LiveManager:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         addresses = [a.strip() for a in self.settings.webrtc_host_addresses.split(",") if a.strip()]
-        use_host_addresses(addresses)
+        if addresses:  # process-wide in aioice: an instance without the setting leaves it alone
+            use_host_addresses(addresses)
         await self.registry.heartbeat([])
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep(), name="live-housekeeping")
 
@@ -203,6 +205,7 @@ class LiveManager:
                 tts=tts,
                 frames=self.engines.frames(rig, seed=session_id.int % (2**31)),
                 speech_executor=self.engines.speech_executor,
+                lipsync_executor=self.engines.lipsync_executor,
                 render_executor=self.engines.render_executor,
             )
             session = LiveSession(
@@ -228,27 +231,38 @@ class LiveManager:
         return session
 
     async def close(self, session_id: uuid.UUID, reason: str) -> bool:
-        """End a session here (idempotent); False when this instance does not have it."""
-        entry = self._entries.pop(session_id, None)
+        """End a session here and return once it is gone (idempotent: a second call waits for the
+        first); False when this instance does not have it."""
+        entry = self._entries.get(session_id)
         if entry is None:
             return False
-        session = entry.session
-        if entry.watcher is not None and entry.watcher is not asyncio.current_task():
-            entry.watcher.cancel()
-            await asyncio.gather(entry.watcher, return_exceptions=True)
-        await session.close(reason)
-        seconds_used = time.monotonic() - session.created_s
-        try:
-            await self.accounting.close(session_id, seconds_used)
-        except SQLAlchemyError:
-            log.exception("live session %s: cannot record its end in the database", session_id)
-        try:
-            await self.registry.release(session_id, session.user_id)
-        except RedisError:
-            log.exception("live session %s: cannot remove it from the registry", session_id)
-        self._report_open()
-        log.info("live session %s closed (%s) after %.1f s", session_id, reason, seconds_used)
+        if entry.closing is None:
+            entry.closing = asyncio.get_running_loop().create_task(
+                self._teardown(entry, reason), name=f"live-close-{session_id}"
+            )
+        await asyncio.shield(entry.closing)  # a caller that goes away does not stop the teardown
         return True
+
+    async def _teardown(self, entry: _Entry, reason: str) -> None:
+        session = entry.session
+        try:
+            if entry.watcher is not None:
+                entry.watcher.cancel()
+                await asyncio.gather(entry.watcher, return_exceptions=True)
+            await session.close(reason)
+            seconds_used = time.monotonic() - session.created_s
+            try:
+                await self.accounting.close(session.id, seconds_used)
+            except SQLAlchemyError:
+                log.exception("live session %s: cannot record its end in the database", session.id)
+            try:
+                await self.registry.release(session.id, session.user_id)
+            except RedisError:
+                log.exception("live session %s: cannot remove it from the registry", session.id)
+            log.info("live session %s closed (%s) after %.1f s", session.id, reason, seconds_used)
+        finally:
+            self._entries.pop(session.id, None)
+            self._report_open()
 
     async def find_closed(self, session_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
         """What the database knows of a session that no instance runs; NotFoundError if not the user's."""
@@ -316,6 +330,8 @@ class LiveManager:
             await self._check(entry, now)
 
     async def _check(self, entry: _Entry, now: float) -> None:
+        if entry.closing is not None:
+            return
         session, billing = entry.session, entry.billing
         age_s = now - session.created_s
         if not session.speaking and now - session.last_activity_s > self.settings.live_idle_timeout_s:

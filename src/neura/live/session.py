@@ -75,8 +75,9 @@ class SessionEngines:
     llm: LLMProvider
     tts: TTSEngine
     frames: FrameSource
-    speech_executor: Executor  # TTS and lip sync
-    render_executor: Executor  # avatar frames
+    speech_executor: Executor  # TTS
+    lipsync_executor: Executor  # resampling and mouth tracks
+    render_executor: Executor  # avatar frames (render and encode)
 
 
 class LiveSession:
@@ -117,14 +118,15 @@ class LiveSession:
             [
                 LLMStage(engines.llm, conversation),
                 ClauseChunker(chunk_policy),
-                TTSStage(engines.tts, engines.speech_executor),
-                LipSyncStage(engines.speech_executor),
+                TTSStage(engines.tts, engines.speech_executor, queued_s=self.timeline.queued_s),
+                LipSyncStage(engines.lipsync_executor),
                 SpeechOutput(self.timeline),
             ],
             self._events.put_nowait,
         )
         self.audio = AvatarAudioTrack(self.clock, self.timeline)
         self.video = AvatarVideoTrack(self.clock, self.timeline, engines.frames, engines.render_executor)
+        self.video.on("ended", self._on_video_ended)
 
     # --- lifecycle
     def start(self) -> None:
@@ -308,6 +310,11 @@ class LiveSession:
         except NeuraError as error:
             self._send(error_message(type(error).__name__, error.message))
 
+    def _on_video_ended(self) -> None:
+        if self.video.failed and not self._closing:  # a session without video cannot go on
+            self._send(error_message("media_error", "the avatar's video stopped; please start a new session"))
+            self.request_end("media_error")
+
     def _on_connection_state(self) -> None:
         if self.pc is not None and self.pc.connectionState in ("failed", "closed") and not self._closing:
             log.info("live session %s: peer connection %s", self.id, self.pc.connectionState)
@@ -332,7 +339,7 @@ class LiveSession:
     def snapshot(self) -> dict[str, Any]:
         return {
             "id": str(self.id),
-            "status": "closed" if self._closing else "open",
+            "status": "closing" if self._closing else "open",
             "state": self.state,
             "connection": self.pc.connectionState if self.pc is not None else "new",
             "age_s": round(time.monotonic() - self.created_s, 1),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import logging
 import math
 import time
 from collections import deque
@@ -30,6 +31,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from neura.live.clock import MediaClock
 from neura.live.encoders import AudioEncoder, VideoEncoder
 from neura.live.timeline import AUDIO_RATE_HZ, FPS, SpeechTimeline
+
+log = logging.getLogger(__name__)
 
 AUDIO_FRAME_SAMPLES = 960  # 20 ms at 48 kHz
 AUDIO_FRAME_S = AUDIO_FRAME_SAMPLES / AUDIO_RATE_HZ
@@ -92,6 +95,7 @@ class AvatarVideoTrack(MediaStreamTrack):
         self.encoder = VideoEncoder()
         self.frames_sent = 0
         self.frames_skipped = 0
+        self.failed = False  # the producer could not make a frame (the track then ends)
         self.lead_s = MIN_LEAD_S
         self._job_s: deque[float] = deque(maxlen=25)
         self._keyframe = True
@@ -110,6 +114,9 @@ class AvatarVideoTrack(MediaStreamTrack):
                 self.clock.start()
                 self._producer = asyncio.get_running_loop().create_task(self._produce(), name="live-video")
             index, packet = await self._ready.get()
+            if index < 0:  # the producer failed (logged there): end the track
+                self.stop()
+                raise MediaStreamError
             await self.clock.wait_until(index / FPS)
             self.timeline.frame_sent(index)
             if packet is not None:
@@ -128,6 +135,14 @@ class AvatarVideoTrack(MediaStreamTrack):
             await asyncio.gather(self._producer, return_exceptions=True)
 
     async def _produce(self) -> None:
+        try:
+            await self._produce_frames()
+        except Exception:  # a frame that cannot be made ends the video; the session reports the end
+            log.exception("live video: cannot make a frame; ending the track")
+            self.failed = True
+            await self._ready.put((-1, None))
+
+    async def _produce_frames(self) -> None:
         loop = asyncio.get_running_loop()
         index = 0
         while True:

@@ -2,12 +2,18 @@
 
 A TTS engine's ``synthesize`` is blocking and CPU-heavy, so it runs in an executor. An interrupt
 cancels the coroutine awaiting it; the thread finishes its clause and the result is dropped.
+
+The first clause of a turn is synthesised at once; later ones only while less than ``ahead_s`` of
+speech waits to be played. A model streams its answer faster than it is spoken, and synthesising it
+all at once would take a core for seconds (starving other sessions' frames) and be thrown away by an
+interrupt; paced, a speaking session costs about the voice's real-time factor of a core, steadily.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 from neura.errors import NeuraError, ScriptError
@@ -28,17 +34,34 @@ def synthesize_all(tts: TTSEngine, text: str) -> list[SpeechChunk]:
         return []
 
 
+MAX_AHEAD_S = 2.0  # synthesise a later clause only while less speech than this waits to be played
+PACE_POLL_S = 0.05
+
+
 class TTSStage(Processor):
-    def __init__(self, tts: TTSEngine, executor: Executor) -> None:
+    def __init__(
+        self,
+        tts: TTSEngine,
+        executor: Executor,
+        *,
+        queued_s: Callable[[], float] = lambda: 0.0,
+        ahead_s: float = MAX_AHEAD_S,
+    ) -> None:
+        """``queued_s``: seconds of speech placed but not yet played (the timeline's gauge)."""
         super().__init__()
         self.tts = tts
         self.executor = executor
+        self.queued_s = queued_s
+        self.ahead_s = ahead_s
         self._reported_turn = -1  # the last turn whose first audio was reported
 
     async def process(self, frame: Frame) -> None:
         if not isinstance(frame, SpeakText):
             await self.push(frame)
             return
+        if frame.index > 0:
+            while self.queued_s() > self.ahead_s:
+                await asyncio.sleep(PACE_POLL_S)
         loop = asyncio.get_running_loop()
         try:
             chunks = await loop.run_in_executor(self.executor, synthesize_all, self.tts, frame.text)
