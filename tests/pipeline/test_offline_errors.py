@@ -120,3 +120,20 @@ def test_cancel_leaves_no_partial_file(tmp_path: Path, settings: Settings) -> No
         )
     assert "render" in seen
     assert files_in(tmp_path) == []
+
+
+def test_a_photo_with_two_faces_uses_the_largest_and_says_so(tmp_path: Path, settings: Settings) -> None:
+    import cv2
+    from skimage import data
+
+    crop = data.astronaut()[30:250, 130:330]
+    small = cv2.resize(crop, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
+    group = np.full((220, 360, 3), 200, np.uint8)
+    group[:, :200] = crop
+    group[30 : 30 + small.shape[0], 205 : 205 + small.shape[1]] = small
+    photo = tmp_path / "two.png"
+    photo.write_bytes(_png(group))
+    result = render_video(
+        RenderRequest(tmp_path / "two.mp4", script_text="Hi.", avatar=photo, resolution="512"), settings
+    )
+    assert any("largest" in w for w in result.warnings), result.warnings

@@ -62,7 +62,7 @@ def resolve_script(request: RenderRequest, settings: Settings, tts: TTSEngine) -
 
 def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None = None) -> PreparedAvatar:
     """Load the photo, find the face and build (or load from cache) the rig at ``size_px``."""
-    from neura.avatar import AvatarRig, build_avatar, detect_faces, load_image, rig_cache_key
+    from neura.avatar import AvatarRig, build_avatar, load_image, rig_cache_key
 
     if request.avatar is None:
         rgb = demo_avatar()
@@ -79,18 +79,18 @@ def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None 
         cache_path = cache_dir / "rigs" / f"{rig_cache_key(key_bytes, size_px)}.npz"
         if cache_path.is_file():
             try:
-                return PreparedAvatar(AvatarRig.load(cache_path), source, cached=True)
-            except (OSError, ValueError, KeyError) as exc:  # a stale or torn cache entry: rebuild it
+                rig = AvatarRig.load(cache_path)
+                return PreparedAvatar(rig, source, warnings=list(rig.warnings), cached=True)
+            except (OSError, ValueError) as exc:  # a stale or torn cache entry (RigLoadError is a ValueError): rebuild
                 log.warning("ignoring unreadable avatar cache %s: %s", cache_path, exc)
 
-    detection = detect_faces(rgb)
-    rig = build_avatar(rgb, size_px=size_px, seed=request.seed)
+    rig = build_avatar(rgb, size_px=size_px, seed=request.seed, name=source)
     if cache_path is not None:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_path.with_suffix(".tmp.npz")
         rig.save(tmp)
         tmp.replace(cache_path)
-    return PreparedAvatar(rig, source, warnings=list(detection.warnings))
+    return PreparedAvatar(rig, source, warnings=list(rig.warnings))
 
 
 def _read_avatar(path: Path) -> bytes:
