@@ -23,6 +23,7 @@ from pathlib import Path
 from neura.config import Settings
 from neura.encode import encode_floor, probe
 from neura.pipeline import RenderRequest, render_video
+from neura.pipeline.offline import ENCODER_OPTIONS
 from neura.tts import create_tts
 
 # About 190 words: one minute of narration at the default voice's pace.
@@ -75,7 +76,7 @@ def bench_resolution(resolution: str, settings: Settings, folder: Path) -> dict[
     result = render_video(request, settings)
     total_s = time.perf_counter() - start
     info = probe(output)
-    floor = encode_floor(result.n_frames, result.width, result.height, request.fps)
+    floor = encode_floor(result.n_frames, result.width, result.height, request.fps, **ENCODER_OPTIONS)
     timings = result.timings_s
     return {
         "video_s": result.duration_s,
@@ -95,7 +96,9 @@ def bench_resolution(resolution: str, settings: Settings, folder: Path) -> dict[
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--resolutions", nargs="+", default=["720p", "512"], choices=["720p", "512"])
+    parser.add_argument("--preset", default=ENCODER_OPTIONS["preset"], help="x264 preset for render and floor")
     args = parser.parse_args()
+    ENCODER_OPTIONS["preset"] = args.preset
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -103,7 +106,7 @@ def main() -> int:
         tts = bench_tts(settings)
         rows = {res: bench_resolution(res, settings, folder) for res in args.resolutions}
 
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; x264 preset {args.preset}")
     print(f"TTS real-time factor: {tts['tts_rtf']:.3f} ({tts['tts_audio_s']:.1f} s of speech)")
     header = f"{'resolution':<10} {'video s':>7} {'total s':>7} {'x real':>6} {'render fps':>10} "
     header += f"{'encode fps':>10} {'floor s':>7} {'x floor':>7}"
@@ -122,6 +125,7 @@ def main() -> int:
         "render_fps": round(first["render_fps"], 1),
         "encode_fps": round(first["encode_fps"], 1),
         "resolution": args.resolutions[0],
+        "preset": args.preset,
         "by_resolution": {res: {k: round(float(v), 4) for k, v in row.items()} for res, row in rows.items()},
     }
     print(json.dumps(summary))

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from neura import __version__
-from neura.config import get_settings
+from neura.config import Settings, get_settings
 from neura.errors import NeuraError
 
 app = typer.Typer(
@@ -216,6 +216,17 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision (
     out.print(f"database at revision {revision}")
 
 
+def _service_settings() -> Settings:
+    """Settings for a long-running service; outside ENV=local/test, default secrets stop it (exit 78)."""
+    settings = get_settings()
+    try:
+        settings.check_production_secrets()
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(78) from None  # EX_CONFIG
+    return settings
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -225,12 +236,7 @@ def serve(
     """Run the HTTP API gateway (OpenAPI docs at /docs)."""
     import uvicorn
 
-    settings = get_settings()
-    try:
-        settings.check_production_secrets()
-    except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(78) from None  # EX_CONFIG
+    _service_settings()  # refuse early, before uvicorn starts its processes
     uvicorn.run(
         "neura.gateway.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
@@ -250,12 +256,7 @@ def worker(
 
     from neura.jobs.worker import run_worker
 
-    settings = get_settings()
-    try:
-        settings.check_production_secrets()
-    except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(78) from None  # EX_CONFIG
+    settings = _service_settings()
     logging.getLogger("neura").setLevel(logging.INFO)
     if metrics_port:
         from prometheus_client import start_http_server
