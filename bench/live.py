@@ -63,7 +63,7 @@ REPLY = (
     "Great question! The deep ocean is the largest habitat on Earth, and most of it has never been "
     "explored. Sunlight fades within a few hundred meters, so many animals make their own light. "
     "Giant squid, glowing jellyfish and tiny shrimp all live down there, under enormous pressure, "
-    "in water that is close to freezing."
+    "in water that is close to freezing, and far from any light."
 )
 MOUTH_OPEN = 0.04
 TARGET_FPS = 25.0

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     live_context_tokens: int = Field(3000, alias="LIVE_CONTEXT_TOKENS")  # history budget (chars / 4)
     live_timezone: str = Field("UTC", alias="LIVE_TIMEZONE")  # the date and time the avatar knows
     live_heartbeat_s: float = Field(5.0, alias="LIVE_HEARTBEAT_S")
-    live_tts_threads: int = Field(1, alias="LIVE_TTS_THREADS")
+    live_first_clause_tts_threads: int = Field(2, alias="LIVE_FIRST_CLAUSE_TTS_THREADS")  # later clauses: 1
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from neura.avatar import AvatarRig, IdleMotion, build_avatar
 from neura.config import Settings
-from neura.errors import InputError
+from neura.errors import InputError, LLMError
 from neura.live.avatar_video import AvatarFrames
 from neura.llm import LLMProvider, create_llm
 from neura.render import get_backend
@@ -31,12 +31,26 @@ DEFAULT_AVATAR = "default"
 KEPT_RIGS = 8
 
 
+async def _build_clients(llm: LLMProvider) -> None:
+    """Build the providers' SDK clients now (the OpenAI one takes ~50 ms in a thread), not in the
+    first turn the user waits for. Providers without a ``client()`` builder are left as they are."""
+    for provider in getattr(llm, "providers", [llm]):
+        build = getattr(provider, "client", None)
+        if callable(build):
+            try:
+                await build()
+            except LLMError as error:  # e.g. Gemini without a key: the turn reports it (or falls back)
+                log.info("live: %s is not usable yet: %s", getattr(provider, "name", "llm"), error.message)
+
+
 class LiveEngines:
-    def __init__(self, settings: Settings, storage: Storage, *, avatar_px: int = 512, tts_threads: int = 1) -> None:
+    def __init__(
+        self, settings: Settings, storage: Storage, *, avatar_px: int = 512, first_clause_tts_threads: int = 2
+    ) -> None:
         self.settings = settings
         self.storage = storage
         self.avatar_px = avatar_px
-        self.tts_threads = tts_threads
+        self.first_clause_tts_threads = first_clause_tts_threads
         self.speech_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-speech")
         self.lipsync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-live-lipsync")
         self.render_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-render")
@@ -47,20 +61,28 @@ class LiveEngines:
 
     async def llm(self, provider: str | None) -> LLMProvider:
         name = provider or "auto"
-        llm = self._llms.get(name)
-        if llm is None:
-            llm = create_llm(self.settings, None if name == "auto" else name)  # InputError for unknown names
-            self._llms[name] = llm
-        return llm
+        async with self._lock:
+            llm = self._llms.get(name)
+            if llm is None:
+                llm = create_llm(self.settings, None if name == "auto" else name)  # InputError: unknown name
+                self._llms[name] = llm
+                await _build_clients(llm)
+            return llm
 
-    async def tts(self, voice: str | None) -> TTSEngine:
+    async def tts(self, voice: str | None) -> tuple[TTSEngine, TTSEngine]:
+        """The voice twice: with several threads for the first clause of an answer (Piper's two threads
+        take about 80 ms where one takes 120 for a short clause) and with one for the rest, which is
+        synthesised ahead of playback, not waited for."""
         engine = (voice or self.settings.tts_provider).strip().lower()
         if engine not in ENGINE_NAMES:
             raise InputError(f"unknown voice {voice!r}", hint=f"choose one of: {', '.join(ENGINE_NAMES)}")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.speech_executor, lambda: create_tts(engine, self.settings, threads=self.tts_threads)
+        threads = self.first_clause_tts_threads
+        fast = await loop.run_in_executor(
+            self.speech_executor, lambda: create_tts(engine, self.settings, threads=threads)
         )
+        steady = await loop.run_in_executor(self.speech_executor, lambda: create_tts(engine, self.settings, threads=1))
+        return fast, steady
 
     async def rig(self, avatar_id: uuid.UUID | None, rig_key: str | None) -> AvatarRig:
         """The default portrait's rig, or the stored rig of an avatar (``rig_key`` in object storage)."""

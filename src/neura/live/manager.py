@@ -108,7 +108,9 @@ class LiveManager:
         )
         self.accounting = LiveAccounting(sessions, period_s=settings.live_billing_period_s)
         self.db = sessions
-        self.engines = engines or LiveEngines(settings, storage, tts_threads=settings.live_tts_threads)
+        self.engines = engines or LiveEngines(
+            settings, storage, first_clause_tts_threads=settings.live_first_clause_tts_threads
+        )
         self._entries: dict[uuid.UUID, _Entry] = {}
         self._pending = 0  # sessions being created (they count against capacity)
         self._housekeeping: asyncio.Task[None] | None = None
@@ -156,10 +158,6 @@ class LiveManager:
         entry = self._entries.get(session_id)
         return entry.session if entry is not None else None
 
-    def owned(self, session_id: uuid.UUID, user_id: uuid.UUID) -> LiveSession | None:
-        session = self.local(session_id)
-        return session if session is not None and session.user_id == user_id else None
-
     async def other_instance_with_room(self) -> InstanceInfo | None:
         for instance in await self.registry.instances():
             if instance.instance_id != self.instance_id and instance.free > 0:
@@ -178,7 +176,7 @@ class LiveManager:
         reserved = False
         try:
             rig_key = await self._avatar_rig_key(request.avatar_id, user_id)
-            llm, tts = await self.engines.llm(request.llm), await self.engines.tts(request.voice)
+            llm, (first_tts, tts) = await self.engines.llm(request.llm), await self.engines.tts(request.voice)
             rig = await self.engines.rig(request.avatar_id, rig_key)
             reserved, count = await self.registry.reserve(session_id, user_id, plan.concurrent_live_sessions)
             if not reserved:
@@ -203,6 +201,7 @@ class LiveManager:
             engines = SessionEngines(
                 llm=llm,
                 tts=tts,
+                first_clause_tts=first_tts,
                 frames=self.engines.frames(rig, seed=session_id.int % (2**31)),
                 speech_executor=self.engines.speech_executor,
                 lipsync_executor=self.engines.lipsync_executor,

@@ -74,6 +74,7 @@ class SessionEngines:
 
     llm: LLMProvider
     tts: TTSEngine
+    first_clause_tts: TTSEngine  # the same voice, faster per call (more threads): what the user waits for
     frames: FrameSource
     speech_executor: Executor  # TTS
     lipsync_executor: Executor  # resampling and mouth tracks
@@ -118,7 +119,12 @@ class LiveSession:
             [
                 LLMStage(engines.llm, conversation),
                 ClauseChunker(chunk_policy),
-                TTSStage(engines.tts, engines.speech_executor, queued_s=self.timeline.queued_s),
+                TTSStage(
+                    engines.tts,
+                    engines.speech_executor,
+                    first_clause_tts=engines.first_clause_tts,
+                    queued_s=self.timeline.queued_s,
+                ),
                 LipSyncStage(engines.lipsync_executor),
                 SpeechOutput(self.timeline),
             ],

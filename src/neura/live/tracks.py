@@ -7,7 +7,7 @@ packet ``k`` is due, the mouth pose of frame ``n`` (time ``n / 25``). They hand 
 Video is made by a producer task, one frame at a time, just ahead of the clock: it takes frame ``n``'s
 pose at ``n / 25 - lead`` (as late as possible, so new speech starts on the nearest frame) and renders
 and encodes it in one executor job, while aiortc is still sending the frame before. ``lead`` follows
-the recent time those jobs took, so a loaded machine renders a little earlier instead of sending late.
+the time recent jobs took, so a loaded machine renders a little earlier instead of sending late.
 A producer that falls behind by more than two frames skips to the present *before* encoding (every
 encoded VP8 frame is sent, so the decoder never misses a reference). Audio is encoded inline.
 """
@@ -38,7 +38,7 @@ AUDIO_FRAME_SAMPLES = 960  # 20 ms at 48 kHz
 AUDIO_FRAME_S = AUDIO_FRAME_SAMPLES / AUDIO_RATE_HZ
 VIDEO_CLOCK_HZ = 90_000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_HZ)
-MIN_LEAD_S = 0.012  # take the pose at least this long before the frame is due
+MIN_LEAD_S = 0.008  # take the pose at least this long before the frame is due
 MAX_LEAD_S = 0.08
 LEAD_MARGIN_S = 0.004
 MAX_VIDEO_LATE_FRAMES = 2  # further behind than this: skip to the present
@@ -166,5 +166,9 @@ class AvatarVideoTrack(MediaStreamTrack):
         return self.encoder.encode(frame, keyframe=keyframe)
 
     def _adapt_lead(self, job_s: float) -> None:
+        """Lead = the 90th percentile of the last second's jobs plus a margin: a rare slow job makes
+        one frame a few milliseconds late, while a steadily slower machine moves every pose earlier."""
         self._job_s.append(job_s)
-        self.lead_s = min(MAX_LEAD_S, max(MIN_LEAD_S, max(self._job_s) + LEAD_MARGIN_S))
+        recent = sorted(self._job_s)
+        typical = recent[min(len(recent) - 1, int(0.9 * len(recent)))]
+        self.lead_s = min(MAX_LEAD_S, max(MIN_LEAD_S, typical + LEAD_MARGIN_S))
