@@ -7,12 +7,12 @@ import numpy.typing as npt
 
 DEMO_SCRIPT = """# Meet NEURA
 
-Hello! I am a NEURA avatar, made from a single photo and rendered on this computer.
+Hi, I am a NEURA avatar. I was made from a single photo, and rendered right here on this computer.
 
 You give NEURA a prompt or a script. It writes the words, speaks them with its own voice, \
 and moves my lips in time with every sound.
 
-Everything you just heard and saw was made offline, in well under a minute. Thanks for watching!
+Everything you just saw was made offline, in well under a minute. Thanks for watching!
 """
 
 DEMO_AVATAR_NAME = "astronaut (scikit-image, public domain)"
