@@ -42,6 +42,7 @@ def test_presenter_layout_is_1280x720(presenter_render: RenderResult) -> None:
 def test_side_files_are_written(square_render: RenderResult) -> None:
     paths = square_render
     assert paths.srt_path is not None and paths.srt_path.read_text().startswith("1\n")
+    assert "Nora," in paths.srt_path.read_text(), "subtitles show the words as written, punctuation included"
     assert paths.vtt_path is not None and paths.vtt_path.read_text().startswith("WEBVTT")
     assert paths.thumbnail_path is not None and paths.thumbnail_path.read_bytes()[:2] == b"\xff\xd8"
     assert paths.sidecar_path is not None

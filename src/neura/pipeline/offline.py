@@ -161,6 +161,7 @@ class _SegmentRenderer:
         local_phonemes, _ = chunk.shifted(lead / rate)
         track = mouth_track(local_phonemes, chunk.alphabet, fps=fps, start_s=0.0, n_frames=n_frames)
         phonemes, words = chunk.shifted(start_s + lead / rate)
+        words = _as_written(chunk.text, words)
         cues = build_cues(words) if self.request.burn_captions and words else []
 
         speaking = self._smooth_activity(np.minimum(1.0, track.values[:, 0] * 2.0), fps, initial=self.speaking)
@@ -257,6 +258,15 @@ def _render_media(
             save_thumbnail(thumbnail, result.thumbnail_path)
             created.append(result.thumbnail_path)
     return result
+
+
+def _as_written(text: str, spoken: list[WordSpan]) -> list[WordSpan]:
+    """Subtitles read better as written ("It's 42%.") than as spoken ("its forty two percent"): when the
+    sentence has as many written words as spoken ones, give each timing its written word."""
+    written = text.split()
+    if len(written) != len(spoken):
+        return spoken
+    return [WordSpan(word, w.start_s, w.end_s) for word, w in zip(written, spoken, strict=True)]
 
 
 def _check_output(output: Path, duration_s: float) -> None:
