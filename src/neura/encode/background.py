@@ -11,18 +11,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from neura.encode.mp4 import Mp4Writer
+from neura.encode.mp4 import ClosesOnExit, Mp4Writer
 
 _STOP = object()
 
 
-class BackgroundMp4Writer:
+class BackgroundMp4Writer(ClosesOnExit):
     """Same interface as :class:`Mp4Writer` (``write_frame``, ``write_audio``, ``close``, ``abort``,
     context manager). Frames are copied on the way in, so the caller may reuse its buffers."""
 
@@ -96,14 +95,3 @@ class BackgroundMp4Writer:
         self._closed = True
         self._stop_thread()
         self._writer.abort()
-
-    def __enter__(self) -> BackgroundMp4Writer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

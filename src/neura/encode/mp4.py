@@ -36,6 +36,7 @@ from av.audio.stream import AudioStream
 from av.container import OutputContainer
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 from av.video.stream import VideoStream
+from typing_extensions import Self
 
 from neura.encode.atomic import discard, output_error, temp_path_beside
 from neura.encode.yuv import check_even_size, rgb_to_i420
@@ -51,7 +52,28 @@ def _fps_fraction(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
-class Mp4Writer:
+class ClosesOnExit:
+    """``with writer:`` finishes the file on success and aborts it (nothing left behind) on an error."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class Mp4Writer(ClosesOnExit):
     """Write frames and audio to an MP4; use as a context manager.
 
     ``write_frame`` takes either RGB uint8 ``(height, width, 3)`` or I420 uint8
@@ -268,14 +290,3 @@ class Mp4Writer:
         except _WRITE_ERRORS as exc:
             self.abort()
             raise output_error(self.path, exc, "video") from exc
-
-    def __enter__(self) -> Mp4Writer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

@@ -8,7 +8,6 @@ stay aligned by construction however long the video is.
 
 from __future__ import annotations
 
-import logging
 import math
 import shutil
 import time
@@ -19,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neura import __version__
+from neura.avatar import IdleMotion, smooth_activity
 from neura.config import Settings
 from neura.encode import BackgroundMp4Writer, build_cues, cue_at, save_thumbnail, write_srt, write_vtt
 from neura.errors import OutputError
@@ -30,10 +30,9 @@ from neura.pipeline.request import RESOLUTIONS, RenderRequest, RenderResult
 from neura.pipeline.sidecar import write_sidecar
 from neura.pipeline.speech import SceneEnd, SpeechProducer
 from neura.pipeline.stages import PreparedAvatar, prepare_avatar, prepare_layout, resolve_script
+from neura.render import get_backend
 from neura.script import Script
 from neura.tts import TTSEngine, create_tts
-
-log = logging.getLogger(__name__)
 
 # Pauses, in seconds of video. Each sentence segment also opens with the lip-sync guard
 # (lipsync.stream_guard_s, ~0.14 s at 25 fps) so the mouth can start to open before the first sound.
@@ -120,10 +119,6 @@ class _SegmentRenderer:
         writer: BackgroundMp4Writer,
         sample_rate_hz: int,
     ) -> None:
-        from neura.avatar import IdleMotion, smooth_activity
-        from neura.render import get_backend
-
-        self._smooth_activity = smooth_activity
 
         self.request = request
         self.fps = request.fps
@@ -164,7 +159,7 @@ class _SegmentRenderer:
         words = _as_written(chunk.text, words)
         cues = build_cues(words) if self.request.burn_captions and words else []
 
-        speaking = self._smooth_activity(np.minimum(1.0, track.values[:, 0] * 2.0), fps, initial=self.speaking)
+        speaking = smooth_activity(np.minimum(1.0, track.values[:, 0] * 2.0), fps, initial=self.speaking)
         self.speaking = float(speaking[-1])
         for i in range(n_frames):
             if i % fps == 0:
