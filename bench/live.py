@@ -367,7 +367,7 @@ def main() -> None:
             "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
             "WEBRTC_ICE_SERVERS": "",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
-            "LIVE_MAX_SESSIONS": str(args.max_sessions),
+            "LIVE_MAX_SESSIONS": str(max(1, args.max_sessions)),  # 0: turns only
         }
         gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
         gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]

@@ -91,6 +91,9 @@ class FakeServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
+        # Listening now, not when uvicorn starts: a client given the URL (printed by the standalone
+        # command line before serving) waits in the backlog instead of being refused.
+        self._socket.listen(128)
         config = uvicorn.Config(self, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
