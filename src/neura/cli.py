@@ -8,6 +8,7 @@ output), 69 a service or engine is unavailable (LLM server, voice), 73 the outpu
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -231,12 +232,27 @@ def _service_settings() -> Settings:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Gateway processes (they are stateless).")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Gateway processes on this port (live sessions: each opens a port of its own).", min=1)
+    ] = 1,
 ) -> None:
     """Run the HTTP API gateway (OpenAPI docs at /docs)."""
     import uvicorn
 
-    _service_settings()  # refuse early, before uvicorn starts its processes
+    from neura.gateway.listener import wants_own_port
+
+    settings = _service_settings()  # refuse early, before uvicorn starts its processes
+    if workers > 1 and settings.live_max_sessions > 0:
+        # A live session lives in one process; the others forward its requests to that process's own
+        # listener (a free port of LIVE_INTERNAL_URL's host), which the shared port cannot address.
+        if not settings.live_internal_url:
+            os.environ["LIVE_INTERNAL_URL"] = "http://127.0.0.1:0"
+        elif not wants_own_port(settings.live_internal_url):
+            err.print(
+                f"[bold red]error:[/] with --workers {workers}, LIVE_INTERNAL_URL must end in port 0 "
+                f"(each process opens its own port on that host), not {settings.live_internal_url}"
+            )
+            raise typer.Exit(78)  # EX_CONFIG
     uvicorn.run(
         "neura.gateway.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info"
     )

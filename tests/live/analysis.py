@@ -22,6 +22,7 @@ class FaceMeasure:
     eyes: float  # eye aspect ratio: about 0.28 open, 0.12 closed
     nose_x: float
     nose_y: float
+    pts: int = 0  # the frame's RTP timestamp (90 kHz): when the server made it, on its media clock
 
 
 def measure_faces(frames: list[VideoFrameInfo]) -> list[FaceMeasure]:
@@ -36,7 +37,14 @@ def measure_faces(frames: list[VideoFrameInfo]) -> list[FaceMeasure]:
             continue
         nose = pts[NOSE_TIP]
         out.append(
-            FaceMeasure(frame.arrival_s, mouth_gap_ratio(pts), eyes_aspect_ratio(pts), float(nose[0]), float(nose[1]))
+            FaceMeasure(
+                frame.arrival_s,
+                mouth_gap_ratio(pts),
+                eyes_aspect_ratio(pts),
+                float(nose[0]),
+                float(nose[1]),
+                frame.pts,
+            )
         )
     return out
 

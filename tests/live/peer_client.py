@@ -11,7 +11,9 @@ the decoded frame over.
 
 aiortc's receiver holds frames back before decoding: a video frame until the next frame's first packet
 arrives (one frame, 40 ms at 25 fps) and an audio packet until four more have arrived (80 ms). The
-constants below let a test compare the two tracks as they were *sent*.
+constants below let a test compare the two tracks as they were *sent*. :meth:`LivePeer.made_s` goes
+further for video: when the server made a frame, from its RTP timestamp, so a test can judge what the
+server did at a moment even when this client (on a loaded machine) decodes late.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+VIDEO_CLOCK_HZ = 90_000  # RTP video timestamps
 AIORTC_VIDEO_HOLD_S = 0.040  # a frame is released when the next one starts arriving
 AIORTC_AUDIO_HOLD_S = 0.080  # an audio packet is released when four more have arrived
 SILENCE_RMS = 0.003  # about -50 dBFS: the server's silence is digital zero, speech is far above
@@ -184,6 +187,20 @@ class LivePeer:
             ):
                 return frame.arrival_s
         return None
+
+    def made_s(self, pts: int) -> float:
+        """When the server made the video frame with RTP timestamp ``pts``, on this client's monotonic
+        clock: the media time plus the smallest arrival-minus-media-time offset seen (the least-delayed
+        frame; later ones waited in queues). Timestamps are unwrapped relative to the first frame."""
+        if not self.video:
+            raise ValueError("no video frame received yet")
+        first = self.video[0].pts
+
+        def media_s(value: int) -> float:
+            return ((value - first) % 2**32) / VIDEO_CLOCK_HZ
+
+        offset = min(frame.arrival_s - media_s(frame.pts) for frame in self.video)
+        return media_s(pts) + offset
 
     def video_fps(self, since_s: float, until_s: float) -> float:
         count = sum(1 for f in self.video if since_s <= f.arrival_s < until_s)

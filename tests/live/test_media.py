@@ -111,8 +111,11 @@ async def test_an_interrupt_silences_the_avatar_within_150_ms_and_closes_the_mou
     assert silent_s is not None
     assert silent_s - interrupt_s <= 0.150, f"silent {1000 * (silent_s - interrupt_s):.0f} ms after the interrupt"
     measures = measure_faces([f for f in peer.video if f.image is not None])
-    after = [m.mouth for m in measures if m.arrival_s > interrupt_s + 0.150]
-    assert after and max(after) < MOUTH_OPEN, f"the mouth stays open: {max(after):.3f}"
+    # Judged by when the server made each frame, not when it arrived: on a loaded machine this client
+    # may decode a frame made before the interrupt well after it.
+    after = [m.mouth for m in measures if peer.made_s(m.pts) > interrupt_s + 0.150]
+    assert len(after) >= 10, f"only {len(after)} frames measured after the interrupt"
+    assert max(after) < MOUTH_OPEN, f"the mouth stays open: {max(after):.3f}"
     assert openai_server.wait_for_disconnect(2.0), "the language model's stream was not closed"
 
     final = [m for m in peer.messages_of("transcript") if m["role"] == "avatar" and m["final"]][-1]

@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         state = AppState.create(settings)
         app.state.neura = state
         await state.start_jobs()
-        await live.start_live(state)
+        await live.start_live(state, app)
         try:
             yield
         finally:

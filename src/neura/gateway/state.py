@@ -19,6 +19,7 @@ from neura.jobs import JobQueue
 from neura.storage import Storage, create_storage
 
 if TYPE_CHECKING:
+    from neura.gateway.listener import OwnListener
     from neura.live import LiveManager
 
 
@@ -31,6 +32,7 @@ class AppState:
     storage: Storage
     queue: JobQueue | None = None  # connected by start_jobs() in the app's lifespan
     live: LiveManager | None = None  # started by neura.gateway.routes.live.start_live in the lifespan
+    live_listener: OwnListener | None = None  # this process's own port (LIVE_INTERNAL_URL on port 0)
     _job_metrics: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     @classmethod

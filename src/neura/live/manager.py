@@ -91,10 +91,13 @@ class LiveManager:
         *,
         metrics: LiveMetrics | None = None,
         engines: LiveEngines | None = None,
+        internal_url: str | None = None,
     ) -> None:
+        """``internal_url``: where other instances reach this one (default: LIVE_INTERNAL_URL, else
+        PUBLIC_BASE_URL)."""
         self.settings = settings
         self.instance_id = settings.live_instance_id or default_instance_id()
-        self.internal_url = (settings.live_internal_url or settings.public_base_url).rstrip("/")
+        self.internal_url = (internal_url or settings.live_internal_url or settings.public_base_url).rstrip("/")
         self.capacity = settings.live_max_sessions
         self.ice_servers = parse_ice_servers(settings.webrtc_ice_servers)
         self.timezone = resolve_timezone(settings.live_timezone)

@@ -15,9 +15,11 @@ from typing import Annotated, Any, Literal
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp
 
 from neura.errors import NotFoundError
 from neura.gateway.deps import CurrentUser, State
+from neura.gateway.listener import OwnListener, wants_own_port
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
@@ -63,12 +65,21 @@ class InterruptResult(BaseModel):
 
 
 # --- lifecycle hooks (called by the app's lifespan)
-async def start_live(state: AppState) -> None:
+async def start_live(state: AppState, app: ASGIApp) -> None:
+    """Start this instance's live manager; with ``LIVE_INTERNAL_URL`` on port 0 (``neura serve
+    --workers N``), first open this process's own listener and register its URL instead."""
     metrics = LiveMetrics(
         observe_stage=lambda stage, seconds: LIVE_STAGE_LATENCY.labels(stage).observe(seconds),
         set_open_sessions=LIVE_SESSIONS.set,
     )
-    manager = LiveManager(state.settings, state.sessions, state.redis, state.storage, metrics=metrics)
+    internal_url = None
+    if wants_own_port(state.settings.live_internal_url):
+        listener = OwnListener(app, state.settings.live_internal_url)
+        await listener.start()
+        state.live_listener, internal_url = listener, listener.url
+    manager = LiveManager(
+        state.settings, state.sessions, state.redis, state.storage, metrics=metrics, internal_url=internal_url
+    )
     await manager.start()
     state.live = manager
 
@@ -77,6 +88,9 @@ async def stop_live(state: AppState) -> None:
     manager, state.live = state.live, None
     if manager is not None:
         await manager.shutdown()
+    listener, state.live_listener = state.live_listener, None
+    if listener is not None:
+        await listener.stop()
 
 
 # --- dependencies and routing
