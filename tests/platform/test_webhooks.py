@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from neura.config import Settings
-from neura.jobs.webhooks import WebhookURLError, check_url
+from neura.jobs.webhooks import WebhookURLError, check_url, destination
 from neura.security import signature_matches
 from tests.platform import users
 from tests.platform.videos import submit, wait_for
@@ -127,6 +127,31 @@ def test_private_addresses_are_refused_outside_local_and_test(url: str) -> None:
 def test_public_addresses_are_allowed_in_production() -> None:
     production = Settings(ENV="production")
     assert asyncio.run(check_url("https://93.184.215.14/hook", production))
+
+
+def test_a_delivery_connects_to_the_addresses_it_vetted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One lookup per delivery, and the request goes to that lookup's addresses: a name rebound to a
+    private address after the check (DNS rebinding) is never looked up again."""
+    answers = [["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"], ["127.0.0.1"]]
+    lookups: list[str] = []
+
+    async def getaddrinfo(self: Any, host: str, port: int, **kwargs: Any) -> list[Any]:
+        lookups.append(host)
+        family = {True: 10, False: 2}
+        return [(family[":" in a], 1, 6, "", (a, port)) for a in answers[len(lookups) - 1]]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", getaddrinfo)
+    production = Settings(ENV="production")
+    target = asyncio.run(destination("https://hooks.example.com:8443/neura?x=1", production))
+    assert lookups == ["hooks.example.com"]
+    assert target.urls == [
+        "https://93.184.215.14:8443/neura?x=1",
+        "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]:8443/neura?x=1",
+    ]
+    assert target.host == "hooks.example.com:8443"
+    assert target.extensions == {"sni_hostname": "hooks.example.com"}  # TLS checks the certificate's name
+    with pytest.raises(WebhookURLError, match="private or reserved"):  # the rebound answer, at the next delivery
+        asyncio.run(destination("https://hooks.example.com:8443/neura", production))
 
 
 def test_completed_video_is_delivered_signed_and_retried(

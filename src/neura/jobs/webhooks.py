@@ -8,7 +8,9 @@ after :data:`RETRY_DELAYS_S` (through arq's deferred retry); then the delivery i
 
 Webhook URLs come from users, so outside ENV=local/test a host that resolves to a private, loopback,
 link-local or otherwise non-public address is refused (server-side request forgery), when the webhook
-is created and again before each delivery (the name may resolve elsewhere by then). Redirects are not
+is created and again before each delivery (the name may resolve elsewhere by then). A delivery resolves
+the name once and connects to the addresses it vetted (Host header and TLS name unchanged), so the name
+cannot be rebound to a private address between the check and the connection. Redirects are not
 followed.
 """
 
@@ -22,9 +24,10 @@ import secrets
 import socket
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 from arq import Retry
@@ -45,10 +48,15 @@ RETRY_DELAYS_S = (2, 10, 60, 300, 1800, 7200)  # after attempts 1..6; the 7th fa
 MAX_ATTEMPTS = len(RETRY_DELAYS_S) + 1
 TIMEOUT_S = 10.0
 SIGNATURE_HEADER = "X-Neura-Signature"
+MAX_ADDRESSES = 3  # vetted addresses tried in turn when a connection is refused
 
 
 class WebhookURLError(InputError):
     """The webhook URL cannot be used (scheme, host, or an address we refuse to call)."""
+
+
+class WebhookHostUnresolved(WebhookURLError):
+    """The webhook's host name does not resolve (now: a delivery tries again later)."""
 
 
 def new_secret() -> str:
@@ -65,8 +73,7 @@ def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not address.is_global or address.is_multicast
 
 
-async def check_url(url: str, settings: Settings) -> str:
-    """The URL if NEURA may call it; WebhookURLError otherwise."""
+def _parse(url: str) -> tuple[SplitResult, int]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise WebhookURLError("a webhook URL must start with https:// (or http://)")
@@ -74,23 +81,73 @@ async def check_url(url: str, settings: Settings) -> str:
         raise WebhookURLError("the webhook URL has no host")
     if parts.username or parts.password:
         raise WebhookURLError("the webhook URL must not contain a user name or password")
-    if settings.env in ("local", "test"):
-        return url
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise WebhookURLError("the webhook URL has an invalid port") from None
+    return parts, port
+
+
+async def _addresses(parts: SplitResult, port: int, settings: Settings) -> list[str]:
+    """The addresses the URL's host resolves to; WebhookURLError if any is not public (outside
+    ENV=local/test)."""
+    assert parts.hostname is not None
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise WebhookURLError(f"the webhook host {parts.hostname} does not resolve") from None
-    for info in infos:
-        if _refused(ipaddress.ip_address(info[4][0])):
-            raise WebhookURLError(
-                f"the webhook host {parts.hostname} resolves to a private or reserved address",
-                hint="webhooks must be reachable on the public internet",
-            )
+        raise WebhookHostUnresolved(f"the webhook host {parts.hostname} does not resolve") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if settings.env not in ("local", "test") and any(_refused(ipaddress.ip_address(a)) for a in addresses):
+        raise WebhookURLError(
+            f"the webhook host {parts.hostname} resolves to a private or reserved address",
+            hint="webhooks must be reachable on the public internet",
+        )
+    return addresses
+
+
+async def check_url(url: str, settings: Settings) -> str:
+    """The URL if NEURA may call it; WebhookURLError otherwise (when a webhook is registered)."""
+    parts, port = _parse(url)
+    if settings.env not in ("local", "test"):
+        await _addresses(parts, port, settings)
     return url
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A request aimed at addresses vetted once: no second lookup, so a name cannot be rebound to a
+    private address between the check and the connection."""
+
+    urls: list[str]  # the URL with its host replaced by each vetted address, in resolver order
+    host: str  # the Host header: the URL's own host (and port)
+    extensions: dict[str, Any]  # for https: the name for SNI and for checking the certificate
+
+
+async def destination(url: str, settings: Settings) -> Destination:
+    parts, port = _parse(url)
+    addresses = await _addresses(parts, port, settings)
+    assert parts.hostname is not None
+    netloc_port = f":{parts.port}" if parts.port else ""
+    urls = []
+    for address in addresses[:MAX_ADDRESSES]:
+        literal = f"[{address}]" if ":" in address else address
+        urls.append(urlunsplit(parts._replace(netloc=literal + netloc_port)))
+    host = parts.netloc.rsplit("@", 1)[-1]
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return Destination(urls, host, extensions)
+
+
+async def _post(http: httpx.AsyncClient, target: Destination, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    """POST to the first vetted address that accepts a connection."""
+    for index, url in enumerate(target.urls):
+        try:
+            return await http.post(
+                url, content=body, headers={**headers, "Host": target.host}, extensions=target.extensions
+            )
+        except httpx.ConnectError:
+            if index == len(target.urls) - 1:
+                raise
+    raise httpx.ConnectError("the webhook host has no address")
 
 
 def video_summary(video: Video) -> dict[str, Any]:
@@ -158,11 +215,13 @@ async def deliver(sessions: async_sessionmaker[AsyncSession], settings: Settings
     error: str | None = None
     final = False
     try:
-        await check_url(hook.url, settings)
+        target = await destination(hook.url, settings)
         async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as http:
-            response = await http.post(hook.url, content=body, headers=headers)
+            response = await _post(http, target, body, headers)
         if not 200 <= response.status_code < 300:
             error = f"HTTP {response.status_code}"
+    except WebhookHostUnresolved as exc:
+        error = exc.message
     except WebhookURLError as exc:
         error, final = exc.message, True
     except httpx.InvalidURL as exc:
