@@ -93,3 +93,47 @@ async def test_a_window_slides_and_refused_requests_do_not_count(redis_url: str)
     finally:
         await client.delete(key)
         await client.aclose()
+
+
+FAILURES = 3
+FAILURE_WINDOW_S = 5
+
+
+@pytest.fixture(scope="module")
+def guarded_url(platform_settings: Settings) -> Iterator[str]:
+    """A gateway that pauses logins to an account after 3 wrong passwords in 5 s (IP limits out of the way)."""
+    settings = platform_settings.model_copy(
+        update={
+            "rate_limit_per_minute": 10_000,
+            "login_max_failures": FAILURES,
+            "login_failure_window_s": FAILURE_WINDOW_S,
+        }
+    )
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
+
+
+def test_wrong_passwords_pause_logins_to_that_account_only(guarded_url: str, client: httpx.Client) -> None:
+    victim, other = users.signup(client), users.signup(client)
+    with httpx.Client(base_url=guarded_url, timeout=30.0) as http:
+
+        def login(user: users.TestUser, password: str) -> httpx.Response:
+            return http.post("/v1/auth/login", json={"email": user.email.upper(), "password": password})
+
+        for _ in range(FAILURES):
+            assert login(victim, "a wrong guess").status_code == 401
+        started = time.monotonic()
+        paused = login(victim, users.PASSWORD)  # even the right password: the guesser must not learn it
+        assert paused.status_code == 429, paused.text
+        assert paused.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(paused.headers["Retry-After"]) <= FAILURE_WINDOW_S
+        assert login(other, users.PASSWORD).status_code == 200  # another account from the same IP
+
+        time.sleep(max(0.0, FAILURE_WINDOW_S + 0.2 - (time.monotonic() - started)))
+        assert login(victim, users.PASSWORD).status_code == 200  # the failures left the window
+        for _ in range(FAILURES - 1):
+            assert login(victim, "a wrong guess").status_code == 401
+        assert login(victim, users.PASSWORD).status_code == 200  # a success clears the count
+        for _ in range(FAILURES - 1):
+            assert login(victim, "a wrong guess").status_code == 401
+        assert login(victim, users.PASSWORD).status_code == 200

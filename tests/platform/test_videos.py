@@ -238,3 +238,37 @@ def test_sweeper_gives_up_after_max_tries(
     assert after["status"] == "failed" and "giving up" in after["error"]
     reserved = video["credits_reserved"]
     assert ledger(database_url, video["id"]) == [("reserve", -reserved), ("refund", reserved)]
+
+
+def test_sweeper_prunes_refresh_tokens_expired_over_a_day_ago(
+    client: httpx.Client, platform_settings: Settings, database_url: str
+) -> None:
+    user = users.signup(client)
+    for _ in range(2):
+        assert client.post("/v1/auth/login", json={"email": user.email, "password": users.PASSWORD}).status_code == 200
+    ids = list(
+        fetchval(
+            database_url,
+            "SELECT array_agg(id ORDER BY created_at) FROM refresh_tokens WHERE user_id = $1",
+            uuid.UUID(user.user_id),
+        )
+    )
+    assert len(ids) == 3  # signup + two logins
+    long_ago, recently, live = ids
+    fetchval(database_url, "UPDATE refresh_tokens SET expires_at = now() - interval '2 days' WHERE id = $1", long_ago)
+    fetchval(database_url, "UPDATE refresh_tokens SET expires_at = now() - interval '1 hour' WHERE id = $1", recently)
+
+    async def sweep() -> int:
+        jobs = await WorkerContext.start(platform_settings, 1)
+        try:
+            return (await sweep_once(jobs)).refresh_tokens_pruned
+        finally:
+            await jobs.close()
+
+    assert asyncio.run(sweep()) >= 1
+    left = fetchval(
+        database_url,
+        "SELECT array_agg(id ORDER BY created_at) FROM refresh_tokens WHERE user_id = $1",
+        uuid.UUID(user.user_id),
+    )
+    assert list(left) == [recently, live]

@@ -5,6 +5,9 @@
   the same token only one wins.
 - Presenting a refresh token that was already revoked means it was copied (or the client replayed it):
   every refresh token of that user is revoked (theft detection) and the caller must log in again.
+- Rows of refresh tokens that expired over :data:`PRUNE_AFTER` ago are deleted by the workers' sweeper
+  (:func:`prune_expired_refresh_tokens`): an expired token fails its own signature check first, so
+  theft detection does not need them.
 - Access tokens are not stored; logging out puts the access token's ``jti`` on a Redis deny-list until
   the token would have expired anyway, so logout takes effect at once.
 """
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from neura.config import Settings
@@ -121,3 +124,15 @@ async def deny_access_token(redis: Redis, claims: TokenClaims) -> None:
 
 async def access_token_denied(redis: Redis, jti: uuid.UUID) -> bool:
     return bool(await redis.exists(f"{_DENIED}{jti}"))
+
+
+PRUNE_AFTER = timedelta(days=1)  # clock skew margin: the JWT's own expiry is the same instant
+PRUNE_BATCH = 5000  # rows a sweep deletes at most (short transactions, however many expired)
+
+
+async def prune_expired_refresh_tokens(session: AsyncSession, batch: int = PRUNE_BATCH) -> int:
+    """Delete up to ``batch`` refresh tokens that expired over a day ago; return how many."""
+    cutoff = datetime.now(UTC) - PRUNE_AFTER
+    expired = select(RefreshToken.id).where(RefreshToken.expires_at < cutoff).limit(batch)
+    result = await session.execute(delete(RefreshToken).where(RefreshToken.id.in_(expired.scalar_subquery())))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -4,7 +4,10 @@ A caller is the user behind the request's credentials (a valid access token or A
 valid credentials, the client's IP address. Rules:
 
 - ``default``: ``RATE_LIMIT_PER_MINUTE`` requests a minute per caller, for every ``/v1`` route;
-- ``auth``: a stricter limit per client IP for signup, login and refresh (password guessing).
+- ``auth``: a stricter limit per client IP for signup, login and refresh (password guessing);
+- per account: after ``LOGIN_MAX_FAILURES`` wrong passwords for one email within
+  ``LOGIN_FAILURE_WINDOW_S``, from any number of IPs, logins to it answer 429 until the oldest failure
+  leaves the window (guessing spread over many addresses). A successful login clears the count.
 
 Routers opt in with ``APIRouter(dependencies=[RateLimited])`` or a route with
 ``dependencies=[AuthRateLimited]``. Over the limit the request fails with 429 and ``Retry-After``.
@@ -13,6 +16,7 @@ Routers opt in with ``APIRouter(dependencies=[RateLimited])`` or a route with
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import time
 import uuid
@@ -116,3 +120,37 @@ def rate_limit(rule_name: str = "default") -> Callable[..., Awaitable[None]]:
 
 RateLimited = Depends(rate_limit("default"))
 AuthRateLimited = Depends(rate_limit("auth"))
+
+
+def _login_failures_key(email: str) -> str:
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]  # no addresses in Redis keys
+    return f"{RATE_LIMIT_PREFIX}login-failures:{digest}"
+
+
+async def check_login_allowed(redis: Redis, settings: Settings, email: str) -> None:
+    """RateLimitedError while the account has had too many wrong passwords in the window."""
+    key, now_ms = _login_failures_key(email), int(time.time() * 1000)
+    window_ms = settings.login_failure_window_s * 1000
+    await redis.zremrangebyscore(key, 0, now_ms - window_ms)
+    failures = await redis.zrange(key, 0, -1, withscores=True)
+    if len(failures) < settings.login_max_failures:
+        return
+    oldest_ms = int(failures[len(failures) - settings.login_max_failures][1])
+    retry_after_s = max(1, math.ceil((oldest_ms + window_ms - now_ms) / 1000))
+    raise RateLimitedError(
+        "too many wrong passwords for this account: logins to it are paused",
+        retry_after_s=retry_after_s,
+        hint=f"retry in {retry_after_s} s, or reset the password",
+    )
+
+
+async def record_login_failure(redis: Redis, settings: Settings, email: str) -> None:
+    key, now_ms = _login_failures_key(email), int(time.time() * 1000)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.zadd(key, {f"{now_ms}:{uuid.uuid4().hex[:8]}": now_ms})
+        pipe.pexpire(key, settings.login_failure_window_s * 1000)
+        await pipe.execute()
+
+
+async def clear_login_failures(redis: Redis, email: str) -> None:
+    await redis.delete(_login_failures_key(email))

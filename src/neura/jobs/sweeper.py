@@ -7,6 +7,7 @@
   (deterministic job ids), so this only adds a job when none is queued or running, e.g. when the
   gateway died between its commit and its enqueue, or Redis lost its data.
 * A webhook delivery still ``pending`` is re-enqueued the same way.
+* Refresh tokens that expired over a day ago are deleted (a batch per sweep).
 
 Several sweepers (one per worker) may run at once: stale rows are taken with ``FOR UPDATE SKIP LOCKED``
 and every step is idempotent.
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from neura.accounts.tokens import prune_expired_refresh_tokens
 from neura.db.models import Video
 from neura.db.session import transaction
 from neura.jobs import transitions
@@ -42,6 +44,7 @@ class SweepReport:
     cancelled: list[uuid.UUID] = field(default_factory=list)
     enqueued: list[uuid.UUID] = field(default_factory=list)  # queued videos whose job was missing
     webhooks_enqueued: list[uuid.UUID] = field(default_factory=list)
+    refresh_tokens_pruned: int = 0
 
 
 async def sweep_once(jobs: WorkerContext) -> SweepReport:
@@ -83,7 +86,16 @@ async def sweep_once(jobs: WorkerContext) -> SweepReport:
     for delivery_id in deliveries:
         if await jobs.queue.enqueue_webhook(delivery_id):
             report.webhooks_enqueued.append(delivery_id)
-    if report.requeued or report.failed or report.cancelled or report.enqueued or report.webhooks_enqueued:
+    async with transaction(jobs.sessions) as session:
+        report.refresh_tokens_pruned = await prune_expired_refresh_tokens(session)
+    if (
+        report.requeued
+        or report.failed
+        or report.cancelled
+        or report.enqueued
+        or report.webhooks_enqueued
+        or (report.refresh_tokens_pruned)
+    ):
         log.info("sweeper: %s", report)
     return report
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from neura.accounts import tokens, users
+from neura.errors import AuthError
 from neura.gateway.deps import DbSession, RedisDep, SettingsDep, State
-from neura.gateway.ratelimit import AuthRateLimited, RateLimited
+from neura.gateway.ratelimit import (
+    AuthRateLimited,
+    RateLimited,
+    check_login_allowed,
+    clear_login_failures,
+    record_login_failure,
+)
 from neura.gateway.schemas.accounts import AuthSession, LoginRequest, RefreshRequest, TokenPair, UserCreate, UserPublic
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -38,10 +45,19 @@ async def signup(body: UserCreate, session: DbSession, settings: SettingsDep) ->
     "/login",
     dependencies=[AuthRateLimited],
     summary="Trade an email and password for an access and a refresh token",
-    responses={401: {"description": "wrong email or password (one answer for both)"}},
+    responses={
+        401: {"description": "wrong email or password (one answer for both)"},
+        429: {"description": "too many attempts from this IP, or too many wrong passwords for this account"},
+    },
 )
-async def login(body: LoginRequest, session: DbSession, settings: SettingsDep) -> AuthSession:
-    user = await users.authenticate(session, body.email, body.password)
+async def login(body: LoginRequest, session: DbSession, settings: SettingsDep, redis: RedisDep) -> AuthSession:
+    await check_login_allowed(redis, settings, body.email)
+    try:
+        user = await users.authenticate(session, body.email, body.password)
+    except AuthError:
+        await record_login_failure(redis, settings, body.email)
+        raise
+    await clear_login_failures(redis, body.email)
     issued = await tokens.issue_session(session, settings, user.id)
     return _session(UserPublic.model_validate(user), issued)
 

@@ -1,0 +1,23 @@
+"""refresh tokens: an index on expires_at, for the sweeper that prunes expired ones
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-26 15:00:00
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_refresh_tokens_expires_at", "refresh_tokens", ["expires_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_refresh_tokens_expires_at", table_name="refresh_tokens")
