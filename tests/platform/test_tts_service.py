@@ -298,7 +298,7 @@ def test_stream_flush_speaks_an_unfinished_sentence(gateway_url: str, api_key: s
         assert isinstance(item, Chunk) and item.header["text"] == "An unfinished thought"
         socket.send(json.dumps({"type": "end"}))
         result = receive_until_done(socket, StreamResult(ready, [item]))
-    assert result.done == {"type": "done", "chunks": 1, "duration_s": item.header["duration_s"]}
+    assert result.done == {"type": "done", "chunks": 1, "duration_s": item.header["duration_s"], "credits_charged": 1}
 
 
 def _closed_with(url: str, *messages: str | bytes) -> tuple[dict[str, object] | None, int | None]:

@@ -84,3 +84,10 @@ async def charge(session: AsyncSession, user_id: uuid.UUID, amount: int, reason:
     balance = await _apply(session, user_id, -amount, reason, None, note)
     assert balance is not None
     return balance
+
+
+async def give_back(session: AsyncSession, user_id: uuid.UUID, amount: int, reason: str, note: str) -> int:
+    """Return credits charged for work that then failed on our side (speech). Returns the balance."""
+    balance = await _apply(session, user_id, amount, reason, None, note)
+    assert balance is not None
+    return balance

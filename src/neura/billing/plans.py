@@ -1,4 +1,5 @@
-"""Plans: what each tier may do. One credit buys one second of rendered video."""
+"""Plans: what each tier may do. One credit buys one second of rendered video, a tenth of a live
+minute, or 1,000 characters of speech (text to speech, or a transcript to align)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ PLANS: dict[str, Plan] = {
 }
 
 CREDITS_PER_LIVE_MINUTE = 10
+SPEECH_CHARS_PER_CREDIT = 1000  # text spoken (/v1/tts, /v1/audio/speech, /v1/tts/stream) or aligned (/v1/align)
 RESERVE_MARGIN = 1.25  # a prompt's real length can overshoot its target: reserve a margin, settle on the truth
 
 
@@ -45,3 +47,8 @@ def credits_for_video(duration_s: float) -> int:
 
 def credits_to_reserve(target_duration_s: float) -> int:
     return credits_for_video(target_duration_s * RESERVE_MARGIN)
+
+
+def credits_for_speech(chars: int) -> int:
+    """Credits for ``chars`` characters of speech: one per started 1,000."""
+    return max(1, math.ceil(chars / SPEECH_CHARS_PER_CREDIT))

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Annotated, Any, TypeVar
@@ -23,10 +25,12 @@ from fastapi import Depends, Request
 from prometheus_client import Histogram
 from pydantic import BaseModel, Field
 
+from neura.billing import charge, credits_for_speech, give_back
 from neura.config import Settings
 from neura.db.models import User
 from neura.errors import InputError, PayloadTooLargeError
 from neura.gateway.deps import State, authenticate, credentials
+from neura.gateway.state import AppState
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.tts import TTSEngine, create_tts, list_voices
 
@@ -80,6 +84,39 @@ async def speech_user(request: Request, state: State) -> User:
 
 
 SpeechUser = Annotated[User, Depends(speech_user)]
+
+
+# --- metering: speech costs credits (see neura.billing.plans), charged before the work and given back
+# when it fails, so a caller pays only for speech (or alignment) it received
+
+
+@dataclass(frozen=True)
+class SpeechBill:
+    credits: int
+    balance: int  # after the charge
+
+    def headers(self) -> dict[str, str]:
+        return {"X-Credits-Charged": str(self.credits), "X-Credits-Remaining": str(self.balance)}
+
+
+async def charge_speech(state: AppState, user_id: uuid.UUID, chars: int, what: str) -> SpeechBill:
+    """Charge ``chars`` characters of speech; PaymentRequiredError (402) when the balance is too low."""
+    credits = credits_for_speech(chars)
+    async with state.sessions() as session, session.begin():
+        balance = await charge(session, user_id, credits, "speech", f"{what}: {chars} characters")
+    return SpeechBill(credits, balance)
+
+
+@asynccontextmanager
+async def metered(state: AppState, user_id: uuid.UUID, chars: int, what: str) -> AsyncIterator[SpeechBill]:
+    """Charge, run the body, and give the credits back if it fails (or the caller goes away)."""
+    bill = await charge_speech(state, user_id, chars, what)
+    try:
+        yield bill
+    except BaseException:
+        async with state.sessions() as session, session.begin():
+            await give_back(session, user_id, bill.credits, "speech_refund", f"{what} failed")
+        raise
 
 
 # --- voices

@@ -10,14 +10,22 @@ from typing import Annotated
 
 import numpy as np
 import numpy.typing as npt
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from neura.encode.audio import AudioDecodeError, decode_audio_bytes
 from neura.errors import InputError, PayloadTooLargeError
-from neura.gateway.deps import SettingsDep
+from neura.gateway.deps import SettingsDep, State
 from neura.gateway.ratelimit import RateLimited
-from neura.gateway.speech import PhonemeTiming, SpeechUser, WordTiming, phoneme_timings, run_speech_work, word_timings
+from neura.gateway.speech import (
+    PhonemeTiming,
+    SpeechUser,
+    WordTiming,
+    metered,
+    phoneme_timings,
+    run_speech_work,
+    word_timings,
+)
 from neura.media import PhonemeSpan, WordSpan
 from neura.tts.align import align_words
 
@@ -53,6 +61,8 @@ def _align(data: bytes, transcript: str) -> tuple[list[WordSpan], list[PhonemeSp
 async def align(
     user: SpeechUser,
     settings: SettingsDep,
+    state: State,
+    response: Response,
     audio: Annotated[UploadFile, File(description="WAV, MP3, Ogg/Opus, M4A/AAC, FLAC or WebM; at most 10 minutes")],
     transcript: Annotated[str, Form(description="exactly what the recording says (English)")],
 ) -> AlignResponse:
@@ -64,7 +74,8 @@ async def align(
 
     Limits: the upload is at most `MAX_UPLOAD_BYTES` (413), the recording at most 10 minutes (413), the
     transcript at most 20000 characters (413). Not audio, truncated beyond use, silent or too short: 422
-    with a message saying which.
+    with a message saying which. Credits: one per started 1,000 characters of transcript (headers
+    `X-Credits-Charged`, `X-Credits-Remaining`), given back when the alignment fails; 402 without them.
     """
     if len(transcript) > MAX_TRANSCRIPT_CHARS:
         raise PayloadTooLargeError(f"the transcript is longer than {MAX_TRANSCRIPT_CHARS} characters")
@@ -73,7 +84,9 @@ async def align(
     data = await audio.read()
     if len(data) > settings.max_upload_bytes:  # the body limit already refuses most; a form adds a little
         raise PayloadTooLargeError(f"the audio file is larger than {settings.max_upload_bytes} bytes")
-    words, phonemes, duration_s = await run_speech_work(_align, data, transcript)
+    async with metered(state, user.id, len(transcript), "POST /v1/align") as bill:
+        words, phonemes, duration_s = await run_speech_work(_align, data, transcript)
+    response.headers.update(bill.headers())
     return AlignResponse(
         words=word_timings(words),
         phonemes=phoneme_timings(phonemes),

@@ -11,6 +11,9 @@ from neura.gateway.schemas.accounts import PlanList, PlanPublic
 router = APIRouter(prefix="/v1/plans", tags=["account"], dependencies=[RateLimited])
 
 
-@router.get("", summary="Every plan and what it allows (one credit buys one second of video)")
+@router.get(
+    "",
+    summary="Every plan and what it allows (a credit: 1 s of video, 6 s of live, 1,000 speech characters)",
+)
 async def list_plans() -> PlanList:
     return PlanList(items=[PlanPublic.from_plan(plan) for plan in PLANS.values()])

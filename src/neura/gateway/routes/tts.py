@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from neura.encode.audio import CONTENT_TYPES, AudioFormat, change_tempo, encode_audio
 from neura.errors import InputError
-from neura.gateway.deps import SettingsDep
+from neura.gateway.deps import SettingsDep, State
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
@@ -21,6 +21,7 @@ from neura.gateway.speech import (
     WordTiming,
     check_text,
     load_engine,
+    metered,
     phoneme_timings,
     run_speech_work,
     synthesize,
@@ -74,6 +75,7 @@ class TTSResponse(BaseModel):
     alignment: Alignment
     sentences: list[Sentence]
     voice: str = Field(description="the id of the voice that spoke")
+    credits_charged: int = Field(description="one credit per started 1,000 characters")
 
 
 async def _speak(engine: TTSEngine, text: str) -> tuple[Speech, list[Sentence]]:
@@ -102,7 +104,9 @@ def _wants_raw_audio(request: Request) -> bool:
     response_model=TTSResponse,
     responses={200: {"content": _AUDIO_RESPONSES, "description": "JSON by default; raw audio with Accept: audio/*"}},
 )
-async def tts(body: TTSRequest, request: Request, user: SpeechUser, settings: SettingsDep) -> TTSResponse | Response:
+async def tts(
+    body: TTSRequest, request: Request, response: Response, user: SpeechUser, settings: SettingsDep, state: State
+) -> TTSResponse | Response:
     """Synthesise `text` with NEURA's voice.
 
     **JSON (default)**: the whole audio file base64-encoded in `audio`, plus `alignment`: every spoken word
@@ -114,19 +118,25 @@ async def tts(body: TTSRequest, request: Request, user: SpeechUser, settings: Se
     headers. Use JSON when you need the timings, or the WebSocket `/v1/tts/stream` to get them sentence by
     sentence while the rest is still being spoken.
 
+    **Credits**: one per started 1,000 characters (`credits_charged`; headers `X-Credits-Charged` and
+    `X-Credits-Remaining`), given back if the synthesis fails.
+
     Errors: 413 `text_too_long` past 5000 characters, 422 for empty text, an unknown voice or a sample
-    rate the format cannot carry, 503 when the voice's engine is not installed here.
+    rate the format cannot carry, 402 when the credits do not cover the text, 503 when the voice's
+    engine is not installed here.
     """
     text = check_text(body.text)
     engine = await load_engine(settings, body.voice)
-    speech, sentences = await _speak(engine, text)
-    data, rate_hz = await run_speech_work(
-        encode_audio, speech.samples, speech.sample_rate_hz, body.format, out_rate_hz=body.sample_rate_hz
-    )
+    async with metered(state, user.id, len(text), "POST /v1/tts") as bill:
+        speech, sentences = await _speak(engine, text)
+        data, rate_hz = await run_speech_work(
+            encode_audio, speech.samples, speech.sample_rate_hz, body.format, out_rate_hz=body.sample_rate_hz
+        )
     duration_s = round(speech.duration_s, 3)
     if _wants_raw_audio(request):
-        headers = {"X-Audio-Duration-S": str(duration_s), "X-Sample-Rate-Hz": str(rate_hz)}
+        headers = {"X-Audio-Duration-S": str(duration_s), "X-Sample-Rate-Hz": str(rate_hz), **bill.headers()}
         return Response(data, media_type=CONTENT_TYPES[body.format], headers=headers)
+    response.headers.update(bill.headers())
     return TTSResponse(
         audio=AudioPayload(
             format=body.format,
@@ -142,6 +152,7 @@ async def tts(body: TTSRequest, request: Request, user: SpeechUser, settings: Se
         ),
         sentences=sentences,
         voice=engine.voice.id,
+        credits_charged=bill.credits,
     )
 
 
@@ -178,13 +189,14 @@ def _neura_voice(voice: str | VoiceRef) -> str:
     response_class=Response,
     responses={200: {"content": _AUDIO_RESPONSES, "description": "the audio file"}},
 )
-async def audio_speech(body: SpeechRequest, user: SpeechUser, settings: SettingsDep) -> Response:
+async def audio_speech(body: SpeechRequest, user: SpeechUser, settings: SettingsDep, state: State) -> Response:
     """A drop-in for OpenAI's `audio.speech.create`: point the `openai` SDK's `base_url` at
     `https://<host>/v1` with a NEURA API key or access token as `api_key`.
 
     Returns the audio bytes with their Content-Type (`pcm` is raw 16-bit little-endian mono at 24 kHz,
     like OpenAI's; the other formats carry their rate). Errors keep NEURA's JSON shape with the same
-    statuses OpenAI uses for them (422 for an unknown model or voice, 413 for too much text).
+    statuses OpenAI uses for them (422 for an unknown model or voice, 413 for too much text, 402 when
+    the credits do not cover it). Credits as for `POST /v1/tts`.
     """
     if body.model.strip().lower() not in MODEL_ALIASES:
         raise InputError(f"unknown model '{body.model}'", hint=f"use one of {', '.join(sorted(MODEL_ALIASES))}")
@@ -192,12 +204,13 @@ async def audio_speech(body: SpeechRequest, user: SpeechUser, settings: Settings
         raise InputError("stream_format 'sse' is not supported", hint="use 'audio', or the WebSocket /v1/tts/stream")
     text = check_text(body.input)
     engine = await load_engine(settings, _neura_voice(body.voice))
-    speech, _ = await _speak(engine, text)
-    samples = speech.samples
-    if body.speed != 1.0:
-        samples = await run_speech_work(change_tempo, samples, speech.sample_rate_hz, body.speed)
-    rate = 24000 if body.response_format == "pcm" else None
-    data, _ = await run_speech_work(
-        encode_audio, samples, speech.sample_rate_hz, body.response_format, out_rate_hz=rate
-    )
-    return Response(data, media_type=CONTENT_TYPES[body.response_format])
+    async with metered(state, user.id, len(text), "POST /v1/audio/speech") as bill:
+        speech, _ = await _speak(engine, text)
+        samples = speech.samples
+        if body.speed != 1.0:
+            samples = await run_speech_work(change_tempo, samples, speech.sample_rate_hz, body.speed)
+        rate = 24000 if body.response_format == "pcm" else None
+        data, _ = await run_speech_work(
+            encode_audio, samples, speech.sample_rate_hz, body.response_format, out_rate_hz=rate
+        )
+    return Response(data, media_type=CONTENT_TYPES[body.response_format], headers=bill.headers())

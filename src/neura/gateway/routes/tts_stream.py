@@ -18,6 +18,7 @@ import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Histogram
 
+from neura.billing.plans import SPEECH_CHARS_PER_CREDIT
 from neura.encode.audio import to_pcm16
 from neura.errors import NeuraError, RateLimitedError, ScriptError
 from neura.gateway.deps import authenticate, credentials
@@ -30,6 +31,7 @@ from neura.gateway.ratelimit import (
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
     SENTENCE_PAUSE_S,
+    charge_speech,
     load_engine,
     phoneme_timings,
     synthesize,
@@ -54,8 +56,8 @@ PROTOCOL = """Streaming text to speech over a **WebSocket**: JSON in text messag
    - `{"type": "flush"}`: speak what is buffered now, even without a sentence end;
    - `{"type": "cancel"}`: drop everything not yet spoken (barge-in); answered by `{"type": "cancelled"}`
      (after `end`, `done` follows it);
-   - `{"type": "end"}`: no more text: the rest is spoken, then `{"type": "done", "chunks", "duration_s"}`
-     and the socket closes with 1000.
+   - `{"type": "end"}`: no more text: the rest is spoken, then
+     `{"type": "done", "chunks", "duration_s", "credits_charged"}` and the socket closes with 1000.
 3. Each sentence is synthesised as soon as it is complete (a long one clause by clause, and the very
    first one from its first finished clause, so that speech starts sooner). For each the
    server sends a JSON message
@@ -66,8 +68,11 @@ PROTOCOL = """Streaming text to speech over a **WebSocket**: JSON in text messag
    stream's timeline, and its word and phoneme times (`{"word"|"phoneme", "start_s", "end_s"}`) are on
    that same timeline. `latency_ms`: the server's time from the sentence being complete to its audio
    being sent.
-4. Errors: `{"type": "error", "code", "message"}`, then the socket closes with **1008** (authentication,
-   a malformed message, an unknown voice, idle for 5 minutes), **1009** (a message or the waiting text is
+4. Credits: one per started 1,000 characters spoken, charged a block at a time before the text is
+   spoken (text cancelled before it is spoken costs nothing).
+5. Errors: `{"type": "error", "code", "message"}`, then the socket closes with **1008** (authentication,
+   a malformed message, an unknown voice, idle for 5 minutes, `payment_required` when the credits run
+   out), **1009** (a message or the waiting text is
    too big), **1003** (a binary message from the client), **1013** (rate limited: the connection counts
    as one request) or **1011** (the server failed).
 
@@ -139,9 +144,14 @@ class _Piece:
 
 
 class _Stream:
-    def __init__(self, websocket: WebSocket, engine: TTSEngine) -> None:
+    def __init__(self, websocket: WebSocket, engine: TTSEngine, state: AppState, user_id: uuid.UUID) -> None:
         self.ws = websocket
         self.engine = engine
+        self.state = state
+        self.user_id = user_id
+        self.paid_chars = 0  # characters the credits charged so far cover
+        self.spoken_chars = 0
+        self.credits_charged = 0
         self.buffer = SentenceBuffer()
         self.queue: asyncio.Queue[_Piece | None] = asyncio.Queue()
         self.queued_chars = 0
@@ -163,7 +173,8 @@ class _Stream:
             for task in done:
                 task.result()  # re-raises the first failure
             if speaker in done:  # "end" was received and everything was spoken
-                await self._send({"type": "done", "chunks": self.seq, "duration_s": round(self.timeline_s, 3)})
+                summary = {"chunks": self.seq, "duration_s": round(self.timeline_s, 3)}
+                await self._send({"type": "done", **summary, "credits_charged": self.credits_charged})
                 await _stop(tasks)
                 await self.ws.close(1000)
         except WebSocketDisconnect:
@@ -272,6 +283,7 @@ class _Stream:
             if piece is None:
                 return
             self.queued_chars = max(0, self.queued_chars - len(piece.text))
+            await self._pay_for(piece.text)
             generation = self.generation
             self.speaking = True
             try:
@@ -283,6 +295,16 @@ class _Stream:
                 continue  # nothing speakable in this piece (only symbols): skip it
             finally:
                 self.speaking = False
+
+    async def _pay_for(self, text: str) -> None:
+        """Charge a credit per started 1,000 characters spoken, a block at a time, before speaking them;
+        PaymentRequiredError (the stream closes with code 1008, "payment_required") when they run out."""
+        self.spoken_chars += len(text)
+        if self.spoken_chars <= self.paid_chars:
+            return
+        bill = await charge_speech(self.state, self.user_id, self.spoken_chars - self.paid_chars, "/v1/tts/stream")
+        self.paid_chars += bill.credits * SPEECH_CHARS_PER_CREDIT
+        self.credits_charged += bill.credits
 
     async def _send_chunk(self, chunk: SpeechChunk, piece: _Piece) -> None:
         phonemes = list(chunk.phonemes)
@@ -388,4 +410,4 @@ async def tts_stream(websocket: WebSocket, voice: str | None = None) -> None:
         return
     except WebSocketDisconnect:
         return
-    await _Stream(websocket, engine).run()
+    await _Stream(websocket, engine, state, user.id).run()
