@@ -151,10 +151,10 @@ def rig_cache_key(image_bytes: bytes, size_px: int) -> str:
     return digest.hexdigest()[:40]
 
 
-def build_avatar(rgb: RGB, *, size_px: int = 512, seed: int = 0, name: str = "the image") -> AvatarRig:
+def build_avatar(rgb: RGB, *, size_px: int = 512, name: str = "the image") -> AvatarRig:
     """Crop a head-and-shoulders square around the largest face, resize it to ``size_px`` and build
-    the warp basis. ``seed`` is reserved for per-avatar variation and does not change the rig yet."""
-    del seed
+    the warp basis. The rig depends only on the image and the size (the idle motion's seed lives in
+    :class:`IdleMotion`), so it is cached by them."""
     if size_px < 128 or size_px % 4:
         raise ValueError(f"size_px must be a multiple of 4 and at least 128, got {size_px}")
     found = detect_faces(rgb, name=name)

@@ -84,7 +84,7 @@ def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None 
             except (OSError, ValueError) as exc:  # a stale or torn cache entry (RigLoadError is a ValueError): rebuild
                 log.warning("ignoring unreadable avatar cache %s: %s", cache_path, exc)
 
-    rig = build_avatar(rgb, size_px=size_px, seed=request.seed, name=source)
+    rig = build_avatar(rgb, size_px=size_px, name=source)
     if cache_path is not None:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_path.with_suffix(".tmp.npz")
