@@ -11,9 +11,9 @@ the decoded frame over.
 
 aiortc's receiver holds frames back before decoding: a video frame until the next frame's first packet
 arrives (one frame, 40 ms at 25 fps) and an audio packet until four more have arrived (80 ms). The
-constants below let a test compare the two tracks as they were *sent*. :meth:`LivePeer.made_s` goes
-further for video: when the server made a frame, from its RTP timestamp, so a test can judge what the
-server did at a moment even when this client (on a loaded machine) decodes late.
+constants below let a test compare the two tracks as they were *sent*. :meth:`LivePeer.sent_s` and
+:meth:`LivePeer.audio_sent_s` go further: when the server sent a frame, from its RTP timestamp, so a
+test can judge what the server did at a moment even when this client (on a loaded machine) decodes late.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 VIDEO_CLOCK_HZ = 90_000  # RTP video timestamps
+AUDIO_CLOCK_HZ = 48_000  # RTP Opus timestamps
 AIORTC_VIDEO_HOLD_S = 0.040  # a frame is released when the next one starts arriving
 AIORTC_AUDIO_HOLD_S = 0.080  # an audio packet is released when four more have arrived
 SILENCE_RMS = 0.003  # about -50 dBFS: the server's silence is digital zero, speech is far above
@@ -42,6 +43,7 @@ SILENCE_RMS = 0.003  # about -50 dBFS: the server's silence is digital zero, spe
 class AudioFrameInfo:
     arrival_s: float
     rms: float
+    pts: int = 0  # RTP timestamp (48 kHz)
 
 
 @dataclass
@@ -146,7 +148,7 @@ class LivePeer:
                 frame = await track.recv()
                 samples = frame.to_ndarray().astype(np.float32) / 32768.0  # type: ignore[union-attr]
                 rms = float(np.sqrt(np.mean(samples * samples)))
-                self.audio.append(AudioFrameInfo(time.monotonic(), rms))
+                self.audio.append(AudioFrameInfo(time.monotonic(), rms, int(frame.pts or 0)))
                 self._poke()
         except MediaStreamError:
             return
@@ -188,20 +190,33 @@ class LivePeer:
                 return frame.arrival_s
         return None
 
-    def made_s(self, pts: int) -> float:
-        """When the server made the video frame with RTP timestamp ``pts``, on this client's monotonic
-        clock: the media time plus the smallest arrival-minus-media-time offset seen (the least-delayed
-        frame; later ones waited in queues). Timestamps are unwrapped relative to the first frame."""
-        if not self.video:
-            raise ValueError("no video frame received yet")
-        first = self.video[0].pts
+    def sent_s(self, pts: int) -> float:
+        """When the server sent the video frame with RTP timestamp ``pts``, on this client's monotonic
+        clock: its media time, plus the smallest arrival-minus-media-time offset seen (the least-delayed
+        frame; later ones waited in queues), less aiortc's constant receive hold. Unlike an arrival
+        time, this does not move when a loaded client decodes late."""
+        return _sent_s([(f.arrival_s, f.pts) for f in self.video], pts, VIDEO_CLOCK_HZ) - AIORTC_VIDEO_HOLD_S
 
-        def media_s(value: int) -> float:
-            return ((value - first) % 2**32) / VIDEO_CLOCK_HZ
+    def audio_sent_s(self, pts: int) -> float:
+        """The same for an audio frame (48 kHz timestamps)."""
+        return _sent_s([(f.arrival_s, f.pts) for f in self.audio], pts, AUDIO_CLOCK_HZ) - AIORTC_AUDIO_HOLD_S
 
-        offset = min(frame.arrival_s - media_s(frame.pts) for frame in self.video)
-        return media_s(pts) + offset
+    def speech_onset_frame(self, after_s: float, level: float = SILENCE_RMS) -> AudioFrameInfo | None:
+        """The first audio frame above ``level`` that arrived after ``after_s``."""
+        return next((f for f in self.audio if f.arrival_s > after_s and f.rms > level), None)
 
     def video_fps(self, since_s: float, until_s: float) -> float:
         count = sum(1 for f in self.video if since_s <= f.arrival_s < until_s)
         return count / (until_s - since_s)
+
+
+def _sent_s(frames: list[tuple[float, int]], pts: int, clock_hz: int) -> float:
+    if not frames:
+        raise ValueError("no frame received yet")
+    first = frames[0][1]
+
+    def media_s(value: int) -> float:
+        return ((value - first) % 2**32) / clock_hz
+
+    offset = min(arrival_s - media_s(frame_pts) for arrival_s, frame_pts in frames)
+    return media_s(pts) + offset

@@ -13,7 +13,7 @@ import httpx
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.analysis import first_open, measure_faces, spread
 from tests.live.conftest import REPLY_LONG, REPLY_SHORT
-from tests.live.peer_client import AIORTC_AUDIO_HOLD_S, AIORTC_VIDEO_HOLD_S, SILENCE_RMS, LivePeer
+from tests.live.peer_client import SILENCE_RMS, LivePeer
 from tests.platform.users import TestUser as Account
 
 MOUTH_OPEN = 0.05  # mouth gap ratio: the closed mouth measures about 0.00-0.01
@@ -49,9 +49,11 @@ async def test_a_message_is_answered_with_speech_and_a_mouth_in_sync_with_it(
     assert max(speaking) > 0.12 and spread(speaking) > 0.1, "the mouth does not move with the speech"
 
     opened = first_open(measures, sent_s, MOUTH_OPEN)
-    assert opened is not None
-    # both tracks as sent: undo what aiortc's receiver holds back on each
-    offset_s = (opened.arrival_s - AIORTC_VIDEO_HOLD_S) - (speech_s - AIORTC_AUDIO_HOLD_S)
+    onset = peer.speech_onset_frame(sent_s)
+    assert opened is not None and onset is not None
+    # Both tracks as the server sent them (from RTP timestamps, which is also how a browser syncs them),
+    # so a loaded client that decodes one track late does not count.
+    offset_s = peer.sent_s(opened.pts) - peer.audio_sent_s(onset.pts)
     assert abs(offset_s) <= 0.040 + FRAME_S, f"mouth opens {offset_s * 1000:+.0f} ms from the voice"
 
     transcripts = [m for m in peer.messages_of("transcript")[-3:] if m["role"] == "avatar"]
@@ -111,9 +113,9 @@ async def test_an_interrupt_silences_the_avatar_within_150_ms_and_closes_the_mou
     assert silent_s is not None
     assert silent_s - interrupt_s <= 0.150, f"silent {1000 * (silent_s - interrupt_s):.0f} ms after the interrupt"
     measures = measure_faces([f for f in peer.video if f.image is not None])
-    # Judged by when the server made each frame, not when it arrived: on a loaded machine this client
-    # may decode a frame made before the interrupt well after it.
-    after = [m.mouth for m in measures if peer.made_s(m.pts) > interrupt_s + 0.150]
+    # Judged by when the server sent each frame, not when it arrived: on a loaded machine this client
+    # may decode a frame sent before the interrupt well after it.
+    after = [m.mouth for m in measures if peer.sent_s(m.pts) > interrupt_s + 0.150]
     assert len(after) >= 10, f"only {len(after)} frames measured after the interrupt"
     assert max(after) < MOUTH_OPEN, f"the mouth stays open: {max(after):.3f}"
     assert openai_server.wait_for_disconnect(2.0), "the language model's stream was not closed"
