@@ -108,3 +108,29 @@ def test_several_workers_refuse_an_internal_url_with_a_fixed_port(tmp_path: Path
     )
     assert result.returncode == 78, result.stderr
     assert "port 0" in result.stderr
+
+
+async def test_an_own_listener_on_every_interface_registers_this_hosts_address() -> None:
+    from urllib.parse import urlsplit
+
+    from starlette.types import Receive, Scope, Send
+
+    from neura.gateway.listener import OwnListener, _own_address
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"this process"})
+
+    listener = OwnListener(app, "http://0.0.0.0:0")
+    await listener.start()
+    try:
+        parts = urlsplit(listener.url)
+        assert parts.hostname == _own_address() and parts.port and parts.port > 0
+        async with httpx.AsyncClient() as client:  # every interface: loopback answers too
+            answer = await client.get(f"http://127.0.0.1:{parts.port}/")
+        assert answer.status_code == 200 and answer.text == "this process"
+    finally:
+        await listener.stop()
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(f"http://127.0.0.1:{parts.port}/")

@@ -5,7 +5,8 @@ live session, though, lives in one process (its WebRTC peer, its pipeline), and 
 forward its requests to the owner's registered URL. With ``LIVE_INTERNAL_URL`` on port 0, each process
 opens a listener of its own on a free port of that host and registers that, so a forwarded request
 reaches the one process that runs the session. Host ``0.0.0.0`` listens on every interface and
-registers the machine's host name (in Docker Compose, the container's, which its network resolves).
+registers the address the machine's host name resolves to (in a Docker container: its address on the
+Compose network, from the /etc/hosts entry Docker writes).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class OwnListener:
         self._socket.bind((host, 0))
         port = self._socket.getsockname()[1]
         if host in ("0.0.0.0", "::"):
-            host, family = socket.gethostname(), socket.AF_INET
+            host, family = _own_address(), socket.AF_INET
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         self.url = f"{parts.scheme or 'http'}://{shown}:{port}"
         config = uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=2)
@@ -53,3 +54,12 @@ class OwnListener:
             await self._server.shutdown(sockets=[self._socket])
         else:
             self._socket.close()
+
+
+def _own_address() -> str:
+    """The address this machine's host name resolves to, or the name itself when it does not resolve."""
+    name = socket.gethostname()
+    try:
+        return socket.gethostbyname(name)
+    except OSError:
+        return name
