@@ -48,13 +48,16 @@ def two_workers(
     }
     env.pop("LIVE_INTERNAL_URL", None)
     command = [NEURA, "serve", "--workers", "2", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = live_root / "workers" / "serve.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         client = redis.Redis.from_url(own_redis)
         deadline = time.monotonic() + 90
         while client.scard("neura:live:instances") < 2:  # both processes have registered their own port
-            assert process.poll() is None, f"neura serve exited: {process.stderr.read() if process.stderr else ''}"
+            assert process.poll() is None, f"neura serve exited: {log.read_text(errors='replace')[-2000:]}"
             assert time.monotonic() < deadline, "the two worker processes did not register"
             time.sleep(0.2)
         yield url
@@ -85,8 +88,14 @@ async def test_every_request_for_a_session_reaches_the_process_that_runs_it(
         created = await http.post("/v1/live/sessions", json={}, headers=user.headers)
         assert created.status_code == 201, created.text
         session_id = created.json()["id"]
-        # New connections are spread over the two processes by the kernel: 16 of them reach both.
-        for _ in range(16):
+        # Each process answers on its own port too: the one without the session must forward there.
+        for url in urls:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as direct:
+                answer = await direct.get(f"/v1/live/sessions/{session_id}", headers=user.headers)
+                assert answer.status_code == 200, f"{url}: {answer.text}"
+                assert answer.json()["id"] == session_id
+        # On the shared port the kernel spreads new connections over both processes.
+        for _ in range(8):
             async with httpx.AsyncClient(base_url=two_workers, timeout=30) as fresh:
                 answer = await fresh.get(f"/v1/live/sessions/{session_id}", headers=user.headers)
                 assert answer.status_code == 200, answer.text

@@ -137,3 +137,15 @@ def test_wrong_passwords_pause_logins_to_that_account_only(guarded_url: str, cli
         for _ in range(FAILURES - 1):
             assert login(victim, "a wrong guess").status_code == 401
         assert login(victim, users.PASSWORD).status_code == 200
+
+
+async def test_parallel_guesses_are_counted_before_any_password_is_checked(
+    guarded_url: str, client: httpx.Client
+) -> None:
+    victim = users.signup(client)
+    async with httpx.AsyncClient(base_url=guarded_url, timeout=30.0) as http:
+        answers = await asyncio.gather(
+            *(http.post("/v1/auth/login", json={"email": victim.email, "password": f"guess {i}"}) for i in range(8))
+        )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [401] * FAILURES + [429] * (8 - FAILURES), statuses

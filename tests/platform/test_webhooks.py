@@ -205,3 +205,14 @@ def wait_for_delivery(
             return items
         assert time.monotonic() < deadline, f"deliveries: {items}"
         time.sleep(0.2)
+
+
+def test_an_international_host_name_is_sent_in_its_ascii_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def getaddrinfo(self: Any, host: str, port: int, **kwargs: Any) -> list[Any]:
+        return [(2, 1, 6, "", ("93.184.215.14", port))]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", getaddrinfo)
+    target = asyncio.run(destination("https://bücher.example/hook", Settings(ENV="production")))
+    assert target.urls == ["https://93.184.215.14/hook"]
+    assert target.host == "xn--bcher-kva.example"
+    assert target.extensions == {"sni_hostname": "xn--bcher-kva.example"}

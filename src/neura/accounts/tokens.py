@@ -133,6 +133,9 @@ PRUNE_BATCH = 5000  # rows a sweep deletes at most (short transactions, however 
 async def prune_expired_refresh_tokens(session: AsyncSession, batch: int = PRUNE_BATCH) -> int:
     """Delete up to ``batch`` refresh tokens that expired over a day ago; return how many."""
     cutoff = datetime.now(UTC) - PRUNE_AFTER
-    expired = select(RefreshToken.id).where(RefreshToken.expires_at < cutoff).limit(batch)
+    # SKIP LOCKED: sweepers of several workers take disjoint batches instead of waiting on each other
+    expired = (
+        select(RefreshToken.id).where(RefreshToken.expires_at < cutoff).limit(batch).with_for_update(skip_locked=True)
+    )
     result = await session.execute(delete(RefreshToken).where(RefreshToken.id.in_(expired.scalar_subquery())))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -50,8 +50,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = AppState.create(settings)
         app.state.neura = state
-        await state.start_jobs()
-        await live.start_live(state, app)
+        try:
+            await state.start_jobs()
+            await live.start_live(state, app)
+        except BaseException:
+            await state.close()  # a failed start-up leaves no pool, connection or listener behind
+            raise
         try:
             yield
         finally:

@@ -38,16 +38,21 @@ class OwnListener:
             host, family = _own_address(), socket.AF_INET
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         self.url = f"{parts.scheme or 'http'}://{shown}:{port}"
-        config = uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=2)
+        # log_config/log_level None: leave the process's logging (set up by the main server) untouched
+        config = uvicorn.Config(app, lifespan="off", log_config=None, log_level=None, timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
 
     async def start(self) -> None:
         """Accept connections on this event loop (no signal handlers: the main server owns those)."""
-        config = self._server.config
-        if not config.loaded:
-            config.load()
-        self._server.lifespan = config.lifespan_class(config)
-        await self._server.startup(sockets=[self._socket])
+        try:
+            config = self._server.config
+            if not config.loaded:
+                config.load()
+            self._server.lifespan = config.lifespan_class(config)
+            await self._server.startup(sockets=[self._socket])
+        except BaseException:
+            self._socket.close()
+            raise
 
     async def stop(self) -> None:
         if self._server.started:
@@ -57,9 +62,20 @@ class OwnListener:
 
 
 def _own_address() -> str:
-    """The address this machine's host name resolves to, or the name itself when it does not resolve."""
+    """The address this machine's host name resolves to (once, at start-up); when that is a loopback
+    address (Debian maps the host name to 127.0.1.1), the address of the interface that routes outward;
+    the name itself when neither is known."""
     name = socket.gethostname()
     try:
-        return socket.gethostbyname(name)
+        address = socket.gethostbyname(name)
     except OSError:
-        return name
+        address = name
+    if not address.startswith("127."):
+        return address
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: a route lookup only, nothing is sent
+            routed = str(probe.getsockname()[0])
+        except OSError:
+            return address
+    return routed if routed != "0.0.0.0" else address

@@ -7,7 +7,8 @@ valid credentials, the client's IP address. Rules:
 - ``auth``: a stricter limit per client IP for signup, login and refresh (password guessing);
 - per account: after ``LOGIN_MAX_FAILURES`` wrong passwords for one email within
   ``LOGIN_FAILURE_WINDOW_S``, from any number of IPs, logins to it answer 429 until the oldest failure
-  leaves the window (guessing spread over many addresses). A successful login clears the count.
+  leaves the window (guessing spread over many addresses). An attempt is counted before its password
+  is checked, so parallel guesses are counted too; a successful login clears the count.
 
 Routers opt in with ``APIRouter(dependencies=[RateLimited])`` or a route with
 ``dependencies=[AuthRateLimited]``. Over the limit the request fails with 429 and ``Retry-After``.
@@ -127,29 +128,19 @@ def _login_failures_key(email: str) -> str:
     return f"{RATE_LIMIT_PREFIX}login-failures:{digest}"
 
 
-async def check_login_allowed(redis: Redis, settings: Settings, email: str) -> None:
-    """RateLimitedError while the account has had too many wrong passwords in the window."""
-    key, now_ms = _login_failures_key(email), int(time.time() * 1000)
-    window_ms = settings.login_failure_window_s * 1000
-    await redis.zremrangebyscore(key, 0, now_ms - window_ms)
-    failures = await redis.zrange(key, 0, -1, withscores=True)
-    if len(failures) < settings.login_max_failures:
-        return
-    oldest_ms = int(failures[len(failures) - settings.login_max_failures][1])
-    retry_after_s = max(1, math.ceil((oldest_ms + window_ms - now_ms) / 1000))
-    raise RateLimitedError(
-        "too many wrong passwords for this account: logins to it are paused",
-        retry_after_s=retry_after_s,
-        hint=f"retry in {retry_after_s} s, or reset the password",
-    )
-
-
-async def record_login_failure(redis: Redis, settings: Settings, email: str) -> None:
-    key, now_ms = _login_failures_key(email), int(time.time() * 1000)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.zadd(key, {f"{now_ms}:{uuid.uuid4().hex[:8]}": now_ms})
-        pipe.pexpire(key, settings.login_failure_window_s * 1000)
-        await pipe.execute()
+async def begin_login(redis: Redis, settings: Settings, email: str) -> None:
+    """Count a login attempt to this account *before* the password is checked (so parallel guesses
+    cannot all pass a count taken before any of them failed); RateLimitedError when the window already
+    holds ``LOGIN_MAX_FAILURES``. A failed attempt stays counted; :func:`clear_login_failures` forgets
+    them all after a success."""
+    window_s = settings.login_failure_window_s
+    _, retry_after_s = await hit(redis, _login_failures_key(email), settings.login_max_failures, window_s)
+    if retry_after_s:
+        raise RateLimitedError(
+            "too many wrong passwords for this account: logins to it are paused",
+            retry_after_s=retry_after_s,
+            hint=f"retry in {retry_after_s} s, or reset the password",
+        )
 
 
 async def clear_login_failures(redis: Redis, email: str) -> None:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from neura.billing import charge, credits_for_speech, give_back
 from neura.config import Settings
 from neura.db.models import User
-from neura.errors import InputError, PayloadTooLargeError
+from neura.errors import InputError, PayloadTooLargeError, PaymentRequiredError
 from neura.gateway.deps import State, authenticate, credentials
 from neura.gateway.state import AppState
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
@@ -102,8 +102,11 @@ class SpeechBill:
 async def charge_speech(state: AppState, user_id: uuid.UUID, chars: int, what: str) -> SpeechBill:
     """Charge ``chars`` characters of speech; PaymentRequiredError (402) when the balance is too low."""
     credits = credits_for_speech(chars)
-    async with state.sessions() as session, session.begin():
-        balance = await charge(session, user_id, credits, "speech", f"{what}: {chars} characters")
+    try:
+        async with state.sessions() as session, session.begin():
+            balance = await charge(session, user_id, credits, "speech", f"{what}: {chars} characters")
+    except PaymentRequiredError as exc:
+        raise PaymentRequiredError(exc.message, hint="send less text, or upgrade your plan") from None
     return SpeechBill(credits, balance)
 
 
@@ -114,9 +117,14 @@ async def metered(state: AppState, user_id: uuid.UUID, chars: int, what: str) ->
     try:
         yield bill
     except BaseException:
-        async with state.sessions() as session, session.begin():
-            await give_back(session, user_id, bill.credits, "speech_refund", f"{what} failed")
+        # shielded: a second cancellation (the client gone, the server stopping) must not lose the refund
+        await asyncio.shield(_give_back(state, user_id, bill.credits, f"{what} failed"))
         raise
+
+
+async def _give_back(state: AppState, user_id: uuid.UUID, credits: int, note: str) -> None:
+    async with state.sessions() as session, session.begin():
+        await give_back(session, user_id, credits, "speech_refund", note)
 
 
 # --- voices

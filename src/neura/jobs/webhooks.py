@@ -132,8 +132,12 @@ async def destination(url: str, settings: Settings) -> Destination:
     for address in addresses[:MAX_ADDRESSES]:
         literal = f"[{address}]" if ":" in address else address
         urls.append(urlunsplit(parts._replace(netloc=literal + netloc_port)))
-    host = parts.netloc.rsplit("@", 1)[-1]
-    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    try:
+        name = parts.hostname.encode("idna").decode("ascii")  # "bücher.example" -> "xn--bcher-kva.example"
+    except UnicodeError:
+        raise WebhookURLError(f"the webhook host {parts.hostname} is not a valid host name") from None
+    host = (f"[{name}]" if ":" in name else name) + netloc_port
+    extensions = {"sni_hostname": name} if parts.scheme == "https" else {}
     return Destination(urls, host, extensions)
 
 
@@ -144,7 +148,7 @@ async def _post(http: httpx.AsyncClient, target: Destination, body: bytes, heade
             return await http.post(
                 url, content=body, headers={**headers, "Host": target.host}, extensions=target.extensions
             )
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.ConnectTimeout):  # this address does not answer: try the next
             if index == len(target.urls) - 1:
                 raise
     raise httpx.ConnectError("the webhook host has no address")
@@ -216,7 +220,9 @@ async def deliver(sessions: async_sessionmaker[AsyncSession], settings: Settings
     final = False
     try:
         target = await destination(hook.url, settings)
-        async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as http:
+        # trust_env=False: no proxy from the environment (a proxy would resolve the name itself, and its
+        # TLS tunnel would check the certificate against the pinned address instead of the name)
+        async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False, trust_env=False) as http:
             response = await _post(http, target, body, headers)
         if not 200 <= response.status_code < 300:
             error = f"HTTP {response.status_code}"

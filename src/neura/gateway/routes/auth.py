@@ -5,14 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from neura.accounts import tokens, users
-from neura.errors import AuthError
 from neura.gateway.deps import DbSession, RedisDep, SettingsDep, State
 from neura.gateway.ratelimit import (
     AuthRateLimited,
     RateLimited,
-    check_login_allowed,
+    begin_login,
     clear_login_failures,
-    record_login_failure,
 )
 from neura.gateway.schemas.accounts import AuthSession, LoginRequest, RefreshRequest, TokenPair, UserCreate, UserPublic
 
@@ -51,12 +49,8 @@ async def signup(body: UserCreate, session: DbSession, settings: SettingsDep) ->
     },
 )
 async def login(body: LoginRequest, session: DbSession, settings: SettingsDep, redis: RedisDep) -> AuthSession:
-    await check_login_allowed(redis, settings, body.email)
-    try:
-        user = await users.authenticate(session, body.email, body.password)
-    except AuthError:
-        await record_login_failure(redis, settings, body.email)
-        raise
+    await begin_login(redis, settings, body.email)  # counted as a failure until it succeeds
+    user = await users.authenticate(session, body.email, body.password)
     await clear_login_failures(redis, body.email)
     issued = await tokens.issue_session(session, settings, user.id)
     return _session(UserPublic.model_validate(user), issued)

@@ -77,10 +77,14 @@ async def start_live(state: AppState, app: ASGIApp) -> None:
         listener = OwnListener(app, state.settings.live_internal_url)
         await listener.start()
         state.live_listener, internal_url = listener, listener.url
-    manager = LiveManager(
-        state.settings, state.sessions, state.redis, state.storage, metrics=metrics, internal_url=internal_url
-    )
-    await manager.start()
+    try:
+        manager = LiveManager(
+            state.settings, state.sessions, state.redis, state.storage, metrics=metrics, internal_url=internal_url
+        )
+        await manager.start()
+    except BaseException:
+        await stop_live(state)  # the listener opened above
+        raise
     state.live = manager
 
 

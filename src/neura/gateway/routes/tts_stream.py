@@ -68,8 +68,9 @@ PROTOCOL = """Streaming text to speech over a **WebSocket**: JSON in text messag
    stream's timeline, and its word and phoneme times (`{"word"|"phoneme", "start_s", "end_s"}`) are on
    that same timeline. `latency_ms`: the server's time from the sentence being complete to its audio
    being sent.
-4. Credits: one per started 1,000 characters spoken, charged a block at a time before the text is
-   spoken (text cancelled before it is spoken costs nothing).
+4. Credits: one per started 1,000 characters spoken, charged a block at a time just before the text
+   that needs it is spoken (text cancelled before it is spoken costs nothing; a block is not given
+   back when the stream ends early).
 5. Errors: `{"type": "error", "code", "message"}`, then the socket closes with **1008** (authentication,
    a malformed message, an unknown voice, idle for 5 minutes, `payment_required` when the credits run
    out), **1009** (a message or the waiting text is
@@ -283,8 +284,11 @@ class _Stream:
             if piece is None:
                 return
             self.queued_chars = max(0, self.queued_chars - len(piece.text))
-            await self._pay_for(piece.text)
             generation = self.generation
+            await self._pay_for(piece.text)
+            if generation != self.generation:  # cancelled while it was being paid for: not spoken
+                self.spoken_chars -= len(piece.text)
+                continue
             self.speaking = True
             try:
                 async for chunk in synthesize(self.engine, piece.text):
@@ -292,7 +296,8 @@ class _Stream:
                         break  # cancelled while it was being made
                     await self._send_chunk(chunk, piece)
             except ScriptError:
-                continue  # nothing speakable in this piece (only symbols): skip it
+                self.spoken_chars -= len(piece.text)  # nothing speakable (only symbols): skipped, free
+                continue
             finally:
                 self.speaking = False
 

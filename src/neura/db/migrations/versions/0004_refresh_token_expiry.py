@@ -16,8 +16,23 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_refresh_tokens_expires_at", "refresh_tokens", ["expires_at"], unique=False)
+    # CONCURRENTLY (outside the migration's transaction): logins and refreshes keep writing meanwhile
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_refresh_tokens_expires_at",
+            "refresh_tokens",
+            ["expires_at"],
+            unique=False,
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_refresh_tokens_expires_at", table_name="refresh_tokens")
+    with op.get_context().autocommit_block():
+        op.drop_index(
+            "ix_refresh_tokens_expires_at",
+            table_name="refresh_tokens",
+            postgresql_concurrently=True,
+            if_exists=True,
+        )
