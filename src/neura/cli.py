@@ -286,6 +286,73 @@ def worker(
 
 
 @app.command()
+def live(
+    say: Annotated[str, typer.Option("--say", help="What to say to the avatar.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Save what the avatar answered (video + voice) as an MP4.")
+    ] = None,
+    url: Annotated[str, typer.Option(help="The NEURA gateway.")] = "http://127.0.0.1:8000",
+    api_key: Annotated[
+        str, typer.Option(envvar="NEURA_API_KEY", help="An API key (POST /v1/api-keys); or set NEURA_API_KEY.")
+    ] = "",
+    persona: Annotated[str | None, typer.Option(help="Who the avatar is (a system prompt).")] = None,
+    voice: Annotated[str | None, typer.Option(help="Voice engine or id (GET /v1/voices).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the whole answer.", min=1)] = 60.0,
+    host_address: Annotated[
+        list[str] | None,
+        typer.Option(help="This machine's WebRTC address (repeatable); 127.0.0.1 for a gateway on this machine."),
+    ] = None,
+) -> None:
+    """Talk to a live avatar once over WebRTC, as a browser would: print its answer and latency figures,
+    optionally save the answer as an MP4, then end the session."""
+    import asyncio
+
+    from neura.live.client import ask
+
+    if not api_key:
+        err.print(
+            "[bold red]error:[/] an API key is needed: --api-key or NEURA_API_KEY (create one: POST /v1/api-keys)"
+        )
+        raise typer.Exit(64)  # EX_USAGE
+
+    def show(message: dict[str, object]) -> None:
+        if message.get("type") == "state":
+            err.print(f"[dim]{message.get('state')}[/]", highlight=False)
+        elif message.get("type") == "error":
+            err.print(f"[yellow]{message.get('code')}:[/] {message.get('message')}", highlight=False)
+
+    try:
+        reply = asyncio.run(
+            ask(
+                url,
+                api_key,
+                say,
+                output=output,
+                persona=persona,
+                voice=voice,
+                timeout_s=timeout,
+                host_addresses=host_address,
+                on_message=show,
+            )
+        )
+    except NeuraError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    out.print(f"[bold]avatar:[/] {reply.transcript or '(nothing said)'}", highlight=False)
+    stages = ("llm_first_token_ms", "first_audio_ms", "first_frame_sent_ms")
+    figures = ", ".join(
+        f"{k.removesuffix('_ms').replace('_', ' ')} {reply.latency_ms[k]:.0f} ms"
+        for k in stages
+        if k in reply.latency_ms
+    )
+    if figures:
+        out.print(f"[dim]server: {figures}[/]", highlight=False)
+    if reply.output is not None:
+        out.print(f"[green]✓[/] {reply.output}  ({reply.video_frames / 25:.1f} s)", highlight=False)
+
+
+@app.command()
 def version() -> None:
     """Print NEURA's version."""
     out.print(f"neura {__version__}")
