@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,8 +57,20 @@ def test_licenses_are_visible(tmp_path: Path) -> None:
         (["--script", "script.txt", "-o", "nowhere/out.mp4"], 73, "does not exist"),
         (["--prompt", "Explain tides", "--llm", "lmstudio"], 69, "--script"),
         (["--prompt", "a", "--script", "script.txt"], 2, "not both"),
+        (["--prompt", ""], 65, "the prompt is empty"),
+        (["--script", "script.txt", "--seed", "-1"], 2, "--seed"),
+        (["--script", "script.txt", "-o", "blocked.mp4"], 73, "blocked.json is a folder"),
     ],
-    ids=["missing-script", "no-face", "no-output-dir", "llm-down", "both"],
+    ids=[
+        "missing-script",
+        "no-face",
+        "no-output-dir",
+        "llm-down",
+        "both",
+        "empty-prompt",
+        "negative-seed",
+        "sidecar-dir",
+    ],
 )
 def test_bad_input_exits_non_zero_with_a_clear_message(
     tmp_path: Path, unused_tcp_port: int, args: list[str], code: int, needle: str
@@ -66,9 +80,27 @@ def test_bad_input_exits_non_zero_with_a_clear_message(
 
     Image.fromarray(data.chelsea()).save(tmp_path / "cat.png")
     (tmp_path / "script.txt").write_text("Hello.\n")
+    (tmp_path / "blocked.json").mkdir()
     env = {"LMSTUDIO_BASE_URL": f"http://127.0.0.1:{unused_tcp_port}/v1"}
     done = run("render", *args, "-q", cwd=tmp_path, env=env)
     assert done.returncode == code, done.stderr
     assert needle in done.stderr.lower()
     assert "Traceback" not in done.stderr
-    assert not list(tmp_path.glob("*.mp4"))
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob(".*.part")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_sigterm_stops_a_render_like_ctrl_c_and_leaves_nothing(tmp_path: Path) -> None:
+    (tmp_path / "script.txt").write_text("A sentence that takes a while to say. " * 30)
+    env = {**os.environ, "NEURA_CACHE_DIR": str(tmp_path / ".cache"), "COLUMNS": "200"}
+    render = [*NEURA, "render", "--script", "script.txt", "-o", "out.mp4", "-r", "512", "-q"]
+    process = subprocess.Popen(render, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.mp4.*.part")):  # the encoder has started
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "the render never started writing"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert "no video was written" in stderr and "Traceback" not in stderr
+    assert not [p.name for p in tmp_path.iterdir() if p.name not in ("script.txt", ".cache")]

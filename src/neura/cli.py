@@ -7,8 +7,11 @@ output), 69 a service or engine is unavailable (LLM server, voice), 73 the outpu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -71,14 +74,14 @@ def render(
     resolution: Annotated[
         str, typer.Option("--resolution", "-r", help="720p (1280x720 presenter layout) or 512 (512x512).")
     ] = "720p",
-    captions: Annotated[bool, typer.Option("--captions", help="Burn subtitles into the picture.")] = False,
+    captions: Annotated[bool, typer.Option("--captions", help="Burn subtitles into the picture.", metavar="")] = False,
     background: Annotated[
         str | None, typer.Option("--background", help="Background colour (#1e293b) or image (720p layout).")
     ] = None,
     voice: Annotated[str | None, typer.Option("--tts", help="Voice engine: piper (default), espeak, xtts.")] = None,
     llm: Annotated[str | None, typer.Option("--llm", help="LLM provider: lmstudio or gemini.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for blinks and head motion.")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for blinks and head motion.", min=0)] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")] = False,
 ) -> None:
     """Render a talking-avatar MP4 (plus .srt, .vtt, .jpg thumbnail and a .json sidecar).
 
@@ -109,13 +112,13 @@ def render(
             seed=seed,
         )
         cancel = CancelToken()
-        with _progress(quiet) as report:
+        with _progress(quiet) as report, _terminate_as_interrupt():
             try:
                 result = render_video(request, settings, progress=report, cancel=cancel)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as stop:
                 cancel.cancel()
                 err.print("[yellow]cancelled[/]: no video was written")
-                raise typer.Exit(130) from None
+                raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
     except NeuraError as exc:
         raise _fail(exc) from None
     for warning in result.warnings:
@@ -128,6 +131,22 @@ def render(
     )
     for path in result.files[1:]:
         out.print(f"  {path}", highlight=False)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, timeout, docker stop): stopped like Ctrl-C, so nothing partial is left behind."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _progress:

@@ -62,7 +62,7 @@ def render_video(
     _check_output(output, request.duration_s)
 
     with timer.stage("script"):
-        progress("script", 0.0, "writing the script" if request.prompt else "reading the script")
+        progress("script", 0.0, "writing the script" if request.prompt is not None else "reading the script")
         tts = tts or create_tts(request.tts_engine or settings.tts_provider, settings)
         script_info = resolve_script(request, settings, tts)
         progress("script", 1.0, script_info.script.title)
@@ -204,10 +204,10 @@ def _render_media(
     total_words = max(1, script.word_count)
     words_done = 0
     writer = BackgroundMp4Writer(output, width=layout.width, height=layout.height, fps=request.fps, **ENCODER_OPTIONS)
-    renderer = _SegmentRenderer(request, avatar, layout, writer, tts.sample_rate_hz)
-    producer = SpeechProducer(tts, [scene.narration for scene in scenes], cancel)
-    progress("render", 0.0, f"0/{len(scenes)} scenes")
-    with writer:
+    with writer:  # from here on any failure discards the writer's temporary file
+        renderer = _SegmentRenderer(request, avatar, layout, writer, tts.sample_rate_hz)
+        producer = SpeechProducer(tts, [scene.narration for scene in scenes], cancel)
+        progress("render", 0.0, f"0/{len(scenes)} scenes")
         renderer.pause(LEAD_IN_S, scenes[0].caption, cancel)
         with producer:
             for item in producer:
@@ -273,6 +273,9 @@ def _check_output(output: Path, duration_s: float) -> None:
         raise OutputError(f"the output folder {parent} does not exist", hint=f"create it: mkdir -p {parent}")
     if output.is_dir():
         raise OutputError(f"{output} is a folder, not a file name")
+    for sibling in (output.with_suffix(suffix) for suffix in (".json", ".srt", ".vtt", ".jpg")):
+        if sibling.is_dir():
+            raise OutputError(f"{sibling} is a folder: the render writes a file there", hint="choose another -o path")
     probe = parent / f".{output.name}.neura-write-test"
     try:
         probe.write_bytes(b"")

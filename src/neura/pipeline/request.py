@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from neura.errors import InputError
 from neura.media import PhonemeSpan, WordSpan
 
 Resolution = Literal["720p", "512"]
@@ -37,6 +38,10 @@ class RenderRequest:
     write_subtitles: bool = True
     write_thumbnail: bool = True
     write_sidecar: bool = True
+
+    def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise InputError(f"the seed must be 0 or more, got {self.seed}")
 
 
 @dataclass

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from neura.encode.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
     from neura.pipeline.request import RenderRequest, RenderResult
@@ -73,9 +74,8 @@ def build_sidecar(
 
 def write_sidecar(path: Path, **fields: Any) -> dict[str, Any]:
     sidecar = build_sidecar(**fields)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(sidecar, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    data = (json.dumps(sidecar, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    write_bytes_atomic(path, data, "sidecar")  # OutputError (exit 73) on failure, no temporary file left
     return sidecar
 
 

@@ -42,7 +42,7 @@ class PreparedAvatar:
 def resolve_script(request: RenderRequest, settings: Settings, tts: TTSEngine) -> ScriptInfo:
     if request.script_text is not None:
         return ScriptInfo(Script.from_text(request.script_text), "script")
-    if not request.prompt:
+    if request.prompt is None:  # neither a script nor a prompt ("" is an empty prompt: the agent says so)
         return ScriptInfo(Script.from_text(DEMO_SCRIPT), "demo")
 
     from neura.llm import create_llm
