@@ -74,7 +74,11 @@ def decode_token(secret: str, token: str, expected_type: str) -> TokenClaims:
     except jwt.PyJWTError:
         raise AuthError("the token is not valid") from None
     if claims.get("typ") != expected_type:
-        raise AuthError(f"expected an {expected_type} token")
+        article = "an" if expected_type[0] in "aeiou" else "a"
+        raise AuthError(
+            f"this is not {article} {expected_type} token",
+            hint="send the access token as Bearer; the refresh token only to /v1/auth/refresh",
+        )
     try:
         return TokenClaims(uuid.UUID(claims["sub"]), claims["typ"], uuid.UUID(claims["jti"]), float(claims["exp"]))
     except (KeyError, ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from neura.config import Settings
 from tests.platform.db import count_rows
@@ -163,3 +164,27 @@ def test_voices_name_their_engine_language_and_licence(client: httpx.Client) -> 
     for voice in voices:
         assert voice["id"] and voice["engine"] in {"piper", "espeak", "xtts"}
         assert voice["language"] and voice["license"]
+
+
+def test_an_api_key_header_without_the_key_prefix_says_what_a_key_looks_like(client: httpx.Client) -> None:
+    response = client.get("/v1/me", headers={"X-API-Key": "sk-not-ours"})
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "the API key is not valid"
+    assert "nk_" in response.json()["error"]["hint"]
+
+
+def test_a_refresh_token_used_as_an_access_token_is_named(client: httpx.Client) -> None:
+    user = signup(client)
+    response = client.get("/v1/me", headers={"Authorization": f"Bearer {user.refresh_token}"})
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "this is not an access token"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("WebhookURLError", "webhook_url"), ("LLMUnavailableError", "llm_unavailable"), ("NoFaceError", "no_face")],
+)
+def test_error_codes_read_as_words(name: str, code: str) -> None:
+    from neura.gateway.errors import error_code
+
+    assert error_code(type(name, (Exception,), {})()) == code

@@ -208,22 +208,28 @@ def test_malformed_authorization_headers_are_refused(client: httpx.Client, heade
 
 
 @pytest.mark.parametrize(
-    ("content", "content_type"),
+    ("content", "content_type", "status", "code"),
     [
-        pytest.param(b'{"email": "a@example.com", "password": ', "application/json", id="truncated-json"),
-        pytest.param(b"[1, 2, 3]", "application/json", id="array"),
-        pytest.param(b'"just a string"', "application/json", id="string"),
-        pytest.param(b"email=a@example.com", "application/x-www-form-urlencoded", id="form"),
-        pytest.param(b"\xff\xfe\x00garbage", "application/json", id="not-utf8"),
-        pytest.param(b"", "application/json", id="empty"),
+        pytest.param(
+            b'{"email": "a@example.com", "password": ', "application/json", 400, "invalid_json", id="truncated-json"
+        ),
+        pytest.param(b"\xff\xfe\x00garbage", "application/json", 400, "invalid_json", id="not-utf8"),
+        pytest.param(b"[1, 2, 3]", "application/json", 422, "invalid_request", id="array"),
+        pytest.param(b'"just a string"', "application/json", 422, "invalid_request", id="string"),
+        pytest.param(b"", "application/json", 422, "invalid_request", id="empty"),
+        pytest.param(
+            b"email=a@example.com", "application/x-www-form-urlencoded", 415, "unsupported_media_type", id="form"
+        ),
     ],
 )
-def test_malformed_json_is_a_422_with_a_json_error(
-    client: httpx.Client, database_url: str, content: bytes, content_type: str
+def test_a_body_that_is_not_the_json_asked_for_says_so(
+    client: httpx.Client, database_url: str, content: bytes, content_type: str, status: int, code: str
 ) -> None:
+    """Not JSON at all: 400; JSON of the wrong shape: 422; another media type: 415. Nothing is stored."""
     users_before = count_rows(database_url, "users")
     response = client.post("/v1/auth/signup", content=content, headers={"Content-Type": content_type})
-    assert_error(response, 422, "invalid_request")
+    assert_error(response, status, code)
+    assert response.json()["error"]["hint"], "every error here says what to do instead"
     assert count_rows(database_url, "users") == users_before
 
 

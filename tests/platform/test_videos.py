@@ -76,6 +76,8 @@ def test_a_prompt_reserves_for_its_duration(client: httpx.Client, user: users.Te
         {"prompt": "x", "duration_s": 1},
         {"script": "Hello.", "unknown": 1},
         {"script": "   "},
+        {"script": "!!! ???"},  # nothing a voice could say: refused now, not failed by the worker later
+        {"script": "Hello.", "voice": "piper:no_such_voice"},
     ],
 )
 def test_bad_requests_are_422_and_reserve_nothing(
@@ -84,6 +86,15 @@ def test_bad_requests_are_422_and_reserve_nothing(
     response = client.post("/v1/videos", json=body, headers=user.headers)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"]
+    assert balance(database_url, user) == 1000
+
+
+def test_a_voice_whose_engine_is_not_installed_is_503_at_once(
+    client: httpx.Client, user: users.TestUser, database_url: str
+) -> None:
+    response = client.post("/v1/videos", json={"script": "Hello.", "voice": "xtts"}, headers=user.headers)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "engine_unavailable" and response.json()["error"]["hint"]
     assert balance(database_url, user) == 1000
 
 

@@ -96,12 +96,17 @@ def test_create_list_get_delete(client: httpx.Client) -> None:
         {"url": "https://user:pw@example.com/hook"},
         {"url": "https://example.com/hook", "events": ["video.exploded"]},
         {"url": "https://example.com/hook", "events": []},
+        {"url": "http://[::1/hook"},  # unparseable: once a 500
+        {"url": "http://exa mple.com/hook"},
+        {"url": "https://example.com/\nhook"},
+        {"url": "https://-bad-.example.com/hook"},
     ],
 )
 def test_bad_webhooks_are_422(client: httpx.Client, body: dict[str, Any]) -> None:
     user = users.signup(client)
     response = client.post("/v1/webhooks", json=body, headers=user.headers)
     assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] in ("webhook_url", "invalid_request")
 
 
 @pytest.mark.parametrize(

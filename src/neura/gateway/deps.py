@@ -59,11 +59,16 @@ def credentials(headers: Headers, query: QueryParams | None = None) -> str:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    candidates = [headers.get("x-api-key", "")]
+    candidates = [(headers.get("x-api-key", ""), True)]
     if query is not None:
-        candidates += [query.get("access_token", ""), query.get("api_key", "")]
-    for value in candidates:
+        candidates += [(query.get("access_token", ""), False), (query.get("api_key", ""), True)]
+    for value, is_api_key in candidates:
         if value.strip():
+            if is_api_key and not value.strip().startswith(API_KEY_PREFIX):
+                raise AuthError(
+                    "the API key is not valid",
+                    hint=f"API keys start with {API_KEY_PREFIX} (create one: POST /v1/api-keys)",
+                )
             return value.strip()
     raise AuthError(
         "authentication required",

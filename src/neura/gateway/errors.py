@@ -23,13 +23,13 @@ log = logging.getLogger("neura.gateway")
 def error_code(exc: BaseException) -> str:
     """``PaymentRequiredError`` -> ``payment_required``."""
     name = type(exc).__name__.removesuffix("Error") or "error"
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    # a word starts at a capital after a lower-case letter or digit, or at the last capital of an
+    # acronym before a lower-case letter: WebhookURL -> webhook_url, LLMUnavailable -> llm_unavailable
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 def error_body(request: Request, code: str, message: str, hint: str | None = None, **extra: Any) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if hint:
-        error["hint"] = hint
+    error: dict[str, Any] = {"code": code, "message": message, "hint": hint or None}  # hint: null when none
     error.update(extra)
     return {"error": error, "request_id": getattr(request.state, "request_id", None)}
 
@@ -61,11 +61,29 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg", "")} for e in exc.errors()
-    ]
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        where = next((e["loc"][1] for e in errors if len(e.get("loc", ())) > 1), None)
+        at = f" (at character {where})" if isinstance(where, int) else ""
+        return JSONResponse(
+            error_body(request, "invalid_json", f"the request body is not valid JSON{at}", "send a JSON object"),
+            status_code=400,
+        )
+    content_type = request.headers.get("content-type", "")
+    if any(tuple(e.get("loc", ())) == ("body",) for e in errors) and content_type and "json" not in content_type:
+        return JSONResponse(
+            error_body(
+                request,
+                "unsupported_media_type",
+                f"the body must be JSON, not {content_type.split(';')[0]}",
+                "send it with Content-Type: application/json",
+            ),
+            status_code=415,
+        )
+    details = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg", "")} for e in errors]
     message = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details[:5]) or "invalid request"
-    return JSONResponse(error_body(request, "invalid_request", message, details=details), status_code=422)
+    hint = "the expected fields are in the API documentation at /docs"
+    return JSONResponse(error_body(request, "invalid_request", message, hint, details=details), status_code=422)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

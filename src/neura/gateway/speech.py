@@ -130,6 +130,12 @@ async def _give_back(state: AppState, user_id: uuid.UUID, credits: int, note: st
 # --- voices
 
 
+def check_text_speakable(text: str) -> None:
+    """EmptyTextError when ``text`` has no letter or digit: nothing a voice could say."""
+    if not any(ch.isalnum() for ch in text):
+        raise EmptyTextError("the text is empty: there is nothing to speak", hint="give at least one word")
+
+
 def check_text(text: str) -> str:
     """``text`` stripped; InputError when empty, TextTooLongError past :data:`MAX_TEXT_CHARS`."""
     if len(text) > MAX_TEXT_CHARS:
@@ -138,8 +144,7 @@ def check_text(text: str) -> str:
             hint="split it into several requests, or send it piece by piece over /v1/tts/stream",
         )
     stripped = text.strip()
-    if not any(ch.isalnum() for ch in stripped):
-        raise EmptyTextError("the text is empty: there is nothing to speak", hint="give at least one word")
+    check_text_speakable(stripped)
     return stripped
 
 
@@ -160,6 +165,20 @@ def _load_engine(settings: Settings, voice: str | None) -> TTSEngine:
         settings = settings.model_copy(update={"tts_provider": "espeak", "tts_voice": name.split(":", 1)[1]})
         return create_tts("espeak", settings)
     return create_tts(info.engine, settings)
+
+
+def check_voice(settings: Settings, voice: str) -> None:
+    """Refuse now what a render would fail on later: an unknown voice id (422) or an engine that is not
+    installed here (503), without loading a model."""
+    from neura.tts.xtts import check_xtts
+
+    engine, _, name = voice.strip().partition(":")
+    if engine == "xtts":
+        check_xtts(settings.xtts_model_dir)  # EngineUnavailableError (503) with what is missing
+    if name:
+        known = sorted(v.id for v in list_voices(settings))
+        if voice not in known:
+            raise UnknownVoiceError(f"there is no voice '{voice}' here", hint=f"use one of: {', '.join(known)}")
 
 
 async def load_engine(settings: Settings, voice: str | None) -> TTSEngine:

@@ -20,6 +20,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import socket
 import time
@@ -73,8 +74,18 @@ def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not address.is_global or address.is_multicast
 
 
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$"
+)
+
+
 def _parse(url: str) -> tuple[SplitResult, int]:
-    parts = urlsplit(url)
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise WebhookURLError("the webhook URL contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL" and the like
+        raise WebhookURLError(f"the webhook URL cannot be parsed: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise WebhookURLError("a webhook URL must start with https:// (or http://)")
     if not parts.hostname:
@@ -85,7 +96,23 @@ def _parse(url: str) -> tuple[SplitResult, int]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise WebhookURLError("the webhook URL has an invalid port") from None
+    if not _valid_host(parts.hostname):
+        raise WebhookURLError(f"the webhook URL's host '{parts.hostname}' is not a valid host name or address")
     return parts, port
+
+
+def _valid_host(host: str) -> bool:
+    """An IP address, or a DNS name (international names in their ASCII form)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(_HOST_NAME.match(ascii_name.lower()))
 
 
 async def _addresses(parts: SplitResult, port: int, settings: Settings) -> list[str]:

@@ -158,7 +158,11 @@ class LiveSession:
         except ValueError as exc:  # aiortc's complaint about an unusable offer: the client may try again
             self.pc = None
             await pc.close()
-            raise InputError(f"the SDP offer cannot be used: {exc}") from exc
+            log.info("unusable SDP offer for live session %s: %s", self.id, exc)
+            raise InputError(
+                "the SDP offer cannot be used: it is not a WebRTC offer with audio, video and a data channel",
+                hint="send pc.localDescription.sdp of an RTCPeerConnection after createOffer()",
+            ) from exc
         self.touch()
         local = pc.localDescription
         return RTCSessionDescription(sdp=local.sdp, type=local.type)
