@@ -39,7 +39,11 @@ workers with live progress, NEURA's own TTS, and live avatar sessions over WebRT
 
 Authenticate with `Authorization: Bearer <access token>` (from `/v1/auth/login`) or
 `X-API-Key: nk_...` (from `/v1/api-keys`). Errors are JSON: `{"error": {"code", "message", "hint"},
-"request_id"}` with a status code that means what it says.
+"request_id"}` (`hint` is null when there is nothing more to say) with a status code that means what
+it says: 400 a body that is not JSON, 415 another media type, 422 a field that is wrong, 401 no or bad
+credentials, 402 too few credits, 403 the plan does not allow it, 404 not yours or not there, 409 the
+state does not allow it, 413 too big, 429 too many (with `Retry-After`), 503 an engine or service that
+is not available here.
 """
 
 
