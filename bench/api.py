@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,12 @@ import asyncpg
 import httpx
 import redis
 
-from neura.db.migrate import upgrade
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import free_port, stop_process  # noqa: E402
+
+from neura.db.migrate import upgrade  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("NEURA_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("NEURA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -56,12 +60,6 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -157,13 +155,8 @@ class Gateway:
         raise RuntimeError("the gateway did not become ready")
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         with contextlib.suppress(Exception):  # best-effort cleanup: report nothing, leave nothing
             redis.Redis.from_url(REDIS_URL).flushdb()
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))

@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.live.analysis import measure_faces  # noqa: E402
 from tests.live.peer_client import AIORTC_AUDIO_HOLD_S, AIORTC_VIDEO_HOLD_S, LivePeer  # noqa: E402
-from tests.servers import free_port  # noqa: E402
+from tests.servers import free_port, stop_process  # noqa: E402
 
 from neura.db.migrate import upgrade  # noqa: E402
 from neura.live.peer import use_host_addresses  # noqa: E402
@@ -109,11 +109,7 @@ def process(args: list[str], env: dict[str, str], log: Path, ready_url: str, tim
             time.sleep(0.2)
         yield proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 # --- measurements

@@ -1,8 +1,9 @@
-"""Real servers for tests: a uvicorn server on a free loopback port, in a thread."""
+"""Real servers for tests: a uvicorn server on a free loopback port, in a thread; stopping server processes."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+
+def stop_process(process: subprocess.Popen[Any], timeout_s: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout_s``; returns once it is gone."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:

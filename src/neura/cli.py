@@ -326,7 +326,7 @@ def live(
     optionally save the answer as an MP4, then end the session."""
     import asyncio
 
-    from neura.live.client import ask
+    from neura.live.client import FPS, ask
 
     if not api_key:
         err.print(
@@ -368,7 +368,7 @@ def live(
     if figures:
         out.print(f"[dim]server: {figures}[/]", highlight=False)
     if reply.output is not None:
-        out.print(f"[green]✓[/] {reply.output}  ({reply.video_frames / 25:.1f} s)", highlight=False)
+        out.print(f"[green]✓[/] {reply.output}  ({reply.video_frames / FPS:.1f} s)", highlight=False)
 
 
 @app.command()

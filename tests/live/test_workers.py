@@ -18,7 +18,7 @@ import redis
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.conftest import closed_state, set_account
 from tests.platform.users import signup
-from tests.servers import free_port
+from tests.servers import free_port, stop_process
 
 OWN_REDIS_DB = "/13"
 NEURA = str(Path(sys.executable).with_name("neura"))
@@ -62,11 +62,7 @@ def two_workers(
             time.sleep(0.2)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout_s=20)
 
 
 def registered_urls(redis_url: str) -> set[str]:

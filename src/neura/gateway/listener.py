@@ -31,8 +31,12 @@ class OwnListener:
         host = parts.hostname or "127.0.0.1"
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.socket(family, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, 0))
+        try:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind((host, 0))
+        except OSError:
+            self._socket.close()
+            raise
         port = self._socket.getsockname()[1]
         if host in ("0.0.0.0", "::"):
             host, family = _own_address(), socket.AF_INET

@@ -130,12 +130,6 @@ async def _give_back(state: AppState, user_id: uuid.UUID, credits: int, note: st
 # --- voices
 
 
-def check_text_speakable(text: str) -> None:
-    """EmptyTextError when ``text`` has no letter or digit: nothing a voice could say."""
-    if not any(ch.isalnum() for ch in text):
-        raise EmptyTextError("the text is empty: there is nothing to speak", hint="give at least one word")
-
-
 def check_text(text: str) -> str:
     """``text`` stripped; InputError when empty, TextTooLongError past :data:`MAX_TEXT_CHARS`."""
     if len(text) > MAX_TEXT_CHARS:
@@ -144,7 +138,8 @@ def check_text(text: str) -> str:
             hint="split it into several requests, or send it piece by piece over /v1/tts/stream",
         )
     stripped = text.strip()
-    check_text_speakable(stripped)
+    if not any(ch.isalnum() for ch in stripped):
+        raise EmptyTextError("the text is empty: there is nothing to speak", hint="give at least one word")
     return stripped
 
 

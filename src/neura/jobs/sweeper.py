@@ -46,6 +46,14 @@ class SweepReport:
     webhooks_enqueued: list[uuid.UUID] = field(default_factory=list)
     refresh_tokens_pruned: int = 0
 
+    @property
+    def changed(self) -> bool:
+        """Whether this sweep did anything (worth a log line)."""
+        return (
+            bool(self.requeued or self.failed or self.cancelled or self.enqueued or self.webhooks_enqueued)
+            or self.refresh_tokens_pruned > 0
+        )
+
 
 async def sweep_once(jobs: WorkerContext) -> SweepReport:
     report = SweepReport()
@@ -88,14 +96,7 @@ async def sweep_once(jobs: WorkerContext) -> SweepReport:
             report.webhooks_enqueued.append(delivery_id)
     async with transaction(jobs.sessions) as session:
         report.refresh_tokens_pruned = await prune_expired_refresh_tokens(session)
-    if (
-        report.requeued
-        or report.failed
-        or report.cancelled
-        or report.enqueued
-        or report.webhooks_enqueued
-        or (report.refresh_tokens_pruned)
-    ):
+    if report.changed:
         log.info("sweeper: %s", report)
     return report
 

@@ -96,23 +96,24 @@ def _parse(url: str) -> tuple[SplitResult, int]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise WebhookURLError("the webhook URL has an invalid port") from None
-    if not _valid_host(parts.hostname):
+    if _ascii_host(parts.hostname) is None:
         raise WebhookURLError(f"the webhook URL's host '{parts.hostname}' is not a valid host name or address")
     return parts, port
 
 
-def _valid_host(host: str) -> bool:
-    """An IP address, or a DNS name (international names in their ASCII form)."""
+def _ascii_host(host: str) -> str | None:
+    """``host`` as it goes on the wire: an IP address as is, a DNS name in its ASCII (IDNA) form
+    ("bücher.example" -> "xn--bcher-kva.example"); None when it is neither."""
     try:
         ipaddress.ip_address(host)
-        return True
+        return host
     except ValueError:
         pass
     try:
-        ascii_name = host.encode("idna").decode("ascii")
+        name = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        return False
-    return bool(_HOST_NAME.match(ascii_name.lower()))
+        return None
+    return name if _HOST_NAME.match(name) else None
 
 
 async def _addresses(parts: SplitResult, port: int, settings: Settings) -> list[str]:
@@ -159,10 +160,8 @@ async def destination(url: str, settings: Settings) -> Destination:
     for address in addresses[:MAX_ADDRESSES]:
         literal = f"[{address}]" if ":" in address else address
         urls.append(urlunsplit(parts._replace(netloc=literal + netloc_port)))
-    try:
-        name = parts.hostname.encode("idna").decode("ascii")  # "bücher.example" -> "xn--bcher-kva.example"
-    except UnicodeError:
-        raise WebhookURLError(f"the webhook host {parts.hostname} is not a valid host name") from None
+    name = _ascii_host(parts.hostname)
+    assert name is not None  # _parse checked it
     host = (f"[{name}]" if ":" in name else name) + netloc_port
     extensions = {"sni_hostname": name} if parts.scheme == "https" else {}
     return Destination(urls, host, extensions)

@@ -109,12 +109,11 @@ class _Recorder:
         """Finish the file (audio padded or cut to the video's length); returns the audio's seconds."""
         if self._writer is None:
             return 0.0
-        missing = self.frames * SAMPLES_PER_FRAME - self._audio_written
-        self._write_audio(self.frames * SAMPLES_PER_FRAME)
-        if missing > 0 and self._audio_written < self.frames * SAMPLES_PER_FRAME:
-            silence = np.zeros(self.frames * SAMPLES_PER_FRAME - self._audio_written, np.float32)
-            self._writer.write_audio(silence, AUDIO_RATE_HZ)
-            self._audio_written += silence.size
+        end = self.frames * SAMPLES_PER_FRAME
+        self._write_audio(end)
+        if self._audio_written < end:  # the voice arrived short of the last frames: silence
+            self._writer.write_audio(np.zeros(end - self._audio_written, np.float32), AUDIO_RATE_HZ)
+            self._audio_written = end
         self._writer.close()
         return self._audio_written / AUDIO_RATE_HZ
 

@@ -40,12 +40,13 @@ LEAD_IN_S = 0.3
 SENTENCE_PAUSE_S = 0.12
 SCENE_PAUSE_S = 0.55
 TAIL_S = 0.5
-# x264/AAC settings of every offline render; bench/render.py times the same ones as its encode-only floor.
+# x264/AAC settings of every offline render (see encoder_options); bench/render.py's encode-only floor uses
+# them with x264's automatic threading, the fastest encode.
 ENCODER_OPTIONS: dict[str, Any] = {"crf": 23, "preset": "veryfast", "threads": 0, "audio_sample_rate_hz": 48000}
 SINGLE_THREAD_MAX_PIXELS = 512 * 512
 """Frames this small are encoded on one x264 thread: one core keeps up with them (about 420 fps at
 512x512), which leaves the other to the voice; frame threads only add overhead there (bench/render.py
-at 512x512: 5.4-5.5 s against 5.8-6.0 s with automatic threads). 1280x720 needs x264's threads."""
+at 512x512: 5.1-5.4 s in three runs against 5.6-6.0 s with automatic threads). 1280x720 needs x264's threads."""
 
 
 def encoder_options(width: int, height: int) -> dict[str, Any]:

@@ -107,6 +107,10 @@ class Script(BaseModel):
         paragraphs = [" ".join(p.split()) for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
         if not paragraphs:
             raise ScriptError("the script has a title but no narration", hint="add paragraphs below the '# ' line")
+        if not any(ch.isalnum() for p in paragraphs for ch in p):
+            raise ScriptError(
+                "the script has no words to speak", hint="write the narration in words (letters or digits)"
+            )
         chars = sum(len(p) for p in paragraphs)
         if chars > MAX_TOTAL_CHARS:
             raise ScriptError(

@@ -74,12 +74,13 @@ async def video_events(video_id: uuid.UUID, user: CurrentUser, session: DbSessio
 
 
 @router.websocket("/{video_id}/events/ws")
-async def video_events_ws(websocket: WebSocket, video_id: uuid.UUID, access_token: str | None = None) -> None:
+async def video_events_ws(websocket: WebSocket, video_id: uuid.UUID) -> None:
+    """Progress events; authenticate with ``?access_token=`` (browsers), ``?api_key=`` or the headers."""
     state: AppState = websocket.app.state.neura
     await websocket.accept()
     try:
         async with state.sessions() as session, session.begin():
-            token = access_token or credentials(websocket.headers, websocket.query_params)
+            token = credentials(websocket.headers, websocket.query_params)
             user = await user_from_credentials(token, session, state.settings, state.redis)
             await owned_video(session, user.id, video_id)
     except NeuraError as exc:

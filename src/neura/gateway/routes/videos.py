@@ -19,7 +19,7 @@ from neura.gateway.deps import CurrentUser, DbSession, SettingsDep, State
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.schemas.videos import ArtifactKind, DownloadLink, VideoCreate, VideoPage, VideoPublic, VideoStatus
 from neura.gateway.signed_urls import signed_url
-from neura.gateway.speech import check_text_speakable, check_voice
+from neura.gateway.speech import check_voice
 from neura.gateway.state import AppState
 from neura.jobs.artifacts import CONTENT_TYPES, video_prefix
 from neura.jobs.notify import announce
@@ -65,11 +65,11 @@ async def _after_commit(state: AppState, after: AfterCommit) -> None:
     summary="Submit a video to render (give a prompt or a script)",
     responses={
         402: {"description": "not enough credits for the video's reservation"},
-        422: {"description": "a bad field, a script with nothing to speak, an unknown voice or avatar"},
-        503: {"description": "the voice's engine is not installed on this server"},
         403: {"description": "the plan does not allow this resolution or length"},
         409: {"description": "the Idempotency-Key was used for a different request"},
+        422: {"description": "a bad field, a script with nothing to speak, an unknown voice or avatar"},
         429: {"description": "too many videos in progress for the plan (or too many requests)"},
+        503: {"description": "the voice's engine is not installed on this server"},
     },
 )
 async def submit_video(
@@ -80,8 +80,6 @@ async def submit_video(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> VideoPublic:
-    if body.script is not None:
-        check_text_speakable(body.script)
     check_voice(state.settings, body.voice)
     video, created = await create_video(session, user.id, body.spec(), idempotency_key)
     await session.commit()
