@@ -10,7 +10,8 @@ Starts, on loopback only, and waits until each answers:
 * a fake OpenAI-compatible language model (tests/fakes/openai_server.py, in this process): it answers a
   script request (JSON mode) with a short narration script and a chat message with a fixed spoken reply,
   50 ms to the first token at 80 tokens/s, like bench/live.py's,
-* the gateway (``neura serve``) and one worker (``neura worker``) as subprocesses,
+* the gateway (``neura serve``) and one worker (``neura worker``) as subprocesses (the voice and rig
+  caches are the machine's usual NEURA_CACHE_DIR, so later runs start warm),
 * the web app (``next start``; build it first),
 
 then runs the command with ``NEURA_WEB_URL``, ``NEURA_API_URL``, ``NEURA_E2E_DATABASE_URL`` (a plain
@@ -196,7 +197,6 @@ def gateway_env(database_url: str, redis_url: str, storage: Path, llm_url: str, 
             "REDIS_URL": redis_url,
             "STORAGE_BACKEND": "local",
             "STORAGE_DIR": str(storage / "objects"),
-            "NEURA_CACHE_DIR": str(storage / "cache"),
             "PUBLIC_BASE_URL": web_url,
             "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
             "LLM_PROVIDER": "lmstudio",
@@ -214,6 +214,8 @@ def stack(
 ) -> Iterator[dict[str, str]]:
     """Everything running; yields the environment a client needs (URLs, fixtures, logs)."""
     logs = work / "logs"
+    for stale in (logs, work / "storage"):  # a kept work folder: start from nothing
+        shutil.rmtree(stale, ignore_errors=True)
     logs.mkdir(parents=True, exist_ok=True)
     fixtures = work / "fixtures"
     write_fixtures(fixtures)

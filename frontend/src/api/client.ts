@@ -10,6 +10,13 @@ import { ApiError } from "./errors";
 import type { paths } from "./schema";
 
 export const CSRF_COOKIE = "neura_csrf";
+/** Fired on window when a request fails at the network level (the offline banner re-checks). */
+export const NETWORK_ERROR_EVENT = "neura:network-error";
+
+function networkError(): ApiError {
+  if (typeof window !== "undefined") window.dispatchEvent(new Event(NETWORK_ERROR_EVENT));
+  return ApiError.offlineError();
+}
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 export function readCookie(name: string): string | null {
@@ -73,7 +80,7 @@ export async function call<T>(run: () => Promise<Result<T>>): Promise<T> {
     result = await run();
     if (result.response.status === 401 && (await refreshSession())) result = await run();
   } catch (error) {
-    if (error instanceof TypeError) throw ApiError.offlineError();
+    if (error instanceof TypeError) throw networkError();
     throw error;
   }
   if (!result.response.ok) throw ApiError.fromResponse(result.response, result.error);
@@ -94,7 +101,7 @@ export async function request(input: string, init: RequestInit = {}): Promise<Re
     answer = await send();
     if (answer.status === 401 && (await refreshSession())) answer = await send();
   } catch (error) {
-    if (error instanceof TypeError) throw ApiError.offlineError();
+    if (error instanceof TypeError) throw networkError();
     throw error;
   }
   if (!answer.ok) {

@@ -1,3 +1,5 @@
+import { useId } from "react";
+
 /** Inline stroke icons (no icon font, nothing fetched). Decorative: hidden from assistive tech. */
 const PATHS = {
   home: "M3 10.5 12 3l9 7.5V20a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z",
@@ -48,15 +50,17 @@ export function Icon({ name, size = 18 }: { name: IconName; size?: number }) {
 }
 
 export function BrandMark() {
+  // An id of its own: a gradient defined inside a hidden copy (the phone or desktop header) would not paint.
+  const id = useId();
   return (
     <svg className="brand-mark" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
       <defs>
-        <linearGradient id="neura-g" x1="0" y1="0" x2="1" y2="1">
+        <linearGradient id={id} x1="0" y1="0" x2="1" y2="1">
           <stop offset="0" stopColor="#7b6ff0" />
           <stop offset="1" stopColor="#19a7a7" />
         </linearGradient>
       </defs>
-      <rect width="32" height="32" rx="9" fill="url(#neura-g)" />
+      <rect width="32" height="32" rx="9" fill={`url(#${id})`} />
       <path d="M9 22V10l14 12V10" fill="none" stroke="#fff" strokeWidth="2.6" strokeLinecap="round" strokeLinejoin="round" />
     </svg>
   );

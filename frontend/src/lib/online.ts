@@ -2,6 +2,8 @@
 
 import { useEffect, useState } from "react";
 
+import { NETWORK_ERROR_EVENT } from "@/api/client";
+
 const PROBE_MS = 10_000;
 
 async function reachable(): Promise<boolean> {
@@ -16,7 +18,8 @@ async function reachable(): Promise<boolean> {
 /**
  * Is NEURA reachable? navigator.onLine only says whether a network interface is up (it reads false
  * on a machine whose one interface is loopback, and true behind a dead Wi-Fi), so an "offline"
- * report is confirmed by asking the server, and re-checked every 10 s until it answers again.
+ * event, or a request that failed at the network level, is confirmed by asking the server, and
+ * re-checked every 10 s until it answers again.
  */
 export function useOnline(): boolean {
   const [online, setOnline] = useState(true);
@@ -34,11 +37,13 @@ export function useOnline(): boolean {
     if (!navigator.onLine) void check();
     window.addEventListener("offline", onChange);
     window.addEventListener("online", onChange);
+    window.addEventListener(NETWORK_ERROR_EVENT, onChange);
     return () => {
       live = false;
       if (timer) clearTimeout(timer);
       window.removeEventListener("offline", onChange);
       window.removeEventListener("online", onChange);
+      window.removeEventListener(NETWORK_ERROR_EVENT, onChange);
     };
   }, []);
   return online;

@@ -69,6 +69,7 @@ function Upload({ onCreated }: { onCreated: (avatar: Avatar) => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [preview, setPreview] = useState<string | null>(null);
   const [name, setName] = useState("");
+  const [nameTyped, setNameTyped] = useState(false); // a name the user typed is kept; else the file's
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -87,7 +88,7 @@ function Upload({ onCreated }: { onCreated: (avatar: Avatar) => void }) {
     }
     setFile(chosen);
     setPreview(URL.createObjectURL(chosen));
-    if (!name) setName(chosen.name.replace(/\.[^.]+$/, ""));
+    if (!nameTyped) setName(chosen.name.replace(/\.[^.]+$/, ""));
   };
 
   const submit = async (event: FormEvent) => {
@@ -104,6 +105,7 @@ function Upload({ onCreated }: { onCreated: (avatar: Avatar) => void }) {
       setFile(null);
       setPreview(null);
       setName("");
+      setNameTyped(false);
       if (input.current) input.current.value = "";
     } catch (caught) {
       setError(asApiError(caught));
@@ -157,7 +159,10 @@ function Upload({ onCreated }: { onCreated: (avatar: Avatar) => void }) {
       {error ? <ErrorNotice error={error} title={TITLES[error.code]} /> : null}
       <div className="field" style={{ marginTop: "0.75rem" }}>
         <label htmlFor="avatar-name">Name</label>
-        <input id="avatar-name" type="text" maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
+        <input id="avatar-name" type="text" maxLength={200} value={name} onChange={(e) => {
+            setName(e.target.value);
+            setNameTyped(true);
+          }} />
       </div>
       <button type="submit" className="btn btn-primary" disabled={!file || busy} style={{ width: "100%" }}>
         Make avatar

@@ -218,6 +218,13 @@ function VideoView({
             </Notice>
           ) : null}
 
+          {sidecar?.timings_s ? (
+            <section className="card" aria-labelledby="timings-title">
+              <h2 id="timings-title">How long each stage took</h2>
+              <StageChart timings={sidecar.timings_s} videoS={video.duration_s} />
+            </section>
+          ) : null}
+
           <section className="card" aria-labelledby="script-title">
             <h2 id="script-title">Script</h2>
             {scriptText ? (
@@ -253,13 +260,6 @@ function VideoView({
               <dd>{video.credits_charged !== null ? `${video.credits_charged} charged` : `${video.credits_reserved} reserved`}</dd>
             </dl>
           </section>
-
-          {sidecar?.timings_s ? (
-            <section className="card" aria-labelledby="timings-title">
-              <h2 id="timings-title">How long each stage took</h2>
-              <StageChart timings={sidecar.timings_s} videoS={video.duration_s} />
-            </section>
-          ) : null}
 
           {sidecar?.models?.length ? (
             <section className="card" aria-labelledby="licences-title">
