@@ -57,7 +57,7 @@ async function shoot(page: Page, theme: string, width: string, name: string): Pr
   // A full-page picture: the phone's fixed bars go where they sit when the page is scrolled to them.
   const style = await page.addStyleTag({ content: ".topbar, .bottom-nav { position: static !important; }" });
   await page.screenshot({ path: `${folder}/${name}.jpg`, type: "jpeg", quality: 80, fullPage: true, animations: "disabled" });
-  await style.evaluate((element) => element.remove());
+  await style.evaluate((element) => (element as Element).remove());
 }
 
 const PAGES: { name: string; path: (c: Content) => string; signedIn: boolean; ready: (page: Page) => Promise<void> }[] = [

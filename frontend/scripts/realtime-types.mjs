@@ -6,6 +6,19 @@ import { compile } from "json-schema-to-typescript";
 const [input, output] = process.argv.slice(2);
 const schema = JSON.parse(readFileSync(input, "utf8"));
 const defs = schema.$defs ?? schema.definitions ?? {};
+// pydantic titles every property ("Turn Id"): without them each property's type is inlined instead
+// of becoming an alias of its own (TurnId1, Type5, ...). Definitions keep their names.
+function untitled(node, top) {
+  if (Array.isArray(node)) return node.map((item) => untitled(item, false));
+  if (node === null || typeof node !== "object") return node;
+  const out = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "title" && !top) continue;
+    out[key] = untitled(value, false);
+  }
+  return out;
+}
+for (const name of Object.keys(defs)) defs[name] = untitled(defs[name], true);
 // Compile a root that references every definition, so each becomes a named, exported type.
 const root = {
   title: "RealtimeMessages",

@@ -99,7 +99,8 @@ export async function request(input: string, init: RequestInit = {}): Promise<Re
   let answer: Response;
   try {
     answer = await send();
-    if (answer.status === 401 && (await refreshSession())) answer = await send();
+    // A 401 from the session routes is the answer itself (a wrong password), not an expired session.
+    if (answer.status === 401 && !input.startsWith("/v1/auth/") && (await refreshSession())) answer = await send();
   } catch (error) {
     if (error instanceof TypeError) throw networkError();
     throw error;

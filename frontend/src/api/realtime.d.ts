@@ -2,73 +2,177 @@
 
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "LiveState".
- */
-export type LiveState = "listening" | "thinking" | "speaking";
-/**
- * This interface was referenced by `RealtimeMessages`'s JSON-Schema
  * via the `definition` "LiveClientMessage".
  */
-export type LiveClientMessage = ClientSay | ClientInterrupt | ClientPing;
+export type LiveClientMessage = LiveSay | LiveInterrupt | LivePing;
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
  * via the `definition` "LiveServerMessage".
  */
-export type LiveServerMessage =
-  ServerState | ServerTranscript | ServerLatency | ServerError | ServerClosed | ServerPong;
-
-export interface RealtimeMessages {
-  LiveState?: LiveState;
-  ClientSay?: ClientSay;
-  ClientInterrupt?: ClientInterrupt;
-  ClientPing?: ClientPing;
-  LiveClientMessage?: LiveClientMessage;
-  ServerState?: ServerState;
-  ServerTranscript?: ServerTranscript;
-  ServerLatency?: ServerLatency;
-  ServerError?: ServerError;
-  ServerClosed?: ServerClosed;
-  ServerPong?: ServerPong;
-  LiveServerMessage?: LiveServerMessage;
-  VideoEvent?: VideoEvent;
-}
+export type LiveServerMessage = LiveState | LiveTranscript | LiveLatency | LiveError | LiveClosed | LivePong;
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ClientSay".
+ * via the `definition` "TTSStreamClientMessage".
  */
-export interface ClientSay {
+export type TTSStreamClientMessage = TTSStreamText | TTSStreamFlush | TTSStreamCancel | TTSStreamEnd;
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "TTSStreamServerMessage".
+ */
+export type TTSStreamServerMessage =
+  TTSStreamReady | TTSStreamChunk | TTSStreamCancelled | TTSStreamDone | RealtimeError;
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoEvent".
+ */
+export type VideoEvent =
+  | VideoStateEvent
+  | VideoProgressEvent
+  | VideoStatusEvent
+  | VideoCompletedEvent
+  | VideoFailedEvent
+  | VideoCancelledEvent;
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoEventsSocketMessage".
+ */
+export type VideoEventsSocketMessage = VideoEvent | VideoKeepalive | RealtimeError;
+
+export interface RealtimeMessages {
+  LiveClientMessage?: LiveClientMessage;
+  LiveClosed?: LiveClosed;
+  LiveError?: LiveError;
+  LiveInterrupt?: LiveInterrupt;
+  LiveLatency?: LiveLatency;
+  LivePing?: LivePing;
+  LivePong?: LivePong;
+  LiveSay?: LiveSay;
+  LiveServerMessage?: LiveServerMessage;
+  LiveState?: LiveState;
+  LiveTranscript?: LiveTranscript;
+  PhonemeTiming?: PhonemeTiming;
+  RealtimeError?: RealtimeError;
+  TTSStreamCancel?: TTSStreamCancel;
+  TTSStreamCancelled?: TTSStreamCancelled;
+  TTSStreamChunk?: TTSStreamChunk;
+  TTSStreamClientMessage?: TTSStreamClientMessage;
+  TTSStreamDone?: TTSStreamDone;
+  TTSStreamEnd?: TTSStreamEnd;
+  TTSStreamFlush?: TTSStreamFlush;
+  TTSStreamReady?: TTSStreamReady;
+  TTSStreamServerMessage?: TTSStreamServerMessage;
+  TTSStreamText?: TTSStreamText;
+  VideoCancelledEvent?: VideoCancelledEvent;
+  VideoCompletedEvent?: VideoCompletedEvent;
+  VideoEvent?: VideoEvent;
+  VideoEventsSocketMessage?: VideoEventsSocketMessage;
+  VideoFailedEvent?: VideoFailedEvent;
+  VideoKeepalive?: VideoKeepalive;
+  VideoProgressEvent?: VideoProgressEvent;
+  VideoStateEvent?: VideoStateEvent;
+  VideoStatusEvent?: VideoStatusEvent;
+  WordTiming?: WordTiming;
+}
+/**
+ * A user message: the avatar answers it (interrupting itself if it is speaking).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LiveSay".
+ */
+export interface LiveSay {
   type: "message";
   text: string;
 }
 /**
+ * Stop speaking now.
+ *
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ClientInterrupt".
+ * via the `definition` "LiveInterrupt".
  */
-export interface ClientInterrupt {
+export interface LiveInterrupt {
   type: "interrupt";
 }
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ClientPing".
+ * via the `definition` "LivePing".
  */
-export interface ClientPing {
+export interface LivePing {
   type: "ping";
-  id: number | string;
+  id?: number | string | null;
 }
 /**
+ * The session ended: deleted, idle, disconnected, credits, plan_minutes_used, media_error, shutdown.
+ *
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ServerState".
+ * via the `definition` "LiveClosed".
  */
-export interface ServerState {
-  type: "state";
-  state: LiveState;
+export interface LiveClosed {
+  type: "closed";
+  reason: string;
+}
+/**
+ * Something went wrong (``code`` as in the HTTP API's errors: llm_unavailable, payment_required,
+ * invalid_message...); the session goes on unless a ``closed`` follows.
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LiveError".
+ */
+export interface LiveError {
+  /**
+   * a stable word for the error: auth, not_found, payment_required, ...
+   */
+  code: string;
+  /**
+   * what went wrong, for a person
+   */
+  message: string;
+  /**
+   * what to do about it; null when there is nothing more to say
+   */
+  hint: string | null;
+  type: "error";
   turn_id: number | null;
 }
 /**
+ * Milliseconds from the message's arrival to each stage (null: not reached).
+ *
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ServerTranscript".
+ * via the `definition` "LiveLatency".
  */
-export interface ServerTranscript {
+export interface LiveLatency {
+  type: "latency";
+  turn_id: number;
+  llm_first_token_ms: number | null;
+  first_clause_ms: number | null;
+  first_audio_ms: number | null;
+  first_audio_sent_ms: number | null;
+  first_frame_sent_ms: number | null;
+}
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LivePong".
+ */
+export interface LivePong {
+  type: "pong";
+  id: number | string | null;
+}
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LiveState".
+ */
+export interface LiveState {
+  type: "state";
+  state: "listening" | "thinking" | "speaking";
+  turn_id: number | null;
+}
+/**
+ * The user's message, or the avatar's text clause by clause as it plays (``final: false``), then
+ * once whole (``final: true``; cut short when interrupted).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LiveTranscript".
+ */
+export interface LiveTranscript {
   type: "transcript";
   role: "user" | "avatar";
   turn_id: number;
@@ -77,57 +181,353 @@ export interface ServerTranscript {
 }
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ServerLatency".
+ * via the `definition` "PhonemeTiming".
  */
-export interface ServerLatency {
-  type: "latency";
-  turn_id: number;
-  llm_first_token_ms?: number | null;
-  first_clause_ms?: number | null;
-  first_audio_ms?: number | null;
-  first_audio_sent_ms?: number | null;
-  first_frame_sent_ms?: number | null;
+export interface PhonemeTiming {
+  /**
+   * an IPA or ARPAbet symbol; '_' is silence
+   */
+  phoneme: string;
+  start_s: number;
+  end_s: number;
 }
 /**
+ * The last message of a WebSocket that ends in an error (TTS stream, video events).
+ *
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ServerError".
+ * via the `definition` "RealtimeError".
  */
-export interface ServerError {
-  type: "error";
+export interface RealtimeError {
+  /**
+   * a stable word for the error: auth, not_found, payment_required, ...
+   */
   code: string;
+  /**
+   * what went wrong, for a person
+   */
   message: string;
-  hint?: string | null;
-  turn_id?: number | null;
+  /**
+   * what to do about it; null when there is nothing more to say
+   */
+  hint: string | null;
+  type: "error";
+}
+/**
+ * Drop everything not yet spoken (barge-in); answered by ``cancelled``.
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "TTSStreamCancel".
+ */
+export interface TTSStreamCancel {
+  type: "cancel";
 }
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ServerClosed".
+ * via the `definition` "TTSStreamCancelled".
  */
-export interface ServerClosed {
-  type: "closed";
-  reason: string;
+export interface TTSStreamCancelled {
+  type: "cancelled";
+}
+/**
+ * A sentence (or clause) spoken; its audio follows at once as one binary message (PCM s16le mono).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "TTSStreamChunk".
+ */
+export interface TTSStreamChunk {
+  type: "chunk";
+  /**
+   * 0, 1, ...: chunks come in order and play back to back
+   */
+  seq: number;
+  text: string;
+  /**
+   * the chunk's place on the stream's timeline
+   */
+  start_s: number;
+  /**
+   * the audio's length: the sentence, then its pause
+   */
+  duration_s: number;
+  sample_rate_hz: number;
+  /**
+   * on the stream's timeline
+   */
+  words: WordTiming[];
+  /**
+   * on the stream's timeline; '_' is silence
+   */
+  phonemes: PhonemeTiming[];
+  alphabet: "ipa" | "arpabet";
+  /**
+   * from the sentence being complete to its audio being sent
+   */
+  latency_ms: number;
 }
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "ServerPong".
+ * via the `definition` "WordTiming".
  */
-export interface ServerPong {
-  type: "pong";
-  id: number | string | null;
+export interface WordTiming {
+  /**
+   * the spoken word (numbers and symbols are spelled out: '$5' -> 'five', 'dollars')
+   */
+  word: string;
+  start_s: number;
+  end_s: number;
+}
+/**
+ * Text to append (partial sentences are fine).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "TTSStreamText".
+ */
+export interface TTSStreamText {
+  type: "text";
+  text: string;
+}
+/**
+ * Speak what is buffered now, even without a sentence end.
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "TTSStreamFlush".
+ */
+export interface TTSStreamFlush {
+  type: "flush";
+}
+/**
+ * No more text: the rest is spoken, then ``done`` and the socket closes with 1000.
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "TTSStreamEnd".
+ */
+export interface TTSStreamEnd {
+  type: "end";
 }
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
- * via the `definition` "VideoEvent".
+ * via the `definition` "TTSStreamDone".
  */
-export interface VideoEvent {
-  type: "state" | "progress" | "status" | "completed" | "failed" | "cancelled" | "keepalive";
+export interface TTSStreamDone {
+  type: "done";
+  chunks: number;
+  duration_s: number;
+  credits_charged: number;
+}
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "TTSStreamReady".
+ */
+export interface TTSStreamReady {
+  type: "ready";
+  voice: string;
+  sample_rate_hz: number;
+  encoding: "pcm_s16le";
+  channels: 1;
+  max_message_chars: number;
+}
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoCancelledEvent".
+ */
+export interface VideoCancelledEvent {
   video_id: string;
-  seq?: number;
-  ts?: number;
   status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-  stage?: string | null;
+  /**
+   * queued, starting, script, avatar, render, finish, upload, done
+   */
+  stage: string | null;
+  /**
+   * overall, 0..1
+   */
   progress: number;
-  error?: string | null;
-  duration_s?: number | null;
-  credits_charged?: number | null;
+  error: string | null;
+  duration_s: number | null;
+  credits_charged: number | null;
+  /**
+   * what the stage is doing, for people
+   */
+  message: string | null;
+  /**
+   * grows by one per event of the video: drop what you have seen
+   */
+  seq: number;
+  /**
+   * when it was published (Unix seconds)
+   */
+  ts: number | null;
+  type: "cancelled";
+}
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoCompletedEvent".
+ */
+export interface VideoCompletedEvent {
+  video_id: string;
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  /**
+   * queued, starting, script, avatar, render, finish, upload, done
+   */
+  stage: string | null;
+  /**
+   * overall, 0..1
+   */
+  progress: number;
+  error: string | null;
+  duration_s: number | null;
+  credits_charged: number | null;
+  /**
+   * what the stage is doing, for people
+   */
+  message: string | null;
+  /**
+   * grows by one per event of the video: drop what you have seen
+   */
+  seq: number;
+  /**
+   * when it was published (Unix seconds)
+   */
+  ts: number | null;
+  type: "completed";
+}
+/**
+ * The first event of every stream: the video's current state.
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoStateEvent".
+ */
+export interface VideoStateEvent {
+  video_id: string;
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  /**
+   * queued, starting, script, avatar, render, finish, upload, done
+   */
+  stage: string | null;
+  /**
+   * overall, 0..1
+   */
+  progress: number;
+  error: string | null;
+  duration_s: number | null;
+  credits_charged: number | null;
+  /**
+   * what the stage is doing, for people
+   */
+  message: string | null;
+  /**
+   * grows by one per event of the video: drop what you have seen
+   */
+  seq: number;
+  /**
+   * when it was published (Unix seconds)
+   */
+  ts: number | null;
+  type: "state";
+}
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoProgressEvent".
+ */
+export interface VideoProgressEvent {
+  video_id: string;
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  /**
+   * queued, starting, script, avatar, render, finish, upload, done
+   */
+  stage: string | null;
+  /**
+   * overall, 0..1
+   */
+  progress: number;
+  error: string | null;
+  duration_s: number | null;
+  credits_charged: number | null;
+  /**
+   * what the stage is doing, for people
+   */
+  message: string | null;
+  /**
+   * grows by one per event of the video: drop what you have seen
+   */
+  seq: number;
+  /**
+   * when it was published (Unix seconds)
+   */
+  ts: number | null;
+  type: "progress";
+}
+/**
+ * The video went back to ``queued`` (a retry, or a recovery after a lost worker).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoStatusEvent".
+ */
+export interface VideoStatusEvent {
+  video_id: string;
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  /**
+   * queued, starting, script, avatar, render, finish, upload, done
+   */
+  stage: string | null;
+  /**
+   * overall, 0..1
+   */
+  progress: number;
+  error: string | null;
+  duration_s: number | null;
+  credits_charged: number | null;
+  /**
+   * what the stage is doing, for people
+   */
+  message: string | null;
+  /**
+   * grows by one per event of the video: drop what you have seen
+   */
+  seq: number;
+  /**
+   * when it was published (Unix seconds)
+   */
+  ts: number | null;
+  type: "status";
+}
+/**
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoFailedEvent".
+ */
+export interface VideoFailedEvent {
+  video_id: string;
+  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+  /**
+   * queued, starting, script, avatar, render, finish, upload, done
+   */
+  stage: string | null;
+  /**
+   * overall, 0..1
+   */
+  progress: number;
+  error: string | null;
+  duration_s: number | null;
+  credits_charged: number | null;
+  /**
+   * what the stage is doing, for people
+   */
+  message: string | null;
+  /**
+   * grows by one per event of the video: drop what you have seen
+   */
+  seq: number;
+  /**
+   * when it was published (Unix seconds)
+   */
+  ts: number | null;
+  type: "failed";
+}
+/**
+ * Sent on the WebSocket when nothing happened for a while (SSE sends a comment instead).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "VideoKeepalive".
+ */
+export interface VideoKeepalive {
+  type: "keepalive";
 }

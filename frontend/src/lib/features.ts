@@ -4,19 +4,29 @@
  * Optional gateway features, read from its OpenAPI document (fetched once per page load): the web
  * app uses a route as soon as the gateway lists it and falls back to older routes until then.
  */
-let paths: Promise<Set<string>> | null = null;
+type OpenApi = {
+  paths?: Record<string, unknown>;
+  components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> };
+};
 
-export function gatewayPaths(): Promise<Set<string>> {
-  paths ??= fetch("/openapi.json", { credentials: "same-origin" })
-    .then((answer) => (answer.ok ? (answer.json() as Promise<{ paths?: Record<string, unknown> }>) : { paths: {} }))
-    .then((doc) => new Set(Object.keys(doc.paths ?? {})))
+let document: Promise<OpenApi> | null = null;
+
+function openApi(): Promise<OpenApi> {
+  document ??= fetch("/openapi.json", { credentials: "same-origin" })
+    .then((answer) => (answer.ok ? (answer.json() as Promise<OpenApi>) : {}))
     .catch(() => {
-      paths = null; // offline: ask again next time
-      return new Set<string>();
+      document = null; // offline: ask again next time
+      return {};
     });
-  return paths;
+  return document;
 }
 
+/** Does the gateway serve this path (as written in its OpenAPI document, e.g. "/v1/videos/{video_id}")? */
 export async function gatewayHas(path: string): Promise<boolean> {
-  return (await gatewayPaths()).has(path);
+  return Boolean((await openApi()).paths?.[path]);
+}
+
+/** Does one of the gateway's schemas have this property? */
+export async function gatewaySchemaHas(schema: string, property: string): Promise<boolean> {
+  return Boolean((await openApi()).components?.schemas?.[schema]?.properties?.[property]);
 }

@@ -8,7 +8,7 @@ import type { components } from "@/api/schema";
 
 export type Video = components["schemas"]["VideoPublic"];
 export type ArtifactKind = components["schemas"]["DownloadLink"]["kind"];
-export type Progress = Pick<Video, "status" | "stage" | "progress" | "error">;
+export type Progress = Pick<Video, "status" | "stage" | "progress" | "error"> & { message?: string | null };
 
 const NAMED_EVENTS = ["state", "progress", "status", "completed", "failed", "cancelled"] as const;
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
@@ -65,6 +65,7 @@ export function useVideoProgress(video: Video, onDone: () => void, stream = true
           stage: event.stage ?? null,
           progress: event.progress,
           error: event.error ?? null,
+          message: "message" in event ? event.message : null,
         });
         if (TERMINAL.has(event.type) || !isActive(event.status)) finish();
       };

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 
 import { api, call } from "@/api/client";
 import { ApiError, asApiError } from "@/api/errors";
-import type { LiveServerMessage, LiveState } from "@/api/realtime";
+import type { LiveServerMessage, LiveState as LiveStateMessage } from "@/api/realtime";
 import { AudioLevel } from "@/lib/live/audio-level";
 import { MouthWatch } from "@/lib/live/mouth-watch";
 import { LiveSession } from "@/lib/live/session";
@@ -20,6 +20,7 @@ import { LiveSetup, type SetupChoice } from "./LiveSetup";
 import { MicControls, type MicMode } from "./MicControls";
 
 type Phase = "setup" | "connecting" | "live" | "ended";
+type LiveState = LiveStateMessage["state"];
 
 const HEARD_DBFS = -45; // the avatar's voice has started (silence is digital zero)
 const CLOSE_REASONS: Record<string, string> = {

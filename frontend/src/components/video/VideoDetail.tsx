@@ -180,6 +180,7 @@ function VideoView({
                   <p style={{ fontWeight: 650 }} aria-live="polite">
                     {stageName(progress.stage) || "Waiting"} · {Math.round(progress.progress * 100)} %
                   </p>
+                  {progress.message ? <p className="small muted">{progress.message}</p> : null}
                   <ProgressBar value={progress.progress} label="Rendering progress" />
                   <p className="small muted" style={{ marginTop: "0.5rem" }}>
                     You can leave this page: the video keeps rendering.
