@@ -3,7 +3,6 @@ import type { NextConfig } from "next";
 // The gateway is reached through src/proxy.ts (read at run time from NEURA_API_URL), so one build
 // serves any deployment. Nothing is fetched at build or run time (no web fonts, no telemetry).
 const config: NextConfig = {
-  output: "standalone",
   poweredByHeader: false,
   reactStrictMode: true,
   // Progress streams (SSE) pass through the proxy: compression would hold events back.

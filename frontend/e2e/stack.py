@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -71,13 +71,17 @@ SCRIPT_REPLY = {
 }
 
 
-def fake_reply(request: RecordedRequest) -> str:
-    """A narration script for the script writer (it asks for JSON), the spoken reply for everyone else."""
-    body = request.json or {}
-    wants_json = bool(body.get("response_format")) or any(
-        "narration scripts" in str(m.get("content", "")) for m in body.get("messages", [])
-    )
-    return json.dumps(SCRIPT_REPLY) if wants_json else SPOKEN_REPLY
+def fake_replies(spoken: str) -> Callable[[RecordedRequest], str]:
+    """A narration script for the script writer (it asks for JSON), ``spoken`` for everyone else."""
+
+    def reply(request: RecordedRequest) -> str:
+        body = request.json or {}
+        wants_json = bool(body.get("response_format")) or any(
+            "narration scripts" in str(m.get("content", "")) for m in body.get("messages", [])
+        )
+        return json.dumps(SCRIPT_REPLY) if wants_json else spoken
+
+    return reply
 
 
 # --- services
@@ -210,7 +214,13 @@ def gateway_env(database_url: str, redis_url: str, storage: Path, llm_url: str, 
 
 @contextmanager
 def stack(
-    work: Path, *, spawn_redis: bool, web_port: int = 0, api_port: int = 0, worker: bool = True
+    work: Path,
+    *,
+    spawn_redis: bool,
+    web_port: int = 0,
+    api_port: int = 0,
+    worker: bool = True,
+    spoken_reply: str = SPOKEN_REPLY,
 ) -> Iterator[dict[str, str]]:
     """Everything running; yields the environment a client needs (URLs, fixtures, logs)."""
     logs = work / "logs"
@@ -227,7 +237,7 @@ def stack(
     with ExitStack() as stack_:
         database_url = stack_.enter_context(fresh_database())
         redis_url = stack_.enter_context(redis_server(logs, spawn_redis))
-        llm = FakeOpenAIServer(Behaviour(replies=fake_reply, ttft_ms=50.0, tokens_per_s=80.0)).start()
+        llm = FakeOpenAIServer(Behaviour(replies=fake_replies(spoken_reply), ttft_ms=50.0, tokens_per_s=80.0)).start()
         stack_.callback(llm.stop)
         env = gateway_env(database_url, redis_url, work / "storage", llm.base_url, web_url)
         stack_.enter_context(

@@ -10,7 +10,7 @@
 import { NextResponse, type NextRequest } from "next/server";
 
 import { apiBaseUrl } from "./server/gateway";
-import { bridgeRequest, gatewayHasCookieSessions } from "./server/session-bridge";
+import { bridgeRequest, gatewayHasCookieSessions, gatewayUnreachable } from "./server/session-bridge";
 
 const API_PREFIXES = ["/v1/", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz"];
 
@@ -23,7 +23,9 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
     return NextResponse.next({ request: { headers } });
   }
   const target = new URL(pathname + search, apiBaseUrl());
-  if (pathname.startsWith("/v1/") && !(await gatewayHasCookieSessions())) {
+  const native = await gatewayHasCookieSessions();
+  if (native === null) return gatewayUnreachable();
+  if (pathname.startsWith("/v1/") && !native) {
     const bridged = await bridgeRequest(request);
     if (bridged instanceof NextResponse) return bridged;
     return NextResponse.rewrite(target, { request: { headers: bridged } });

@@ -65,7 +65,9 @@ export function StudioShell({ children }: { children: ReactNode }) {
       </a>
       {!online ? (
         <div className="offline-banner" role="status">
-          You are offline. What you see may be out of date; changes will fail until you reconnect.
+          {typeof navigator !== "undefined" && !navigator.onLine
+            ? "You are offline. What you see may be out of date; changes will fail until you reconnect."
+            : "NEURA cannot be reached right now. What you see may be out of date; trying again every 10 s."}
         </div>
       ) : null}
       <div className="app">

@@ -22,20 +22,33 @@ const PROBE_TTL_MS = 60_000;
 
 let probe: { native: boolean; at: number } | null = null;
 
-/** Does the gateway set cookie sessions itself? (Asked from its OpenAPI document, cached a minute.) */
-export async function gatewayHasCookieSessions(): Promise<boolean> {
+/**
+ * Does the gateway set cookie sessions itself? Asked from its OpenAPI document, cached a minute;
+ * null while the gateway cannot be reached (asked again on the next request).
+ */
+export async function gatewayHasCookieSessions(): Promise<boolean | null> {
   const forced = process.env.NEURA_SESSION_BRIDGE;
   if (forced === "on") return false;
   if (forced === "off") return true;
   if (probe && Date.now() - probe.at < PROBE_TTL_MS) return probe.native;
   try {
-    const answer = await fetch(`${apiBaseUrl()}/openapi.json`, { cache: "no-store" });
+    const answer = await fetch(`${apiBaseUrl()}/openapi.json`, { cache: "no-store", signal: AbortSignal.timeout(5000) });
     const doc = (await answer.json()) as { paths?: Record<string, unknown> };
     probe = { native: Boolean(doc.paths?.["/v1/auth/session"]), at: Date.now() };
     return probe.native;
   } catch {
-    return false; // gateway down: bridge (its requests fail the same way either way); ask again next time
+    return null;
   }
+}
+
+/** What the browser gets while the gateway is down: the API's error shape, not a bare 500 page. */
+export function gatewayUnreachable(): NextResponse {
+  return errorResponse(
+    503,
+    "api_unreachable",
+    "NEURA's API cannot be reached right now.",
+    "It may be restarting: try again in a moment. If it lasts, check that the gateway (neura serve) is running.",
+  );
 }
 
 type TokenAnswer = { access_token: string; refresh_token: string; expires_in: number; user?: unknown };
