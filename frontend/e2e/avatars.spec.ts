@@ -21,7 +21,9 @@ test("bad photos are refused with a clear message and hint; two faces warn @ci",
   await expect(alert).toContainText("use a closer or higher-resolution photo");
 
   await upload("notes.png");
-  await expect(page.getByRole("alert").filter({ hasText: /./ })).toContainText("This file is not a photo NEURA can use");
+  await expect(page.getByRole("alert").filter({ hasText: /./ })).toContainText(
+    "This file is not a photo NEURA can use",
+  );
 
   await upload("two-faces.jpg");
   const created = page.getByTestId("created-avatar");

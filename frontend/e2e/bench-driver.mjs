@@ -79,7 +79,10 @@ async function jpegFrames(page) {
   });
 }
 
-const browser = await chromium.launch({ executablePath: process.env.NEURA_E2E_CHROMIUM ?? "/usr/bin/chromium", args: ARGS });
+const browser = await chromium.launch({
+  executablePath: process.env.NEURA_E2E_CHROMIUM ?? "/usr/bin/chromium",
+  args: ARGS,
+});
 const login = await browser.newContext({ baseURL: WEB });
 const answer = await login.request.post("/v1/auth/session", {
   data: { email: process.env.NEURA_BENCH_EMAIL, password: process.env.NEURA_BENCH_PASSWORD },
@@ -99,8 +102,15 @@ async function openLive(timeoutMs = 20_000) {
 }
 
 async function endSession(page) {
-  await page.getByRole("button", { name: "End session" }).click();
-  await page.getByText("You ended the session.").waitFor();
+  try {
+    await page.getByRole("button", { name: "End session" }).click();
+    await page.getByText("You ended the session.").waitFor();
+  } catch (error) {
+    const shot = `${process.env.NEURA_BENCH_SHOTS ?? "/tmp"}/neura-bench-web-failed.png`;
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    console.error(`ending the session failed (screenshot: ${shot})`);
+    throw error;
+  }
 }
 
 const result = { loads: [], turns: [] };
@@ -151,7 +161,10 @@ for (let i = 0; i < LOADS; i++) {
       .textContent({ timeout: 3000 })
       .catch(() => null);
     const frames = await jpegFrames(page);
-    await page.getByRole("button", { name: "Interrupt" }).click().catch(() => undefined);
+    await page
+      .getByRole("button", { name: "Interrupt" })
+      .click()
+      .catch(() => undefined);
     await state.filter({ hasText: "Listening" }).waitFor({ timeout: 10_000 });
     if (turn > 0) result.turns.push({ sentMs: sends[0]?.atMs ?? null, frames, pageMouthMs, serverFrameMs });
     console.log(`  turn ${turn}${turn === 0 ? " (warm-up)" : ""}: ${frames.length} frames captured`);

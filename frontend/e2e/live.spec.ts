@@ -11,7 +11,9 @@ test("live: WebRTC video, the mouth moves after a message, interrupt, latency re
 
   // Video arrives and decodes (getStats() framesDecoded, shown on the page) and plays.
   const video = page.getByTestId("live-video");
-  await expect.poll(async () => Number(await page.getByTestId("frames-decoded").textContent()), { timeout: 20_000 }).toBeGreaterThan(10);
+  await expect
+    .poll(async () => Number(await page.getByTestId("frames-decoded").textContent()), { timeout: 20_000 })
+    .toBeGreaterThan(10);
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime)).toBeGreaterThan(0.5);
   await expectAccessible(page, "live studio");
 
@@ -34,7 +36,10 @@ test("live: WebRTC video, the mouth moves after a message, interrupt, latency re
     await page.waitForTimeout(80);
     speakingChange = Math.max(speakingChange, diff(await sample(), idle[0]!));
   }
-  expect(speakingChange, `mouth change speaking ${speakingChange.toFixed(1)} vs idle ${idleChange.toFixed(1)}`).toBeGreaterThan(idleChange * 1.5 + 2);
+  expect(
+    speakingChange,
+    `mouth change speaking ${speakingChange.toFixed(1)} vs idle ${idleChange.toFixed(1)}`,
+  ).toBeGreaterThan(idleChange * 1.5 + 2);
   await expect(page.getByTestId("transcript").locator("[data-role=avatar]")).toContainText("Great question!");
 
   // The latency read-out: server stages and the browser's own measures.

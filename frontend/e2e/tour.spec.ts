@@ -26,7 +26,10 @@ test.beforeAll(async ({ browser }) => {
   const page = await browser.newPage();
   await signUp(page);
   const photo = await page.request.post("/v1/avatars", {
-    multipart: { file: { name: "astronaut.jpg", mimeType: "image/jpeg", buffer: readFileSync(fixture("portrait.jpg")) }, name: "Astronaut" },
+    multipart: {
+      file: { name: "astronaut.jpg", mimeType: "image/jpeg", buffer: readFileSync(fixture("portrait.jpg")) },
+      name: "Astronaut",
+    },
     headers: await csrf(page),
   });
   expect(photo.status(), await photo.text()).toBe(201);
@@ -56,54 +59,109 @@ async function shoot(page: Page, theme: string, width: string, name: string): Pr
   mkdirSync(folder, { recursive: true });
   // A full-page picture: the phone's fixed bars go where they sit when the page is scrolled to them.
   const style = await page.addStyleTag({ content: ".topbar, .bottom-nav { position: static !important; }" });
-  await page.screenshot({ path: `${folder}/${name}.jpg`, type: "jpeg", quality: 80, fullPage: true, animations: "disabled" });
+  await page.screenshot({
+    path: `${folder}/${name}.jpg`,
+    type: "jpeg",
+    quality: 80,
+    fullPage: true,
+    animations: "disabled",
+  });
   await style.evaluate((element) => (element as Element).remove());
 }
 
-const PAGES: { name: string; path: (c: Content) => string; signedIn: boolean; ready: (page: Page) => Promise<void> }[] = [
-  { name: "landing", path: () => "/", signedIn: false, ready: (p) => expect(p.getByRole("heading", { level: 1 })).toBeVisible() },
-  { name: "login", path: () => "/login", signedIn: false, ready: (p) => expect(p.getByRole("button", { name: "Log in" })).toBeVisible() },
-  { name: "signup", path: () => "/signup", signedIn: false, ready: (p) => expect(p.getByRole("button", { name: "Create account" })).toBeVisible() },
-  { name: "dashboard", path: () => "/dashboard", signedIn: true, ready: (p) => expect(p.getByTestId("video-row")).toHaveCount(1) },
-  {
-    name: "new-video",
-    path: () => "/videos/new",
-    signedIn: true,
-    ready: async (p) => {
-      await expect(p.getByRole("radio", { name: "Astronaut" })).toBeVisible();
-      await p.getByRole("button", { name: "Use the example" }).click();
+const PAGES: { name: string; path: (c: Content) => string; signedIn: boolean; ready: (page: Page) => Promise<void> }[] =
+  [
+    {
+      name: "landing",
+      path: () => "/",
+      signedIn: false,
+      ready: (p) => expect(p.getByRole("heading", { level: 1 })).toBeVisible(),
     },
-  },
-  {
-    name: "video",
-    path: (c) => `/videos/${c.videoId}`,
-    signedIn: true,
-    ready: async (p) => {
-      await expect(p.getByTestId("stage-chart")).toBeVisible();
-      await expect(p.getByTestId("licences")).toBeVisible();
+    {
+      name: "login",
+      path: () => "/login",
+      signedIn: false,
+      ready: (p) => expect(p.getByRole("button", { name: "Log in" })).toBeVisible(),
     },
-  },
-  { name: "avatars", path: () => "/avatars", signedIn: true, ready: (p) => expect(p.getByTestId("avatar-card")).toHaveCount(1) },
-  { name: "voices", path: () => "/voices", signedIn: true, ready: async (p) => void (await expect(p.getByTestId("voice-card").first()).toBeVisible()) },
-  {
-    name: "live",
-    path: () => "/live",
-    signedIn: true,
-    ready: async (p) => {
-      await p.getByRole("button", { name: "Connect" }).click();
-      await expect(p.getByTestId("live-state")).toHaveText("Listening", { timeout: 30_000 });
-      await p.getByLabel("Message").fill("Tell me about the deep ocean");
-      await p.getByLabel("Message").press("Enter");
-      await expect(p.getByTestId("latency-chart").locator("[data-stage=firstFrameSentMs] text").last()).toHaveText(/[\d.]+ m?s$/, {
-        timeout: 20_000,
-      });
-      await p.waitForTimeout(600); // a frame with the mouth open, the transcript filling in
+    {
+      name: "signup",
+      path: () => "/signup",
+      signedIn: false,
+      ready: (p) => expect(p.getByRole("button", { name: "Create account" })).toBeVisible(),
     },
-  },
-  { name: "settings", path: () => "/settings", signedIn: true, ready: (p) => expect(p.getByText("build server")).toBeVisible() },
-  { name: "usage", path: () => "/usage", signedIn: true, ready: (p) => expect(p.getByTestId("ledger")).toBeVisible() },
-  { name: "not-found", path: () => "/videos/00000000-0000-4000-8000-000000000000", signedIn: true, ready: (p) => expect(p.getByRole("heading", { name: "Video not found" })).toBeVisible() },
-];
+    {
+      name: "dashboard",
+      path: () => "/dashboard",
+      signedIn: true,
+      ready: (p) => expect(p.getByTestId("video-row")).toHaveCount(1),
+    },
+    {
+      name: "new-video",
+      path: () => "/videos/new",
+      signedIn: true,
+      ready: async (p) => {
+        await expect(p.getByRole("radio", { name: "Astronaut" })).toBeVisible();
+        await p.getByRole("button", { name: "Use the example" }).click();
+      },
+    },
+    {
+      name: "video",
+      path: (c) => `/videos/${c.videoId}`,
+      signedIn: true,
+      ready: async (p) => {
+        await expect(p.getByTestId("stage-chart")).toBeVisible();
+        await expect(p.getByTestId("licences")).toBeVisible();
+      },
+    },
+    {
+      name: "avatars",
+      path: () => "/avatars",
+      signedIn: true,
+      ready: (p) => expect(p.getByTestId("avatar-card")).toHaveCount(1),
+    },
+    {
+      name: "voices",
+      path: () => "/voices",
+      signedIn: true,
+      ready: async (p) => void (await expect(p.getByTestId("voice-card").first()).toBeVisible()),
+    },
+    {
+      name: "live",
+      path: () => "/live",
+      signedIn: true,
+      ready: async (p) => {
+        await p.getByRole("button", { name: "Connect" }).click();
+        await expect(p.getByTestId("live-state")).toHaveText("Listening", { timeout: 30_000 });
+        await p.getByLabel("Message").fill("Tell me about the deep ocean");
+        await p.getByLabel("Message").press("Enter");
+        await expect(p.getByTestId("latency-chart").locator("[data-stage=firstFrameSentMs] text").last()).toHaveText(
+          /[\d.]+ m?s$/,
+          {
+            timeout: 20_000,
+          },
+        );
+        await p.waitForTimeout(600); // a frame with the mouth open, the transcript filling in
+      },
+    },
+    {
+      name: "settings",
+      path: () => "/settings",
+      signedIn: true,
+      ready: (p) => expect(p.getByText("build server")).toBeVisible(),
+    },
+    {
+      name: "usage",
+      path: () => "/usage",
+      signedIn: true,
+      ready: (p) => expect(p.getByTestId("ledger")).toBeVisible(),
+    },
+    {
+      name: "not-found",
+      path: () => "/videos/00000000-0000-4000-8000-000000000000",
+      signedIn: true,
+      ready: (p) => expect(p.getByRole("heading", { name: "Video not found" })).toBeVisible(),
+    },
+  ];
 
 for (const theme of THEMES) {
   for (const width of Object.keys(WIDTHS)) {

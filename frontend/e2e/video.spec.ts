@@ -6,7 +6,9 @@ import { expectAccessible, fixture, signUp } from "./helpers";
 
 const SCRIPT = "# Made in a browser\n\nHello, I am NEURA. This video was made in a browser test.";
 
-test("sign up, upload a portrait, make a video from a script, watch, download, delete, log out @ci", async ({ page }) => {
+test("sign up, upload a portrait, make a video from a script, watch, download, delete, log out @ci", async ({
+  page,
+}) => {
   await signUp(page);
 
   // An avatar from a portrait.
@@ -36,7 +38,9 @@ test("sign up, upload a portrait, make a video from a script, watch, download, d
     v.muted = true;
     await v.play();
   });
-  await expect.poll(() => player.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 15_000 }).toBeGreaterThan(1.0);
+  await expect
+    .poll(() => player.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 15_000 })
+    .toBeGreaterThan(1.0);
   const decoded = await player.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames);
   expect(decoded).toBeGreaterThan(10);
   await expect

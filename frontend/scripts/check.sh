@@ -18,6 +18,7 @@ started=$(date +%s)
 bash scripts/generate-api.sh --check
 npx --no-install tsc --noEmit
 npx --no-install eslint --max-warnings 0 .
+npx --no-install prettier --check . >/dev/null || { echo "web app: run npm run format" >&2; npx --no-install prettier --check . | tail -20; exit 1; }
 echo "web app: types and lint clean"
 npx --no-install next build > .next-build.log 2>&1 || { tail -40 .next-build.log >&2; exit 1; }
 rm -f .next-build.log

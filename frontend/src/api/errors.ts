@@ -47,7 +47,14 @@ export class ApiError extends Error {
       const { code, message, hint } = body.error;
       return new ApiError(response.status, code, message, hint ?? null, body.request_id ?? null, retryAfterS);
     }
-    return new ApiError(response.status, "http_error", STATUS_MESSAGES[response.status] ?? `The server answered ${response.status}.`, null, null, retryAfterS);
+    return new ApiError(
+      response.status,
+      "http_error",
+      STATUS_MESSAGES[response.status] ?? `The server answered ${response.status}.`,
+      null,
+      null,
+      retryAfterS,
+    );
   }
 }
 

@@ -26,7 +26,13 @@ export function AvatarChoices({
       </label>
       {avatars.map((avatar) => (
         <label key={avatar.id} className="choice">
-          <input type="radio" name={name} value={avatar.id} checked={value === avatar.id} onChange={() => onChange(avatar.id)} />
+          <input
+            type="radio"
+            name={name}
+            value={avatar.id}
+            checked={value === avatar.id}
+            onChange={() => onChange(avatar.id)}
+          />
           {/* eslint-disable-next-line @next/next/no-img-element -- served by the API with the session cookie */}
           <img src={avatar.preview_url} alt="" width={96} height={96} loading="lazy" />
           <span title={avatar.name}>{avatar.name}</span>

@@ -45,14 +45,20 @@ export function Dashboard() {
       <section className="grid grid-3" aria-label="Your account" style={{ marginBottom: "2rem" }}>
         <div className="card stat">
           <span className="label">Credits</span>
-          <span className="value" data-testid="credits">{me ? formatInt(me.credits) : "…"}</span>
+          <span className="value" data-testid="credits">
+            {me ? formatInt(me.credits) : "…"}
+          </span>
           <span className="small muted">1 credit = 1 s of video · 10 = a live minute</span>
         </div>
         <div className="card stat">
           <span className="label">Plan</span>
-          <span className="value" style={{ textTransform: "capitalize" }}>{me?.plan ?? "…"}</span>
+          <span className="value" style={{ textTransform: "capitalize" }}>
+            {me?.plan ?? "…"}
+          </span>
           <span className="small muted">
-            {me ? `videos up to ${me.limits.max_video_s} s at ${me.limits.max_resolution}, ${me.limits.concurrent_jobs} at a time` : ""}
+            {me
+              ? `videos up to ${me.limits.max_video_s} s at ${me.limits.max_resolution}, ${me.limits.concurrent_jobs} at a time`
+              : ""}
           </span>
         </div>
         <div className="card stat">
@@ -64,7 +70,9 @@ export function Dashboard() {
 
       <section aria-labelledby="recent">
         <div className="row spread" style={{ marginBottom: "0.75rem" }}>
-          <h2 id="recent" style={{ margin: 0 }}>Recent videos</h2>
+          <h2 id="recent" style={{ margin: 0 }}>
+            Recent videos
+          </h2>
         </div>
         {videos.error ? <ErrorNotice error={videos.error} onRetry={videos.reload} /> : null}
         {videos.loading && !videos.data ? <Loading label="Loading your videos" /> : null}

@@ -14,7 +14,15 @@ export const SAMPLE_TEXT = "Hello! This is how I sound. I can read your script o
  * Hear a voice: its free sample when the gateway offers one, else a short sentence through the text
  * to speech API (one credit, said on the button).
  */
-export function ListenButton({ voice, text = SAMPLE_TEXT, onError }: { voice: string; text?: string; onError?: (e: ApiError) => void }) {
+export function ListenButton({
+  voice,
+  text = SAMPLE_TEXT,
+  onError,
+}: {
+  voice: string;
+  text?: string;
+  onError?: (e: ApiError) => void;
+}) {
   const [busy, setBusy] = useState(false);
   const [playing, setPlaying] = useState(false);
   const [free, setFree] = useState(false);

@@ -24,7 +24,8 @@ const NAV: { href: string; label: string; short: string; icon: IconName; phone: 
 
 function current(pathname: string, href: string): boolean {
   if (href === "/videos/new") return pathname === href;
-  if (href === "/dashboard") return pathname === href || (pathname.startsWith("/videos/") && pathname !== "/videos/new");
+  if (href === "/dashboard")
+    return pathname === href || (pathname.startsWith("/videos/") && pathname !== "/videos/new");
   return pathname === href || pathname.startsWith(`${href}/`);
 }
 
@@ -89,7 +90,12 @@ export function StudioShell({ children }: { children: ReactNode }) {
                 </span>
               </>
             ) : null}
-            <button type="button" className="btn btn-ghost btn-sm" onClick={logOut} style={{ justifyContent: "flex-start" }}>
+            <button
+              type="button"
+              className="btn btn-ghost btn-sm"
+              onClick={logOut}
+              style={{ justifyContent: "flex-start" }}
+            >
               <Icon name="logout" /> Log out
             </button>
           </div>
@@ -125,11 +131,22 @@ export function StudioShell({ children }: { children: ReactNode }) {
               onClick={(e) => e.stopPropagation()}
               onKeyDown={(e) => e.key === "Escape" && setMenuOpen(false)}
             >
-              <button type="button" className="btn btn-ghost btn-sm" onClick={() => setMenuOpen(false)} aria-label="Close menu" style={{ alignSelf: "flex-end" }} autoFocus>
+              <button
+                type="button"
+                className="btn btn-ghost btn-sm"
+                onClick={() => setMenuOpen(false)}
+                aria-label="Close menu"
+                style={{ alignSelf: "flex-end" }}
+                autoFocus
+              >
                 <Icon name="close" />
               </button>
               {links(false)}
-              {me.data ? <p className="small muted">{me.data.email} · {me.data.plan} plan</p> : null}
+              {me.data ? (
+                <p className="small muted">
+                  {me.data.email} · {me.data.plan} plan
+                </p>
+              ) : null}
               <button type="button" className="btn" onClick={logOut}>
                 <Icon name="logout" /> Log out
               </button>

@@ -24,7 +24,9 @@ export function Voices() {
         <div className="field" style={{ marginBottom: 0 }}>
           <label htmlFor="sample-text">Sample sentence</label>
           <input id="sample-text" type="text" maxLength={300} value={text} onChange={(e) => setText(e.target.value)} />
-          <span className="help">What the Listen buttons say. A sample costs 1 credit (speech is 1 credit per 1,000 characters).</span>
+          <span className="help">
+            What the Listen buttons say. A sample costs 1 credit (speech is 1 credit per 1,000 characters).
+          </span>
         </div>
       </div>
       {voices.error ? <ErrorNotice error={voices.error} onRetry={voices.reload} /> : null}
@@ -34,7 +36,15 @@ export function Voices() {
           <p>Install a voice package on the server (see the README&apos;s voices section).</p>
         </Empty>
       ) : null}
-      <ul className="cards" style={{ listStyle: "none", padding: 0, margin: 0, gridTemplateColumns: "repeat(auto-fill, minmax(300px, 1fr))" }}>
+      <ul
+        className="cards"
+        style={{
+          listStyle: "none",
+          padding: 0,
+          margin: 0,
+          gridTemplateColumns: "repeat(auto-fill, minmax(300px, 1fr))",
+        }}
+      >
         {items.map((voice) => (
           <li key={voice.id} className="card" data-testid="voice-card">
             <div className="row spread">

@@ -16,7 +16,11 @@ export function ErrorNotice({ error, title, onRetry }: { error: ApiError; title?
         {title ? <p>{error.message}</p> : null}
         {error.hint ? <p className="small">{error.hint}</p> : null}
         {error.retryAfterS ? <p className="small">You can try again in {Math.ceil(error.retryAfterS)} s.</p> : null}
-        {error.requestId ? <p className="small muted">Request id: <span className="mono">{error.requestId}</span></p> : null}
+        {error.requestId ? (
+          <p className="small muted">
+            Request id: <span className="mono">{error.requestId}</span>
+          </p>
+        ) : null}
         {onRetry ? (
           <div>
             <button type="button" className="btn btn-sm" onClick={onRetry}>
@@ -43,7 +47,11 @@ export function Loading({ label = "Loading…", lines = 3 }: { label?: string; l
     <div role="status" aria-live="polite" className="stack" style={{ gap: "0.6rem" }}>
       <span className="visually-hidden">{label}</span>
       {Array.from({ length: lines }, (_, i) => (
-        <div key={i} className="skeleton" style={{ height: i === 0 ? "1.4rem" : "3.2rem", width: i === 0 ? "40%" : "100%" }} />
+        <div
+          key={i}
+          className="skeleton"
+          style={{ height: i === 0 ? "1.4rem" : "3.2rem", width: i === 0 ? "40%" : "100%" }}
+        />
       ))}
     </div>
   );
@@ -61,7 +69,14 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
 export function ProgressBar({ value, label }: { value: number; label: string }) {
   const percent = Math.round(Math.max(0, Math.min(1, value)) * 100);
   return (
-    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+    <div
+      className="progress"
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+    >
       <div style={{ width: `${percent}%` }} />
     </div>
   );

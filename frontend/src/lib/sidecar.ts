@@ -1,11 +1,23 @@
 /** The JSON sidecar every render writes next to its MP4 (neura.pipeline.sidecar): the parts the video page shows. */
-export type ModelLicence = { name: string; kind: string; license: string; package?: string; used_for?: string; notes?: string };
+export type ModelLicence = {
+  name: string;
+  kind: string;
+  license: string;
+  package?: string;
+  used_for?: string;
+  notes?: string;
+};
 
 export type Sidecar = {
   neura_version?: string;
   license?: string;
   output?: { width: number; height: number; fps: number; n_frames: number; duration_s: number };
-  script?: { source?: string; attempts?: number; title?: string | null; scenes?: { narration: string; caption?: string | null }[] };
+  script?: {
+    source?: string;
+    attempts?: number;
+    title?: string | null;
+    scenes?: { narration: string; caption?: string | null }[];
+  };
   llm?: { provider?: string; model?: string; name?: string } | null;
   voice?: { id?: string; name?: string; engine?: string; license?: string; engine_license?: string } | null;
   avatar?: { source?: string; size_px?: number; cached_rig?: boolean };

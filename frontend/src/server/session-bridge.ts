@@ -32,7 +32,10 @@ export async function gatewayHasCookieSessions(): Promise<boolean | null> {
   if (forced === "off") return true;
   if (probe && Date.now() - probe.at < PROBE_TTL_MS) return probe.native;
   try {
-    const answer = await fetch(`${apiBaseUrl()}/openapi.json`, { cache: "no-store", signal: AbortSignal.timeout(5000) });
+    const answer = await fetch(`${apiBaseUrl()}/openapi.json`, {
+      cache: "no-store",
+      signal: AbortSignal.timeout(5000),
+    });
     const doc = (await answer.json()) as { paths?: Record<string, unknown> };
     probe = { native: Boolean(doc.paths?.["/v1/auth/session"]), at: Date.now() };
     return probe.native;

@@ -12,7 +12,13 @@ import { useApi } from "@/lib/useApi";
 import { Icon } from "../Icon";
 import { ConfirmButton, Empty, ErrorNotice, Loading, Notice } from "../ui";
 
-type Provider = { name: string; model?: string | null; reachable: boolean; latency_ms?: number | null; error?: string | null };
+type Provider = {
+  name: string;
+  model?: string | null;
+  reachable: boolean;
+  latency_ms?: number | null;
+  error?: string | null;
+};
 
 export function Settings() {
   const { me } = useMe();
@@ -81,8 +87,8 @@ function Providers() {
       {offered === null ? <Loading lines={1} /> : null}
       {offered === false ? (
         <Notice kind="info">
-          This server does not report which language models it can reach. Scripts you write yourself and the voices
-          work without one.
+          This server does not report which language models it can reach. Scripts you write yourself and the voices work
+          without one.
         </Notice>
       ) : null}
       {providers ? (
@@ -143,13 +149,20 @@ function ApiKeys() {
     <section className="card" aria-labelledby="keys-title" style={{ marginTop: "1rem" }}>
       <h2 id="keys-title">API keys</h2>
       <p className="small muted">
-        For scripts and the <span className="mono">neura live</span> command: send <span className="mono">X-API-Key: nk_…</span>.
-        The API is documented at <a href="/docs">/docs</a>.
+        For scripts and the <span className="mono">neura live</span> command: send{" "}
+        <span className="mono">X-API-Key: nk_…</span>. The API is documented at <a href="/docs">/docs</a>.
       </p>
       <form onSubmit={create} className="row" style={{ alignItems: "flex-end", marginBottom: "1rem" }}>
         <div className="field" style={{ flex: "1 1 220px", marginBottom: 0 }}>
           <label htmlFor="key-name">New key&apos;s name</label>
-          <input id="key-name" type="text" maxLength={100} placeholder="e.g. build server" value={name} onChange={(e) => setName(e.target.value)} />
+          <input
+            id="key-name"
+            type="text"
+            maxLength={100}
+            placeholder="e.g. build server"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
         </div>
         <button type="submit" className="btn btn-primary" disabled={busy || !name.trim()}>
           <Icon name="key" /> Create key
@@ -166,7 +179,12 @@ function ApiKeys() {
               <button
                 type="button"
                 className="btn btn-sm"
-                onClick={() => void navigator.clipboard?.writeText(secret.key).then(() => setCopied(true), () => setCopied(false))}
+                onClick={() =>
+                  void navigator.clipboard?.writeText(secret.key).then(
+                    () => setCopied(true),
+                    () => setCopied(false),
+                  )
+                }
               >
                 <Icon name="copy" /> {copied ? "Copied" : "Copy"}
               </button>
@@ -199,7 +217,12 @@ function ApiKeys() {
                   <td>{formatDateTime(key.created_at)}</td>
                   <td>{key.last_used_at ? relativeTime(key.last_used_at) : "never"}</td>
                   <td>
-                    <ConfirmButton small label="Revoke" confirmLabel={`Revoke ${key.name}`} onConfirm={() => void revoke(key.id)} />
+                    <ConfirmButton
+                      small
+                      label="Revoke"
+                      confirmLabel={`Revoke ${key.name}`}
+                      onConfirm={() => void revoke(key.id)}
+                    />
                   </td>
                 </tr>
               ))}

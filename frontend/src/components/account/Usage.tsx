@@ -55,7 +55,10 @@ function BalanceChart({ entries }: { entries: Entry[] }) {
 
 export function Usage() {
   const [offset, setOffset] = useState(0);
-  const ledger = useApi(() => call(() => api.GET("/v1/me/credits", { params: { query: { limit: PAGE, offset } } })), [offset]);
+  const ledger = useApi(
+    () => call(() => api.GET("/v1/me/credits", { params: { query: { limit: PAGE, offset } } })),
+    [offset],
+  );
   const entries = ledger.data?.items ?? [];
   return (
     <>
@@ -68,7 +71,9 @@ export function Usage() {
       <div className="grid grid-3" style={{ marginBottom: "1rem" }}>
         <div className="card stat">
           <span className="label">Balance</span>
-          <span className="value" data-testid="balance">{ledger.data ? formatInt(ledger.data.balance) : "…"}</span>
+          <span className="value" data-testid="balance">
+            {ledger.data ? formatInt(ledger.data.balance) : "…"}
+          </span>
         </div>
         <div className="card stat">
           <span className="label">Prices</span>
@@ -104,7 +109,11 @@ export function Usage() {
                     <tr key={entry.id}>
                       <td>{formatDateTime(entry.created_at)}</td>
                       <td>
-                        {entry.video_id ? <Link href={`/videos/${entry.video_id}`}>{reason(entry)}</Link> : reason(entry)}
+                        {entry.video_id ? (
+                          <Link href={`/videos/${entry.video_id}`}>{reason(entry)}</Link>
+                        ) : (
+                          reason(entry)
+                        )}
                         {entry.note ? <span className="small muted"> · {entry.note}</span> : null}
                       </td>
                       <td className={`num ${entry.delta >= 0 ? "pos" : "neg"}`}>
@@ -120,10 +129,20 @@ export function Usage() {
           </>
         ) : null}
         <div className="btn-row" style={{ marginTop: "0.75rem" }}>
-          <button type="button" className="btn btn-sm" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          <button
+            type="button"
+            className="btn btn-sm"
+            disabled={offset === 0}
+            onClick={() => setOffset(Math.max(0, offset - PAGE))}
+          >
             Newer
           </button>
-          <button type="button" className="btn btn-sm" disabled={ledger.data?.next_offset == null} onClick={() => setOffset(ledger.data?.next_offset ?? offset + PAGE)}>
+          <button
+            type="button"
+            className="btn btn-sm"
+            disabled={ledger.data?.next_offset == null}
+            onClick={() => setOffset(ledger.data?.next_offset ?? offset + PAGE)}
+          >
             Older
           </button>
         </div>

@@ -75,15 +75,25 @@ function Upload({ onCreated }: { onCreated: (avatar: Avatar) => void }) {
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement | null>(null);
 
-  useEffect(() => () => {
-    if (preview) URL.revokeObjectURL(preview);
-  }, [preview]);
+  useEffect(
+    () => () => {
+      if (preview) URL.revokeObjectURL(preview);
+    },
+    [preview],
+  );
 
   const choose = (chosen: File | null | undefined) => {
     setError(null);
     if (!chosen) return;
     if (chosen.size > MAX_UPLOAD_BYTES) {
-      setError(new ApiError(413, "payload_too_large", `The photo is ${(chosen.size / 1e6).toFixed(1)} MB; the limit is 10 MB.`, "Upload a smaller photo."));
+      setError(
+        new ApiError(
+          413,
+          "payload_too_large",
+          `The photo is ${(chosen.size / 1e6).toFixed(1)} MB; the limit is 10 MB.`,
+          "Upload a smaller photo.",
+        ),
+      );
       return;
     }
     setFile(chosen);
@@ -159,10 +169,16 @@ function Upload({ onCreated }: { onCreated: (avatar: Avatar) => void }) {
       {error ? <ErrorNotice error={error} title={TITLES[error.code]} /> : null}
       <div className="field" style={{ marginTop: "0.75rem" }}>
         <label htmlFor="avatar-name">Name</label>
-        <input id="avatar-name" type="text" maxLength={200} value={name} onChange={(e) => {
+        <input
+          id="avatar-name"
+          type="text"
+          maxLength={200}
+          value={name}
+          onChange={(e) => {
             setName(e.target.value);
             setNameTyped(true);
-          }} />
+          }}
+        />
       </div>
       <button type="submit" className="btn btn-primary" disabled={!file || busy} style={{ width: "100%" }}>
         Make avatar
@@ -242,10 +258,18 @@ function AvatarCard({ avatar, onDeleted }: { avatar: Avatar; onDeleted: () => vo
       ))}
       {error ? <ErrorNotice error={error} /> : null}
       <div className="btn-row">
-        <Link className="btn btn-sm" href={`/videos/new?avatar=${avatar.id}`} aria-label={`Make a video with ${avatar.name}`}>
+        <Link
+          className="btn btn-sm"
+          href={`/videos/new?avatar=${avatar.id}`}
+          aria-label={`Make a video with ${avatar.name}`}
+        >
           Video
         </Link>
-        <Link className="btn btn-sm" href={`/live?avatar=${avatar.id}&connect=1`} aria-label={`Talk live with ${avatar.name}`}>
+        <Link
+          className="btn btn-sm"
+          href={`/live?avatar=${avatar.id}&connect=1`}
+          aria-label={`Talk live with ${avatar.name}`}
+        >
           Live
         </Link>
         <ConfirmButton small label="Delete" confirmLabel={`Delete ${avatar.name}`} onConfirm={remove} busy={busy} />

@@ -14,7 +14,11 @@ export function FacePreview({ avatar }: { avatar: Avatar }) {
   const { face_box: box, face_outline: outline } = avatar as WithFace;
   return (
     <figure className="face-preview">
-      <svg viewBox={`0 0 ${PREVIEW_PX} ${PREVIEW_PX}`} role="img" aria-label={`${avatar.name}: the face found is ${avatar.face_px} px tall in the photo`}>
+      <svg
+        viewBox={`0 0 ${PREVIEW_PX} ${PREVIEW_PX}`}
+        role="img"
+        aria-label={`${avatar.name}: the face found is ${avatar.face_px} px tall in the photo`}
+      >
         <image href={avatar.preview_url} width={PREVIEW_PX} height={PREVIEW_PX} />
         {outline?.length ? (
           <polygon
@@ -26,11 +30,23 @@ export function FacePreview({ avatar }: { avatar: Avatar }) {
             data-testid="face-outline"
           />
         ) : box ? (
-          <rect x={box.x} y={box.y} width={box.width} height={box.height} rx={18} fill="none" stroke="#7cf0c0" strokeWidth={4} data-testid="face-outline" />
+          <rect
+            x={box.x}
+            y={box.y}
+            width={box.width}
+            height={box.height}
+            rx={18}
+            fill="none"
+            stroke="#7cf0c0"
+            strokeWidth={4}
+            data-testid="face-outline"
+          />
         ) : null}
       </svg>
       <figcaption className="small muted">
-        {outline?.length || box ? "The face NEURA found, outlined." : `Face found: ${avatar.face_px} px tall in the photo.`}
+        {outline?.length || box
+          ? "The face NEURA found, outlined."
+          : `Face found: ${avatar.face_px} px tall in the photo.`}
       </figcaption>
     </figure>
   );

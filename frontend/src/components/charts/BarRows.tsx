@@ -74,7 +74,14 @@ export function BarRows({
               </text>
               <rect x={barX} y={barY} width={barW} height={14} rx={4} fill="var(--surface-2)" />
               {w ? <rect x={barX} y={barY} width={w} height={14} rx={4} fill={row.color} /> : null}
-              <text x={width} y={narrow ? y + 15 : y + 18} fontSize="13" textAnchor="end" fill="var(--text)" fontWeight={600}>
+              <text
+                x={width}
+                y={narrow ? y + 15 : y + 18}
+                fontSize="13"
+                textAnchor="end"
+                fill="var(--text)"
+                fontWeight={600}
+              >
                 {row.text}
               </text>
             </g>

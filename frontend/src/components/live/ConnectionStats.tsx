@@ -2,7 +2,14 @@
 
 import { useEffect, useState } from "react";
 
-type Figures = { framesDecoded: number; fps: number | null; width: number | null; height: number | null; rttMs: number | null; jitterMs: number | null };
+type Figures = {
+  framesDecoded: number;
+  fps: number | null;
+  width: number | null;
+  height: number | null;
+  rttMs: number | null;
+  jitterMs: number | null;
+};
 
 /** What getStats() says about the media: frames decoded, frame rate, size, round trip, jitter. */
 export function ConnectionStats({ pc }: { pc: RTCPeerConnection }) {

@@ -46,7 +46,9 @@ export function LiveChat({
         {lines.length === 0 ? <li className="muted small">Say hello, or ask the avatar anything.</li> : null}
         {lines.map((line, i) => (
           <li key={i} className={`bubble bubble-${line.role}`} data-role={line.role} data-final={line.final}>
-            <span className="visually-hidden">{line.role === "user" ? "You: " : line.role === "avatar" ? "Avatar: " : "Notice: "}</span>
+            <span className="visually-hidden">
+              {line.role === "user" ? "You: " : line.role === "avatar" ? "Avatar: " : "Notice: "}
+            </span>
             {line.text}
           </li>
         ))}

@@ -68,11 +68,12 @@ export function LiveSetup({
   };
 
   useEffect(() => {
-    if (autoConnect && !loading && !started.current) {
+    // Straight away: the avatar comes from the link, the lists are not needed to connect.
+    if (autoConnect && !started.current) {
       started.current = true;
       onConnect({ avatarId: avatarId || null, voice: null, persona: "" });
     }
-  }, [autoConnect, loading, avatarId, onConnect]);
+  }, [autoConnect, avatarId, onConnect]);
 
   return (
     <form onSubmit={submit}>

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, call } from "@/api/client";
 import { ApiError, asApiError } from "@/api/errors";
 import type { LiveServerMessage, LiveState as LiveStateMessage } from "@/api/realtime";
+import { gatewayHas } from "@/lib/features";
 import { AudioLevel } from "@/lib/live/audio-level";
 import { MouthWatch } from "@/lib/live/mouth-watch";
 import { LiveSession } from "@/lib/live/session";
@@ -56,7 +57,12 @@ export function LiveStudio() {
   const mouth = useRef<MouthWatch | null>(null);
   const pending = useRef<TurnTiming[]>([]);
   const microphone = useRef<MediaStreamTrack | null>(null);
-  const autoConnect = params.get("connect") === "1";
+  // ?connect=1 (the "Talk live" links): connect once, as soon as the page can; not again after an end.
+  const [autoConnect, setAutoConnect] = useState(params.get("connect") === "1");
+
+  useEffect(() => {
+    void gatewayHas("/v1/live/whep"); // read the gateway's features now, not when Connect is pressed
+  }, []);
 
   const updateTurn = useCallback((match: (t: TurnTiming) => boolean, change: Partial<TurnTiming>) => {
     setTurns((all) => all.map((t) => (match(t) ? { ...t, ...change } : t)));
@@ -74,13 +80,17 @@ export function LiveStudio() {
             const sent = pending.current.findIndex((t) => t.text === message.text.trim());
             if (sent >= 0) {
               const turn = pending.current.splice(sent, 1)[0];
-              if (turn) updateTurn((t) => t === turn || (t.turnId === null && t.sentAtMs === turn.sentAtMs), { turnId: message.turn_id });
+              if (turn)
+                updateTurn((t) => t === turn || (t.turnId === null && t.sentAtMs === turn.sentAtMs), {
+                  turnId: message.turn_id,
+                });
             }
             break;
           }
           setLines((all) => {
             const index = all.findIndex((l) => l.role === "avatar" && l.turnId === message.turn_id);
-            if (index < 0) return [...all, { role: "avatar", turnId: message.turn_id, text: message.text, final: message.final }];
+            if (index < 0)
+              return [...all, { role: "avatar", turnId: message.turn_id, text: message.text, final: message.final }];
             const line = all[index]!;
             const text = message.final ? message.text : `${line.text} ${message.text}`.trim();
             return all.map((l, i) => (i === index ? { ...l, text, final: message.final } : l));
@@ -97,7 +107,10 @@ export function LiveStudio() {
           break;
         case "error":
           setError(new ApiError(-1, message.code, message.message, message.hint ?? null));
-          setLines((all) => [...all, { role: "system", turnId: message.turn_id ?? -1, text: message.message, final: true }]);
+          setLines((all) => [
+            ...all,
+            { role: "system", turnId: message.turn_id ?? -1, text: message.message, final: true },
+          ]);
           break;
         case "closed":
           setEndReason(CLOSE_REASONS[message.reason] ?? `The session ended (${message.reason}).`);
@@ -125,6 +138,7 @@ export function LiveStudio() {
 
   const connect = useCallback(
     async (choice: SetupChoice) => {
+      setAutoConnect(false);
       setError(undefined);
       setEndReason(null);
       setLines([]);
@@ -230,29 +244,28 @@ export function LiveStudio() {
     return () => cancelAnimationFrame(frame);
   }, [phase]);
 
-  const send = useCallback(
-    async (text: string) => {
-      const current = session.current;
-      if (!current) return;
-      const sentAtMs = performance.now();
-      const turn: TurnTiming = { turnId: null, text, sentAtMs };
-      pending.current.push(turn);
-      setTurns((all) => [...all.slice(-19), turn]);
-      setLines((all) => [...all, { role: "user", turnId: -1, text, final: true }]);
-      if (mouth.current) {
-        mouth.current.listening = false;
-        void mouth.current.nextOpenMouth(sentAtMs).then((presentedMs) => {
-          setTurns((all) => all.map((t) => (t.sentAtMs === sentAtMs ? { ...t, mouthMs: Math.max(0, presentedMs - sentAtMs) } : t)));
-        });
-      }
-      try {
-        if (!current.send({ type: "message", text })) await current.say(text);
-      } catch (caught) {
-        setError(asApiError(caught));
-      }
-    },
-    [],
-  );
+  const send = useCallback(async (text: string) => {
+    const current = session.current;
+    if (!current) return;
+    const sentAtMs = performance.now();
+    const turn: TurnTiming = { turnId: null, text, sentAtMs };
+    pending.current.push(turn);
+    setTurns((all) => [...all.slice(-19), turn]);
+    setLines((all) => [...all, { role: "user", turnId: -1, text, final: true }]);
+    if (mouth.current) {
+      mouth.current.listening = false;
+      void mouth.current.nextOpenMouth(sentAtMs).then((presentedMs) => {
+        setTurns((all) =>
+          all.map((t) => (t.sentAtMs === sentAtMs ? { ...t, mouthMs: Math.max(0, presentedMs - sentAtMs) } : t)),
+        );
+      });
+    }
+    try {
+      if (!current.send({ type: "message", text })) await current.say(text);
+    } catch (caught) {
+      setError(asApiError(caught));
+    }
+  }, []);
 
   const interrupt = useCallback(() => {
     const current = session.current;

@@ -48,7 +48,11 @@ export function MicControls({
   useEffect(() => {
     if (!available || mode !== "push" || !track) return;
     const down = (event: KeyboardEvent) => {
-      if (event.code === "Space" && !(event.target instanceof HTMLTextAreaElement) && !(event.target instanceof HTMLInputElement)) {
+      if (
+        event.code === "Space" &&
+        !(event.target instanceof HTMLTextAreaElement) &&
+        !(event.target instanceof HTMLInputElement)
+      ) {
         event.preventDefault();
         onTalk(true);
       }
@@ -72,11 +76,23 @@ export function MicControls({
     <div className="mic" role="group" aria-label="Voice input">
       <div className="segmented" aria-disabled={!available}>
         <label>
-          <input type="radio" name="mic-mode" checked={mode === "push"} disabled={!available} onChange={() => onMode("push")} />
+          <input
+            type="radio"
+            name="mic-mode"
+            checked={mode === "push"}
+            disabled={!available}
+            onChange={() => onMode("push")}
+          />
           Push to talk
         </label>
         <label>
-          <input type="radio" name="mic-mode" checked={mode === "hands-free"} disabled={!available} onChange={() => onMode("hands-free")} />
+          <input
+            type="radio"
+            name="mic-mode"
+            checked={mode === "hands-free"}
+            disabled={!available}
+            onChange={() => onMode("hands-free")}
+          />
           Hands-free
         </label>
       </div>
@@ -93,7 +109,9 @@ export function MicControls({
         </button>
       ) : null}
       <span className="mic-meter" ref={meter} aria-hidden="true" />
-      {!available ? <span className="small muted">Voice input is not offered by this server yet: type instead.</span> : null}
+      {!available ? (
+        <span className="small muted">Voice input is not offered by this server yet: type instead.</span>
+      ) : null}
     </div>
   );
 }

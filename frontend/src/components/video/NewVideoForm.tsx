@@ -103,7 +103,10 @@ export function NewVideoForm() {
     setError(undefined);
     try {
       const video = await call(() =>
-        api.POST("/v1/videos", { body, params: { header: { "Idempotency-Key": (idempotencyKey.current ||= crypto.randomUUID()) } } }),
+        api.POST("/v1/videos", {
+          body,
+          params: { header: { "Idempotency-Key": (idempotencyKey.current ||= crypto.randomUUID()) } },
+        }),
       );
       router.push(`/videos/${video.id}`);
     } catch (caught) {
@@ -117,15 +120,17 @@ export function NewVideoForm() {
       <div className="new-video-main stack">
         <section className="card" aria-labelledby="what">
           <div className="row spread" style={{ marginBottom: "0.75rem" }}>
-            <h2 id="what" style={{ margin: 0 }}>What should the avatar say?</h2>
+            <h2 id="what" style={{ margin: 0 }}>
+              What should the avatar say?
+            </h2>
             <div className="segmented" role="radiogroup" aria-label="Start from">
               <label>
                 <input type="radio" name="source" checked={source === "script"} onChange={() => setSource("script")} />
                 My script
               </label>
               <label>
-                <input type="radio" name="source" checked={source === "prompt"} onChange={() => setSource("prompt")} />
-                A topic (AI writes it)
+                <input type="radio" name="source" checked={source === "prompt"} onChange={() => setSource("prompt")} />A
+                topic (AI writes it)
               </label>
             </div>
           </div>
@@ -158,7 +163,8 @@ export function NewVideoForm() {
                 ) : null}
               </span>
               <span className="help" id="script-stats" aria-live="polite">
-                {stats.words} words · {stats.scenes} scene{stats.scenes === 1 ? "" : "s"} · about {formatSeconds(cost.targetS)} of video
+                {stats.words} words · {stats.scenes} scene{stats.scenes === 1 ? "" : "s"} · about{" "}
+                {formatSeconds(cost.targetS)} of video
               </span>
             </div>
           ) : (
@@ -191,8 +197,8 @@ export function NewVideoForm() {
               {draftsOffered ? (
                 <div className="btn-row">
                   <button type="button" className="btn" onClick={writeDraft} disabled={drafting || !prompt.trim()}>
-                    {drafting ? <span className="spinner" aria-hidden="true" /> : <Icon name="sparkle" />} Write the script
-                    first
+                    {drafting ? <span className="spinner" aria-hidden="true" /> : <Icon name="sparkle" />} Write the
+                    script first
                   </button>
                   <span className="small muted">See and edit the draft before rendering.</span>
                 </div>
@@ -235,11 +241,21 @@ export function NewVideoForm() {
               <legend>Format</legend>
               <div className="segmented" style={{ marginTop: "0.35rem" }}>
                 <label>
-                  <input type="radio" name="resolution" checked={resolution === "720p"} onChange={() => setResolution("720p")} />
+                  <input
+                    type="radio"
+                    name="resolution"
+                    checked={resolution === "720p"}
+                    onChange={() => setResolution("720p")}
+                  />
                   720p presenter
                 </label>
                 <label>
-                  <input type="radio" name="resolution" checked={resolution === "512"} onChange={() => setResolution("512")} />
+                  <input
+                    type="radio"
+                    name="resolution"
+                    checked={resolution === "512"}
+                    onChange={() => setResolution("512")}
+                  />
                   Square 512
                 </label>
               </div>
@@ -251,12 +267,21 @@ export function NewVideoForm() {
               Burn captions into the picture
             </label>
             <label className="check">
-              <input type="checkbox" checked={customBackground} onChange={(e) => setCustomBackground(e.target.checked)} />
+              <input
+                type="checkbox"
+                checked={customBackground}
+                onChange={(e) => setCustomBackground(e.target.checked)}
+              />
               Custom background
             </label>
             {customBackground ? (
               <label className="check">
-                <input type="color" value={background} onChange={(e) => setBackground(e.target.value)} aria-label="Background colour" />
+                <input
+                  type="color"
+                  value={background}
+                  onChange={(e) => setBackground(e.target.value)}
+                  aria-label="Background colour"
+                />
                 <span className="mono">{background}</span>
               </label>
             ) : null}
@@ -279,7 +304,8 @@ export function NewVideoForm() {
           </p>
           {me ? (
             <p className="small">
-              Balance: {formatInt(me.credits)} credits{short ? "" : ` → at least ${formatInt(me.credits - cost.reserve)} while it renders`}
+              Balance: {formatInt(me.credits)} credits
+              {short ? "" : ` → at least ${formatInt(me.credits - cost.reserve)} while it renders`}
             </p>
           ) : null}
           {tooLong ? (
@@ -290,7 +316,12 @@ export function NewVideoForm() {
           ) : null}
           {short && !tooLong ? <Notice kind="warn">Not enough credits for this video.</Notice> : null}
           <div id="submit-error">{error ? <ErrorNotice error={error} /> : null}</div>
-          <button type="submit" className="btn btn-primary" style={{ width: "100%" }} disabled={busy || empty || tooLong}>
+          <button
+            type="submit"
+            className="btn btn-primary"
+            style={{ width: "100%" }}
+            disabled={busy || empty || tooLong}
+          >
             {busy ? <span className="spinner" aria-hidden="true" /> : <Icon name="play" />} Render video
           </button>
         </section>

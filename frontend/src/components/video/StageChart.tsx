@@ -5,7 +5,14 @@ import { orderedStages } from "@/lib/sidecar";
 
 import { BarRows } from "../charts/BarRows";
 
-const COLORS = ["var(--stage-1)", "var(--stage-2)", "var(--stage-3)", "var(--stage-4)", "var(--stage-5)", "var(--stage-6)"];
+const COLORS = [
+  "var(--stage-1)",
+  "var(--stage-2)",
+  "var(--stage-3)",
+  "var(--stage-4)",
+  "var(--stage-5)",
+  "var(--stage-6)",
+];
 
 /**
  * Where the render's time went: one bar for the whole render split into its stages (script, avatar,

@@ -30,7 +30,9 @@ function useArtifacts(video: Video | undefined): { links: Links; sidecar: Sideca
   useEffect(() => {
     if (!video || video.status !== "succeeded") return;
     let live = true;
-    const kinds = video.artifacts.filter((k): k is ArtifactKind => ["mp4", "srt", "vtt", "thumbnail", "sidecar"].includes(k));
+    const kinds = video.artifacts.filter((k): k is ArtifactKind =>
+      ["mp4", "srt", "vtt", "thumbnail", "sidecar"].includes(k),
+    );
     Promise.all(kinds.map(async (kind) => [kind, await downloadLink(video.id, kind)] as const))
       .then(async (pairs) => {
         if (!live) return;
@@ -52,7 +54,10 @@ function useArtifacts(video: Video | undefined): { links: Links; sidecar: Sideca
 export function VideoDetail({ id }: { id: string }) {
   const router = useRouter();
   const { refreshMe } = useMe();
-  const loaded = useApi(() => call(() => api.GET("/v1/videos/{video_id}", { params: { path: { video_id: id } } })), [id]);
+  const loaded = useApi(
+    () => call(() => api.GET("/v1/videos/{video_id}", { params: { path: { video_id: id } } })),
+    [id],
+  );
   const [actionError, setActionError] = useState<ApiError | undefined>();
   const [deleting, setDeleting] = useState(false);
 
@@ -190,7 +195,9 @@ function VideoView({
             ) : (
               <div className="player player-placeholder">
                 <div style={{ maxWidth: 480, textAlign: "center" }}>
-                  <p style={{ fontWeight: 650 }}>{progress.status === "failed" ? "This video failed." : "This video was cancelled."}</p>
+                  <p style={{ fontWeight: 650 }}>
+                    {progress.status === "failed" ? "This video failed." : "This video was cancelled."}
+                  </p>
                   {progress.error ? <p className="muted">{progress.error}</p> : null}
                   <Link className="btn" href="/videos/new">
                     Make another
@@ -236,11 +243,15 @@ function VideoView({
               </div>
             ) : (
               <p className="muted">
-                {video.prompt ? `Written from the topic “${video.prompt}” ${active ? "while the video renders" : ""}.` : "No script."}
+                {video.prompt
+                  ? `Written from the topic “${video.prompt}” ${active ? "while the video renders" : ""}.`
+                  : "No script."}
               </p>
             )}
             {sidecar?.llm ? (
-              <p className="small muted">Written by {[sidecar.llm.provider, sidecar.llm.model].filter(Boolean).join(" · ")}.</p>
+              <p className="small muted">
+                Written by {[sidecar.llm.provider, sidecar.llm.model].filter(Boolean).join(" · ")}.
+              </p>
             ) : null}
           </section>
         </div>
@@ -250,7 +261,10 @@ function VideoView({
             <h2 id="details-title">Details</h2>
             <dl className="details">
               <dt>Length</dt>
-              <dd>{formatSeconds(video.duration_s ?? video.target_duration_s)}{video.duration_s ? "" : " (target)"}</dd>
+              <dd>
+                {formatSeconds(video.duration_s ?? video.target_duration_s)}
+                {video.duration_s ? "" : " (target)"}
+              </dd>
               <dt>Format</dt>
               <dd>{video.resolution === "512" ? "Square 512×512" : "720p presenter (1280×720)"}</dd>
               <dt>Voice</dt>
@@ -258,7 +272,11 @@ function VideoView({
               <dt>Captions</dt>
               <dd>{video.captions ? "burnt in" : "subtitles only"}</dd>
               <dt>Credits</dt>
-              <dd>{video.credits_charged !== null ? `${video.credits_charged} charged` : `${video.credits_reserved} reserved`}</dd>
+              <dd>
+                {video.credits_charged !== null
+                  ? `${video.credits_charged} charged`
+                  : `${video.credits_reserved} reserved`}
+              </dd>
             </dl>
           </section>
 

@@ -12,7 +12,10 @@ const DARK = 0.55; // a pixel darker than 55 % of the idle median luminance
 const MARGIN = 0.03; // this much more dark area than ever seen idle
 
 type FrameCallback = (now: DOMHighResTimeStamp, metadata: VideoFrameCallbackMetadata) => void;
-type VideoWithFrames = HTMLVideoElement & { requestVideoFrameCallback(callback: FrameCallback): number; cancelVideoFrameCallback(handle: number): void };
+type VideoWithFrames = HTMLVideoElement & {
+  requestVideoFrameCallback(callback: FrameCallback): number;
+  cancelVideoFrameCallback(handle: number): void;
+};
 
 export type FrameSample = { presentedMs: number; dark: number };
 

@@ -36,7 +36,10 @@ class Trickle {
   private ready = false;
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(pc: RTCPeerConnection, private readonly send: (batch: RTCIceCandidate[], done: boolean) => Promise<void>) {
+  constructor(
+    pc: RTCPeerConnection,
+    private readonly send: (batch: RTCIceCandidate[], done: boolean) => Promise<void>,
+  ) {
     pc.onicecandidate = (event) => {
       this.queue.push(event.candidate);
       this.flush();
@@ -70,7 +73,10 @@ export class LiveSession {
   private readonly stream = new MediaStream();
   private readonly onPageHide = () => this.endOnUnload();
 
-  private constructor(iceServers: RTCIceServer[], private readonly events: SessionEvents) {
+  private constructor(
+    iceServers: RTCIceServer[],
+    private readonly events: SessionEvents,
+  ) {
     this.pc = new RTCPeerConnection({ iceServers });
   }
 
@@ -165,7 +171,9 @@ export class LiveSession {
   /** RFC 8840 fragment of candidates for WHEP's PATCH. */
   private async patchCandidates(candidates: RTCIceCandidate[], done: boolean): Promise<void> {
     const description = this.pc.localDescription?.sdp ?? "";
-    const lines = [/a=ice-ufrag:\S+/.exec(description)?.[0], /a=ice-pwd:\S+/.exec(description)?.[0]].filter(Boolean) as string[];
+    const lines = [/a=ice-ufrag:\S+/.exec(description)?.[0], /a=ice-pwd:\S+/.exec(description)?.[0]].filter(
+      Boolean,
+    ) as string[];
     const byMid = new Map<string, RTCIceCandidate[]>();
     for (const candidate of candidates) {
       const mid = candidate.sdpMid ?? "0";
