@@ -27,6 +27,10 @@ if [ ! -x "${NEURA_E2E_CHROMIUM:-/usr/bin/chromium}" ] && [ "${NEURA_REQUIRE_E2E
   echo "web app: browser tests skipped: no Chromium at ${NEURA_E2E_CHROMIUM:-/usr/bin/chromium} (Debian: apt-get install -y chromium)"
   exit 0
 fi
-# shellcheck disable=SC2086  # NEURA_E2E_ARGS is a list of arguments
-bash scripts/e2e.sh ${NEURA_E2E_ARGS-"--grep @ci"}
+if [ -n "${NEURA_E2E_ARGS+set}" ]; then
+  read -ra flows <<< "$NEURA_E2E_ARGS"
+else
+  flows=(--grep @ci)
+fi
+bash scripts/e2e.sh ${flows[@]+"${flows[@]}"}
 echo "web app: checks done in $(( $(date +%s) - started )) s"
