@@ -55,6 +55,9 @@ async function open(browser: Browser, theme: "light" | "dark", width: string, si
 
 async function shoot(page: Page, theme: string, width: string, name: string): Promise<void> {
   await expectAccessible(page, `${name} (${theme}, ${width})`);
+  // Nothing wider than the screen: no sideways scrolling (and no zoomed-out page on a phone).
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, `${name} (${width}) is wider than the screen`).toBeLessThanOrEqual(0);
   const folder = `${SHOTS}/${theme}-${width}`;
   mkdirSync(folder, { recursive: true });
   // A full-page picture: the phone's fixed bars go where they sit when the page is scrolled to them.

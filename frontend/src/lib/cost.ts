@@ -21,15 +21,24 @@ export function scriptStats(script: string): { words: number; scenes: number } {
   return { words: countWords(body), scenes };
 }
 
+/**
+ * targetS: the length the gateway sizes the video at (every word of a script, its title line too);
+ * reserve: the credits it reserves; expected: the credits the finished video should cost (a script's
+ * spoken words at 2.5 a second, or a prompt's target length).
+ */
 export function estimateCost(source: { script: string } | { durationS: number }): {
   targetS: number;
   reserve: number;
   expected: number;
+  expectedS: number;
 } {
   const targetS = "script" in source ? Math.max(1, countWords(source.script) / SCRIPT_WORDS_PER_S) : source.durationS;
+  const expectedS =
+    "script" in source ? Math.max(1, scriptStats(source.script).words / SCRIPT_WORDS_PER_S) : source.durationS;
   return {
     targetS,
     reserve: Math.max(1, Math.ceil(targetS * RESERVE_MARGIN)),
-    expected: Math.max(1, Math.ceil(targetS)),
+    expected: Math.max(1, Math.ceil(expectedS)),
+    expectedS,
   };
 }

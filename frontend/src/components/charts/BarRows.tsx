@@ -57,7 +57,13 @@ export function BarRows({
           return (
             <g key={tick}>
               <line x1={x} x2={x} y1={topH} y2={height - axisH} stroke="var(--border)" strokeDasharray="3 3" />
-              <text x={x} y={height - 6} textAnchor={tick === 0 ? "start" : "middle"} fontSize="11" fill="var(--muted)">
+              <text
+                x={x}
+                y={height - 6}
+                textAnchor={tick === 0 ? "start" : tick === ticks[ticks.length - 1] ? "end" : "middle"}
+                fontSize="11"
+                fill="var(--muted)"
+              >
                 {tickText ? tickText(tick) : tick}
               </text>
             </g>

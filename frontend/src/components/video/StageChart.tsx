@@ -13,37 +13,33 @@ const COLORS = [
   "var(--stage-5)",
   "var(--stage-6)",
 ];
+const OVERLAPPING = new Set(["tts", "render", "encode"]);
 
 /**
- * Where the render's time went: one bar for the whole render split into its stages (script, avatar,
- * voice, frames, encoding, ...), then one labelled bar per stage.
+ * Where the render's time went: one bar per stage (script, avatar, voice, frames, encoding, ...).
+ * The voice, the frames and the encoder run at the same time (their bars are each one's busy time),
+ * so the bars add up to more than the render took: the caption gives the real wall-clock time.
  */
-export function StageChart({ timings, videoS }: { timings: Record<string, number>; videoS: number | null }) {
+export function StageChart({
+  timings,
+  videoS,
+  wallS,
+}: {
+  timings: Record<string, number>;
+  videoS: number | null;
+  wallS: number | null;
+}) {
   const stages = orderedStages(timings).filter((s) => s.seconds > 0);
-  const total = stages.reduce((sum, s) => sum + s.seconds, 0);
-  if (!stages.length || total <= 0) return <p className="muted">No timings were recorded for this video.</p>;
-  const starts = stages.map((_, i) => stages.slice(0, i).reduce((sum, s) => sum + s.seconds, 0));
+  if (!stages.length) return <p className="muted">No timings were recorded for this video.</p>;
   const longest = Math.max(...stages.map((s) => s.seconds));
   const summary = stages.map((s) => `${s.label} ${formatSeconds(s.seconds)}`).join(", ");
+  const overlapping = stages.filter((s) => OVERLAPPING.has(s.key)).length > 1;
   return (
     <figure style={{ margin: 0 }}>
       <BarRows
         testId="stage-chart"
-        label={`Render time ${formatSeconds(total)}: ${summary}`}
+        label={`Time per render stage: ${summary}`}
         scale={longest}
-        top={(width) =>
-          stages.map((s, i) => (
-            <rect
-              key={`stack-${s.key}`}
-              x={((starts[i] ?? 0) / total) * width}
-              y={4}
-              width={Math.max(1, (s.seconds / total) * width - 1.5)}
-              height={22}
-              rx={3}
-              fill={COLORS[i % COLORS.length]}
-            />
-          ))
-        }
         rows={stages.map((s, i) => ({
           key: s.key,
           label: s.label,
@@ -53,8 +49,10 @@ export function StageChart({ timings, videoS }: { timings: Record<string, number
         }))}
       />
       <figcaption className="small muted">
-        Rendered in {formatSeconds(total)}
-        {videoS ? ` for ${formatSeconds(videoS)} of video (${(total / videoS).toFixed(2)}× real time)` : ""}.
+        {wallS !== null ? `The render took ${formatSeconds(wallS)}` : "Rendered"}
+        {videoS ? ` for ${formatSeconds(videoS)} of video` : ""}
+        {wallS !== null && videoS ? ` (${(wallS / videoS).toFixed(2)}× real time)` : ""}.
+        {overlapping ? " Voice, frames and encoding run at the same time: each bar is that stage's busy time." : ""}
       </figcaption>
     </figure>
   );

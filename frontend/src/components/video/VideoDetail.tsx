@@ -229,7 +229,7 @@ function VideoView({
           {sidecar?.timings_s ? (
             <section className="card" aria-labelledby="timings-title">
               <h2 id="timings-title">How long each stage took</h2>
-              <StageChart timings={sidecar.timings_s} videoS={video.duration_s} />
+              <StageChart timings={sidecar.timings_s} videoS={video.duration_s} wallS={wallSeconds(video)} />
             </section>
           ) : null}
 
@@ -316,4 +316,10 @@ function scriptBody(text: string): string[] {
     .split(/\n\s*\n/)
     .map((scene) => scene.trim())
     .filter(Boolean);
+}
+
+/** Seconds from a worker starting the video to its end (null until both are known). */
+function wallSeconds(video: Video): number | null {
+  if (!video.started_at || !video.finished_at) return null;
+  return (new Date(video.finished_at).getTime() - new Date(video.started_at).getTime()) / 1000;
 }
