@@ -10,7 +10,7 @@
 //    second is captured (createImageBitmap) with its presentation time, and the data channel send
 //    time is recorded. The frames go back as JPEG for bench/web.py to find the first open mouth with
 //    the same face landmarker bench/live.py uses. Then an interrupt, and a pause.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 import { chromium } from "playwright-core";
 
@@ -18,19 +18,7 @@ const WEB = process.env.NEURA_WEB_URL;
 const LOADS = Number(process.env.NEURA_BENCH_LOADS ?? 10);
 const TURNS = Number(process.env.NEURA_BENCH_TURNS ?? 10);
 const CAPTURE_MS = 1000;
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--allow-loopback-in-peer-connection",
-  "--use-fake-ui-for-media-stream",
-  "--use-fake-device-for-media-stream",
-  "--autoplay-policy=no-user-gesture-required",
-];
+const ARGS = JSON.parse(readFileSync(new URL("./chromium-args.json", import.meta.url), "utf8"));
 
 // In every page: the first presented frame of any <video>, data-channel send times, and a frame
 // recorder switched on and off by the driver. Nothing here changes what the app does.
@@ -101,6 +89,16 @@ async function openLive(timeoutMs = 20_000) {
   return { context, page, firstFrameMs };
 }
 
+/** A stage's figure in the page's latency chart ("212 ms"), or null when it has none. */
+function readout(page, stage) {
+  return page
+    .getByTestId("latency-chart")
+    .locator(`[data-stage=${stage}] text`)
+    .last()
+    .textContent({ timeout: 3000 })
+    .catch(() => null);
+}
+
 async function endSession(page) {
   try {
     await page.getByRole("button", { name: "End session" }).click();
@@ -148,18 +146,8 @@ for (let i = 0; i < LOADS; i++) {
       window.__bench.capturing = false;
     });
     const sends = await page.evaluate(() => window.__bench.sends.filter((s) => s.data.includes('"message"')));
-    const pageMouthMs = await page
-      .getByTestId("latency-chart")
-      .locator("[data-stage=mouthMs] text")
-      .last()
-      .textContent({ timeout: 3000 })
-      .catch(() => null);
-    const serverFrameMs = await page
-      .getByTestId("latency-chart")
-      .locator("[data-stage=firstFrameSentMs] text")
-      .last()
-      .textContent({ timeout: 3000 })
-      .catch(() => null);
+    const pageMouthMs = await readout(page, "mouthMs");
+    const serverFrameMs = await readout(page, "firstFrameSentMs");
     const frames = await jpegFrames(page);
     await page
       .getByRole("button", { name: "Interrupt" })

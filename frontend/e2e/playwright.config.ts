@@ -1,22 +1,14 @@
 import { defineConfig } from "@playwright/test";
 
+import chromiumArgs from "./chromium-args.json";
+
 /**
  * Browser tests in Debian's Chromium (never a downloaded browser): started by scripts/e2e.sh, which
  * runs the whole product first and passes its address in NEURA_WEB_URL.
  */
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--allow-loopback-in-peer-connection",
-  "--use-fake-ui-for-media-stream",
-  "--use-fake-device-for-media-stream",
-  "--autoplay-policy=no-user-gesture-required",
-];
+// Debian's Chromium flags for tests (shared with bench-driver.mjs): no sandbox or GPU in CI, nothing
+// fetched in the background, WebRTC on loopback, fake camera and microphone, sound without a click.
+export const CHROMIUM_ARGS: string[] = chromiumArgs;
 
 export default defineConfig({
   testDir: ".",

@@ -30,7 +30,8 @@ test("sign up, upload a portrait, make a video from a script, watch, download, d
   await page.getByRole("button", { name: "Render video" }).click();
   await expect(page).toHaveURL(/\/videos\/[0-9a-f-]{36}$/);
 
-  // It renders (progress from the event stream), then plays: time advances and frames decode.
+  // It renders (a progress bar fed by the event stream), then plays: time advances and frames decode.
+  await expect(page.getByRole("progressbar", { name: "Rendering progress" })).toBeVisible();
   const player = page.getByTestId("player");
   await expect(player).toBeVisible({ timeout: 180_000 });
   await expect(page.locator("track[kind=subtitles]")).toHaveCount(1);

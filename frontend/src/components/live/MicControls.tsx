@@ -5,8 +5,14 @@ import { useEffect, useRef } from "react";
 import { AudioLevel } from "@/lib/live/audio-level";
 
 import { Icon } from "../Icon";
+import { Segmented } from "../Segmented";
 
 export type MicMode = "off" | "push" | "hands-free";
+
+const MIC_MODES = [
+  { value: "push", label: "Push to talk" },
+  { value: "hands-free", label: "Hands-free" },
+] as const;
 
 /**
  * Voice input: push-to-talk (hold the button or the space bar) or hands-free (the server listens all
@@ -74,28 +80,14 @@ export function MicControls({
 
   return (
     <div className="mic" role="group" aria-label="Voice input">
-      <div className="segmented" aria-disabled={!available}>
-        <label>
-          <input
-            type="radio"
-            name="mic-mode"
-            checked={mode === "push"}
-            disabled={!available}
-            onChange={() => onMode("push")}
-          />
-          Push to talk
-        </label>
-        <label>
-          <input
-            type="radio"
-            name="mic-mode"
-            checked={mode === "hands-free"}
-            disabled={!available}
-            onChange={() => onMode("hands-free")}
-          />
-          Hands-free
-        </label>
-      </div>
+      <Segmented
+        name="mic-mode"
+        label="Microphone"
+        options={MIC_MODES}
+        value={mode}
+        onChange={onMode}
+        disabled={!available}
+      />
       {available && mode === "push" ? (
         <button
           type="button"

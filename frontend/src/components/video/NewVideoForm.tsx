@@ -15,9 +15,18 @@ import { estimateCost, scriptStats } from "@/lib/cost";
 import { AvatarChoices } from "../AvatarChoices";
 import { Icon } from "../Icon";
 import { ListenButton } from "../ListenButton";
+import { Segmented } from "../Segmented";
 import { ErrorNotice, Notice } from "../ui";
 
 type Source = "script" | "prompt";
+const SOURCES = [
+  { value: "script", label: "My script" },
+  { value: "prompt", label: "A topic (AI writes it)" },
+] as const;
+const FORMATS = [
+  { value: "720p", label: "720p presenter" },
+  { value: "512", label: "Square 512" },
+] as const;
 type Draft = { title?: string; text: string; llm?: { provider?: string; model?: string } | null; warnings?: string[] };
 
 const EXAMPLE_SCRIPT = `# Three tips for better sleep
@@ -123,16 +132,7 @@ export function NewVideoForm() {
             <h2 id="what" style={{ margin: 0 }}>
               What should the avatar say?
             </h2>
-            <div className="segmented" role="radiogroup" aria-label="Start from">
-              <label>
-                <input type="radio" name="source" checked={source === "script"} onChange={() => setSource("script")} />
-                My script
-              </label>
-              <label>
-                <input type="radio" name="source" checked={source === "prompt"} onChange={() => setSource("prompt")} />A
-                topic (AI writes it)
-              </label>
-            </div>
+            <Segmented name="source" label="Start from" options={SOURCES} value={source} onChange={setSource} />
           </div>
 
           {source === "script" ? (
@@ -239,25 +239,14 @@ export function NewVideoForm() {
             </div>
             <fieldset>
               <legend>Format</legend>
-              <div className="segmented" style={{ marginTop: "0.35rem" }}>
-                <label>
-                  <input
-                    type="radio"
-                    name="resolution"
-                    checked={resolution === "720p"}
-                    onChange={() => setResolution("720p")}
-                  />
-                  720p presenter
-                </label>
-                <label>
-                  <input
-                    type="radio"
-                    name="resolution"
-                    checked={resolution === "512"}
-                    onChange={() => setResolution("512")}
-                  />
-                  Square 512
-                </label>
+              <div style={{ marginTop: "0.35rem" }}>
+                <Segmented
+                  name="resolution"
+                  label="Format"
+                  options={FORMATS}
+                  value={resolution}
+                  onChange={setResolution}
+                />
               </div>
             </fieldset>
           </div>
