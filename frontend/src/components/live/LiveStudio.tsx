@@ -57,6 +57,7 @@ export function LiveStudio() {
   const mouth = useRef<MouthWatch | null>(null);
   const pending = useRef<TurnTiming[]>([]);
   const microphone = useRef<MediaStreamTrack | null>(null);
+  const ended = useRef<(reason: string) => Promise<void>>(async () => undefined);
   // ?connect=1 (the "Talk live" links): connect once, as soon as the page can; not again after an end.
   const [autoConnect, setAutoConnect] = useState(params.get("connect") === "1");
 
@@ -113,8 +114,7 @@ export function LiveStudio() {
           ]);
           break;
         case "closed":
-          setEndReason(CLOSE_REASONS[message.reason] ?? `The session ended (${message.reason}).`);
-          setPhase("ended");
+          void ended.current(CLOSE_REASONS[message.reason] ?? `The session ended (${message.reason}).`);
           break;
         default:
           break;
@@ -166,8 +166,7 @@ export function LiveStudio() {
             },
             onConnection: (connection) => {
               if (connection === "failed") {
-                setEndReason("The media connection failed (no route between this browser and the server).");
-                setPhase("ended");
+                void ended.current("The media connection failed (no route between this browser and the server).");
               }
             },
             onChannelOpen: () => setChannelOpen(true),
@@ -198,20 +197,28 @@ export function LiveStudio() {
     [onMessage, refreshMe, stopMedia],
   );
 
-  const end = useCallback(async () => {
-    const current = session.current;
-    session.current = null;
-    setChannelOpen(false);
-    stopMedia();
-    setPhase("ended");
-    setEndReason(CLOSE_REASONS.deleted ?? null);
-    try {
-      await current?.close();
-    } catch (caught) {
-      setError(asApiError(caught));
-    }
-    refreshMe();
-  }, [refreshMe, stopMedia]);
+  /** The session is over (ended here, by the server, or by the network): release everything. */
+  const finish = useCallback(
+    async (reason: string) => {
+      const current = session.current;
+      session.current = null;
+      setChannelOpen(false);
+      stopMedia();
+      setPhase("ended");
+      setEndReason(reason);
+      try {
+        await current?.close(); // DELETE is idempotent: fine when the server ended it first
+      } catch (caught) {
+        setError(asApiError(caught));
+      }
+      refreshMe();
+    },
+    [refreshMe, stopMedia],
+  );
+  useEffect(() => {
+    ended.current = finish;
+  }, [finish]);
+  const end = useCallback(() => finish(CLOSE_REASONS.deleted ?? "The session has ended."), [finish]);
 
   useEffect(
     () => () => {
