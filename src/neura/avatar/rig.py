@@ -67,6 +67,12 @@ class AvatarRig:
     crop_matrix: npt.NDArray[np.float64]  # (2, 3): photo pixels -> rig pixels
     warnings: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # the arrays saved as float16 are held at that precision from the start, so a freshly built
+        # rig renders exactly like the same rig saved and loaded again (renders are deterministic)
+        for name in self._HALF:
+            setattr(self, name, np.asarray(getattr(self, name), np.float16).astype(np.float32))
+
     @property
     def mouth_width_px(self) -> float:
         return lm.mouth_width_px(self.landmarks)
