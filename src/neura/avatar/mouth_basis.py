@@ -177,7 +177,7 @@ def lip_shapes(g: MouthGeometry, u: F32, v: F32, side: int = 0) -> list[tuple[F3
     ]
 
 
-def _inverted(g: MouthGeometry, u: F32, v: F32, index: int, rounds: int = 4) -> tuple[F32, F32]:
+def _inverted(g: MouthGeometry, u: F32, v: F32, index: int, rounds: int = 3) -> tuple[F32, F32]:
     """The backward map (du, dv) whose output pixel shows the source pixel that ``lip_shapes[index]``
     moves there: large moves (rounding draws the corners in by a third) warped as forward moves
     would fall short by their own gradient, and the lips would not meet the drawn inner-lip polygon."""
@@ -261,7 +261,8 @@ def build_mouth_basis(pts: F32, frame: FaceFrame, limit: Box) -> MouthBasis:
     u, v = frame.grid_uv(box)
     window = box_window((box[3] - box[1], box[2] - box[0]), 6)[..., None]
     backward = [(-du, -dv) for du, dv in motions(u, v, 0)[:2]]  # the jaw's fields are tuned as they are
-    backward += [_inverted(g, u, v, i) for i in range(3)]
+    backward += [_inverted(g, u, v, 0), _inverted(g, u, v, 1)]  # spread, round
+    backward.append(tuple(-c for c in lip_shapes(g, u, v)[2]))  # press: too small to need it
     fields = np.stack([frame.to_xy(bu, bv) * window for bu, bv in backward]).astype(np.float32)
 
     # the inner-lip points move with the side of the tear they are on; the corners take the mean

@@ -97,16 +97,25 @@ def _enamel(sclera: F32 | None, skin: F32) -> F32:
 
 def photo_teeth_mask(image: RGB, pts: F32) -> npt.NDArray[np.bool_]:
     """Pixels of the photo's own teeth: bright, pale pixels between its parted inner lips."""
-    inner = pts[list(lm.INNER_LIP_LOOP)]
-    between = _mask(image.shape, inner)
-    if lm.mouth_gap_px(pts) < 2.5 or between.sum() < 12:
-        return np.zeros(image.shape[:2], bool)
-    pixels = image.astype(np.float32)
+    found = np.zeros(image.shape[:2], bool)
+    if lm.mouth_gap_px(pts) < 2.5:
+        return found
+    outer = _outer_loop(pts)
+    x0, y0 = (max(int(c) - 2, 0) for c in outer.min(axis=0))
+    x1, y1 = (int(c) + 3 for c in outer.max(axis=0))
+    origin = np.array([x0, y0], np.float32)
+    patch = image[y0:y1, x0:x1]
+    inner = pts[list(lm.INNER_LIP_LOOP)] - origin
+    between = _mask(patch.shape, inner)
+    if between.sum() < 12:
+        return found
+    pixels = patch.astype(np.float32)
     luma = pixels @ LUMA
     spread = pixels.max(axis=2) - pixels.min(axis=2)
-    lips = _mask(image.shape, _outer_loop(pts), inner)
+    lips = _mask(patch.shape, outer - origin, inner)
     lip_luma = float(np.median(luma[lips])) if lips.any() else 120.0
-    return between & (luma > lip_luma * 1.08) & (spread < 0.45 * np.maximum(luma, 1.0))
+    found[y0:y1, x0:x1] = between & (luma > lip_luma * 1.08) & (spread < 0.45 * np.maximum(luma, 1.0))
+    return found
 
 
 def _outer_loop(pts: F32) -> F32:
@@ -115,17 +124,23 @@ def _outer_loop(pts: F32) -> F32:
 
 def _grain(image: RGB, pts: F32) -> tuple[F32, float]:
     """The photo's fine luminance detail over the cheeks (high-pass) and the skin's luminance."""
-    luma = (image.astype(np.float32) @ LUMA).astype(np.float32)
+    rings = pts[list(_CHEEKS[0] + _CHEEKS[1])]
+    x0, y0 = (max(int(c) - 6, 0) for c in rings.min(axis=0))
+    x1, y1 = (int(c) + 7 for c in rings.max(axis=0))
+    area = image[y0:y1, x0:x1]
+    luma = (area.astype(np.float32) @ LUMA).astype(np.float32)
+    if luma.size == 0:
+        return np.zeros((8, 8), np.float32), 128.0
     detail = luma - cv2.GaussianBlur(luma, (0, 0), 1.6)
-    skin = np.zeros(image.shape[:2], bool)
+    skin = np.zeros(area.shape[:2], bool)
     for ring in _CHEEKS:
-        skin |= _mask(image.shape, pts[list(ring)])
+        skin |= _mask(area.shape, pts[list(ring)] - np.array([x0, y0], np.float32))
     if skin.sum() < 16:
         return np.zeros((8, 8), np.float32), float(np.median(luma))
     ys, xs = np.nonzero(skin)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    patch = np.where(skin[y0:y1, x0:x1], detail[y0:y1, x0:x1], 0.0).astype(np.float32)
-    patch -= float(patch[skin[y0:y1, x0:x1]].mean())
+    sy0, sy1, sx0, sx1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    patch = np.where(skin[sy0:sy1, sx0:sx1], detail[sy0:sy1, sx0:sx1], 0.0).astype(np.float32)
+    patch -= float(patch[skin[sy0:sy1, sx0:sx1]].mean())
     return patch, float(np.median(luma[skin]))
 
 

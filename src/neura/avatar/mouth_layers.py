@@ -30,7 +30,7 @@ from neura.avatar.geometry import F32, Box, FaceFrame, clip_box, frame_box, smoo
 from neura.avatar.mouth_basis import UPPER_LIP_SHARE, MouthGeometry
 from neura.avatar.mouth_interior import LUMA, PhotoLight, photo_teeth_mask
 
-LAYERS = ("cavity", "jaw", "tip", "upper")
+LAYERS = ("cavity", "jaw", "tip", "upper")  # stored in this order; drawn cavity, jaw, upper, tip
 UPPER_SHOW_OF_WIDTH = 0.07  # upper incisors below the closed lips' line, of the mouth width
 JAW_OF_LOWER_LIP = 0.6  # the lower teeth move this share of the lower lip's drop
 LOWER_TEETH_FROM = 0.45  # the lower teeth start to show at this opening
@@ -192,7 +192,7 @@ def build_mouth_layers(
     centre = np.zeros(1, np.float32)
     up_centre = float(g.tear(centre)[0]) + UPPER_SHOW_OF_WIDTH * 2.0 * w
     tip_rest = float(g.tear(centre)[0]) + LOWER_TEETH_FROM * (1.0 - JAW_OF_LOWER_LIP) * lower_drop + 0.04 * w
-    tip_raise = (up_centre - 0.04 * w) - tip_rest
+    tip_raise = (up_centre - 0.06 * w) - tip_rest  # at tongue 1 (th) the tip covers the incisors' edge
     motion = np.stack([jaw, tip_raise * frame.ey]).astype(np.float32)
     return MouthLayers(np.ascontiguousarray(layers), box, motion)
 

@@ -79,9 +79,9 @@ def draw_interior(
 
     colour = moved(0)[..., :3].copy()
     _over(colour, moved(1, jaw))
-    if pose.tongue > 0.01:
-        _over(colour, moved(2, tip), min(1.0, 4.0 * pose.tongue))
     _over(colour, moved(3), 1.0 - 0.55 * pose.round)
+    if pose.tongue > 0.01:  # the tip comes forward between the teeth (th), or up under them (l, n, t, d)
+        _over(colour, moved(2, tip), min(1.0, 4.0 * pose.tongue))
 
     # the lips' light and shade, from the polygon's edges per column
     x0, y0, x1, y1 = box
