@@ -262,7 +262,8 @@ def build_mouth_basis(pts: F32, frame: FaceFrame, limit: Box) -> MouthBasis:
     window = box_window((box[3] - box[1], box[2] - box[0]), 6)[..., None]
     backward = [(-du, -dv) for du, dv in motions(u, v, 0)[:2]]  # the jaw's fields are tuned as they are
     backward += [_inverted(g, u, v, 0), _inverted(g, u, v, 1)]  # spread, round
-    backward.append(tuple(-c for c in lip_shapes(g, u, v)[2]))  # press: too small to need it
+    press_u, press_v = lip_shapes(g, u, v)[2]
+    backward.append((-press_u, -press_v))  # press: too small to need inverting
     fields = np.stack([frame.to_xy(bu, bv) * window for bu, bv in backward]).astype(np.float32)
 
     # the inner-lip points move with the side of the tear they are on; the corners take the mean
