@@ -97,7 +97,7 @@ class Layout:
     headline_rect: Rect | None = None  # where the headline may go; None: no headline
     headline_style: TextStyle = field(default_factory=lambda: TextStyle(52, (245, 247, 250), stroke_px=1))
     title_rect: Rect | None = None  # where the video's title goes; None: no title
-    title_style: TextStyle = field(default_factory=lambda: TextStyle(30, (170, 190, 225), stroke_px=0))
+    title_style: TextStyle = field(default_factory=lambda: TextStyle(34, (150, 185, 250), stroke_px=0))
     caption_place: Literal["bottom", "side"] = "bottom"  # "side": subtitles take the headline's place
     caption_style: TextStyle = field(
         default_factory=lambda: TextStyle(30, (255, 255, 255), align="center", box_colour=(10, 12, 18))
