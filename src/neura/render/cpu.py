@@ -2,7 +2,8 @@
 
 Per frame the backward map is built as: the ROI's pixel grid + the masked head similarity (computed at
 a quarter of the resolution and upsampled) + the mouth and eye fields, each added on its own small box
-shifted along with the head. Everything outside the ROI is copied from the rig's image untouched
+shifted along with the head; then the mouth interior is composited from the rig's precomputed layers
+(:mod:`neura.render.cpu_mouth`). Everything outside the ROI is copied from the rig's image untouched
 (or, with ``render(..., out=previous_frame)``, not even copied). Measured on this project's 2-core
 machine, one core: ~2.5 ms per frame at 512 px, ~3.6 ms at 640 px (``bench/avatar_render.py``).
 """
@@ -177,7 +178,7 @@ _PREPARED_LOCK = threading.Lock()
 class CpuBackend(LoopBatchMixin):
     """Renders with numpy and OpenCV on the calling thread (thread-safe; scratch is per thread).
 
-    The first frame of a rig prepares its arrays and mouth atlas (~20 ms), shared by every instance
+    The first frame of a rig prepares its arrays (a few ms), shared by every instance
     until the rig is garbage-collected."""
 
     name = "cpu"
