@@ -44,7 +44,7 @@ def test_roi_and_boxes_are_consistent(astronaut_rig: AvatarRig) -> None:
     face_x0, face_y0 = rig.landmarks.min(axis=0)
     face_x1, face_y1 = rig.landmarks.max(axis=0)
     assert x0 < face_x0 and face_x1 < x1 and y0 < face_y0 and face_y1 < y1
-    assert rig.mouth_fields.shape[0] == 5 and rig.eye_fields.shape[0] == 1
+    assert rig.mouth_fields.shape[0] == 7 and rig.eye_fields.shape[0] == 1
     assert rig.eyelid_points.shape == (2, 2, 9, 2) and rig.eyelid_colours.shape == (2, 2, 3)
     assert rig.head_mask.shape == ((y1 - y0) // 4, (x1 - x0) // 4)
     for fields in (rig.mouth_fields, rig.eye_fields):  # ~zero on box edges: boxes add without seams
@@ -55,7 +55,7 @@ def test_neutral_mouth_and_opening_are_measured(astronaut_rig: AvatarRig) -> Non
     rig = astronaut_rig
     assert 8 < rig.neutral_mouth_open_px < 20  # her smile shows teeth
     assert 0.3 < rig.open_gap_px / rig.mouth_width_px < 0.45
-    assert rig.lip_points.shape == (20, 2) and rig.lip_motion.shape == (5, 20, 2)
+    assert rig.lip_points.shape == (20, 2) and rig.lip_motion.shape == (7, 20, 2)
 
 
 def test_save_and_load_round_trip(tmp_path: Path, astronaut: RGB, astronaut_rig: AvatarRig) -> None:

@@ -50,10 +50,10 @@ class AvatarRig:
     roi: Box  # x0, y0, x1, y1: outside it, rendered frames equal ``image`` exactly
     neutral_mouth_open_px: float  # inner-lip gap (13-14) in the photo, at rig scale
     mouth_box: Box
-    mouth_fields: F32  # (5, h, w, 2): see mouth_basis.MOUTH_FIELDS
+    mouth_fields: F32  # (7, h, w, 2): see mouth_basis.MOUTH_FIELDS
     open_gap_px: float  # lip gap at MouthPose.open == 1
     lip_points: F32  # (20, 2) inner-lip polygon in the photo
-    lip_motion: F32  # (5, 20, 2) its forward motion per unit of each mouth field
+    lip_motion: F32  # (7, 20, 2) its forward motion per unit of each mouth field
     mouth_layers: npt.NDArray[np.uint8]  # (4, h, w, 4) RGBA: cavity, jaw, tongue tip, upper teeth
     mouth_layer_box: Box  # where mouth_layers lie in the rig's pixels (head at rest)
     mouth_layer_motion: F32  # (2, 2): the jaw's move per unit of opening, the tongue tip's at tongue 1

@@ -161,10 +161,11 @@ class HeadMotion:
 
 
 def mouth_coefficients(mouth: MouthPose) -> list[float]:
-    """Strength of each mouth field (close_gap, open, spread, round, press) for a pose."""
+    """Strength of each mouth field (see ``mouth_basis.MOUTH_FIELDS``) for a pose."""
     close = min(max(mouth.close, 0.0), 1.0)
     opening = min(max(mouth.open, 0.0), 1.0) * (1.0 - close)
-    return [1.0, opening, min(max(mouth.spread, 0.0), 1.0), min(max(mouth.round, 0.0), 1.0), close]
+    rounding = min(max(mouth.round, 0.0), 1.0)
+    return [1.0, opening, min(max(mouth.spread, 0.0), 1.0), rounding, close, opening * rounding, rounding]
 
 
 def _clamped(v: float) -> float:
