@@ -12,6 +12,7 @@ from neura import __version__
 from neura.config import Settings
 from neura.gateway.errors import install_error_handlers
 from neura.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from neura.gateway.openapi import fallback_operation_id, install_openapi
 from neura.gateway.routes import (
     align,
     api_keys,
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         openapi_url="/openapi.json",
         docs_url="/docs",
+        generate_unique_id_function=fallback_operation_id,
     )
     install_error_handlers(app)
     app.add_middleware(
@@ -81,21 +83,26 @@ def create_app(settings: Settings) -> FastAPI:
         large_paths={"/v1/avatars": settings.max_upload_bytes, "/v1/align": settings.max_upload_bytes},
     )
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(me.router)
-    app.include_router(api_keys.router)
-    app.include_router(plans.router)
-    app.include_router(avatars.router)
-    app.include_router(voices.router)
-    app.include_router(tts.router)
-    app.include_router(tts_stream.router)
-    app.include_router(align.router)
-    app.include_router(videos.router)
-    app.include_router(events.router)
-    app.include_router(files.router)
-    app.include_router(webhooks.router)
-    app.include_router(live.router)
+    routers = [
+        health.router,
+        auth.router,
+        me.router,
+        api_keys.router,
+        plans.router,
+        avatars.router,
+        voices.router,
+        tts.router,
+        tts_stream.router,
+        align.router,
+        videos.router,
+        events.router,
+        files.router,
+        webhooks.router,
+        live.router,
+    ]
+    for router in routers:
+        app.include_router(router)
+    install_openapi(app, routers)
     return app
 
 

@@ -17,6 +17,7 @@ from neura.accounts.tokens import access_token_denied
 from neura.config import Settings
 from neura.db.models import ApiKey, User
 from neura.errors import AuthError
+from neura.gateway.errors import raises
 from neura.gateway.state import AppState
 from neura.security import API_KEY_PREFIX, decode_token, hash_api_key
 
@@ -107,6 +108,7 @@ async def authenticate(state: AppState, token: str) -> User:
         return await user_from_credentials(token, session, state.settings, state.redis)
 
 
+@raises(AuthError)
 async def current_user(request: Request, session: DbSession, settings: SettingsDep, redis: RedisDep) -> User:
     user = await user_from_credentials(credentials(request.headers), session, settings, redis)
     request.state.user_id = user.id

@@ -8,16 +8,55 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from neura.errors import NeuraError
 
 log = logging.getLogger("neura.gateway")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="dotted path of the field in the request ('' for the whole body)")
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="a stable word for the error: auth, not_found, payment_required, ...")
+    message: str = Field(description="what went wrong, for a person")
+    hint: str | None = Field(description="what to do about it; null when there is nothing more to say")
+    details: list[FieldProblem] | None = Field(None, description="invalid_request only: each field's problem")
+
+
+class ErrorBody(BaseModel):
+    """Every error response of the API (never 200 with an error body)."""
+
+    error: ErrorInfo
+    request_id: str | None = Field(description="the X-Request-ID of the request, for support")
+
+
+def raises(*errors: type[NeuraError]) -> Callable[[F], F]:
+    """Mark a route or a dependency with the errors it raises: the OpenAPI schema declares each one's
+    status with :class:`ErrorBody` (``neura.gateway.openapi``), wherever the dependency is used."""
+
+    def mark(function: F) -> F:
+        declared: tuple[type[NeuraError], ...] = getattr(function, "__neura_raises__", ())
+        setattr(function, "__neura_raises__", declared + errors)  # noqa: B010 - an attribute of our own
+        return function
+
+    return mark
+
+
+def declared_errors(function: object) -> tuple[type[NeuraError], ...]:
+    return tuple(getattr(function, "__neura_raises__", ()))
 
 
 def error_code(exc: BaseException) -> str:
@@ -28,10 +67,15 @@ def error_code(exc: BaseException) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-def error_body(request: Request, code: str, message: str, hint: str | None = None, **extra: Any) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message, "hint": hint or None}  # hint: null when none
-    error.update(extra)
-    return {"error": error, "request_id": getattr(request.state, "request_id", None)}
+def error_body(
+    request: Request, code: str, message: str, hint: str | None = None, details: list[FieldProblem] | None = None
+) -> dict[str, Any]:
+    """An :class:`ErrorBody` as JSON data (``hint`` null when none; ``details`` only when given)."""
+    body = ErrorBody(
+        error=ErrorInfo(code=code, message=message, hint=hint or None, details=details),
+        request_id=getattr(request.state, "request_id", None),
+    )
+    return body.model_dump(mode="json", exclude={"error": {"details"}} if details is None else None)
 
 
 async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
@@ -80,8 +124,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             ),
             status_code=415,
         )
-    details = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg", "")} for e in errors]
-    message = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details[:5]) or "invalid request"
+    details = [
+        FieldProblem(field=".".join(str(p) for p in e.get("loc", ())[1:]), message=e.get("msg", "")) for e in errors
+    ]
+    message = "; ".join(f"{d.field or 'body'}: {d.message}" for d in details[:5]) or "invalid request"
     hint = "the expected fields are in the API documentation at /docs"
     return JSONResponse(error_body(request, "invalid_request", message, hint, details=details), status_code=422)
 

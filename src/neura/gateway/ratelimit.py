@@ -32,6 +32,7 @@ from neura.config import Settings
 from neura.db.models import ApiKey
 from neura.errors import AuthError, RateLimitedError
 from neura.gateway.deps import DbSession, RedisDep, SettingsDep
+from neura.gateway.errors import raises
 from neura.security import API_KEY_PREFIX, decode_token, hash_api_key
 
 WINDOW_S = 60
@@ -101,6 +102,7 @@ def rate_limit(rule_name: str = "default") -> Callable[..., Awaitable[None]]:
     """A dependency that counts the request under ``rule_name`` and raises RateLimitedError over it."""
     rule = RULES[rule_name]
 
+    @raises(RateLimitedError)
     async def check(
         request: Request, response: Response, session: DbSession, redis: RedisDep, settings: SettingsDep
     ) -> None:

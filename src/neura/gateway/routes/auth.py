@@ -28,6 +28,7 @@ def _session(user: UserPublic, issued: tokens.SessionTokens) -> AuthSession:
 
 @router.post(
     "/signup",
+    operation_id="signup",
     status_code=status.HTTP_201_CREATED,
     dependencies=[AuthRateLimited],
     summary="Create an account (free plan, signup credits) and log in",
@@ -41,6 +42,7 @@ async def signup(body: UserCreate, session: DbSession, settings: SettingsDep) ->
 
 @router.post(
     "/login",
+    operation_id="login",
     dependencies=[AuthRateLimited],
     summary="Trade an email and password for an access and a refresh token",
     responses={
@@ -58,6 +60,7 @@ async def login(body: LoginRequest, session: DbSession, settings: SettingsDep, r
 
 @router.post(
     "/refresh",
+    operation_id="refreshTokens",
     dependencies=[AuthRateLimited],
     summary="Trade a refresh token for a new pair (the old refresh token stops working)",
     responses={401: {"description": "invalid, expired or reused refresh token (reuse signs out every session)"}},
@@ -71,6 +74,7 @@ async def refresh(body: RefreshRequest, state: State) -> TokenPair:
 
 @router.post(
     "/logout",
+    operation_id="logout",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[RateLimited],
     summary="Revoke a refresh token and, when sent in Authorization, the access token too",

@@ -55,6 +55,7 @@ def _sse(event: dict[str, Any]) -> str:
 
 @router.get(
     "/{video_id}/events",
+    operation_id="streamVideoEvents",
     response_class=StreamingResponse,
     dependencies=[RateLimited],
     summary="Progress as Server-Sent Events: current state, stages, then a terminal event",

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from neura.errors import NotFoundError
 from neura.gateway.deps import CurrentUser, State
+from neura.gateway.errors import raises
 from neura.gateway.listener import OwnListener, wants_own_port
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
@@ -98,6 +99,7 @@ async def stop_live(state: AppState) -> None:
 
 
 # --- dependencies and routing
+@raises(LiveCapacityError)
 def live_manager(state: State) -> LiveManager:
     if state.live is None:
         raise LiveCapacityError("live sessions are not available on this server")
@@ -146,9 +148,16 @@ async def _session_or_forward(
 # --- routes
 @router.post(
     "/sessions",
+    operation_id="createLiveSession",
     status_code=201,
     response_model=LiveSessionCreated,
     summary="Open a live session (then POST its SDP offer)",
+    responses={
+        402: {"description": "too few credits for the first minute"},
+        403: {"description": "this month's live minutes of the plan are used up"},
+        404: {"description": "no such avatar of yours"},
+        429: {"description": "the plan's concurrent live sessions are all open"},
+    },
 )
 async def create_session(body: LiveSessionCreate, request: Request, user: CurrentUser, live: Live) -> Any:
     if not live.has_capacity() and not _forwarded(request):
@@ -159,7 +168,12 @@ async def create_session(body: LiveSessionCreate, request: Request, user: Curren
     return LiveSessionCreated(id=session.id, ice_servers=session.ice_servers)
 
 
-@router.post("/sessions/{session_id}/offer", response_model=SdpMessage, summary="Exchange SDP: offer in, answer out")
+@router.post(
+    "/sessions/{session_id}/offer",
+    operation_id="answerLiveOffer",
+    response_model=SdpMessage,
+    summary="Exchange SDP: offer in, answer out",
+)
 async def post_offer(session_id: uuid.UUID, body: SdpMessage, request: Request, user: CurrentUser, live: Live) -> Any:
     target = await _session_or_forward(request, session_id, user.id, live)
     if isinstance(target, Response):
@@ -170,6 +184,7 @@ async def post_offer(session_id: uuid.UUID, body: SdpMessage, request: Request, 
 
 @router.post(
     "/sessions/{session_id}/messages",
+    operation_id="sendLiveMessage",
     status_code=202,
     response_model=MessageAccepted,
     summary="Say something to the avatar (interrupts it if it is speaking)",
@@ -184,7 +199,12 @@ async def post_message(
     return MessageAccepted(turn_id=await target.say(body.text, received_s=received_s))
 
 
-@router.post("/sessions/{session_id}/interrupt", response_model=InterruptResult, summary="Stop the avatar speaking now")
+@router.post(
+    "/sessions/{session_id}/interrupt",
+    operation_id="interruptLiveSession",
+    response_model=InterruptResult,
+    summary="Stop the avatar speaking now",
+)
 async def post_interrupt(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Any:
     target = await _session_or_forward(request, session_id, user.id, live)
     if isinstance(target, Response):
@@ -192,7 +212,9 @@ async def post_interrupt(session_id: uuid.UUID, request: Request, user: CurrentU
     return InterruptResult(interrupted=await target.interrupt())
 
 
-@router.get("/sessions/{session_id}", summary="A session's state, turns and latency figures")
+@router.get(
+    "/sessions/{session_id}", operation_id="getLiveSession", summary="A session's state, turns and latency figures"
+)
 async def get_session(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Any:
     try:
         target = await _session_or_forward(request, session_id, user.id, live)
@@ -203,7 +225,7 @@ async def get_session(session_id: uuid.UUID, request: Request, user: CurrentUser
     return target.snapshot()
 
 
-@router.delete("/sessions/{session_id}", status_code=204, summary="End a session")
+@router.delete("/sessions/{session_id}", operation_id="deleteLiveSession", status_code=204, summary="End a session")
 async def delete_session(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Response:
     target = await _session_or_forward(request, session_id, user.id, live)
     if isinstance(target, Response):

@@ -100,6 +100,7 @@ def _wants_raw_audio(request: Request) -> bool:
 
 @router.post(
     "/v1/tts",
+    operation_id="synthesizeSpeech",
     summary="Speak text: audio with word and phoneme timings",
     response_model=TTSResponse,
     responses={200: {"content": _AUDIO_RESPONSES, "description": "JSON by default; raw audio with Accept: audio/*"}},
@@ -185,6 +186,7 @@ def _neura_voice(voice: str | VoiceRef) -> str:
 
 @router.post(
     "/v1/audio/speech",
+    operation_id="createSpeech",
     summary="OpenAI-compatible text to speech: raw audio bytes",
     response_class=Response,
     responses={200: {"content": _AUDIO_RESPONSES, "description": "the audio file"}},

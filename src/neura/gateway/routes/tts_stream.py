@@ -380,6 +380,7 @@ class UpgradeRequiredError(NeuraError):
 
 @router.get(
     "/v1/tts/stream",
+    operation_id="streamSpeech",
     summary="Streaming text to speech (a WebSocket: this plain GET only answers 426)",
     description=PROTOCOL,
     status_code=426,
