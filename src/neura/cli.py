@@ -8,9 +8,11 @@ output), 69 a service or engine is unavailable (LLM server, voice), 73 the outpu
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -369,6 +371,26 @@ def live(
         out.print(f"[dim]server: {figures}[/]", highlight=False)
     if reply.output is not None:
         out.print(f"[green]✓[/] {reply.output}  ({reply.video_frames / FPS:.1f} s)", highlight=False)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the gateway's OpenAPI schema (JSON), with no server, database or settings needed."""
+    from neura.gateway.app import openapi_document
+
+    _print_json(openapi_document())
+
+
+@app.command()
+def schemas() -> None:
+    """Print the JSON Schema of the realtime messages (live data channel, TTS stream, video events)."""
+    from neura.gateway.schemas.realtime import realtime_json_schema
+
+    _print_json(realtime_json_schema())
+
+
+def _print_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.command()

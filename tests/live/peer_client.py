@@ -32,6 +32,8 @@ import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from tests.realtime import check_message
+
 VIDEO_CLOCK_HZ = 90_000  # RTP video timestamps
 AUDIO_CLOCK_HZ = 48_000  # RTP Opus timestamps
 AIORTC_VIDEO_HOLD_S = 0.040  # a frame is released when the next one starts arriving
@@ -105,7 +107,7 @@ class LivePeer:
         return self.send({"type": "message", "text": text})
 
     def _on_message(self, raw: str | bytes) -> None:
-        self.messages.append((time.monotonic(), json.loads(raw)))
+        self.messages.append((time.monotonic(), check_message("LiveServerMessage", json.loads(raw))))
         self._poke()
 
     def messages_of(self, kind: str) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -104,6 +105,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     install_openapi(app, routers)
     return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI schema, without a server, a database or the environment (``neura openapi``)."""
+    return create_app(Settings.model_construct()).openapi()
 
 
 def app_from_environment() -> FastAPI:

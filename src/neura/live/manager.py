@@ -33,9 +33,9 @@ from neura.errors import NotFoundError, PaymentRequiredError, RateLimitedError
 from neura.live.accounting import LiveAccounting
 from neura.live.conversation import Conversation, resolve_timezone
 from neura.live.engines import LiveEngines
-from neura.live.errors import LiveCapacityError
+from neura.live.errors import LiveCapacityError, PlanMinutesUsedError
 from neura.live.peer import parse_ice_servers, use_host_addresses
-from neura.live.protocol import error_message
+from neura.live.protocol import LiveError
 from neura.live.registry import InstanceInfo, LiveRegistry
 from neura.live.session import LiveSession, SessionEngines
 from neura.storage import Storage
@@ -340,7 +340,8 @@ class LiveManager:
             session.request_end("idle")
             return
         if age_s >= billing.allowance_s:
-            session.notify(error_message("plan_minutes_used", "this month's live minutes of your plan are used up"))
+            used_up = PlanMinutesUsedError("this month's live minutes of your plan are used up")
+            session.notify(LiveError.of(used_up))
             session.request_end("plan_minutes_used")
             return
         due = math.floor(age_s / self.accounting.period_s) + 1
@@ -348,7 +349,7 @@ class LiveManager:
             try:
                 await self.accounting.charge_period(session.id, billing.user_id, billing.periods_charged + 1, age_s)
             except PaymentRequiredError as error:
-                session.notify(error_message("payment_required", error.message))
+                session.notify(LiveError.of(error))
                 session.request_end("credits")
                 return
             except SQLAlchemyError:

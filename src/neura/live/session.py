@@ -22,6 +22,7 @@ from neura.errors import ConflictError, InputError, NeuraError
 from neura.live.chunker import ChunkPolicy, ClauseChunker
 from neura.live.clock import MediaClock
 from neura.live.conversation import Conversation
+from neura.live.errors import MediaStoppedError
 from neura.live.events import (
     ErrorRaised,
     LiveEvent,
@@ -39,17 +40,18 @@ from neura.live.peer import forward_keyframe_requests, new_peer_connection
 from neura.live.processor import Pipeline
 from neura.live.protocol import (
     CHANNEL_LABEL,
-    InterruptRequest,
-    Ping,
-    SayText,
+    LiveClosed,
+    LiveError,
+    LiveInterrupt,
+    LiveLatency,
+    LivePing,
+    LivePong,
+    LiveSay,
+    LiveServerMessage,
+    LiveState,
+    LiveTranscript,
     check_text,
-    closed_message,
-    encode,
-    error_message,
-    latency_message,
     parse_client_message,
-    state_message,
-    transcript_message,
 )
 from neura.live.timeline import SpeechOutput, SpeechTimeline
 from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack, FrameSource
@@ -174,7 +176,7 @@ class LiveSession:
             return
         self._closing = True
         self.close_reason = reason
-        self._send(closed_message(reason))
+        self._send(LiveClosed(reason=reason))
         await self.pipeline.stop()
         await self._flush_channel()
         self.audio.stop()
@@ -212,7 +214,7 @@ class LiveSession:
         self._turn_id += 1
         turn = Turn(self._turn_id, text, received_s)
         self.turns.start(turn)
-        self._send(transcript_message("user", turn.turn_id, text, final=True))
+        self._send(LiveTranscript(role="user", turn_id=turn.turn_id, text=text, final=True))
         self._set_state("thinking", turn.turn_id)
         await self.pipeline.push(UserText(turn.turn_id, text))
         return turn.turn_id
@@ -262,11 +264,11 @@ class LiveSession:
                 if metric is not None and self._observe_stage is not None:
                     self._observe_stage(metric, value_ms / 1000.0)
                 if event.stage in MEDIA_STAGES and turn.stages_ms.keys() >= MEDIA_STAGES:
-                    self._send(latency_message(turn))
+                    self._send(LiveLatency.of(turn))
         elif isinstance(event, SpeechStarted):
             turn.spoken.append(event.text)
             self._set_state("speaking", turn.turn_id)
-            self._send(transcript_message("avatar", turn.turn_id, event.text, final=False))
+            self._send(LiveTranscript(role="avatar", turn_id=turn.turn_id, text=event.text, final=False))
         elif isinstance(event, SpeechCut):
             if turn.spoken:
                 turn.spoken[-1] = event.spoken
@@ -277,7 +279,7 @@ class LiveSession:
     def _finish(self, turn: Turn) -> None:
         turn.finished = True
         self.conversation.record(turn.user_text, turn.spoken_text)
-        self._send(transcript_message("avatar", turn.turn_id, turn.spoken_text, final=True))
+        self._send(LiveTranscript(role="avatar", turn_id=turn.turn_id, text=turn.spoken_text, final=True))
         if self.turns.current is None:
             self._set_state("listening", turn.turn_id)
 
@@ -285,12 +287,12 @@ class LiveSession:
         turn = self.turns.get(event.turn_id) if event.turn_id is not None else None
         if turn is not None:
             turn.error = event.code
-        self._send(error_message(event.code, event.message, event.turn_id))
+        self._send(LiveError.of(event.error, event.turn_id))
 
     def _set_state(self, state: State, turn_id: int | None) -> None:
         if state != self.state:
             self.state = state
-            self._send(state_message(state, turn_id))
+            self._send(LiveState(state=state, turn_id=turn_id))
 
     # --- WebRTC callbacks
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
@@ -298,31 +300,31 @@ class LiveSession:
             return
         self.channel = channel
         channel.on("message", self._on_channel_message)
-        self._send(state_message(self.state, self._turn_id or None))
+        self._send(LiveState(state=self.state, turn_id=self._turn_id or None))
 
     def _on_channel_message(self, raw: str | bytes) -> None:
         received_s = time.monotonic()
         try:
             message = parse_client_message(raw)
         except InputError as error:
-            self._send(error_message("invalid_message", error.message))
+            self._send(LiveError.of(error))
             return
-        if isinstance(message, SayText):
+        if isinstance(message, LiveSay):
             self._spawn(self._guarded(self.say(message.text, received_s=received_s)), "say")
-        elif isinstance(message, InterruptRequest):
+        elif isinstance(message, LiveInterrupt):
             self._spawn(self._guarded(self.interrupt()), "interrupt")
-        elif isinstance(message, Ping):
-            self._send({"type": "pong", "id": message.id})
+        elif isinstance(message, LivePing):
+            self._send(LivePong(id=message.id))
 
     async def _guarded(self, work: Coroutine[Any, Any, Any]) -> None:
         try:
             await work
         except NeuraError as error:
-            self._send(error_message(type(error).__name__, error.message))
+            self._send(LiveError.of(error))
 
     def _on_video_ended(self) -> None:
         if self.video.failed and not self._closing:  # a session without video cannot go on
-            self._send(error_message("media_error", "the avatar's video stopped; please start a new session"))
+            self._send(LiveError.of(MediaStoppedError("the avatar's video stopped", hint="start a new session")))
             self.request_end("media_error")
 
     def _on_connection_state(self) -> None:
@@ -330,15 +332,15 @@ class LiveSession:
             log.info("live session %s: peer connection %s", self.id, self.pc.connectionState)
             self.request_end("disconnected")
 
-    def notify(self, message: dict[str, Any]) -> None:
+    def notify(self, message: LiveServerMessage) -> None:
         """Send ``message`` on the data channel (dropped when the channel is not open)."""
         self._send(message)
 
     # --- plumbing
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: LiveServerMessage) -> None:
         channel = self.channel
         if channel is not None and channel.readyState == "open":
-            channel.send(encode(message))
+            channel.send(message.model_dump_json())
 
     def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.get_running_loop().create_task(work, name=f"live-{self.id}-{name}")
