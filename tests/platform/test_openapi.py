@@ -24,6 +24,9 @@ OPERATIONS = {
     "login": "POST /v1/auth/login",
     "refreshTokens": "POST /v1/auth/refresh",
     "logout": "POST /v1/auth/logout",
+    "createSession": "POST /v1/auth/session",
+    "refreshSession": "POST /v1/auth/session/refresh",
+    "deleteSession": "DELETE /v1/auth/session",
     "getMe": "GET /v1/me",
     "getCredits": "GET /v1/me/credits",
     "createApiKey": "POST /v1/api-keys",
@@ -72,6 +75,7 @@ PUBLIC = {
     "listVoices",
 }
 PUBLIC |= {"getFile", "streamSpeech"}  # a signed URL; a WebSocket's HTTP face (426)
+PUBLIC |= {"createSession", "refreshSession", "deleteSession"}  # browser sessions: cookies of their own
 # a signed URL; a WebSocket's HTTP face; live signalling (a session's requests, limited by its plan)
 UNTHROTTLED = {"getFile", "streamSpeech"} | {op for op, route in OPERATIONS.items() if "/v1/live/sessions/" in route}
 ERROR_REF = "#/components/schemas/ErrorBody"
@@ -112,12 +116,14 @@ def test_every_error_response_is_an_error_body(spec: dict[str, Any]) -> None:
 
 
 def test_statuses_declared_from_what_a_route_is_made_of(spec: dict[str, Any]) -> None:
-    for op_id, (_method, path, operation) in operations(spec).items():
+    for op_id, (method, path, operation) in operations(spec).items():
         declared = {int(s) for s in operation["responses"]}
         assert 500 not in declared, op_id  # a 500 is a bug, never part of the contract
         if op_id not in PUBLIC:
             assert 401 in declared, op_id
-            assert operation["security"] == [{"bearer": []}, {"apiKey": []}], op_id
+            assert operation["security"] == [{"bearer": []}, {"apiKey": []}, {"cookie": []}], op_id
+            if method in ("POST", "PUT", "PATCH", "DELETE") or op_id == "streamVideoEvents":
+                assert 403 in declared, op_id  # CSRF, Origin
         if path.startswith("/v1/") and op_id not in UNTHROTTLED:
             assert 429 in declared, op_id
             assert "Retry-After" in operation["responses"]["429"]["headers"]
@@ -128,7 +134,7 @@ def test_statuses_declared_from_what_a_route_is_made_of(spec: dict[str, Any]) ->
         body = operation.get("requestBody", {}).get("content", {})
         if "application/json" in body:
             assert {400, 413, 415} <= declared, op_id
-    assert {"bearer", "apiKey"} <= spec["components"]["securitySchemes"].keys()
+    assert spec["components"]["securitySchemes"].keys() == {"bearer", "apiKey", "cookie"}
 
 
 def test_declared_statuses_match_what_the_gateway_answers(client: httpx.Client, spec: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from neura import __version__
 from neura.config import Settings
+from neura.gateway.browser import install_cors
 from neura.gateway.errors import install_error_handlers
 from neura.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from neura.gateway.openapi import fallback_operation_id, install_openapi
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
         large_paths={"/v1/avatars": settings.max_upload_bytes, "/v1/align": settings.max_upload_bytes},
     )
     app.add_middleware(RequestContextMiddleware)
+    install_cors(app, settings)  # outermost: preflights are answered first, errors carry CORS headers too
     routers = [
         health.router,
         auth.router,

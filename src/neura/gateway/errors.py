@@ -67,13 +67,18 @@ def error_body(
     return body.model_dump(mode="json", exclude={"error": {"details"}} if details is None else None)
 
 
-async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, NeuraError)
+def error_response(request: Request, exc: NeuraError) -> JSONResponse:
+    """The response of a NeuraError (for a route that must add to it, e.g. cookies to clear)."""
     wire, status = wire_error(exc)
     if status >= 500:
         log.warning("request failed: %s", exc)
     body = error_body(request, wire.code, wire.message, wire.hint)
     return JSONResponse(body, status_code=status, headers=exc.http_headers)
+
+
+async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NeuraError)
+    return error_response(request, exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@ not written on each route:
 
 - a dependency or endpoint marked with :func:`~neura.gateway.errors.raises` declares those errors'
   statuses (``current_user``: 401; the rate limiters: 429; the live manager: 503; ...);
+- an authenticated state-changing request or event stream: 403 (a browser session's CSRF token or Origin);
 - any parameter or body: 422; a path parameter: 404 (not yours, or not there);
 - a body: 413 (``MAX_BODY_BYTES``); a JSON body also 400 (not JSON) and 415 (another media type);
 - what a route declares itself (``responses={409: ...}``) keeps its description and gets the schema.
@@ -26,13 +27,14 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
+from neura.gateway.browser import SAFE_METHODS
 from neura.gateway.errors import ErrorBody, declared_errors
 
 STATUS_MEANING = {
     400: "the body is not valid JSON",
     401: "no credentials, or wrong, expired or revoked ones",
     402: "too few credits",
-    403: "the plan or the request's origin does not allow it",
+    403: "not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong",
     404: "not yours, or not there",
     409: "the object's state does not allow it",
     413: "the request body is too large",
@@ -46,6 +48,12 @@ STATUS_MEANING = {
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "from /v1/auth/login"},
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "nk_... from /v1/api-keys"},
+    "cookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "neura_access",
+        "description": "a browser session from /v1/auth/session (state-changing requests also send X-CSRF-Token)",
+    },
 }
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
@@ -111,6 +119,8 @@ def error_statuses(route: APIRoute) -> set[int]:
         d.path_params or d.query_params or d.header_params or d.cookie_params for d in dependants
     ):
         statuses.add(422)
+    if requires_credentials(route) and (set(route.methods or ()) - SAFE_METHODS or _streams_events(route)):
+        statuses.add(403)  # a browser session's CSRF token (state-changing requests) or Origin (event streams)
     if route.body_field is not None:
         statuses.add(413)
         if not isinstance(route.body_field.field_info, params.Form | params.File):
@@ -138,6 +148,10 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 def _calls(dependant: Dependant) -> Iterator[Any]:
     return (d.call for d in _dependants(dependant) if d.call is not None)
+
+
+def _streams_events(route: APIRoute) -> bool:
+    return "text/event-stream" in json.dumps(route.responses.get(200, {}))
 
 
 def _is_validation_default(response: dict[str, Any]) -> bool:

@@ -1,11 +1,27 @@
-"""Sign up, log in, refresh and log out."""
+"""Sign up, log in, refresh and log out: with tokens (scripts) or with cookies (browsers: the
+``/v1/auth/session`` routes, see ``neura.gateway.browser``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+import contextlib
+
+from fastapi import APIRouter, Request, Response, status
 
 from neura.accounts import tokens, users
+from neura.errors import AuthError
+from neura.gateway.browser import (
+    ACCESS_COOKIE,
+    REFRESH_COOKIE,
+    CSRFError,
+    OriginError,
+    check_csrf,
+    check_origin,
+    clear_session_cookies,
+    has_session_cookie,
+    set_session_cookies,
+)
 from neura.gateway.deps import DbSession, RedisDep, SettingsDep, State
+from neura.gateway.errors import error_response, raises
 from neura.gateway.ratelimit import (
     AuthRateLimited,
     RateLimited,
@@ -88,3 +104,77 @@ async def logout(
         claims = tokens.access_claims_or_none(settings, access_token.strip())
         if claims is not None:
             await tokens.deny_access_token(redis, claims)
+
+
+# --- browser sessions: the same, with HttpOnly cookies instead of tokens in the body
+
+
+@router.post(
+    "/session",
+    operation_id="createSession",
+    dependencies=[AuthRateLimited],
+    summary="Browsers: log in; the session lives in HttpOnly cookies (no token reaches JavaScript)",
+    description="Sets `neura_access`, `neura_refresh` (HttpOnly) and `neura_csrf` (send its value as "
+    "`X-CSRF-Token` on state-changing requests). To sign up from a browser: `POST /v1/auth/signup`, then this.",
+    responses={
+        401: {"description": "wrong email or password (one answer for both)"},
+        429: {"description": "too many attempts from this IP, or too many wrong passwords for this account"},
+    },
+)
+@raises(OriginError)
+async def create_session(
+    body: LoginRequest, request: Request, response: Response, session: DbSession, settings: SettingsDep, redis: RedisDep
+) -> UserPublic:
+    check_origin(request, settings)  # a page on another site cannot sign this browser in (login CSRF)
+    await begin_login(redis, settings, body.email)
+    user = await users.authenticate(session, body.email, body.password)
+    await clear_login_failures(redis, body.email)
+    set_session_cookies(response, settings, await tokens.issue_session(session, settings, user.id))
+    return UserPublic.model_validate(user)
+
+
+@router.post(
+    "/session/refresh",
+    operation_id="refreshSession",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AuthRateLimited],
+    summary="Browsers: new session cookies for the refresh cookie (needs X-CSRF-Token)",
+    responses={401: {"description": "no session, or it expired or was revoked: the cookies are cleared"}},
+)
+@raises(AuthError, CSRFError)
+async def refresh_session(request: Request, state: State) -> Response:
+    settings = state.settings
+    try:
+        refresh_token = request.cookies.get(REFRESH_COOKIE)
+        if not refresh_token:
+            raise AuthError("there is no browser session to refresh", hint="log in: POST /v1/auth/session")
+        check_csrf(request)
+        issued = await tokens.rotate_refresh_token(state.sessions, settings, refresh_token)
+    except AuthError as exc:
+        refused = error_response(request, exc)
+        clear_session_cookies(refused, settings)
+        return refused
+    refreshed = Response(status_code=status.HTTP_204_NO_CONTENT)
+    set_session_cookies(refreshed, settings, issued)
+    return refreshed
+
+
+@router.delete(
+    "/session",
+    operation_id="deleteSession",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[RateLimited],
+    summary="Browsers: log out (revokes the session's tokens and clears its cookies; needs X-CSRF-Token)",
+)
+@raises(CSRFError)
+async def delete_session(request: Request, session: DbSession, settings: SettingsDep, redis: RedisDep) -> Response:
+    if has_session_cookie(request):
+        check_csrf(request)  # else a page on another site could sign the browser out
+    with contextlib.suppress(AuthError):  # an expired or forged refresh cookie: nothing to revoke
+        await tokens.revoke_refresh_token(session, settings, request.cookies.get(REFRESH_COOKIE, ""))
+    claims = tokens.access_claims_or_none(settings, request.cookies.get(ACCESS_COOKIE, ""))
+    if claims is not None:
+        await tokens.deny_access_token(redis, claims)
+    ended = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookies(ended, settings)
+    return ended

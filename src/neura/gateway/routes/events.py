@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from neura.db.models import Video
 from neura.errors import NeuraError
-from neura.gateway.deps import CurrentUser, DbSession, State, credentials, user_from_credentials
+from neura.gateway.deps import CurrentUser, DbSession, State, request_credentials, user_from_credentials
 from neura.gateway.errors import close_with_error
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.state import AppState
@@ -84,7 +84,7 @@ async def video_events_ws(websocket: WebSocket, video_id: uuid.UUID) -> None:
     await websocket.accept()
     try:
         async with state.sessions() as session, session.begin():
-            token = credentials(websocket.headers, websocket.query_params)
+            token = request_credentials(websocket)
             user = await user_from_credentials(token, session, state.settings, state.redis)
             await owned_video(session, user.id, video_id)
     except NeuraError as exc:

@@ -27,7 +27,7 @@ from neura.errors import (
     ScriptError,
     UnsupportedMediaTypeError,
 )
-from neura.gateway.deps import authenticate, credentials
+from neura.gateway.deps import authenticate, request_credentials
 from neura.gateway.errors import close_with_error, raises
 from neura.gateway.ratelimit import (
     RATE_LIMIT_PREFIX,  # the same counters as the HTTP routes
@@ -399,7 +399,7 @@ async def tts_stream(websocket: WebSocket, voice: str | None = None) -> None:
     await websocket.accept()
     state: AppState = websocket.app.state.neura
     try:
-        user = await authenticate(state, credentials(websocket.headers, websocket.query_params))
+        user = await authenticate(state, request_credentials(websocket))
         await _count_connection(state, user.id)
         engine = await load_engine(state.settings, voice)
         ready = TTSStreamReady(voice=engine.voice.id, sample_rate_hz=engine.sample_rate_hz)
