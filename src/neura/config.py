@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     live_internal_url: str = Field("", alias="LIVE_INTERNAL_URL")  # how other gateways reach this one
     live_max_sessions: int = Field(4, alias="LIVE_MAX_SESSIONS")  # per gateway instance
     live_idle_timeout_s: float = Field(300.0, alias="LIVE_IDLE_TIMEOUT_S")  # no message for this long: end
+    live_peer_timeout_s: float = Field(5.0, alias="LIVE_PEER_TIMEOUT_S")  # a peer silent this long: end
+    live_connect_timeout_s: float = Field(20.0, alias="LIVE_CONNECT_TIMEOUT_S")  # never connected: end
     live_billing_period_s: float = Field(60.0, alias="LIVE_BILLING_PERIOD_S")  # credits charged per started period
     live_context_tokens: int = Field(3000, alias="LIVE_CONTEXT_TOKENS")  # history budget (chars / 4)
     live_timezone: str = Field("UTC", alias="LIVE_TIMEZONE")  # the date and time the avatar knows

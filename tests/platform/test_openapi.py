@@ -62,6 +62,9 @@ OPERATIONS = {
     "interruptLiveSession": "POST /v1/live/sessions/{session_id}/interrupt",
     "getLiveSession": "GET /v1/live/sessions/{session_id}",
     "deleteLiveSession": "DELETE /v1/live/sessions/{session_id}",
+    "addLiveCandidates": "POST /v1/live/sessions/{session_id}/candidates",
+    "createWhepSession": "POST /v1/live/whep",
+    "trickleLiveCandidates": "PATCH /v1/live/sessions/{session_id}",
 }
 PUBLIC = {
     "getLiveness",

@@ -31,6 +31,7 @@ from neura.gateway.routes import (
     videos,
     voices,
     webhooks,
+    whep,
 )
 from neura.gateway.state import AppState
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
         files.router,
         webhooks.router,
         live.router,
+        whep.router,
     ]
     for router in routers:
         app.include_router(router)

@@ -16,7 +16,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCDataChannel, RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
 
 from neura.errors import ConflictError, InputError, NeuraError
 from neura.live.chunker import ChunkPolicy, ClauseChunker
@@ -57,6 +57,7 @@ from neura.live.timeline import SpeechOutput, SpeechTimeline
 from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack, FrameSource
 from neura.live.tts_stage import TTSStage
 from neura.live.turns import Turn, TurnLog
+from neura.live.whep import IceRestartError, ice_ufrag
 from neura.llm import LLMProvider
 from neura.tts import TTSEngine
 
@@ -114,6 +115,9 @@ class LiveSession:
         self._closing = False
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
+        self.connected_s: float | None = None  # when the peer connection first connected
+        self.local_ufrag: str | None = None  # this end's ICE credentials: the WHEP ETag
+        self.remote_ufrag: str | None = None
 
         self.clock = MediaClock()
         self.timeline = SpeechTimeline(self._events.put_nowait)
@@ -142,7 +146,9 @@ class LiveSession:
         self._spawn(self._pump_events(), "events")
 
     async def accept_offer(self, sdp: str, kind: str) -> RTCSessionDescription:
-        """Answer the client's SDP offer (ICE gathering completes before the answer is returned)."""
+        """Answer the client's SDP offer. The offer may come without candidates (trickle ICE: they follow
+        through :meth:`add_remote_candidates`). The answer has this end's candidates: aiortc gathers them
+        before it answers (host candidates take a few milliseconds; a configured STUN/TURN server longer)."""
         if kind != "offer":
             raise InputError(f"expected an SDP offer, got {kind!r}")
         if self.pc is not None:
@@ -167,7 +173,30 @@ class LiveSession:
             ) from exc
         self.touch()
         local = pc.localDescription
+        self.local_ufrag, self.remote_ufrag = ice_ufrag(local.sdp), ice_ufrag(sdp)
         return RTCSessionDescription(sdp=local.sdp, type=local.type)
+
+    async def add_remote_candidates(
+        self, candidates: list[RTCIceCandidate], *, end: bool = False, ufrag: str | None = None
+    ) -> None:
+        """Trickle ICE: the client's candidates as it gathers them (``end``: it has no more). They are
+        added in the background (a browser's mDNS ``.local`` names are resolved first, by multicast DNS;
+        one that cannot be resolved is skipped: the peer's own checks reveal its address anyway)."""
+        if self.pc is None:
+            raise ConflictError("this live session has no SDP offer yet", hint="send the offer first")
+        if self._closing:
+            raise ConflictError("this live session has ended")
+        if ufrag is not None and self.remote_ufrag is not None and ufrag != self.remote_ufrag:
+            raise IceRestartError("ICE restarts are not supported", hint="start a new session")
+        self.touch()
+        self._spawn(self._add_candidates(self.pc, [*candidates, *([None] if end else [])]), "candidates")
+
+    async def _add_candidates(self, pc: RTCPeerConnection, candidates: list[RTCIceCandidate | None]) -> None:
+        for candidate in candidates:
+            try:
+                await pc.addIceCandidate(candidate)
+            except (OSError, ValueError) as exc:  # no multicast route for an mDNS name; a closed transport
+                log.info("live session %s: remote candidate %s not added: %s", self.id, candidate, exc)
 
     async def close(self, reason: str) -> None:
         """End the session: tell the client, stop the pipeline and tracks, close the peer connection."""
@@ -300,6 +329,7 @@ class LiveSession:
             return
         self.channel = channel
         channel.on("message", self._on_channel_message)
+        channel.on("close", self._on_channel_closed)
         self._send(LiveState(state=self.state, turn_id=self._turn_id or None))
 
     def _on_channel_message(self, raw: str | bytes) -> None:
@@ -328,8 +358,15 @@ class LiveSession:
             self.request_end("media_error")
 
     def _on_connection_state(self) -> None:
+        if self.pc is not None and self.pc.connectionState == "connected" and self.connected_s is None:
+            self.connected_s = time.monotonic()
         if self.pc is not None and self.pc.connectionState in ("failed", "closed") and not self._closing:
             log.info("live session %s: peer connection %s", self.id, self.pc.connectionState)
+            self.request_end("disconnected")
+
+    def _on_channel_closed(self) -> None:
+        if not self._closing:  # the page went away (its peer connection closed the channel)
+            log.info("live session %s: data channel closed", self.id)
             self.request_end("disconnected")
 
     def notify(self, message: LiveServerMessage) -> None:
