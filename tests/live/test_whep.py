@@ -119,10 +119,40 @@ async def test_a_whep_player_trickles_its_candidates_and_gets_the_avatar(
 async def test_a_player_that_trickles_nothing_still_connects(
     whep_gateway: Gateway, web: httpx.AsyncClient, viewer: Account
 ) -> None:
-    """Like a page whose mDNS candidates nobody can resolve: its checks reveal its address (peer reflexive)."""
+    """Its checks reveal its address to the gateway (a peer-reflexive candidate)."""
     async with LivePeer() as peer:
         session = await peer.connect_whep(web, viewer.headers, trickle=False)
         assert {kind for _, _, kind in remote_candidates(whep_gateway, session.session_id)} == {"prflx"}
+        await web.delete(session.location, headers=viewer.headers)
+
+
+async def test_a_default_chrome_with_only_mdns_candidates_connects(
+    whep_gateway: Gateway, web: httpx.AsyncClient, viewer: Account
+) -> None:
+    """Chrome hides its addresses behind ``<uuid>.local`` names: accepted (204), not resolved (no multicast
+    from the server), and the connection comes up through the page's own checks."""
+    async with LivePeer() as peer:
+        session = await peer.connect_whep(web, viewer.headers, trickle=False)
+        name = f"{uuid.uuid4()}.local"
+        fragment = "\r\n".join(
+            [
+                *[line for line in peer.pc.localDescription.sdp.splitlines() if line.startswith("a=ice-")],
+                "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+                "a=mid:0",
+                f"a=candidate:3 1 udp 2122260223 {name} 54400 typ host generation 0 network-cost 999",
+                "a=end-of-candidates",
+            ]
+        )
+        patched = await web.patch(
+            session.location,
+            content=fragment + "\r\n",
+            headers={**viewer.headers, "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": session.etag},
+        )
+        assert patched.status_code == 204, patched.text
+        await asyncio.sleep(0.2)
+        assert all(ip != name for ip, _, _ in remote_candidates(whep_gateway, session.session_id))
+        frames = len(peer.video)
+        await peer.wait_until(lambda: len(peer.video) > frames + 10, 5.0)  # still streaming
         await web.delete(session.location, headers=viewer.headers)
 
 

@@ -57,7 +57,7 @@ from neura.live.timeline import SpeechOutput, SpeechTimeline
 from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack, FrameSource
 from neura.live.tts_stage import TTSStage
 from neura.live.turns import Turn, TurnLog
-from neura.live.whep import IceRestartError, ice_ufrag
+from neura.live.whep import IceRestartError, ice_ufrag, is_mdns_name, without_mdns_candidates
 from neura.llm import LLMProvider
 from neura.tts import TTSEngine
 
@@ -161,7 +161,7 @@ class LiveSession:
         pc.addTrack(self.audio)
         forward_keyframe_requests(pc.addTrack(self.video), self.video.request_keyframe)
         try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=without_mdns_candidates(sdp), type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except ValueError as exc:  # aiortc's complaint about an unusable offer: the client may try again
             self.pc = None
@@ -179,9 +179,10 @@ class LiveSession:
     async def add_remote_candidates(
         self, candidates: list[RTCIceCandidate], *, end: bool = False, ufrag: str | None = None
     ) -> None:
-        """Trickle ICE: the client's candidates as it gathers them (``end``: it has no more). They are
-        added in the background (a browser's mDNS ``.local`` names are resolved first, by multicast DNS;
-        one that cannot be resolved is skipped: the peer's own checks reveal its address anyway)."""
+        """Trickle ICE: the client's candidates as it gathers them (``end``: it has no more), added in
+        the background. A browser's mDNS host candidates (``<uuid>.local``, Chrome's default) are skipped,
+        not resolved: resolving them would multicast DNS queries on the server's network, and the
+        browser's own connectivity checks reveal its address anyway (a peer-reflexive candidate)."""
         if self.pc is None:
             raise ConflictError("this live session has no SDP offer yet", hint="send the offer first")
         if self._closing:
@@ -189,13 +190,14 @@ class LiveSession:
         if ufrag is not None and self.remote_ufrag is not None and ufrag != self.remote_ufrag:
             raise IceRestartError("ICE restarts are not supported", hint="start a new session")
         self.touch()
-        self._spawn(self._add_candidates(self.pc, [*candidates, *([None] if end else [])]), "candidates")
+        usable = [c for c in candidates if not is_mdns_name(c.ip)]
+        self._spawn(self._add_candidates(self.pc, [*usable, *([None] if end else [])]), "candidates")
 
     async def _add_candidates(self, pc: RTCPeerConnection, candidates: list[RTCIceCandidate | None]) -> None:
         for candidate in candidates:
             try:
                 await pc.addIceCandidate(candidate)
-            except (OSError, ValueError) as exc:  # no multicast route for an mDNS name; a closed transport
+            except (OSError, ValueError) as exc:  # an invalid address; a transport closed meanwhile
                 log.info("live session %s: remote candidate %s not added: %s", self.id, candidate, exc)
 
     async def close(self, reason: str) -> None:

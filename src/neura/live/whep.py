@@ -115,3 +115,19 @@ def ice_ufrag(sdp: str) -> str | None:
         if line.startswith("a=ice-ufrag:"):
             return line[len("a=ice-ufrag:") :].strip()
     return None
+
+
+def is_mdns_name(host: str) -> bool:
+    """A browser's mDNS host name (``<uuid>.local``) in place of its address."""
+    return host.lower().endswith(".local")
+
+
+def without_mdns_candidates(sdp: str) -> str:
+    """``sdp`` without its mDNS host candidates (see :meth:`LiveSession.add_remote_candidates`: the
+    browser's checks reveal those addresses; resolving them would multicast on the server's network)."""
+    kept = [
+        line
+        for line in sdp.split("\n")
+        if not (line.startswith("a=candidate:") and len(line.split()) > 4 and is_mdns_name(line.split()[4]))
+    ]
+    return "\n".join(kept)
