@@ -6,6 +6,7 @@ Which engines exist is the provider table (:mod:`neura.tts.providers`); which vo
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from neura.config import Settings
@@ -56,11 +57,14 @@ def find_voice(ref: VoiceRef, settings: Settings) -> VoiceInfo:
     Raises :class:`~neura.errors.EngineUnavailableError` (a voice of an engine that is not installed
     here) or :class:`UnknownVoiceError` (no such voice here), each naming what to do.
     """
-    TTS.create(ref.engine).check(ref.voice, settings)
     voices = list_voices(settings)
     for voice in voices:
         if voice.id == str(ref):
             return voice
+    # Not listed: EngineUnavailableError when its engine is missing here; otherwise unknown, in the
+    # list's words (the engine's own may speak of files, and an API client can only pick from the list).
+    with contextlib.suppress(UnknownVoiceError):
+        TTS.create(ref.engine).check(ref.voice, settings)
     raise UnknownVoiceError(
         f"there is no voice {str(ref)!r} here",
         hint=f"use one of: {', '.join(v.id for v in voices)} (GET /v1/voices lists them)",
