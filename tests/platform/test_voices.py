@@ -20,18 +20,14 @@ from tests.platform.workers import clear_queues
 from tests.tts.conftest import median_pitch_hz
 
 
-@pytest.fixture(scope="module", autouse=True)
-def empty_queue(platform_settings: Settings) -> Iterator[None]:
+@pytest.fixture(scope="module")
+def user(gateway_url: str, database_url: str, platform_settings: Settings) -> Iterator[users.TestUser]:
+    """One pro user for the module. No worker runs here: what it submits is dropped from the queue."""
+    with httpx.Client(base_url=gateway_url) as client:
+        member = users.signup(client)
+    set_account(database_url, member, plan="pro", credits=10_000)
+    yield member
     clear_queues(platform_settings)
-    yield
-    clear_queues(platform_settings)  # nothing here is meant to be rendered
-
-
-@pytest.fixture
-def user(client: httpx.Client, database_url: str) -> users.TestUser:
-    user = users.signup(client)
-    set_account(database_url, user, plan="pro", credits=1000)
-    return user
 
 
 def test_the_list_is_the_registrys_with_gender(client: httpx.Client, platform_settings: Settings) -> None:
