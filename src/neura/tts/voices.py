@@ -48,7 +48,7 @@ class VoiceRef:
 
     @classmethod
     def parse(cls, text: str) -> VoiceRef:
-        """``"engine"``, ``"engine:voice"`` or a bare voice id that only one engine owns.
+        """``"engine"``, ``"engine:voice"`` or a bare voice id whose form names its engine.
 
         Raises :class:`UnknownVoiceError` (an :class:`InputError`) naming the choices.
         """
@@ -61,7 +61,7 @@ class VoiceRef:
             return cls(written.lower(), TTS.create(written.lower()).default_voice)
         if not written:
             raise UnknownVoiceError("no voice was given", hint=choices_hint())
-        owners = [name for name in TTS.names() if TTS.create(name).owns(written)]
+        owners = _owners(written)
         if not owners and colon:
             raise UnknownVoiceError(f"there is no TTS engine named {engine.strip()!r}", hint=choices_hint())
         if not owners:
@@ -82,5 +82,10 @@ class VoiceRef:
         prefix, colon, _ = voice.partition(":")
         if voice.lower() in TTS or (colon and prefix.strip().lower() in TTS):
             return cls.parse(voice)
-        owners = [name for name in TTS.names() if TTS.create(name).owns(voice)]
+        owners = _owners(voice)
         return cls(engine if engine in owners or not owners else owners[0], voice)
+
+
+def _owners(voice: str) -> list[str]:
+    """The engines whose voice ids look like ``voice``, in the table's order."""
+    return [name for name in TTS.names() if TTS.create(name).owns(voice)]
