@@ -21,10 +21,12 @@ from neura.errors import NotFoundError
 from neura.gateway.deps import CurrentUser, State
 from neura.gateway.errors import raises
 from neura.gateway.listener import OwnListener, wants_own_port
+from neura.gateway.schemas.voices import VoiceField
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
 from neura.live.whep import MAX_CANDIDATES, parse_candidate
+from neura.llm.providers import AUTO, LLM
 from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
@@ -48,13 +50,16 @@ FORWARD_TIMEOUT_S = 30.0
 # --- schemas
 class LiveSessionCreate(BaseModel):
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; default: the demo portrait")
-    voice: str | None = Field(None, max_length=100, description="TTS engine: piper (default), espeak or xtts")
+    voice: VoiceField = None
     persona: str | None = Field(None, max_length=4000, description="system prompt: who the avatar is")
-    llm: str | None = Field(None, max_length=50, description="language model provider: auto, lmstudio or gemini")
+    llm: str | None = Field(
+        None, max_length=50, description=f"language model provider: {', '.join((AUTO, *LLM.names()))}"
+    )
 
 
 class LiveSessionCreated(BaseModel):
     id: uuid.UUID
+    voice: str = Field(description="the voice the avatar speaks with, as 'engine:voice'")
     ice_servers: list[dict[str, Any]]
     status: str = "open"
     data_channel: str = "neura"
@@ -195,7 +200,7 @@ async def create_session(body: LiveSessionCreate, request: Request, user: Curren
         if other is not None:
             return await forward(request, other.url, live)
     session = await live.create(user.id, user.plan, SessionRequest(body.avatar_id, body.voice, body.persona, body.llm))
-    return LiveSessionCreated(id=session.id, ice_servers=session.ice_servers)
+    return LiveSessionCreated(id=session.id, voice=session.voice_id, ice_servers=session.ice_servers)
 
 
 @router.post(

@@ -11,7 +11,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Histogram
 from pydantic import BaseModel, ValidationError
@@ -45,6 +44,7 @@ from neura.gateway.schemas.tts_stream import (
     TTSStreamFlush,
     TTSStreamReady,
 )
+from neura.gateway.schemas.voices import parse_voice
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
     SENTENCE_PAUSE_S,
@@ -55,8 +55,9 @@ from neura.gateway.speech import (
     word_timings,
 )
 from neura.gateway.state import AppState
-from neura.media import PhonemeSpan, SpeechChunk
+from neura.media import SpeechChunk
 from neura.tts import TTSEngine, split_clauses, split_sentences
+from neura.tts.chunking import with_pause
 
 log = logging.getLogger("neura.gateway.tts")
 router = APIRouter(tags=["speech"])
@@ -304,18 +305,9 @@ class _Stream:
         self.paid_chars += bill.credits * SPEECH_CHARS_PER_CREDIT
         self.credits_charged += bill.credits
 
-    async def _send_chunk(self, chunk: SpeechChunk, piece: _Piece) -> None:
-        phonemes = list(chunk.phonemes)
-        samples = chunk.samples
-        if piece.pause_s > 0:
-            pause = round(piece.pause_s * chunk.sample_rate_hz)
-            samples = np.concatenate([samples, np.zeros(pause, np.float32)])
-            end_s = chunk.duration_s + pause / chunk.sample_rate_hz
-            if phonemes and phonemes[-1].phoneme == "_":
-                phonemes[-1] = PhonemeSpan("_", phonemes[-1].start_s, end_s)
-            else:
-                phonemes.append(PhonemeSpan("_", chunk.duration_s, end_s))
-        duration_s = samples.size / chunk.sample_rate_hz
+    async def _send_chunk(self, spoken: SpeechChunk, piece: _Piece) -> None:
+        chunk = with_pause(spoken, piece.pause_s)
+        samples, phonemes, duration_s = chunk.samples, chunk.phonemes, chunk.duration_s
         latency_s = time.perf_counter() - piece.ready_at
         header = TTSStreamChunk(
             seq=self.seq,
@@ -401,7 +393,7 @@ async def tts_stream(websocket: WebSocket, voice: str | None = None) -> None:
     try:
         user = await authenticate(state, request_credentials(websocket))
         await _count_connection(state, user.id)
-        engine = await load_engine(state.settings, voice)
+        engine = await load_engine(state.settings, parse_voice(voice))
         ready = TTSStreamReady(voice=engine.voice.id, sample_rate_hz=engine.sample_rate_hz)
         await websocket.send_text(ready.model_dump_json())
     except NeuraError as exc:
