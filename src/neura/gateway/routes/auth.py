@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
@@ -31,6 +32,10 @@ from neura.gateway.ratelimit import (
 from neura.gateway.schemas.accounts import AuthSession, LoginRequest, RefreshRequest, TokenPair, UserCreate, UserPublic
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
+LOGIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "wrong email or password (one answer for both)"},
+    429: {"description": "too many attempts from this IP, or too many wrong passwords for this account"},
+}
 
 
 def _session(user: UserPublic, issued: tokens.SessionTokens) -> AuthSession:
@@ -61,17 +66,21 @@ async def signup(body: UserCreate, session: DbSession, settings: SettingsDep) ->
     operation_id="login",
     dependencies=[AuthRateLimited],
     summary="Trade an email and password for an access and a refresh token",
-    responses={
-        401: {"description": "wrong email or password (one answer for both)"},
-        429: {"description": "too many attempts from this IP, or too many wrong passwords for this account"},
-    },
+    responses=LOGIN_RESPONSES,
 )
 async def login(body: LoginRequest, session: DbSession, settings: SettingsDep, redis: RedisDep) -> AuthSession:
+    user, issued = await _log_in(body, session, settings, redis)
+    return _session(user, issued)
+
+
+async def _log_in(
+    body: LoginRequest, session: DbSession, settings: SettingsDep, redis: RedisDep
+) -> tuple[UserPublic, tokens.SessionTokens]:
+    """Check the password (under the per-account failure limit) and open a session: tokens or cookies."""
     await begin_login(redis, settings, body.email)  # counted as a failure until it succeeds
     user = await users.authenticate(session, body.email, body.password)
     await clear_login_failures(redis, body.email)
-    issued = await tokens.issue_session(session, settings, user.id)
-    return _session(UserPublic.model_validate(user), issued)
+    return UserPublic.model_validate(user), await tokens.issue_session(session, settings, user.id)
 
 
 @router.post(
@@ -116,21 +125,16 @@ async def logout(
     summary="Browsers: log in; the session lives in HttpOnly cookies (no token reaches JavaScript)",
     description="Sets `neura_access`, `neura_refresh` (HttpOnly) and `neura_csrf` (send its value as "
     "`X-CSRF-Token` on state-changing requests). To sign up from a browser: `POST /v1/auth/signup`, then this.",
-    responses={
-        401: {"description": "wrong email or password (one answer for both)"},
-        429: {"description": "too many attempts from this IP, or too many wrong passwords for this account"},
-    },
+    responses=LOGIN_RESPONSES,
 )
 @raises(OriginError)
 async def create_session(
     body: LoginRequest, request: Request, response: Response, session: DbSession, settings: SettingsDep, redis: RedisDep
 ) -> UserPublic:
     check_origin(request, settings)  # a page on another site cannot sign this browser in (login CSRF)
-    await begin_login(redis, settings, body.email)
-    user = await users.authenticate(session, body.email, body.password)
-    await clear_login_failures(redis, body.email)
-    set_session_cookies(response, settings, await tokens.issue_session(session, settings, user.id))
-    return UserPublic.model_validate(user)
+    user, issued = await _log_in(body, session, settings, redis)
+    set_session_cookies(response, settings, issued)
+    return user
 
 
 @router.post(
