@@ -7,7 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(cd .. && pwd)
 NEURA=${NEURA:-$ROOT/.venv/bin/neura}
-PY=${PYTHON:-$ROOT/.venv/bin/python}
 check=false
 [ "${1:-}" = "--check" ] && check=true
 
@@ -16,20 +15,9 @@ trap 'rm -rf "$work"' EXIT
 out=src/api
 $check && out=$work/out && mkdir -p "$out"
 
-# The gateway's commands when it has them; until then the same documents straight from the app.
-if "$NEURA" openapi --help >/dev/null 2>&1; then
-  "$NEURA" openapi > "$work/openapi.json"
-else
-  "$PY" -c 'import json; from neura.config import Settings; from neura.gateway.app import create_app
-print(json.dumps(create_app(Settings()).openapi(), indent=1))' > "$work/openapi.json"
-fi
+"$NEURA" openapi > "$work/openapi.json"
 npx --no-install openapi-typescript "$work/openapi.json" -o "$out/schema.d.ts" --alphabetize >/dev/null
-
-if "$NEURA" schemas --help >/dev/null 2>&1; then
-  "$NEURA" schemas > "$work/realtime.json"
-else
-  cp src/api/realtime.schema.json "$work/realtime.json"   # hand-kept until `neura schemas` exists
-fi
+"$NEURA" schemas > "$work/realtime.json"
 node scripts/realtime-types.mjs "$work/realtime.json" "$out/realtime.d.ts"
 
 if $check; then

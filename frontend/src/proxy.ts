@@ -1,16 +1,11 @@
 /**
  * The one origin the browser talks to: API paths are forwarded to the gateway (NEURA_API_URL, read
- * at run time, so one build serves every deployment); pages are served by Next.js.
- *
- * Browser auth is the gateway's cookie session (`POST /v1/auth/session`, see docs/web.md).
- * A gateway that predates cookie sessions is bridged here with exactly the same contract (see
- * ./server/session-bridge.ts): the pages cannot tell the difference, and the bridge switches itself
- * off as soon as the gateway's OpenAPI document lists `/v1/auth/session`.
+ * at run time, so one build serves every deployment); pages are served by Next.js. The gateway
+ * keeps the browser session in its own cookies (POST /v1/auth/session; see docs/web.md).
  */
 import { NextResponse, type NextRequest } from "next/server";
 
-import { apiBaseUrl } from "./server/gateway";
-import { bridgeRequest, gatewayHasCookieSessions, gatewayUnreachable } from "./server/session-bridge";
+import { apiBaseUrl, gatewayReachable, gatewayUnreachable } from "./server/gateway";
 
 const API_PREFIXES = ["/v1/", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz"];
 
@@ -22,15 +17,8 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
     headers.set("x-neura-path", pathname + search);
     return NextResponse.next({ request: { headers } });
   }
-  const target = new URL(pathname + search, apiBaseUrl());
-  const native = await gatewayHasCookieSessions();
-  if (native === null) return gatewayUnreachable();
-  if (pathname.startsWith("/v1/") && !native) {
-    const bridged = await bridgeRequest(request);
-    if (bridged instanceof NextResponse) return bridged;
-    return NextResponse.rewrite(target, { request: { headers: bridged } });
-  }
-  return NextResponse.rewrite(target);
+  if (!(await gatewayReachable())) return gatewayUnreachable();
+  return NextResponse.rewrite(new URL(pathname + search, apiBaseUrl()));
 }
 
 export const config = {

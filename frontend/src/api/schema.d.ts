@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness: the process is up */
-        get: operations["healthz_healthz_get"];
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -29,7 +29,7 @@ export interface paths {
             cookie?: never;
         };
         /** Prometheus metrics */
-        get: operations["metrics_metrics_get"];
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -46,7 +46,7 @@ export interface paths {
             cookie?: never;
         };
         /** Readiness: PostgreSQL, Redis and storage are reachable */
-        get: operations["readyz_readyz_get"];
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -77,7 +77,7 @@ export interface paths {
          *     with a message saying which. Credits: one per started 1,000 characters of transcript (headers
          *     `X-Credits-Charged`, `X-Credits-Remaining`), given back when the alignment fails; 402 without them.
          */
-        post: operations["align_v1_align_post"];
+        post: operations["alignSpeech"];
         delete?: never;
         options?: never;
         head?: never;
@@ -92,10 +92,10 @@ export interface paths {
             cookie?: never;
         };
         /** Your active API keys (without their secrets) */
-        get: operations["list_api_keys_v1_api_keys_get"];
+        get: operations["listApiKeys"];
         put?: never;
         /** Create an API key; its secret is in this response only */
-        post: operations["create_api_key_v1_api_keys_post"];
+        post: operations["createApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -113,7 +113,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke an API key (it stops working at once) */
-        delete: operations["revoke_api_key_v1_api_keys__key_id__delete"];
+        delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -138,7 +138,7 @@ export interface paths {
          *     statuses OpenAI uses for them (422 for an unknown model or voice, 413 for too much text, 402 when
          *     the credits do not cover it). Credits as for `POST /v1/tts`.
          */
-        post: operations["audio_speech_v1_audio_speech_post"];
+        post: operations["createSpeech"];
         delete?: never;
         options?: never;
         head?: never;
@@ -155,7 +155,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Trade an email and password for an access and a refresh token */
-        post: operations["login_v1_auth_login_post"];
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -172,7 +172,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Revoke a refresh token and, when sent in Authorization, the access token too */
-        post: operations["logout_v1_auth_logout_post"];
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -189,7 +189,45 @@ export interface paths {
         get?: never;
         put?: never;
         /** Trade a refresh token for a new pair (the old refresh token stops working) */
-        post: operations["refresh_v1_auth_refresh_post"];
+        post: operations["refreshTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Browsers: log in; the session lives in HttpOnly cookies (no token reaches JavaScript)
+         * @description Sets `neura_access`, `neura_refresh` (HttpOnly) and `neura_csrf` (send its value as `X-CSRF-Token` on state-changing requests). To sign up from a browser: `POST /v1/auth/signup`, then this.
+         */
+        post: operations["createSession"];
+        /** Browsers: log out (revokes the session's tokens and clears its cookies; needs X-CSRF-Token) */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/session/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Browsers: new session cookies for the refresh cookie (needs X-CSRF-Token) */
+        post: operations["refreshSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -206,7 +244,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Create an account (free plan, signup credits) and log in */
-        post: operations["signup_v1_auth_signup_post"];
+        post: operations["signup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -221,10 +259,10 @@ export interface paths {
             cookie?: never;
         };
         /** Your avatars, newest first */
-        get: operations["list_avatars_v1_avatars_get"];
+        get: operations["listAvatars"];
         put?: never;
         /** Upload a photo (JPEG, PNG or WebP, one clearly visible face) and make an avatar of it */
-        post: operations["create_avatar_v1_avatars_post"];
+        post: operations["createAvatar"];
         delete?: never;
         options?: never;
         head?: never;
@@ -239,11 +277,11 @@ export interface paths {
             cookie?: never;
         };
         /** One of your avatars */
-        get: operations["get_avatar_v1_avatars__avatar_id__get"];
+        get: operations["getAvatar"];
         put?: never;
         post?: never;
         /** Delete an avatar and its files */
-        delete: operations["delete_avatar_v1_avatars__avatar_id__delete"];
+        delete: operations["deleteAvatar"];
         options?: never;
         head?: never;
         patch?: never;
@@ -257,7 +295,7 @@ export interface paths {
             cookie?: never;
         };
         /** The avatar's cropped portrait (JPEG) */
-        get: operations["get_avatar_preview_v1_avatars__avatar_id__preview_get"];
+        get: operations["getAvatarPreview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -274,7 +312,7 @@ export interface paths {
             cookie?: never;
         };
         /** Download a file through a signed URL (Range requests supported) */
-        get: operations["get_file_v1_files__key__get"];
+        get: operations["getFile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -293,7 +331,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Open a live session (then POST its SDP offer) */
-        post: operations["create_session_v1_live_sessions_post"];
+        post: operations["createLiveSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -308,11 +346,29 @@ export interface paths {
             cookie?: never;
         };
         /** A session's state, turns and latency figures */
-        get: operations["get_session_v1_live_sessions__session_id__get"];
+        get: operations["getLiveSession"];
         put?: never;
         post?: never;
-        /** End a session */
-        delete: operations["delete_session_v1_live_sessions__session_id__delete"];
+        /** End a session (idempotent: an ended session of yours answers 204 too; fine for keepalive fetches) */
+        delete: operations["deleteLiveSession"];
+        options?: never;
+        head?: never;
+        /** WHEP trickle ICE: add candidates (application/trickle-ice-sdpfrag, RFC 8840) */
+        patch: operations["trickleLiveCandidates"];
+        trace?: never;
+    };
+    "/v1/live/sessions/{session_id}/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Trickle ICE: the client's candidates as it gathers them (after the offer) */
+        post: operations["addLiveCandidates"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -328,7 +384,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Stop the avatar speaking now */
-        post: operations["post_interrupt_v1_live_sessions__session_id__interrupt_post"];
+        post: operations["interruptLiveSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -345,7 +401,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Say something to the avatar (interrupts it if it is speaking) */
-        post: operations["post_message_v1_live_sessions__session_id__messages_post"];
+        post: operations["sendLiveMessage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -362,7 +418,24 @@ export interface paths {
         get?: never;
         put?: never;
         /** Exchange SDP: offer in, answer out */
-        post: operations["post_offer_v1_live_sessions__session_id__offer_post"];
+        post: operations["answerLiveOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/live/whep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** WHEP: open a live session from an SDP offer (trickle ICE welcome); 201 with the SDP answer */
+        post: operations["createWhepSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -377,7 +450,7 @@ export interface paths {
             cookie?: never;
         };
         /** The signed-in user and the limits of their plan */
-        get: operations["me_v1_me_get"];
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -394,7 +467,7 @@ export interface paths {
             cookie?: never;
         };
         /** Credit balance and the ledger of every change, newest first */
-        get: operations["credits_v1_me_credits_get"];
+        get: operations["getCredits"];
         put?: never;
         post?: never;
         delete?: never;
@@ -411,7 +484,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every plan and what it allows (a credit: 1 s of video, 6 s of live, 1,000 speech characters) */
-        get: operations["list_plans_v1_plans_get"];
+        get: operations["listPlans"];
         put?: never;
         post?: never;
         delete?: never;
@@ -449,7 +522,7 @@ export interface paths {
          *     rate the format cannot carry, 402 when the credits do not cover the text, 503 when the voice's
          *     engine is not installed here.
          */
-        post: operations["tts_v1_tts_post"];
+        post: operations["synthesizeSpeech"];
         delete?: never;
         options?: never;
         head?: never;
@@ -492,17 +565,21 @@ export interface paths {
          *     4. Credits: one per started 1,000 characters spoken, charged a block at a time just before the text
          *        that needs it is spoken (text cancelled before it is spoken costs nothing; a block is not given
          *        back when the stream ends early).
-         *     5. Errors: `{"type": "error", "code", "message"}`, then the socket closes with **1008** (authentication,
-         *        a malformed message, an unknown voice, idle for 5 minutes, `payment_required` when the credits run
-         *        out), **1009** (a message or the waiting text is
-         *        too big), **1003** (a binary message from the client), **1013** (rate limited: the connection counts
-         *        as one request) or **1011** (the server failed).
+         *     5. Errors: `{"type": "error", "code", "message", "hint"}` (the same codes as the HTTP API's), then the
+         *        socket closes with **4000 + the HTTP status** of the error: 4401 (authentication), 4402
+         *        (`payment_required`: the credits ran out), 4408 (`idle_timeout`: no message for 5 minutes), 4413
+         *        (`payload_too_large`, `too_much_text`: a message or the waiting text is too big), 4415
+         *        (`unsupported_media_type`: a binary message from the client), 4422 (`invalid_message`,
+         *        `unknown_voice`), 4429 (`rate_limited`: the connection counts as one request); **1011** when the
+         *        server failed.
+         *
+         *     Every message's JSON Schema: `neura schemas` (`TTSStream*` and `RealtimeError`).
          *
          *     Backpressure: a sentence is synthesised only after the previous one was handed to the network, and a
          *     send waits while the client is not reading. A client that disconnects stops the synthesis after the
          *     sentence in progress.
          */
-        get: operations["tts_stream_over_http_v1_tts_stream_get"];
+        get: operations["streamSpeech"];
         put?: never;
         post?: never;
         delete?: never;
@@ -519,10 +596,10 @@ export interface paths {
             cookie?: never;
         };
         /** Your videos, newest first (cursor pagination) */
-        get: operations["get_videos_v1_videos_get"];
+        get: operations["listVideos"];
         put?: never;
         /** Submit a video to render (give a prompt or a script) */
-        post: operations["submit_video_v1_videos_post"];
+        post: operations["createVideo"];
         delete?: never;
         options?: never;
         head?: never;
@@ -537,11 +614,11 @@ export interface paths {
             cookie?: never;
         };
         /** One of your videos: status, stage, progress, error, length, credits */
-        get: operations["get_video_v1_videos__video_id__get"];
+        get: operations["getVideo"];
         put?: never;
         post?: never;
         /** Delete a video and its files (a video in progress is cancelled and refunded first) */
-        delete: operations["delete_v1_videos__video_id__delete"];
+        delete: operations["deleteVideo"];
         options?: never;
         head?: never;
         patch?: never;
@@ -557,7 +634,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel a video: a queued one at once, a running one within about a second (refunded) */
-        post: operations["cancel_v1_videos__video_id__cancel_post"];
+        post: operations["cancelVideo"];
         delete?: never;
         options?: never;
         head?: never;
@@ -572,7 +649,7 @@ export interface paths {
             cookie?: never;
         };
         /** A short-lived signed URL for the MP4 (or its subtitles, thumbnail, sidecar) */
-        get: operations["download_v1_videos__video_id__download_get"];
+        get: operations["downloadVideo"];
         put?: never;
         post?: never;
         delete?: never;
@@ -589,7 +666,7 @@ export interface paths {
             cookie?: never;
         };
         /** Progress as Server-Sent Events: current state, stages, then a terminal event */
-        get: operations["video_events_v1_videos__video_id__events_get"];
+        get: operations["streamVideoEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -606,7 +683,7 @@ export interface paths {
             cookie?: never;
         };
         /** Voices installed here, with their engine, language and licence */
-        get: operations["voices_v1_voices_get"];
+        get: operations["listVoices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -623,10 +700,10 @@ export interface paths {
             cookie?: never;
         };
         /** Your webhooks (without their secrets) */
-        get: operations["list_webhooks_v1_webhooks_get"];
+        get: operations["listWebhooks"];
         put?: never;
         /** Register a webhook; its signing secret is shown only in this response */
-        post: operations["create_webhook_v1_webhooks_post"];
+        post: operations["createWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -641,11 +718,11 @@ export interface paths {
             cookie?: never;
         };
         /** One of your webhooks */
-        get: operations["get_webhook_v1_webhooks__webhook_id__get"];
+        get: operations["getWebhook"];
         put?: never;
         post?: never;
         /** Delete a webhook */
-        delete: operations["delete_webhook_v1_webhooks__webhook_id__delete"];
+        delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
         patch?: never;
@@ -659,7 +736,7 @@ export interface paths {
             cookie?: never;
         };
         /** The webhook's latest deliveries and their outcome */
-        get: operations["list_deliveries_v1_webhooks__webhook_id__deliveries_get"];
+        get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -820,8 +897,8 @@ export interface components {
             /** Width */
             width: number;
         };
-        /** Body_align_v1_align_post */
-        Body_align_v1_align_post: {
+        /** Body_alignSpeech */
+        Body_alignSpeech: {
             /**
              * Audio
              * @description WAV, MP3, Ogg/Opus, M4A/AAC, FLAC or WebM; at most 10 minutes
@@ -833,8 +910,8 @@ export interface components {
              */
             transcript: string;
         };
-        /** Body_create_avatar_v1_avatars_post */
-        Body_create_avatar_v1_avatars_post: {
+        /** Body_createAvatar */
+        Body_createAvatar: {
             /**
              * File
              * @description the photo
@@ -927,15 +1004,84 @@ export interface components {
              */
             url: string;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+        /**
+         * ErrorBody
+         * @description Every error response of the API (never 200 with an error body).
+         */
+        ErrorBody: {
+            error: components["schemas"]["ErrorInfo"];
+            /**
+             * Request Id
+             * @description the X-Request-ID of the request, for support
+             */
+            request_id: string | null;
+        };
+        /** ErrorInfo */
+        ErrorInfo: {
+            /**
+             * Code
+             * @description a stable word for the error: auth, not_found, payment_required, ...
+             */
+            code: string;
+            /**
+             * Details
+             * @description invalid_request only: each field's problem
+             * @default null
+             */
+            details: components["schemas"]["FieldProblem"][] | null;
+            /**
+             * Hint
+             * @description what to do about it; null when there is nothing more to say
+             */
+            hint: string | null;
+            /**
+             * Message
+             * @description what went wrong, for a person
+             */
+            message: string;
+        };
+        /** FieldProblem */
+        FieldProblem: {
+            /**
+             * Field
+             * @description dotted path of the field in the request ('' for the whole body)
+             */
+            field: string;
+            /** Message */
+            message: string;
+        };
+        /**
+         * IceCandidateInit
+         * @description A browser's ``RTCIceCandidate.toJSON()``; an empty ``candidate`` means end-of-candidates.
+         */
+        IceCandidateInit: {
+            /**
+             * Candidate
+             * @example candidate:1 1 udp 2122260223 192.0.2.1 61764 typ host
+             */
+            candidate: string;
+            /** Sdpmid */
+            sdpMid?: string | null;
+            /** Sdpmlineindex */
+            sdpMLineIndex?: number | null;
+            /** Usernamefragment */
+            usernameFragment?: string | null;
         };
         /** InterruptResult */
         InterruptResult: {
             /** Interrupted */
             interrupted: boolean;
+        };
+        /** LiveCandidates */
+        LiveCandidates: {
+            /** Candidates */
+            candidates?: components["schemas"]["IceCandidateInit"][];
+            /**
+             * Done
+             * @description end-of-candidates: the client has gathered them all
+             * @default false
+             */
+            done: boolean;
         };
         /** LiveMessage */
         LiveMessage: {
@@ -951,7 +1097,7 @@ export interface components {
             avatar_id?: string | null;
             /**
              * Llm
-             * @description language model provider: auto, lmstudio or gemini
+             * @description language model provider: auto, lmstudio, gemini
              */
             llm?: string | null;
             /**
@@ -961,7 +1107,9 @@ export interface components {
             persona?: string | null;
             /**
              * Voice
-             * @description TTS engine: piper (default), espeak or xtts
+             * @description a voice id from GET /v1/voices ('espeak:en-gb', or 'en-gb' alone), an engine (piper, espeak, xtts: its default voice), or 'default'/null for this server's voice
+             * @example piper:en_US-joe-medium
+             * @example espeak:en-us
              */
             voice?: string | null;
         };
@@ -986,6 +1134,11 @@ export interface components {
              * @default open
              */
             status: string;
+            /**
+             * Voice
+             * @description the voice the avatar speaks with, as 'engine:voice'
+             */
+            voice: string;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1018,6 +1171,11 @@ export interface components {
         MessageAccepted: {
             /** Turn Id */
             turn_id: number;
+        };
+        /** OpenAIVoice */
+        OpenAIVoice: {
+            /** Id */
+            id: string;
         };
         /** Page[ApiKeyPublic] */
         Page_ApiKeyPublic_: {
@@ -1074,6 +1232,15 @@ export interface components {
             monthly_credits: number;
             /** Name */
             name: string;
+        };
+        /** Readiness */
+        Readiness: {
+            /** Checks */
+            checks: {
+                [key: string]: string;
+            };
+            /** Status */
+            status: string;
         };
         /** RefreshRequest */
         RefreshRequest: {
@@ -1144,7 +1311,7 @@ export interface components {
              * Voice
              * @description an OpenAI voice name (alloy, echo, ...: NEURA's default voice), 'default', an engine name or a NEURA voice id ('espeak:en-gb'); also as {'id': ...}
              */
-            voice: string | components["schemas"]["VoiceRef"];
+            voice: string | components["schemas"]["OpenAIVoice"];
         };
         /** TokenPair */
         TokenPair: {
@@ -1185,7 +1352,9 @@ export interface components {
             text: string;
             /**
              * Voice
-             * @description 'default', an engine ('piper', 'espeak', 'xtts') or a voice id from GET /v1/voices
+             * @description a voice id from GET /v1/voices ('espeak:en-gb', or 'en-gb' alone), an engine (piper, espeak, xtts: its default voice), or 'default'/null for this server's voice
+             * @example piper:en_US-joe-medium
+             * @example espeak:en-us
              */
             voice?: string | null;
         };
@@ -1235,19 +1404,6 @@ export interface components {
             /** Plan */
             plan: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
         /** VideoCreate */
         VideoCreate: {
             /**
@@ -1289,10 +1445,11 @@ export interface components {
             script?: string | null;
             /**
              * Voice
-             * @description an engine ('piper') or a voice id from GET /v1/voices ('piper:en_US-joe-medium')
-             * @default piper
+             * @description a voice id from GET /v1/voices ('espeak:en-gb', or 'en-gb' alone), an engine (piper, espeak, xtts: its default voice), or 'default'/null for this server's voice
+             * @example piper:en_US-joe-medium
+             * @example espeak:en-us
              */
-            voice: string;
+            voice?: string | null;
         };
         /** VideoLinks */
         VideoLinks: {
@@ -1378,7 +1535,10 @@ export interface components {
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
             /** Target Duration S */
             target_duration_s: number;
-            /** Voice */
+            /**
+             * Voice
+             * @description the voice that speaks it, as 'engine:voice'
+             */
             voice: string;
         };
         /** VoiceList */
@@ -1394,6 +1554,11 @@ export interface components {
             engine: string;
             /** Engine License */
             engine_license: string;
+            /**
+             * Gender
+             * @enum {string}
+             */
+            gender: "female" | "male" | "";
             /** Id */
             id: string;
             /** Language */
@@ -1402,11 +1567,6 @@ export interface components {
             license: string;
             /** Name */
             name: string;
-        };
-        /** VoiceRef */
-        VoiceRef: {
-            /** Id */
-            id: string;
         };
         /** WebhookCreate */
         WebhookCreate: {
@@ -1493,7 +1653,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    healthz_healthz_get: {
+    getLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -1515,7 +1675,7 @@ export interface operations {
             };
         };
     };
-    metrics_metrics_get: {
+    getMetrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -1533,7 +1693,7 @@ export interface operations {
             };
         };
     };
-    readyz_readyz_get: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -1548,12 +1708,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description not ready: `checks` names what failed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
     };
-    align_v1_align_post: {
+    alignSpeech: {
         parameters: {
             query?: never;
             header?: never;
@@ -1562,7 +1731,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_align_v1_align_post"];
+                "multipart/form-data": components["schemas"]["Body_alignSpeech"];
             };
         };
         responses: {
@@ -1575,18 +1744,56 @@ export interface operations {
                     "application/json": components["schemas"]["AlignResponse"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    list_api_keys_v1_api_keys_get: {
+    listApiKeys: {
         parameters: {
             query?: {
                 /** @description items per page */
@@ -1609,18 +1816,38 @@ export interface operations {
                     "application/json": components["schemas"]["Page_ApiKeyPublic_"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    create_api_key_v1_api_keys_post: {
+    createApiKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -1642,18 +1869,74 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyCreated"];
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    revoke_api_key_v1_api_keys__key_id__delete: {
+    revokeApiKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -1671,18 +1954,56 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    audio_speech_v1_audio_speech_post: {
+    createSpeech: {
         parameters: {
             query?: never;
             header?: never;
@@ -1709,18 +2030,74 @@ export interface operations {
                     "audio/wav": string;
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    login_v1_auth_login_post: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -1742,32 +2119,65 @@ export interface operations {
                     "application/json": components["schemas"]["AuthSession"];
                 };
             };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description wrong email or password (one answer for both) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description Validation Error */
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description too many attempts from this IP, or too many wrong passwords for this account */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
-    logout_v1_auth_logout_post: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -1787,18 +2197,56 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    refresh_v1_auth_refresh_post: {
+    refreshTokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -1820,25 +2268,239 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description invalid, expired or reused refresh token (reuse signs out every session) */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description Validation Error */
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    signup_v1_auth_signup_post: {
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description wrong email or password (one answer for both) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many attempts from this IP, or too many wrong passwords for this account */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no session, or it expired or was revoked: the cookies are cleared */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    signup: {
         parameters: {
             query?: never;
             header?: never;
@@ -1860,25 +2522,65 @@ export interface operations {
                     "application/json": components["schemas"]["AuthSession"];
                 };
             };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description the email already has an account */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description Validation Error */
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    list_avatars_v1_avatars_get: {
+    listAvatars: {
         parameters: {
             query?: {
                 /** @description items per page */
@@ -1901,18 +2603,38 @@ export interface operations {
                     "application/json": components["schemas"]["Page_AvatarPublic_"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    create_avatar_v1_avatars_post: {
+    createAvatar: {
         parameters: {
             query?: never;
             header?: never;
@@ -1921,7 +2643,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_create_avatar_v1_avatars_post"];
+                "multipart/form-data": components["schemas"]["Body_createAvatar"];
             };
         };
         responses: {
@@ -1934,30 +2656,65 @@ export interface operations {
                     "application/json": components["schemas"]["AvatarPublic"];
                 };
             };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description the file is larger than MAX_UPLOAD_BYTES */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description not a JPEG, PNG or WebP image (judged from the bytes, not the name) */
             415: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description corrupt, truncated or oversized image; no face; face too small */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
-    get_avatar_v1_avatars__avatar_id__get: {
+    getAvatar: {
         parameters: {
             query?: never;
             header?: never;
@@ -1977,18 +2734,47 @@ export interface operations {
                     "application/json": components["schemas"]["AvatarPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    delete_avatar_v1_avatars__avatar_id__delete: {
+    deleteAvatar: {
         parameters: {
             query?: never;
             header?: never;
@@ -2006,18 +2792,56 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    get_avatar_preview_v1_avatars__avatar_id__preview_get: {
+    getAvatarPreview: {
         parameters: {
             query?: never;
             header?: never;
@@ -2037,18 +2861,47 @@ export interface operations {
                     "image/jpeg": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    get_file_v1_files__key__get: {
+    getFile: {
         parameters: {
             query?: {
                 expires?: number | null;
@@ -2083,27 +2936,40 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description the range lies outside the file */
             416: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description Validation Error */
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    create_session_v1_live_sessions_post: {
+    createLiveSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -2125,18 +2991,103 @@ export interface operations {
                     "application/json": components["schemas"]["LiveSessionCreated"];
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too few credits for the first minute */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description this month's live minutes of the plan are used up */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such avatar of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the plan's concurrent live sessions are all open */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    get_session_v1_live_sessions__session_id__get: {
+    getLiveSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -2156,18 +3107,47 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    delete_session_v1_live_sessions__session_id__delete: {
+    deleteLiveSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -2185,18 +3165,261 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    post_interrupt_v1_live_sessions__session_id__interrupt_post: {
+    trickleLiveCandidates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/trickle-ice-sdpfrag": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the session has ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the If-Match header names another ICE session than the current one */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not an SDP fragment, or an ICE restart (not supported: start a new session) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addLiveCandidates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiveCandidates"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no offer yet, or the session has ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    interruptLiveSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -2216,18 +3439,56 @@ export interface operations {
                     "application/json": components["schemas"]["InterruptResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    post_message_v1_live_sessions__session_id__messages_post: {
+    sendLiveMessage: {
         parameters: {
             query?: never;
             header?: never;
@@ -2251,18 +3512,83 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAccepted"];
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    post_offer_v1_live_sessions__session_id__offer_post: {
+    answerLiveOffer: {
         parameters: {
             query?: never;
             header?: never;
@@ -2286,18 +3612,191 @@ export interface operations {
                     "application/json": components["schemas"]["SdpMessage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    me_v1_me_get: {
+    createWhepSession: {
+        parameters: {
+            query?: {
+                /** @description one of your avatars; default: the demo portrait */
+                avatar_id?: string | null;
+                /** @description language model provider: auto, lmstudio, gemini */
+                llm?: string | null;
+                /** @description system prompt: who the avatar is */
+                persona?: string | null;
+                voice?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/sdp": string;
+            };
+        };
+        responses: {
+            /** @description the SDP answer; Location: the session (PATCH candidates, DELETE to end), ETag, Link */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/sdp": string;
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too few credits for the first minute */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description this month's live minutes of the plan are used up */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such avatar of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the plan's concurrent live sessions are all open */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an engine or service is not available here */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -2315,9 +3814,29 @@ export interface operations {
                     "application/json": components["schemas"]["MePublic"];
                 };
             };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
-    credits_v1_me_credits_get: {
+    getCredits: {
         parameters: {
             query?: {
                 /** @description items per page */
@@ -2340,18 +3859,38 @@ export interface operations {
                     "application/json": components["schemas"]["CreditsPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    list_plans_v1_plans_get: {
+    listPlans: {
         parameters: {
             query?: never;
             header?: never;
@@ -2369,9 +3908,20 @@ export interface operations {
                     "application/json": components["schemas"]["PlanList"];
                 };
             };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
-    tts_v1_tts_post: {
+    synthesizeSpeech: {
         parameters: {
             query?: never;
             header?: never;
@@ -2399,18 +3949,74 @@ export interface operations {
                     "audio/wav": string;
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    tts_stream_over_http_v1_tts_stream_get: {
+    streamSpeech: {
         parameters: {
             query?: never;
             header?: never;
@@ -2425,12 +4031,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    get_videos_v1_videos_get: {
+    listVideos: {
         parameters: {
             query?: {
                 cursor?: string | null;
@@ -2452,18 +4058,38 @@ export interface operations {
                     "application/json": components["schemas"]["VideoPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    submit_video_v1_videos_post: {
+    createVideo: {
         parameters: {
             query?: never;
             header?: {
@@ -2488,51 +4114,103 @@ export interface operations {
                     "application/json": components["schemas"]["VideoPublic"];
                 };
             };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not enough credits for the video's reservation */
             402: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description the plan does not allow this resolution or length */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description the Idempotency-Key was used for a different request */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description a bad field, a script with nothing to speak, an unknown voice or avatar */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description too many videos in progress for the plan (or too many requests) */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description the voice's engine is not installed on this server */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
-    get_video_v1_videos__video_id__get: {
+    getVideo: {
         parameters: {
             query?: never;
             header?: never;
@@ -2552,18 +4230,47 @@ export interface operations {
                     "application/json": components["schemas"]["VideoPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    delete_v1_videos__video_id__delete: {
+    deleteVideo: {
         parameters: {
             query?: never;
             header?: never;
@@ -2581,18 +4288,56 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    cancel_v1_videos__video_id__cancel_post: {
+    cancelVideo: {
         parameters: {
             query?: never;
             header?: never;
@@ -2612,25 +4357,65 @@ export interface operations {
                     "application/json": components["schemas"]["VideoPublic"];
                 };
             };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description the video already finished */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description Validation Error */
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    download_v1_videos__video_id__download_get: {
+    downloadVideo: {
         parameters: {
             query?: {
                 kind?: "mp4" | "srt" | "vtt" | "thumbnail" | "sidecar";
@@ -2652,25 +4437,56 @@ export interface operations {
                     "application/json": components["schemas"]["DownloadLink"];
                 };
             };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description the video has not succeeded (yet) */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description Validation Error */
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    video_events_v1_videos__video_id__events_get: {
+    streamVideoEvents: {
         parameters: {
             query?: never;
             header?: never;
@@ -2690,18 +4506,56 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    voices_v1_voices_get: {
+    listVoices: {
         parameters: {
             query?: never;
             header?: never;
@@ -2719,9 +4573,20 @@ export interface operations {
                     "application/json": components["schemas"]["VoiceList"];
                 };
             };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
-    list_webhooks_v1_webhooks_get: {
+    listWebhooks: {
         parameters: {
             query?: never;
             header?: never;
@@ -2739,9 +4604,29 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookList"];
                 };
             };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
-    create_webhook_v1_webhooks_post: {
+    createWebhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -2763,16 +4648,74 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookCreated"];
                 };
             };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not an http(s) URL, or a host NEURA refuses to call (private address) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
-    get_webhook_v1_webhooks__webhook_id__get: {
+    getWebhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -2792,18 +4735,47 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    delete_webhook_v1_webhooks__webhook_id__delete: {
+    deleteWebhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -2821,18 +4793,56 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    list_deliveries_v1_webhooks__webhook_id__deliveries_get: {
+    listWebhookDeliveries: {
         parameters: {
             query?: never;
             header?: never;
@@ -2852,13 +4862,42 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
