@@ -10,8 +10,9 @@ Starts, on loopback only, and waits until each answers:
 * a fake OpenAI-compatible language model (tests/fakes/openai_server.py, in this process): it answers a
   script request (JSON mode) with a short narration script and a chat message with a fixed spoken reply,
   50 ms to the first token at 80 tokens/s, like bench/live.py's,
-* the gateway (``neura serve``) and one worker (``neura worker``) as subprocesses (the voice and rig
-  caches are the machine's usual NEURA_CACHE_DIR, so later runs start warm),
+* the gateway (``neura serve``) and one worker (``neura worker``) as subprocesses, with a voice and
+  rig cache of their own (``<work>/cache``, kept between runs of one work folder: later runs start
+  warm, and no other checkout's cache is read),
 * the web app (``next start``; build it first),
 
 then runs the command with ``NEURA_WEB_URL``, ``NEURA_API_URL``, ``NEURA_E2E_DATABASE_URL`` (a plain
@@ -201,6 +202,7 @@ def gateway_env(database_url: str, redis_url: str, storage: Path, llm_url: str, 
             "REDIS_URL": redis_url,
             "STORAGE_BACKEND": "local",
             "STORAGE_DIR": str(storage / "objects"),
+            "NEURA_CACHE_DIR": str(storage.parent / "cache"),
             "PUBLIC_BASE_URL": web_url,
             "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
             "LLM_PROVIDER": "lmstudio",
