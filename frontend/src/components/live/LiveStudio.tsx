@@ -74,7 +74,7 @@ export function LiveStudio() {
       switch (message.type) {
         case "state":
           setState(message.state);
-          if (mouth.current) mouth.current.listening = message.state === "listening";
+          if (mouth.current) mouth.current.listening = message.state !== "speaking";
           break;
         case "transcript":
           if (message.role === "user") {
@@ -260,7 +260,6 @@ export function LiveStudio() {
     setTurns((all) => [...all.slice(-19), turn]);
     setLines((all) => [...all, { role: "user", turnId: -1, text, final: true }]);
     if (mouth.current) {
-      mouth.current.listening = false;
       void mouth.current.nextOpenMouth(sentAtMs).then((presentedMs) => {
         setTurns((all) =>
           all.map((t) => (t.sentAtMs === sentAtMs ? { ...t, mouthMs: Math.max(0, presentedMs - sentAtMs) } : t)),
