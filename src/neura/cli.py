@@ -30,9 +30,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: no boxes, no "<bool>" type labels on flags
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays on one line, however narrow the terminal
 
 STAGE_LABELS = {
     "script": "Script",
@@ -40,6 +41,22 @@ STAGE_LABELS = {
     "render": "Voice + video",
     "finish": "Finishing",
 }
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"neura {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", help="Print NEURA's version and exit.", is_eager=True, callback=_show_version),
+    ] = False,
+) -> None:
+    """NEURA: lifelike talking avatars. Render a lip-synced avatar video from a prompt or a script."""
 
 
 def _fail(exc: NeuraError) -> typer.Exit:
@@ -74,14 +91,14 @@ def render(
     resolution: Annotated[
         str, typer.Option("--resolution", "-r", help="720p (1280x720 presenter layout) or 512 (512x512).")
     ] = "720p",
-    captions: Annotated[bool, typer.Option("--captions", help="Burn subtitles into the picture.", metavar="")] = False,
+    captions: Annotated[bool, typer.Option("--captions", help="Burn subtitles into the picture.")] = False,
     background: Annotated[
         str | None, typer.Option("--background", help="Background colour (#1e293b) or image (720p layout).")
     ] = None,
     voice: Annotated[str | None, typer.Option("--tts", help="Voice engine: piper (default), espeak, xtts.")] = None,
     llm: Annotated[str | None, typer.Option("--llm", help="LLM provider: lmstudio or gemini.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for blinks and head motion.", min=0)] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Render a talking-avatar MP4 (plus .srt, .vtt, .jpg thumbnail and a .json sidecar).
 
@@ -223,7 +240,11 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     """Apply migrations up to REVISION (default: the newest)."""
     from neura.db.migrate import upgrade
 
-    upgrade(get_settings().sqlalchemy_url, revision)
+    url = _reachable_database(get_settings(), schema=False)
+    try:
+        upgrade(url, revision)
+    except NeuraError as exc:
+        raise _fail(exc) from None
     out.print(f"database at revision {revision}")
 
 
@@ -232,8 +253,27 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision (
     """Revert migrations down to REVISION."""
     from neura.db.migrate import downgrade
 
-    downgrade(get_settings().sqlalchemy_url, revision)
+    url = _reachable_database(get_settings(), schema=False)
+    try:
+        downgrade(url, revision)
+    except NeuraError as exc:
+        raise _fail(exc) from None
     out.print(f"database at revision {revision}")
+
+
+def _reachable_database(settings: Settings, *, schema: bool) -> str:
+    """The database URL, once one connection to it worked (with ``schema``: and NEURA's tables are
+    there); otherwise one line saying what is missing and how to fix it, exit 69."""
+    import asyncio
+
+    from neura.db.check import check_database
+
+    url = settings.sqlalchemy_url
+    try:
+        asyncio.run(check_database(url, schema=schema))
+    except NeuraError as exc:
+        raise _fail(exc) from None
+    return url
 
 
 def _service_settings() -> Settings:
@@ -261,6 +301,7 @@ def serve(
     from neura.gateway.listener import wants_own_port
 
     settings = _service_settings()  # refuse early, before uvicorn starts its processes
+    _reachable_database(settings, schema=True)
     if workers > 1 and settings.live_max_sessions > 0:
         # A live session lives in one process; the others forward its requests to that process's own
         # listener (a free port of LIVE_INTERNAL_URL's host), which the shared port cannot address.
@@ -292,6 +333,7 @@ def worker(
     from neura.jobs.worker import run_worker
 
     settings = _service_settings()
+    _reachable_database(settings, schema=True)
     logging.getLogger("neura").setLevel(logging.INFO)
     if metrics_port:
         from prometheus_client import start_http_server
@@ -332,7 +374,7 @@ def live(
         err.print(
             "[bold red]error:[/] an API key is needed: --api-key or NEURA_API_KEY (create one: POST /v1/api-keys)"
         )
-        raise typer.Exit(64)  # EX_USAGE
+        raise typer.Exit(2)  # bad usage, like every other command
 
     def show(message: dict[str, object]) -> None:
         if message.get("type") == "state":
@@ -374,7 +416,7 @@ def live(
 @app.command()
 def version() -> None:
     """Print NEURA's version."""
-    out.print(f"neura {__version__}")
+    out.print(f"neura {__version__}", highlight=False)
 
 
 def main() -> None:

@@ -89,6 +89,13 @@ class EngineUnavailableError(NeuraError):
     http_status = 503
 
 
+class DatabaseUnavailableError(NeuraError):
+    """PostgreSQL cannot be used: unreachable, a missing role or database, a refused password."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+    http_status = 503
+
+
 class CancelledError(NeuraError):
     """The work was cancelled by the user."""
 
