@@ -11,9 +11,10 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +24,11 @@ from rich.table import Table
 from neura import __version__
 from neura.config import Settings, get_settings
 from neura.errors import NeuraError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="neura",
@@ -274,6 +280,83 @@ def _reachable_database(settings: Settings, *, schema: bool) -> str:
     except NeuraError as exc:
         raise _fail(exc) from None
     return url
+
+
+users_app = typer.Typer(
+    help="Accounts without SQL: list them, change a plan, grant or take credits (each change is a ledger entry).",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+
+def _with_database(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed transaction on the configured database (checked first)."""
+    import asyncio
+
+    from neura.db.session import make_engine, make_sessionmaker, transaction
+
+    url = _reachable_database(get_settings(), schema=True)
+
+    async def run() -> T:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except NeuraError as exc:
+        raise _fail(exc) from None
+
+
+@users_app.command("list")
+def users_list(
+    limit: Annotated[int, typer.Option(help="Show at most this many, newest first.", min=1)] = 100,
+) -> None:
+    """Accounts, newest first: email, plan, credits, created."""
+    from neura.accounts.admin import list_accounts
+
+    accounts = _with_database(lambda session: list_accounts(session, limit=limit))
+    table = Table("email", "plan", "credits", "created (UTC)")
+    for account in accounts:
+        created = account.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        table.add_row(
+            account.email + ("" if account.is_active else " (disabled)"), account.plan, str(account.credits), created
+        )
+    out.print(table)
+    out.print(f"{len(accounts)} account(s)", highlight=False)
+
+
+@users_app.command("set-plan")
+def users_set_plan(
+    email: Annotated[str, typer.Argument(help="The account's email.", metavar="EMAIL")],
+    plan: Annotated[
+        str, typer.Argument(help="free, creator or pro (GET /v1/plans lists what each allows).", metavar="PLAN")
+    ],
+    reason: Annotated[str, typer.Option(help="Why: kept in the credit ledger.")],
+) -> None:
+    """Move an account to another plan."""
+    from neura.accounts.admin import set_plan
+
+    change = _with_database(lambda session: set_plan(session, email, plan, reason=reason))
+    out.print(f"{change.email}: plan {change.before} -> {change.after} ({change.credits} credits)", highlight=False)
+
+
+@users_app.command("grant-credits", context_settings={"ignore_unknown_options": True})
+def users_grant_credits(
+    email: Annotated[str, typer.Argument(help="The account's email.", metavar="EMAIL")],
+    amount: Annotated[
+        int, typer.Argument(help="Credits to give; negative to take some back (never below zero).", metavar="AMOUNT")
+    ],
+    reason: Annotated[str, typer.Option(help="Why: kept in the credit ledger.")],
+) -> None:
+    """Give credits to an account, or take some back."""
+    from neura.accounts.admin import grant_credits
+
+    change = _with_database(lambda session: grant_credits(session, email, amount, reason=reason))
+    out.print(f"{change.email}: {change.delta:+d} credits, balance {change.balance}", highlight=False)
 
 
 def _service_settings() -> Settings:

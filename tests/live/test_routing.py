@@ -66,7 +66,7 @@ def pair(
 async def pair_user(pair: tuple[Gateway, Gateway], database_url: str) -> Account:
     with httpx.Client(base_url=pair[0].url, timeout=30) as client:
         user = signup(client)
-    await set_account(database_url, user.user_id, plan="pro")
+    await set_account(database_url, user, plan="pro")
     return user
 
 
@@ -127,7 +127,7 @@ async def test_a_session_ends_gracefully_when_the_credits_run_out(
     pair: tuple[Gateway, Gateway], pair_user: Account, database_url: str
 ) -> None:
     a, _ = pair
-    await set_account(database_url, pair_user.user_id, credits=10)  # one billing period
+    await set_account(database_url, pair_user, credits=10)  # one billing period
     async with httpx.AsyncClient(base_url=a.url, timeout=60) as on_a, LivePeer() as peer:
         session_id = await open_session(on_a, pair_user)
         await peer.connect(on_a, session_id, pair_user.headers)

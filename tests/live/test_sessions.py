@@ -105,11 +105,11 @@ async def test_plan_limits_concurrency_minutes_and_credits(
     assert second.headers["retry-after"]
     await http.delete(f"/v1/live/sessions/{first}", headers=user.headers)
 
-    await set_account(database_url, user.user_id, credits=0)
+    await set_account(database_url, user, credits=0)
     broke = await http.post("/v1/live/sessions", json={}, headers=user.headers)
     assert broke.status_code == 402, broke.text
 
-    await set_account(database_url, user.user_id, credits=1000)
+    await set_account(database_url, user, credits=1000)
     used = await db_value(
         database_url,
         "INSERT INTO live_sessions (id, user_id, voice, status, seconds_used, credits_charged) "
@@ -161,7 +161,7 @@ async def test_sessions_leave_no_tasks_or_peer_connections_behind(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await set_account(database_url, user.user_id, plan="pro")  # five at a time
+    await set_account(database_url, user, plan="pro")  # five at a time
     openai_server.behaviour.replies = [REPLY_SHORT]
     monkeypatch.setattr(RTCPeerConnection, "__init__", _tracked_init)
     baseline = counts(main_gateway)

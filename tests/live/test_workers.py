@@ -79,7 +79,7 @@ async def test_every_request_for_a_session_reaches_the_process_that_runs_it(
 
     with httpx.Client(base_url=two_workers, timeout=30) as client:
         user = signup(client)
-    await set_account(database_url, user.user_id, plan="pro")
+    await set_account(database_url, user, plan="pro")
     async with httpx.AsyncClient(base_url=two_workers, timeout=30) as http:
         created = await http.post("/v1/live/sessions", json={}, headers=user.headers)
         assert created.status_code == 201, created.text
