@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC
@@ -65,10 +66,36 @@ def _main(
     """NEURA: lifelike talking avatars. Render a lip-synced avatar video from a prompt or a script."""
 
 
+#: The flag for each request field an error can name (``NeuraError.fields``): hints are written for the
+#: API and the command line alike, and only here do they become flags.
+FIELD_FLAGS = {
+    "script": ("--script", "FILE"),
+    "duration_s": ("--duration", "SECONDS"),
+    "llm": ("--llm", "PROVIDER"),
+    "background": ("--background", "COLOUR"),
+    "avatar": ("--avatar", "PHOTO"),
+    "url": ("--url", "URL"),
+    "output_path": ("-o", "FILE.mp4"),
+}
+
+
+def _flags(fields: dict[str, str | None]) -> str:
+    """``--script FILE, --duration 60`` for the fields this command line has flags for."""
+    shown = []
+    for field, value in fields.items():
+        if field in FIELD_FLAGS:
+            flag, placeholder = FIELD_FLAGS[field]
+            shown.append(f"{flag} {shlex.quote(value) if value is not None else placeholder}")
+    return ", ".join(shown)
+
+
 def _fail(exc: NeuraError) -> typer.Exit:
+    """The one place where an error becomes what the user reads and the exit code."""
     err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-    if exc.hint:
-        err.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False)
+    flags = _flags(exc.fields)
+    if exc.hint or flags:
+        hint = f"{exc.hint} ({flags})" if exc.hint and flags else exc.hint or f"use {flags}"
+        err.print(f"  [yellow]hint:[/] {hint}", highlight=False)
     return typer.Exit(exc.exit_code)
 
 

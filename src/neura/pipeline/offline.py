@@ -112,7 +112,7 @@ def render_video(
                 )
                 created.append(result.sidecar_path)
         result.timings_s = {**timer.seconds, "total": time.perf_counter() - started}
-        progress("finish", 1.0, str(output))
+        progress("finish", 1.0, output.name)  # never the server's path: progress reaches API clients
         return result
     except BaseException:
         for path in created:
@@ -281,21 +281,33 @@ def _as_written(text: str, spoken: list[WordSpan]) -> list[WordSpan]:
 def _check_output(output: Path, duration_s: float) -> None:
     """Fail before any heavy work when the output cannot be written."""
     if output.suffix.lower() != ".mp4":
-        raise OutputError(f"the output must be an .mp4 file, not '{output.name}'", hint="use -o NAME.mp4")
+        raise OutputError(
+            f"the output must be an .mp4 file, not '{output.name}'", fields={"output_path": output.stem + ".mp4"}
+        )
     parent = output.parent
     if not parent.is_dir():
-        raise OutputError(f"the output folder {parent} does not exist", hint=f"create it: mkdir -p {parent}")
+        raise OutputError(
+            f"the output folder {parent} does not exist",
+            hint="create it first, or choose another output path",
+            fields={"output_path": None},
+        )
     if output.is_dir():
         raise OutputError(f"{output} is a folder, not a file name")
     for sibling in (output.with_suffix(suffix) for suffix in (".json", ".srt", ".vtt", ".jpg")):
         if sibling.is_dir():
-            raise OutputError(f"{sibling} is a folder: the render writes a file there", hint="choose another -o path")
+            raise OutputError(
+                f"{sibling} is a folder: the render writes a file there",
+                hint="choose another output path",
+                fields={"output_path": None},
+            )
     probe = parent / f".{output.name}.neura-write-test"
     try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise OutputError(f"cannot write to {parent}: {exc.strerror}", hint="choose another -o path") from exc
+        raise OutputError(
+            f"cannot write to {parent}: {exc.strerror}", hint="choose another output path", fields={"output_path": None}
+        ) from exc
     free_bytes = shutil.disk_usage(parent).free
     needed = int(max(duration_s, 30.0) * BYTES_PER_VIDEO_S)
     if free_bytes < needed:

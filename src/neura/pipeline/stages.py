@@ -70,8 +70,8 @@ def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None 
         key_bytes = hashlib.sha256(rgb.tobytes()).digest()
     else:
         raw = request.avatar if isinstance(request.avatar, bytes) else _read_avatar(request.avatar)
-        rgb = load_image(raw)
         source = request.avatar_name or (str(request.avatar) if isinstance(request.avatar, Path) else "upload")
+        rgb = load_image(raw, name=source if isinstance(request.avatar, Path) else f"the avatar photo '{source}'")
         key_bytes = raw
 
     cache_path = None
@@ -118,11 +118,11 @@ def parse_background(value: str | None) -> Any:
     if not path.is_file():
         raise InputError(
             f"background '{value}' is neither a colour like #1e293b nor an image file",
-            hint="pass --background '#1e293b' or --background path/to/image.jpg",
+            fields={"background": "#1e293b"},
         )
     from neura.avatar import load_image
 
-    return load_image(path.read_bytes())
+    return load_image(path, name=f"the background {path.name}")
 
 
 def prepare_layout(request: RenderRequest, width: int, height: int) -> tuple[Any, int]:
