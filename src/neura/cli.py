@@ -13,7 +13,7 @@ import os
 import shlex
 import signal
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC
+from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from neura import __version__
+from neura import __version__, limits
 from neura.config import Settings, get_settings
 from neura.errors import NeuraError
 
@@ -104,29 +104,48 @@ def render(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the MP4.")] = Path("neura.mp4"),
     prompt: Annotated[
         str | None,
-        typer.Option("--prompt", "-p", help="What the video should explain; an LLM writes the script."),
+        typer.Option(
+            "--prompt",
+            "-p",
+            help=f"What the video should explain (at most {limits.PROMPT_MAX_CHARS:,} characters); an LLM writes "
+            "the script.",
+        ),
     ] = None,
     script: Annotated[
         Path | None,
         typer.Option(
             "--script",
             "-s",
-            help="A text file to speak as is (no LLM). Blank lines separate scenes; '# Title' first.",
+            help="A text file to speak as is (no LLM). Blank lines separate scenes; '# Title' first. At most "
+            f"{limits.SCRIPT_MAX_CHARS:,} characters of narration in {limits.SCRIPT_MAX_SCENES} scenes.",
         ),
     ] = None,
     duration: Annotated[
         float,
-        typer.Option("--duration", "-d", help="Target length in seconds (with --prompt).", min=5, max=600),
-    ] = 45.0,
+        typer.Option(
+            "--duration",
+            "-d",
+            help="Target length in seconds (with --prompt; a script sets its own).",
+            min=limits.DURATION_MIN_S,
+            max=limits.DURATION_MAX_S,
+        ),
+    ] = limits.DURATION_DEFAULT_S,
     avatar: Annotated[
-        Path | None, typer.Option("--avatar", "-a", help="A front-facing photo (JPEG, PNG or WebP).")
+        Path | None,
+        typer.Option(
+            "--avatar",
+            "-a",
+            help=f"A front-facing photo (JPEG, PNG or WebP; at most {limits.megabytes(limits.PHOTO_MAX_BYTES)} and "
+            f"{limits.PHOTO_MAX_PIXELS // 1_000_000} megapixels).",
+        ),
     ] = None,
     resolution: Annotated[
         str, typer.Option("--resolution", "-r", help="720p (1280x720 presenter layout) or 512 (512x512).")
     ] = "720p",
     captions: Annotated[bool, typer.Option("--captions", help="Burn subtitles into the picture.")] = False,
     background: Annotated[
-        str | None, typer.Option("--background", help="Background colour (#1e293b) or image (720p layout).")
+        str | None,
+        typer.Option("--background", help="Background colour (#1e293b) or image, behind the 720p layout (not 512)."),
     ] = None,
     voice: Annotated[str | None, typer.Option("--tts", help="Voice engine: piper (default), espeak, xtts.")] = None,
     llm: Annotated[str | None, typer.Option("--llm", help="LLM provider: lmstudio or gemini.")] = None,
@@ -348,7 +367,7 @@ def users_list(
     accounts = _with_database(lambda session: list_accounts(session, limit=limit))
     table = Table("email", "plan", "credits", "created (UTC)")
     for account in accounts:
-        created = account.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        created = account.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
         table.add_row(
             account.email + ("" if account.is_active else " (disabled)"), account.plan, str(account.credits), created
         )
@@ -359,9 +378,7 @@ def users_list(
 @users_app.command("set-plan")
 def users_set_plan(
     email: Annotated[str, typer.Argument(help="The account's email.", metavar="EMAIL")],
-    plan: Annotated[
-        str, typer.Argument(help="free, creator or pro (GET /v1/plans lists what each allows).", metavar="PLAN")
-    ],
+    plan: Annotated[str, typer.Argument(help="; ".join(p.summary() for p in limits.PLANS.values()), metavar="PLAN")],
     reason: Annotated[str, typer.Option(help="Why: kept in the credit ledger.")],
 ) -> None:
     """Move an account to another plan."""

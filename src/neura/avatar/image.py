@@ -10,6 +10,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from neura.errors import ImageError
+from neura.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 
 RGBImage = npt.NDArray[np.uint8]
 
@@ -91,8 +92,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 def load_image(
     source: str | Path | bytes,
     *,
-    max_bytes: int = 20_000_000,
-    max_pixels: int = 40_000_000,
+    max_bytes: int = PHOTO_MAX_BYTES,
+    max_pixels: int = PHOTO_MAX_PIXELS,
     name: str | None = None,
 ) -> RGBImage:
     """Decode a JPEG, PNG or WebP photo into an RGB uint8 array of shape (height, width, 3).

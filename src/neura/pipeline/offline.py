@@ -84,7 +84,7 @@ def render_video(
     with timer.stage("avatar"):
         progress("avatar", 0.0, "finding the face")
         width, height = RESOLUTIONS[request.resolution]
-        layout, avatar_px = prepare_layout(request, width, height)
+        layout, avatar_px, layout_warnings = prepare_layout(request, width, height)
         avatar = prepare_avatar(request, avatar_px, settings.cache_dir)
         progress("avatar", 1.0, f"{len(avatar.rig.landmarks)} landmarks")
     cancel.raise_if_cancelled()
@@ -94,7 +94,7 @@ def render_video(
         result = _render_media(
             request, output, script_info.script, tts, avatar, layout, timer, progress, cancel, created
         )
-        result.warnings = script_info.warnings + avatar.warnings
+        result.warnings = script_info.warnings + layout_warnings + avatar.warnings
         if request.write_sidecar:
             with timer.stage("sidecar"):
                 result.timings_s = dict(timer.seconds)

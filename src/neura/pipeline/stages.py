@@ -125,13 +125,19 @@ def parse_background(value: str | None) -> Any:
     return load_image(path, name=f"the background {path.name}")
 
 
-def prepare_layout(request: RenderRequest, width: int, height: int) -> tuple[Any, int]:
-    """The layout for the requested resolution and the avatar size (px) it wants."""
+BACKGROUND_UNUSED = (
+    "the background is not used at 512x512: the portrait fills the frame (it shows behind the 720p layout)"
+)
+
+
+def prepare_layout(request: RenderRequest, width: int, height: int) -> tuple[Any, int, list[str]]:
+    """The layout for the requested resolution, the avatar size (px) it wants, and warnings about
+    options that do nothing at this resolution."""
     from neura.render import Layout
 
-    background = parse_background(request.background)
+    background = parse_background(request.background)  # checked at every resolution: a typo is an error
     if request.resolution == "720p":
         layout = Layout.presenter_720p(background=background) if background is not None else Layout.presenter_720p()
-    else:
-        layout = Layout.square(size=width)
-    return layout, int(layout.avatar_size_px)
+        return layout, int(layout.avatar_size_px), []
+    layout = Layout.square(size=width)
+    return layout, int(layout.avatar_size_px), [BACKGROUND_UNUSED] if background is not None else []

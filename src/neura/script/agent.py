@@ -16,13 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from neura.errors import LLMOutputError, ScriptError
+from neura.limits import DURATION_MAX_S, DURATION_MIN_S, PROMPT_MAX_CHARS
 from neura.llm.base import NO_LLM_FIELDS, ChatMessage, JsonSchema, LLMProvider, closing_stream
 from neura.script.answer import read_answer, title_from_prompt
 from neura.script.schema import MAX_SCENES, Script, prompt_schema
 
-MIN_DURATION_S = 5.0
-MAX_DURATION_S = 600.0
-MAX_PROMPT_CHARS = 4_000
+MIN_DURATION_S = DURATION_MIN_S
+MAX_DURATION_S = DURATION_MAX_S
+MAX_PROMPT_CHARS = PROMPT_MAX_CHARS
 SCENE_BREAK_S = 0.6  # the pause between two scenes
 SECONDS_PER_SCENE = 12.0
 LENGTH_TOLERANCE = 0.2  # accepted without revision: target ± 20 %
