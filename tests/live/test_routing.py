@@ -106,8 +106,12 @@ async def test_a_full_instance_opens_the_session_on_one_with_room(
 ) -> None:
     a, b = pair
     async with httpx.AsyncClient(base_url=b.url, timeout=60) as on_b:
-        session_id = await open_session(on_b, pair_user)  # gw-b has no capacity
+        created = await on_b.post("/v1/live/sessions", json={}, headers=pair_user.headers)  # gw-b has no room
+        assert created.status_code == 201, created.text
+        session_id = created.json()["id"]
         assert a.live.local(uuid.UUID(session_id)) is not None
+        assert created.headers["X-Credits-Charged"] == "10"  # the owner's answer, headers and all
+        assert "X-Credits-Remaining" in created.headers
         assert (await on_b.delete(f"/v1/live/sessions/{session_id}", headers=pair_user.headers)).status_code == 204
 
 

@@ -42,6 +42,8 @@ async def test_a_session_is_created_without_any_ice_server_and_reported(http: ht
     body = response.json()
     assert body["ice_servers"] == []  # never a public STUN server unless configured
     assert body["data_channel"] == "neura"
+    # a paid answer: its first minute (10 credits) of the 300 a new account has
+    assert (response.headers["X-Credits-Charged"], response.headers["X-Credits-Remaining"]) == ("10", "290")
     state = (await http.get(f"/v1/live/sessions/{body['id']}", headers=user.headers)).json()
     assert (state["status"], state["state"], state["connection"], state["turns"]) == ("open", "listening", "new", [])
 

@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp
 
 from neura.errors import NotFoundError
-from neura.gateway.deps import CurrentUser, State
+from neura.gateway.credits import CHARGED_HEADER, CREDIT_HEADERS_DOC, REMAINING_HEADER, balance, credit_headers
+from neura.gateway.deps import CurrentUser, DbSession, State
 from neura.gateway.listener import OwnListener, wants_own_port
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
@@ -124,7 +125,8 @@ async def forward(request: Request, base_url: str, live: LiveManager) -> Respons
         raise LiveRoutingError(
             "the server that runs this live session cannot be reached", hint="create a new session"
         ) from exc
-    passed = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "retry-after")}
+    kept = ("content-type", "retry-after", CHARGED_HEADER.lower(), REMAINING_HEADER.lower())
+    passed = {k: v for k, v in answer.headers.items() if k.lower() in kept}
     return Response(content=answer.content, status_code=answer.status_code, headers=passed)
 
 
@@ -149,13 +151,17 @@ async def _session_or_forward(
     status_code=201,
     response_model=LiveSessionCreated,
     summary="Open a live session (then POST its SDP offer)",
+    responses={201: {"description": "open; its first minute is charged", "headers": CREDIT_HEADERS_DOC}},
 )
-async def create_session(body: LiveSessionCreate, request: Request, user: CurrentUser, live: Live) -> Any:
+async def create_session(
+    body: LiveSessionCreate, request: Request, response: Response, user: CurrentUser, db: DbSession, live: Live
+) -> Any:
     if not live.has_capacity() and not _forwarded(request):
         other = await live.other_instance_with_room()
         if other is not None:
             return await forward(request, other.url, live)
     session = await live.create(user.id, user.plan, SessionRequest(body.avatar_id, body.voice, body.persona, body.llm))
+    response.headers.update(credit_headers(live.accounting.credits_per_period, await balance(db, user.id)))
     return LiveSessionCreated(id=session.id, ice_servers=session.ice_servers)
 
 
