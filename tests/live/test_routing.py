@@ -58,8 +58,11 @@ def pair(
         )
         for name, port, capacity in (("gw-a", ports[0], 2), ("gw-b", ports[1], 0))
     ]
-    with run_gateway(settings[0], ports[0]) as a, run_gateway(settings[1], ports[1]) as b:
-        yield a, b
+    try:
+        with run_gateway(settings[0], ports[0]) as a, run_gateway(settings[1], ports[1]) as b:
+            yield a, b
+    finally:
+        redis.Redis.from_url(own_redis).flushdb()  # nothing left behind
 
 
 @pytest.fixture

@@ -63,6 +63,7 @@ def two_workers(
         yield url
     finally:
         stop_process(process, timeout_s=20)
+        redis.Redis.from_url(own_redis).flushdb()  # nothing left behind
 
 
 def registered_urls(redis_url: str) -> set[str]:
