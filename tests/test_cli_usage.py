@@ -69,3 +69,12 @@ def test_bad_usage_exits_2_with_a_message(tmp_path: Path, args: list[str], needl
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert needle in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_unusable_photo_is_named_by_its_file_not_called_uploaded(tmp_path: Path) -> None:
+    (tmp_path / "me.jpg").write_bytes(b"GIF89a" + bytes(64))
+    (tmp_path / "script.txt").write_text("Hello there.\n")
+    done = run("render", "--script", "script.txt", "--avatar", "me.jpg", "-r", "512", "-q", cwd=tmp_path)
+    assert done.returncode == 65, done.stderr
+    assert "error: me.jpg is a GIF, not a JPEG, PNG or WebP image" in done.stderr
+    assert "upload" not in done.stderr
