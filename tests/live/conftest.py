@@ -93,6 +93,15 @@ def run_gateway(settings: Settings, port: int) -> Iterator[Gateway]:
         yield Gateway(url, app)
 
 
+@contextmanager
+def own_gateway(db_url: str, redis_db_url: str, llm_url: str, root: Path, instance_id: str) -> Iterator[Gateway]:
+    """A gateway of its own (a fresh process state: no prepared engines, no sessions) for one test."""
+    port = free_port()
+    settings = live_settings(db_url, redis_db_url, llm_url, root / instance_id, port=port, LIVE_INSTANCE_ID=instance_id)
+    with run_gateway(settings, port) as gateway:
+        yield gateway
+
+
 @pytest.fixture(scope="session")
 def main_gateway(
     database_url: str,  # noqa: F811

@@ -24,16 +24,14 @@ from tests.live.conftest import (
     Gateway,
     closed_state,
     db_value,
-    live_settings,
     open_session,
-    run_gateway,
+    own_gateway,
     set_account,
 )
 from tests.live.peer_client import LivePeer
 from tests.platform.photos import portrait
 from tests.platform.users import TestUser as Account
 from tests.platform.users import signup
-from tests.servers import free_port
 
 
 async def test_a_session_is_created_without_any_ice_server_and_reported(http: httpx.AsyncClient, user: Account) -> None:
@@ -200,11 +198,7 @@ async def test_sessions_leave_no_tasks_or_peer_connections_behind(
 async def test_gateway_shutdown_ends_its_sessions_cleanly(
     database_url: str, redis_url: str, openai_server: FakeOpenAIServer, live_root: Path, user: Account
 ) -> None:
-    port = free_port()
-    settings = live_settings(
-        database_url, redis_url, openai_server.base_url, live_root / "shutdown", port=port, LIVE_INSTANCE_ID="gw-short"
-    )
-    with run_gateway(settings, port) as gateway:
+    with own_gateway(database_url, redis_url, openai_server.base_url, live_root, "gw-short") as gateway:
         async with httpx.AsyncClient(base_url=gateway.url, timeout=60) as short_lived:
             session_id = await open_session(short_lived, user)
             peer = LivePeer()

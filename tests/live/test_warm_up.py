@@ -10,9 +10,8 @@ import httpx
 
 from neura.tts.registry import clear_engine_cache
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.live.conftest import live_settings, run_gateway
+from tests.live.conftest import own_gateway
 from tests.platform.users import TestUser as Account
-from tests.servers import free_port
 
 
 async def _open_and_close(http: httpx.AsyncClient, user: Account) -> float:
@@ -29,11 +28,7 @@ async def test_the_first_session_opens_about_as_fast_as_the_second(
     database_url: str, redis_url: str, openai_server: FakeOpenAIServer, live_root: Path, user: Account
 ) -> None:
     clear_engine_cache()  # this process's voices load again, as in a new process
-    port = free_port()
-    settings = live_settings(
-        database_url, redis_url, openai_server.base_url, live_root / "warm", port=port, LIVE_INSTANCE_ID="gw-warm"
-    )
-    with run_gateway(settings, port) as gateway:
+    with own_gateway(database_url, redis_url, openai_server.base_url, live_root, "gw-warm") as gateway:
         engines = gateway.live.engines
         gateway.run(gateway.live.warmed_up(), timeout_s=120)  # what a gateway does in its first seconds
         assert "default" in engines._rigs, "the default avatar was not prepared at start-up"
@@ -48,11 +43,7 @@ async def test_the_first_session_opens_about_as_fast_as_the_second(
 async def test_a_session_created_during_the_preparation_waits_for_it_instead_of_repeating_it(
     database_url: str, redis_url: str, openai_server: FakeOpenAIServer, live_root: Path, user: Account
 ) -> None:
-    port = free_port()
-    settings = live_settings(
-        database_url, redis_url, openai_server.base_url, live_root / "early", port=port, LIVE_INSTANCE_ID="gw-early"
-    )
-    with run_gateway(settings, port) as gateway:
+    with own_gateway(database_url, redis_url, openai_server.base_url, live_root, "gw-early") as gateway:
         async with httpx.AsyncClient(base_url=gateway.url, timeout=60) as http:
             await _open_and_close(http, user)  # at once: shares the preparation in progress
         rigs = gateway.live.engines._rigs

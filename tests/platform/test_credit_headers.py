@@ -8,14 +8,14 @@ import uuid
 
 import httpx
 
-from tests.platform.users import TestUser, signup
+from tests.platform.users import signup
 from tests.platform.videos import SHORT_SCRIPT, balance
 
 
 def test_a_video_submission_says_what_its_reservation_cost_and_a_replay_costs_nothing(
     client: httpx.Client, database_url: str
 ) -> None:
-    user: TestUser = signup(client)
+    user = signup(client)
     body = {"script": SHORT_SCRIPT, "resolution": "512"}
     headers = {**user.headers, "Idempotency-Key": uuid.uuid4().hex}
     first = client.post("/v1/videos", json=body, headers=headers)

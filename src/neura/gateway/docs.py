@@ -32,7 +32,7 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
+        root = _root_path(request)
         return get_swagger_ui_html(
             openapi_url=root + openapi_url,
             title=f"{app.title}: documentation",
@@ -48,7 +48,7 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
+        root = _root_path(request)
         return get_redoc_html(
             openapi_url=root + openapi_url,
             title=f"{app.title}: reference",
@@ -56,6 +56,11 @@ def install_docs(app: FastAPI) -> None:
             redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
             with_google_fonts=False,
         )
+
+
+def _root_path(request: Request) -> str:
+    """Where the app is mounted behind a proxy ("" at the root): the pages' own URLs start with it."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
 
 
 def limits_description(settings: Settings) -> str:
