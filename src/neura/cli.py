@@ -428,7 +428,6 @@ def serve(
     from neura.gateway.listener import wants_own_port
 
     settings = _service_settings()  # refuse early, before uvicorn starts its processes
-    _reachable_database(settings, schema=True)
     if workers > 1 and settings.live_max_sessions > 0:
         # A live session lives in one process; the others forward its requests to that process's own
         # listener (a free port of LIVE_INTERNAL_URL's host), which the shared port cannot address.
@@ -440,6 +439,7 @@ def serve(
                 f"(each process opens its own port on that host), not {settings.live_internal_url}"
             )
             raise typer.Exit(78)  # EX_CONFIG
+    _reachable_database(settings, schema=True)  # configuration first (78), then the services it names (69)
     uvicorn.run(
         "neura.gateway.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
