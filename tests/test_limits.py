@@ -52,6 +52,7 @@ def test_render_help_states_the_limits(tmp_path: Path) -> None:
 def test_the_cli_and_the_api_share_the_default_duration() -> None:
     from neura.gateway.schemas.videos import VideoCreate
     from neura.pipeline import RenderRequest
+    from neura.tts.voices import VoiceRef
 
-    spec = VideoCreate(prompt="tides").spec()
+    spec = VideoCreate(prompt="tides").spec(VoiceRef.parse("piper"))
     assert spec.duration_s == RenderRequest(output_path=Path("x.mp4")).duration_s == limits.DURATION_DEFAULT_S

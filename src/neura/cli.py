@@ -25,6 +25,8 @@ from rich.table import Table
 from neura import __version__, limits
 from neura.config import Settings, get_settings
 from neura.errors import NeuraError
+from neura.llm.providers import LLM
+from neura.tts.providers import TTS
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -147,8 +149,15 @@ def render(
         str | None,
         typer.Option("--background", help="Background colour (#1e293b) or image, behind the 720p layout (not 512)."),
     ] = None,
-    voice: Annotated[str | None, typer.Option("--tts", help="Voice engine: piper (default), espeak, xtts.")] = None,
-    llm: Annotated[str | None, typer.Option("--llm", help="LLM provider: lmstudio or gemini.")] = None,
+    voice: Annotated[
+        str | None,
+        typer.Option(
+            "--voice",
+            "--tts",
+            help=f"A voice id (neura voices) or an engine ({', '.join(TTS.names())}); default: TTS_VOICE.",
+        ),
+    ] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help=f"LLM provider: {', '.join(LLM.names())}.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for blinks and head motion.", min=0)] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -157,6 +166,7 @@ def render(
     With neither --prompt nor --script, renders a short built-in demo with the built-in portrait.
     """
     from neura.pipeline import CancelToken, RenderRequest, render_video
+    from neura.tts.voices import VoiceRef
 
     if prompt is not None and script is not None:
         err.print("[bold red]error:[/] give --prompt or --script, not both")
@@ -176,7 +186,7 @@ def render(
             resolution=resolution,  # type: ignore[arg-type]
             burn_captions=captions,
             background=background,
-            tts_engine=voice,
+            voice=VoiceRef.parse(voice) if voice is not None else None,
             llm_provider=llm,
             seed=seed,
         )
@@ -262,12 +272,18 @@ def _read_script(path: Path) -> str:
 
 @app.command()
 def voices() -> None:
-    """List the voices NEURA can speak with, and their licences."""
+    """List the voices installed here (give an id to render --voice), with their licences."""
     from neura.tts import list_voices
 
-    table = Table("id", "engine", "language", "licence", "engine licence")
+    table = Table(box=None, pad_edge=False)
+    table.add_column("id", no_wrap=True, style="bold")  # whole ids at any width: they are what you type
+    table.add_column("engine", no_wrap=True)
+    table.add_column("language", no_wrap=True)
+    table.add_column("gender", no_wrap=True)
+    table.add_column("licence (voice; engine)", overflow="fold")
     for voice in list_voices(get_settings()):
-        table.add_row(voice.id, voice.engine, voice.language, voice.license, voice.engine_license)
+        licence = f"{voice.license}; engine {voice.engine_license}"
+        table.add_row(voice.id, voice.engine, voice.language, voice.gender or "?", licence)
     out.print(table)
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from neura.providers import ProviderTable, UnknownProviderError
+
 Env = Literal["local", "test", "staging", "production"]
-LLMProviderName = Literal["auto", "lmstudio", "gemini"]
-TTSProviderName = Literal["piper", "espeak", "xtts"]
 
 
 LOCAL_SECRET = "neura-local-development-secret-change-me"
@@ -37,9 +37,9 @@ class Settings(BaseSettings):
     postgres_user: str = Field("neura", alias="POSTGRES_USER")
     postgres_password: str = Field("", alias="POSTGRES_PASSWORD")
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
-    llm_provider: LLMProviderName = Field("auto", alias="LLM_PROVIDER")
+    llm_provider: str = Field("auto", alias="LLM_PROVIDER")  # "auto" or a name of neura.llm.providers.LLM
     lmstudio_base_url: str = Field("http://localhost:1234/v1", alias="LMSTUDIO_BASE_URL")
-    tts_provider: TTSProviderName = Field("piper", alias="TTS_PROVIDER")
+    tts_provider: str = Field("piper", alias="TTS_PROVIDER")  # a name of neura.tts.providers.TTS
 
     # --- added by NEURA
     postgres_host: str = Field("127.0.0.1", alias="POSTGRES_HOST")
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     gemini_base_url: str = Field("", alias="GEMINI_BASE_URL")  # empty: Google's endpoint
     llm_timeout_s: float = Field(60.0, alias="LLM_TIMEOUT_S")
     llm_connect_timeout_s: float = Field(3.0, alias="LLM_CONNECT_TIMEOUT_S")
-    tts_voice: str = Field("", alias="TTS_VOICE")  # empty: the engine's default voice
+    tts_voice: str = Field("", alias="TTS_VOICE")  # a voice ("espeak:en-gb"); empty: TTS_PROVIDER's default
     xtts_model_dir: Path | None = Field(None, alias="XTTS_MODEL_DIR")
     cache_dir: Path = Field(default_factory=_default_cache_dir, alias="NEURA_CACHE_DIR")
 
@@ -93,6 +93,22 @@ class Settings(BaseSettings):
     live_heartbeat_s: float = Field(5.0, alias="LIVE_HEARTBEAT_S")
     live_first_clause_tts_threads: int = Field(2, alias="LIVE_FIRST_CLAUSE_TTS_THREADS")  # later clauses: 1
 
+    # Provider names come from each family's table (neura/<family>/providers.py), imported here only
+    # when a value is checked: those modules hold names and factories, and import no engine.
+    @field_validator("llm_provider")
+    @classmethod
+    def _llm_provider_known(cls, value: str) -> str:
+        from neura.llm.providers import AUTO, LLM
+
+        return AUTO if value.strip().lower() == AUTO else _provider_name(LLM, value)
+
+    @field_validator("tts_provider")
+    @classmethod
+    def _tts_provider_known(cls, value: str) -> str:
+        from neura.tts.providers import TTS
+
+        return _provider_name(TTS, value)
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
@@ -123,6 +139,14 @@ class Settings(BaseSettings):
         if self.env == "production":
             return ["gemini", "lmstudio"]
         return ["lmstudio", "gemini"] if self.gemini_api_key.strip() else ["lmstudio"]
+
+
+def _provider_name(table: ProviderTable[Any], value: str) -> str:
+    """``value`` as a name of ``table`` (lower case), or the ValueError pydantic reports, with the choices."""
+    try:
+        return table.get(value).name
+    except UnknownProviderError as exc:
+        raise ValueError(f"{exc.message}: {exc.hint}") from None
 
 
 @lru_cache(maxsize=1)

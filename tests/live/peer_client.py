@@ -5,8 +5,9 @@
         peer.say("Hello")                             # on the data channel
         await peer.wait_for(lambda m: m["type"] == "state" and m["state"] == "listening")
 
-Every decoded audio frame is kept as (arrival time, RMS); every video frame as (arrival time, pts) and,
-while ``record_video`` is set, its RGB image. Arrival times are ``time.monotonic()`` when aiortc hands
+Every decoded audio frame is kept as (arrival time, RMS) and, while ``record_audio`` is set, its
+samples (mono, 48 kHz); every video frame as (arrival time, pts) and, while ``record_video`` is set, its
+RGB image. Arrival times are ``time.monotonic()`` when aiortc hands
 the decoded frame over.
 
 aiortc's receiver holds frames back before decoding: a video frame until the next frame's first packet
@@ -63,6 +64,8 @@ class LivePeer:
         self.video: list[VideoFrameInfo] = []
         self.messages: list[tuple[float, dict[str, Any]]] = []
         self.record_video = False
+        self.record_audio = False
+        self.recorded_audio: list[npt.NDArray[np.float32]] = []
         self.opened = asyncio.Event()
         self._changed = asyncio.Event()
         self._readers: list[asyncio.Task[None]] = []
@@ -148,6 +151,9 @@ class LivePeer:
                 frame = await track.recv()
                 samples = frame.to_ndarray().astype(np.float32) / 32768.0  # type: ignore[union-attr]
                 rms = float(np.sqrt(np.mean(samples * samples)))
+                if self.record_audio:  # packed s16: channels interleaved
+                    channels = len(frame.layout.channels)  # type: ignore[union-attr]
+                    self.recorded_audio.append(samples.reshape(-1, channels).mean(axis=1))
                 self.audio.append(AudioFrameInfo(time.monotonic(), rms, int(frame.pts or 0)))
                 self._poke()
         except MediaStreamError:

@@ -35,6 +35,7 @@ from neura.jobs.transitions import Run
 from neura.jobs.webhooks import record_deliveries
 from neura.metrics import RENDER_DURATION
 from neura.pipeline import CancelToken, RenderRequest, RenderResult, render_video
+from neura.tts.voices import VoiceRef
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +152,6 @@ class RenderRun:
     async def _render(self, workdir: Path) -> RenderResult:
         request = await self._request(workdir)
         settings = self.jobs.settings
-        if ":" in self.video.voice:
-            settings = settings.model_copy(update={"tts_voice": self.video.voice.split(":", 1)[1]})
         call = functools.partial(render_video, request, settings, progress=self._on_progress, cancel=self.token)
         future = self._loop.run_in_executor(self.jobs.executor, call)
         try:
@@ -189,7 +188,7 @@ class RenderRun:
             resolution="512" if video.resolution == "512" else "720p",
             burn_captions=video.captions,
             background=video.background,
-            tts_engine=video.voice.split(":", 1)[0],
+            voice=VoiceRef.parse(video.voice),  # checked when it was submitted; stored as "engine:voice"
         )
 
     # --- progress, heartbeat

@@ -39,6 +39,7 @@ from neura.live.protocol import error_message
 from neura.live.registry import InstanceInfo, LiveRegistry
 from neura.live.session import LiveSession, SessionEngines
 from neura.storage import Storage
+from neura.tts.voices import VoiceRef
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ ABANDONED_SWEEP_S = 60.0  # how often rows of sessions on vanished instances are
 @dataclass(frozen=True)
 class SessionRequest:
     avatar_id: uuid.UUID | None = None
-    voice: str | None = None
+    voice: VoiceRef | None = None  # None: the deployment's default voice
     persona: str | None = None
     llm: str | None = None
 
@@ -204,7 +205,7 @@ class LiveManager:
                 user_id=user_id,
                 plan_name=plan.name,
                 avatar_id=request.avatar_id,
-                voice=tts.name,
+                voice=tts.voice.id,
                 persona=request.persona,
                 instance_id=self.instance_id,
             )
@@ -284,6 +285,7 @@ class LiveManager:
         return {
             "id": str(row.id),
             "status": row.status,
+            "voice": row.voice,
             "seconds_used": round(row.seconds_used, 1),
             "credits_charged": row.credits_charged,
             "created_at": row.created_at.isoformat(),

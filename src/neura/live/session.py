@@ -97,6 +97,7 @@ class LiveSession:
         self.user_id = user_id
         self.conversation = conversation
         self.ice_servers = ice_servers
+        self.voice_id = engines.tts.voice.id  # "engine:voice", as GET /v1/voices lists it
         self.created_s = time.monotonic()
         self.last_activity_s = self.created_s
         self.state: State = "listening"
@@ -351,6 +352,7 @@ class LiveSession:
             "id": str(self.id),
             "status": "closing" if self._closing else "open",
             "state": self.state,
+            "voice": self.voice_id,
             "connection": self.pc.connectionState if self.pc is not None else "new",
             "age_s": round(time.monotonic() - self.created_s, 1),
             "turns": [turn.as_dict() for turn in self.turns.turns],

@@ -21,9 +21,11 @@ from neura.errors import NotFoundError
 from neura.gateway.credits import CHARGED_HEADER, CREDIT_HEADERS_DOC, REMAINING_HEADER, balance, credit_headers
 from neura.gateway.deps import CurrentUser, DbSession, State
 from neura.gateway.listener import OwnListener, wants_own_port
+from neura.gateway.schemas.voices import VoiceField
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
+from neura.llm.providers import AUTO, LLM
 from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
@@ -36,13 +38,16 @@ FORWARD_TIMEOUT_S = 30.0
 # --- schemas
 class LiveSessionCreate(BaseModel):
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; default: the demo portrait")
-    voice: str | None = Field(None, max_length=100, description="TTS engine: piper (default), espeak or xtts")
+    voice: VoiceField = None
     persona: str | None = Field(None, max_length=4000, description="system prompt: who the avatar is")
-    llm: str | None = Field(None, max_length=50, description="language model provider: auto, lmstudio or gemini")
+    llm: str | None = Field(
+        None, max_length=50, description=f"language model provider: {', '.join((AUTO, *LLM.names()))}"
+    )
 
 
 class LiveSessionCreated(BaseModel):
     id: uuid.UUID
+    voice: str = Field(description="the voice the avatar speaks with, as 'engine:voice'")
     ice_servers: list[dict[str, Any]]
     status: str = "open"
     data_channel: str = "neura"
@@ -162,7 +167,7 @@ async def create_session(
             return await forward(request, other.url, live)
     session = await live.create(user.id, user.plan, SessionRequest(body.avatar_id, body.voice, body.persona, body.llm))
     response.headers.update(credit_headers(live.accounting.credits_per_period, await balance(db, user.id)))
-    return LiveSessionCreated(id=session.id, ice_servers=session.ice_servers)
+    return LiveSessionCreated(id=session.id, voice=session.voice_id, ice_servers=session.ice_servers)
 
 
 @router.post("/sessions/{session_id}/offer", response_model=SdpMessage, summary="Exchange SDP: offer in, answer out")

@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Histogram
 
@@ -28,6 +27,7 @@ from neura.gateway.ratelimit import (
     RULES,
     hit,
 )
+from neura.gateway.schemas.voices import parse_voice
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
     SENTENCE_PAUSE_S,
@@ -38,8 +38,9 @@ from neura.gateway.speech import (
     word_timings,
 )
 from neura.gateway.state import AppState
-from neura.media import PhonemeSpan, SpeechChunk
+from neura.media import SpeechChunk
 from neura.tts import TTSEngine, split_clauses, split_sentences
+from neura.tts.chunking import with_pause
 
 log = logging.getLogger("neura.gateway.tts")
 router = APIRouter(tags=["speech"])
@@ -311,18 +312,9 @@ class _Stream:
         self.paid_chars += bill.credits * SPEECH_CHARS_PER_CREDIT
         self.credits_charged += bill.credits
 
-    async def _send_chunk(self, chunk: SpeechChunk, piece: _Piece) -> None:
-        phonemes = list(chunk.phonemes)
-        samples = chunk.samples
-        if piece.pause_s > 0:
-            pause = round(piece.pause_s * chunk.sample_rate_hz)
-            samples = np.concatenate([samples, np.zeros(pause, np.float32)])
-            end_s = chunk.duration_s + pause / chunk.sample_rate_hz
-            if phonemes and phonemes[-1].phoneme == "_":
-                phonemes[-1] = PhonemeSpan("_", phonemes[-1].start_s, end_s)
-            else:
-                phonemes.append(PhonemeSpan("_", chunk.duration_s, end_s))
-        duration_s = samples.size / chunk.sample_rate_hz
+    async def _send_chunk(self, spoken: SpeechChunk, piece: _Piece) -> None:
+        chunk = with_pause(spoken, piece.pause_s)
+        samples, phonemes, duration_s = chunk.samples, chunk.phonemes, chunk.duration_s
         latency_s = time.perf_counter() - piece.ready_at
         header = {
             "type": "chunk",
@@ -399,7 +391,7 @@ async def tts_stream(websocket: WebSocket, voice: str | None = None) -> None:
     try:
         user = await authenticate(state, credentials(websocket.headers, websocket.query_params))
         await _count_connection(state, user.id)
-        engine = await load_engine(state.settings, voice)
+        engine = await load_engine(state.settings, parse_voice(voice))
         await websocket.send_json(
             {
                 "type": "ready",

@@ -86,8 +86,8 @@ async def submit_video(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> VideoPublic:
-    check_voice(state.settings, body.voice)
-    video, created = await create_video(session, user.id, body.spec(), idempotency_key)
+    voice = check_voice(state.settings, body.voice)
+    video, created = await create_video(session, user.id, body.spec(voice), idempotency_key)
     remaining = await balance(session, user.id)  # what this transaction leaves
     await session.commit()
     if created:

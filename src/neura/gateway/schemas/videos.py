@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from neura import limits
 from neura.db.models import Video
+from neura.gateway.schemas.voices import VoiceField
 from neura.jobs.videos import VideoSpec
+from neura.tts.voices import VoiceRef
 
 DEFAULT_PROMPT_DURATION_S = limits.DURATION_DEFAULT_S  # the CLI's --duration default too
-Voice = Annotated[
-    str,
-    Field(
-        pattern=r"^(piper|espeak|xtts)(:[A-Za-z0-9_.\-]{1,80})?$",
-        max_length=100,
-        description="an engine ('piper') or a voice id from GET /v1/voices ('piper:en_US-joe-medium')",
-    ),
-]
 VideoStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
 
@@ -43,7 +37,7 @@ class VideoCreate(BaseModel):
         f"most {limits.SCRIPT_MAX_CHARS:,} characters in {limits.SCRIPT_MAX_SCENES} scenes",
     )
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; none: the built-in portrait")
-    voice: Voice = "piper"
+    voice: VoiceField = None
     resolution: Literal["720p", "512"] = "720p"
     captions: bool = Field(False, description="burn subtitles into the picture")
     duration_s: float | None = Field(
@@ -66,12 +60,13 @@ class VideoCreate(BaseModel):
             raise ValueError("give either a prompt or a script")
         return self
 
-    def spec(self) -> VideoSpec:
+    def spec(self, voice: VoiceRef) -> VideoSpec:
+        """What to render, with ``voice`` the one the request's field resolved to on this server."""
         return VideoSpec(
             prompt=self.prompt,
             script=self.script,
             avatar_id=self.avatar_id,
-            voice=self.voice,
+            voice=str(voice),
             resolution=self.resolution,
             captions=self.captions,
             duration_s=self.duration_s or DEFAULT_PROMPT_DURATION_S,
@@ -95,7 +90,7 @@ class VideoPublic(BaseModel):
     prompt: str | None
     script: str | None
     avatar_id: uuid.UUID | None
-    voice: str
+    voice: str = Field(description="the voice that speaks it, as 'engine:voice'")
     resolution: str
     captions: bool
     background: str | None
