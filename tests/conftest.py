@@ -3,8 +3,8 @@
 Everything the suite writes to "the temporary folder" (pytest's ``tmp_path``, ``tempfile`` in this
 process, and every process it starts: workers, gateways, the command line, which inherit ``TMPDIR``)
 goes into one folder made for this run and removed when it ends, so a run leaves nothing behind in
-/tmp: not a worker's render folder after a test kills it, not a cache. A failed run keeps it, and says
-where, to look at.
+/tmp: not a worker's render folder after a test kills it, not a cache (a run can write over a GB
+there). ``NEURA_KEEP_TEST_TMP=1`` keeps it, and says where, to look at after a failure.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ tempfile.tempdir = str(_SUITE_TMP)  # gettempdir() caches its first answer: set 
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        shutil.rmtree(_SUITE_TMP, ignore_errors=True)
-    else:
+    if os.environ.get("NEURA_KEEP_TEST_TMP") == "1":
         print(f"\nthe suite's temporary files are kept in {_SUITE_TMP}")
+    else:
+        shutil.rmtree(_SUITE_TMP, ignore_errors=True)
 
 
 @pytest.fixture
