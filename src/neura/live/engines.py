@@ -9,13 +9,13 @@ frames (render and encode), so a long synthesis never delays a frame.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from neura.assets.avatars import load_stored_rig
 from neura.avatar import AvatarRig, IdleMotion, build_avatar
 from neura.config import Settings
 from neura.errors import LLMError, NeuraError
@@ -105,8 +105,7 @@ class LiveEngines:
                 self.render_executor,
                 lambda: build_avatar(demo_avatar(), size_px=self.avatar_px, name="the demo avatar"),
             )
-        data = await self.storage.get_bytes(rig_key)
-        return await loop.run_in_executor(self.render_executor, lambda: AvatarRig.load(io.BytesIO(data)))
+        return await load_stored_rig(self.storage, rig_key, self.avatar_px, executor=self.render_executor)
 
     async def warm_up(self) -> None:
         """Prepare what a default session needs (the demo portrait's rig, about 2 s of CPU; the default
