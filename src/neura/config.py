@@ -149,12 +149,13 @@ class Settings(BaseSettings):
 
     @property
     def llm_chain(self) -> list[str]:
-        """Providers to try in order: production prefers Gemini and falls back to LM Studio."""
+        """Providers to try in order: production prefers Gemini and falls back to LM Studio; elsewhere LM
+        Studio comes first, then Gemini when GEMINI_API_KEY is set."""
         if self.llm_provider != "auto":
             return [self.llm_provider]
         if self.env == "production":
             return ["gemini", "lmstudio"]
-        return ["lmstudio"]
+        return ["lmstudio", "gemini"] if self.gemini_api_key.strip() else ["lmstudio"]
 
 
 def _provider_name(table: ProviderTable[Any], value: str) -> str:

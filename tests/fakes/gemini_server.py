@@ -6,7 +6,9 @@
 Serves ``POST /{version}/models/{model}:generateContent`` (one ``GenerateContentResponse``) and
 ``:streamGenerateContent?alt=sse`` (server-sent events, one ``GenerateContentResponse`` each, with
 ``candidates[0].content.parts[].text`` and ``usageMetadata``; the last carries ``finishReason``).
-Requests without the right ``x-goog-api-key`` header are refused as Google does: no key -> 403
+A structured-output request (``generationConfig.responseJsonSchema`` or ``responseSchema``) must
+also ask for ``responseMimeType: application/json``, as Google requires; the answer is whatever the
+behaviour says. Requests without the right ``x-goog-api-key`` header are refused as Google does: no key -> 403
 PERMISSION_DENIED, a wrong key -> 400 INVALID_ARGUMENT with reason API_KEY_INVALID. Errors use
 Google's ``{"error": {"code", "message", "status", "details"}}`` body. Standalone::
 
@@ -103,6 +105,9 @@ class FakeGeminiServer(FakeServer):
         body = request.json
         if not body or not body.get("contents"):
             return await _error(send, 400, "* GenerateContentRequest.contents: contents is not specified")
+        refusal = _refuse_generation_config(body.get("generationConfig") or {})
+        if refusal is not None:
+            return await _error(send, 400, refusal)
         tokens = split_tokens(self.next_reply(request))
         prompt_tokens = sum(len(str(p.get("text", "")).split()) for c in body["contents"] for p in c.get("parts", []))
         streaming = match["method"] == "streamGenerateContent"
@@ -148,6 +153,21 @@ class FakeGeminiServer(FakeServer):
             yield b"data: {this is not json\r\n\r\n"
 
         await send_event_stream(send, events())
+
+
+def _refuse_generation_config(config: dict[str, Any]) -> str | None:
+    """Google's 400 for a structured-output request it cannot take: a schema needs the JSON MIME type,
+    ``responseSchema`` and ``responseJsonSchema`` exclude each other, and a JSON Schema is an object."""
+    schema = config.get("responseJsonSchema")
+    if schema is None and config.get("responseSchema") is None:
+        return None
+    if config.get("responseMimeType") != "application/json":
+        return "* GenerateContentRequest.generation_config.response_mime_type: must be application/json for a schema"
+    if schema is not None and config.get("responseSchema") is not None:
+        return "* GenerateContentRequest.generation_config: response_schema and response_json_schema are exclusive"
+    if schema is not None and not isinstance(schema, dict):
+        return "* GenerateContentRequest.generation_config.response_json_schema: must be a JSON object"
+    return None
 
 
 async def _error(send: Send, status: int, message: str, *, reason: str | None = None) -> None:

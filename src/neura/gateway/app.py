@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from neura import __version__
 from neura.config import Settings
 from neura.gateway.browser import install_cors
+from neura.gateway.docs import install_docs, limits_description
 from neura.gateway.errors import install_error_handlers
 from neura.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from neura.gateway.openapi import fallback_operation_id, install_openapi
@@ -73,12 +74,14 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="NEURA API",
         version=__version__,
-        description=DESCRIPTION,
+        description=DESCRIPTION + limits_description(settings),
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs from the package's own files: no CDN
+        redoc_url=None,
         generate_unique_id_function=fallback_operation_id,
     )
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimitMiddleware,

@@ -12,9 +12,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from neura.errors import ScriptError
+from neura.limits import SCRIPT_MAX_CHARS, SCRIPT_MAX_SCENES
 
-MAX_TOTAL_CHARS = 20_000  # narration, all scenes together: about 20 minutes of speech
-MAX_SCENES = 40
+MAX_TOTAL_CHARS = SCRIPT_MAX_CHARS  # narration, all scenes together: about 20 minutes of speech
+MAX_SCENES = SCRIPT_MAX_SCENES
 MAX_CAPTION_CHARS = 60  # longer captions are shortened at a word boundary
 MAX_TITLE_CHARS = 80
 
