@@ -72,6 +72,8 @@ class LLMError(NeuraError):
 class LLMUnavailableError(LLMError):
     """The language model server cannot be reached or refused our credentials."""
 
+    http_status = 503
+
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint, retryable=True)
 
@@ -80,6 +82,7 @@ class LLMOutputError(LLMError):
     """The model answered, but its output stayed unusable after a revision."""
 
     exit_code = 65
+    http_status = 422
 
 
 class EngineUnavailableError(NeuraError):
@@ -150,6 +153,21 @@ class PayloadTooLargeError(InputError):
 
 class UnsupportedMediaTypeError(InputError):
     http_status = 415
+
+
+class BusyError(NeuraError):
+    """The same work is under way for another request and did not finish in time: retry shortly."""
+
+    exit_code = 75  # EX_TEMPFAIL
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after_s: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class StorageError(NeuraError):

@@ -16,16 +16,21 @@ from neura.gateway.routes import (
     align,
     api_keys,
     auth,
+    avatar_samples,
     avatars,
     events,
     files,
     health,
     live,
+    llm,
     me,
     plans,
+    scripts,
     tts,
     tts_stream,
+    video_estimate,
     videos,
+    voice_samples,
     voices,
     webhooks,
 )
@@ -87,11 +92,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_keys.router)
     app.include_router(plans.router)
     app.include_router(avatars.router)
+    app.include_router(avatar_samples.router)
     app.include_router(voices.router)
+    app.include_router(voice_samples.router)
     app.include_router(tts.router)
     app.include_router(tts_stream.router)
     app.include_router(align.router)
     app.include_router(videos.router)
+    app.include_router(video_estimate.router)
+    app.include_router(scripts.router)
+    app.include_router(llm.router)
     app.include_router(events.router)
     app.include_router(files.router)
     app.include_router(webhooks.router)
