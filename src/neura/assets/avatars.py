@@ -54,13 +54,12 @@ def face_geometry(rig: AvatarRig, faces_found: int) -> dict[str, Any]:
     """Where the rig's face lies on its image (the preview): its outline (mediapipe's face oval: 36
     points clockwise from the top of the forehead, along the jaw) and the box around it, in pixels,
     rounded to 0.1 px and kept inside the image. JSON-ready: stored with the avatar."""
-    size = float(rig.size_px)
-    outline = np.clip(rig.landmarks[list(FACE_OVAL)].astype(np.float64), 0.0, size)
+    outline = np.round(np.clip(rig.landmarks[list(FACE_OVAL)].astype(np.float64), 0.0, float(rig.size_px)), 1)
     (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
     return {
         "image_px": rig.size_px,
         "box": [round(float(v), 1) for v in (x0, y0, x1 - x0, y1 - y0)],
-        "outline": [[round(float(x), 1), round(float(y), 1)] for x, y in outline],
+        "outline": outline.tolist(),
         "faces_found": faces_found,
     }
 
