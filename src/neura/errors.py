@@ -155,19 +155,12 @@ class UnsupportedMediaTypeError(InputError):
     http_status = 415
 
 
-class BusyError(NeuraError):
-    """The same work is under way for another request and did not finish in time: retry shortly."""
+class BusyError(RateLimitedError):
+    """The same work is under way for another request and did not finish in time: retry shortly
+    (503 with Retry-After rather than 429: the caller asked for nothing too often)."""
 
     exit_code = 75  # EX_TEMPFAIL
     http_status = 503
-
-    def __init__(self, message: str, *, retry_after_s: int, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.retry_after_s = retry_after_s
-
-    @property
-    def http_headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_s)}
 
 
 class StorageError(NeuraError):
