@@ -8,9 +8,11 @@ output), 69 a service or engine is unavailable (LLM server, voice), 73 the outpu
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -294,6 +296,45 @@ def serve(
 
 
 @app.command()
+def up(
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the embedded PostgreSQL and Redis, stored files and logs live.")
+    ] = Path("var/up"),
+    host: Annotated[str, typer.Option(help="Interface the API and the web app listen on.")] = "127.0.0.1",
+    api_port: Annotated[int, typer.Option(help="The API gateway's port.", min=1, max=65535)] = 8000,
+    web_port: Annotated[int, typer.Option(help="The web app's port.", min=1, max=65535)] = 3000,
+    web_dir: Annotated[
+        Path | None, typer.Option(help="The web app (default: frontend/ here or in the NEURA checkout).")
+    ] = None,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="Run the web app.")] = True,
+) -> None:
+    """Run the whole platform on this machine: PostgreSQL and Redis (embedded in --data-dir unless
+    DATABASE_URL/POSTGRES_* and REDIS_URL are set), migrations, the API, a worker and the web app.
+    Prints the URL to open; Ctrl-C stops everything."""
+    from neura.up import UpOptions, run
+
+    settings = _service_settings()
+    options = UpOptions(
+        data_dir=data_dir,
+        host=host,
+        api_port=api_port,
+        web_port=web_port,
+        web_dir=(web_dir or _default_web_dir()) if web else None,
+    )
+    try:
+        run(settings, options, lambda line: out.print(line, highlight=False, soft_wrap=True))
+    except NeuraError as exc:
+        raise _fail(exc) from None
+
+
+def _default_web_dir() -> Path:
+    here = Path("frontend")
+    if (here / "package.json").is_file():
+        return here
+    return Path(__file__).resolve().parents[2] / "frontend"  # a source checkout: <repo>/src/neura/cli.py
+
+
+@app.command()
 def worker(
     concurrency: Annotated[
         int | None, typer.Option(help="Renders at a time (default: WORKER_CONCURRENCY).", min=1)
@@ -385,6 +426,26 @@ def live(
         out.print(f"[dim]server: {figures}[/]", highlight=False)
     if reply.output is not None:
         out.print(f"[green]✓[/] {reply.output}  ({reply.video_frames / FPS:.1f} s)", highlight=False)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the gateway's OpenAPI schema (JSON), with no server, database or settings needed."""
+    from neura.gateway.app import openapi_document
+
+    _print_json(openapi_document())
+
+
+@app.command()
+def schemas() -> None:
+    """Print the JSON Schema of the realtime messages (live data channel, TTS stream, video events)."""
+    from neura.gateway.schemas.realtime import realtime_json_schema
+
+    _print_json(realtime_json_schema())
+
+
+def _print_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.command()

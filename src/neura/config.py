@@ -82,12 +82,18 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = Field(5.0, alias="WORKER_HEARTBEAT_S")
     webrtc_ice_servers: str = Field("", alias="WEBRTC_ICE_SERVERS")  # JSON list of RTCIceServer; empty: none
 
+    # --- browsers (neura.gateway.browser)
+    cors_origins: str = Field("", alias="CORS_ORIGINS")  # comma list of other origins' pages allowed; empty: none
+    cookie_secure: bool = Field(True, alias="COOKIE_SECURE")  # false only with ENV=local (plain http on a LAN IP)
+
     # --- live avatar sessions (neura.live)
     webrtc_host_addresses: str = Field("", alias="WEBRTC_HOST_ADDRESSES")  # comma list; empty: all but loopback
     live_instance_id: str = Field("", alias="LIVE_INSTANCE_ID")  # empty: host name and process id
     live_internal_url: str = Field("", alias="LIVE_INTERNAL_URL")  # how other gateways reach this one
     live_max_sessions: int = Field(4, alias="LIVE_MAX_SESSIONS")  # per gateway instance
     live_idle_timeout_s: float = Field(300.0, alias="LIVE_IDLE_TIMEOUT_S")  # no message for this long: end
+    live_peer_timeout_s: float = Field(5.0, alias="LIVE_PEER_TIMEOUT_S")  # a peer silent this long: end
+    live_connect_timeout_s: float = Field(20.0, alias="LIVE_CONNECT_TIMEOUT_S")  # never connected: end
     live_billing_period_s: float = Field(60.0, alias="LIVE_BILLING_PERIOD_S")  # credits charged per started period
     live_context_tokens: int = Field(3000, alias="LIVE_CONTEXT_TOKENS")  # history budget (chars / 4)
     live_timezone: str = Field("UTC", alias="LIVE_TIMEZONE")  # the date and time the avatar knows
@@ -117,8 +123,19 @@ class Settings(BaseSettings):
         auth = self.postgres_user + (f":{self.postgres_password}" if self.postgres_password else "")
         return f"postgresql+asyncpg://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
 
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+
     def check_production_secrets(self) -> None:
-        """Refuse to serve outside ENV=local/test with a default or weak secret."""
+        """Refuse to serve outside ENV=local/test with a default or weak secret, and anywhere but
+        ENV=local with cookies that travel over plain HTTP or CORS open to any origin."""
+        if not self.cookie_secure and self.env != "local":
+            raise ValueError(
+                f"refusing to start with ENV={self.env}: COOKIE_SECURE=false is only allowed with ENV=local"
+            )
+        if "*" in self.cors_origin_list:
+            raise ValueError("CORS_ORIGINS cannot be '*' (browser sessions send credentials): list the origins")
         if self.env in ("local", "test"):
             return
         problems = []

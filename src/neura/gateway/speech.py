@@ -28,8 +28,9 @@ from pydantic import BaseModel, Field
 from neura.billing import charge, credits_for_speech, give_back
 from neura.config import Settings
 from neura.db.models import User
-from neura.errors import InputError, PayloadTooLargeError, PaymentRequiredError
-from neura.gateway.deps import State, authenticate, credentials
+from neura.errors import AuthError, InputError, PayloadTooLargeError, PaymentRequiredError
+from neura.gateway.deps import State, authenticate, request_credentials
+from neura.gateway.errors import raises
 from neura.gateway.state import AppState
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.tts import TTSEngine, VoiceRef, create_tts, find_voice
@@ -71,10 +72,11 @@ async def run_speech_work(function: Callable[..., T], *args: Any, **kwargs: Any)
 # --- authentication that does not hold a database connection while speech is made
 
 
+@raises(AuthError)
 async def speech_user(request: Request, state: State) -> User:
     """Like ``CurrentUser``, but the database connection goes back to the pool before the (seconds
     long) synthesis or alignment starts."""
-    user = await authenticate(state, credentials(request.headers))
+    user = await authenticate(state, request_credentials(request))
     request.state.user_id = user.id
     return user
 

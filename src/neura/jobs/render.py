@@ -30,6 +30,7 @@ from neura.errors import CancelledError, ImageError, LLMError, NeuraError, NotFo
 from neura.jobs import transitions
 from neura.jobs.artifacts import CONTENT_TYPES, FILE_NAMES, result_files, run_prefix
 from neura.jobs.context import WorkerContext
+from neura.jobs.events import VideoProgressEvent
 from neura.jobs.notify import announce
 from neura.jobs.transitions import Run
 from neura.jobs.webhooks import record_deliveries
@@ -216,9 +217,15 @@ class RenderRun:
                     log.warning("could not record progress of %s: %s", self.run.video_id, exc)
 
     async def _publish_progress(self, stage: str, overall: float, message: str) -> None:
-        event = {"type": "progress", "status": "running", "stage": stage, "progress": round(overall, 4)}
+        event = VideoProgressEvent(
+            video_id=str(self.run.video_id),
+            status="running",
+            stage=stage,
+            progress=round(overall, 4),
+            message=message[:200],
+        )
         try:
-            await self.jobs.publisher.publish(self.run.video_id, {**event, "message": message[:200]})
+            await self.jobs.publisher.publish(event)
         except RedisError as exc:  # events are a view; PostgreSQL holds the state
             log.warning("could not publish progress of %s: %s", self.run.video_id, exc)
 

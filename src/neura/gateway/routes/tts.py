@@ -99,6 +99,7 @@ def _wants_raw_audio(request: Request) -> bool:
 
 @router.post(
     "/v1/tts",
+    operation_id="synthesizeSpeech",
     summary="Speak text: audio with word and phoneme timings",
     response_model=TTSResponse,
     responses={200: {"content": _AUDIO_RESPONSES, "description": "JSON by default; raw audio with Accept: audio/*"}},
@@ -181,6 +182,7 @@ def _neura_voice(voice: str | OpenAIVoice) -> VoiceRef | None:
 
 @router.post(
     "/v1/audio/speech",
+    operation_id="createSpeech",
     summary="OpenAI-compatible text to speech: raw audio bytes",
     response_class=Response,
     responses={200: {"content": _AUDIO_RESPONSES, "description": "the audio file"}},
