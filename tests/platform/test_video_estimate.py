@@ -13,17 +13,14 @@ from neura.billing import credits_for_video
 from neura.config import Settings
 from tests.platform import users
 from tests.platform.db import fetchval
-from tests.platform.videos import LONG_SCRIPT, SHORT_SCRIPT, balance, ledger, set_account
+from tests.platform.videos import LONG_SCRIPT, SHORT_SCRIPT, balance, ledger, pro_member, set_account
 from tests.platform.workers import clear_queues
 
 
 @pytest.fixture(scope="module")
 def user(gateway_url: str, database_url: str, platform_settings: Settings) -> Iterator[users.TestUser]:
     """A pro user (ten videos at a time). No worker runs here: what it submits is dropped from the queue."""
-    with httpx.Client(base_url=gateway_url) as client:
-        member = users.signup(client)
-    set_account(database_url, member, plan="pro", credits=10_000)
-    yield member
+    yield pro_member(gateway_url, database_url)
     clear_queues(platform_settings)
 
 

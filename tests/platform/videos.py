@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.platform.db import fetchval
-from tests.platform.users import TestUser
+from tests.platform.users import TestUser, signup
 
 SHORT_SCRIPT = "Hello there. This is a quick test."
 LONG_SCRIPT = """# Long enough to interrupt
@@ -60,6 +60,14 @@ def set_account(database_url: str, user: TestUser, *, plan: str | None = None, c
         fetchval(database_url, "UPDATE users SET plan = $1 WHERE id = $2", plan, uuid.UUID(user.user_id))
     if credits is not None:
         fetchval(database_url, "UPDATE users SET credits = $1 WHERE id = $2", credits, uuid.UUID(user.user_id))
+
+
+def pro_member(gateway_url: str, database_url: str) -> TestUser:
+    """A new user on the pro plan (ten videos at a time) with 10,000 credits."""
+    with httpx.Client(base_url=gateway_url) as client:
+        member = signup(client)
+    set_account(database_url, member, plan="pro", credits=10_000)
+    return member
 
 
 def balance(database_url: str, user: TestUser) -> int:
