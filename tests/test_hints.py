@@ -105,6 +105,6 @@ def test_the_gateway_shows_the_hint_without_flags() -> None:
 
     with TestClient(app) as client:
         response = client.post("/v1/videos")
-    assert response.status_code == 502
+    assert response.status_code == 503
     assert response.json()["error"]["hint"] == "give the script yourself"
     assert "--" not in response.text

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10_000_000, alias="MAX_UPLOAD_BYTES")
     max_body_bytes: int = Field(1_000_000, alias="MAX_BODY_BYTES")
     rate_limit_per_minute: int = Field(120, alias="RATE_LIMIT_PER_MINUTE")
+    script_drafts_per_minute: int = Field(10, alias="SCRIPT_DRAFTS_PER_MINUTE")  # POST /v1/scripts, per user
     login_max_failures: int = Field(20, alias="LOGIN_MAX_FAILURES")  # wrong passwords per account, any IP ...
     login_failure_window_s: int = Field(900, alias="LOGIN_FAILURE_WINDOW_S")  # ... in this window: then 429
     signup_credits: int = Field(300, alias="SIGNUP_CREDITS")

@@ -93,6 +93,8 @@ class LLMError(NeuraError):
 class LLMUnavailableError(LLMError):
     """The language model server cannot be reached or refused our credentials."""
 
+    http_status = 503
+
     def __init__(
         self, message: str, *, hint: str | None = None, fields: Mapping[str, str | None] | None = None
     ) -> None:
@@ -103,6 +105,7 @@ class LLMOutputError(LLMError):
     """The model answered, but its output stayed unusable after a revision."""
 
     exit_code = 65
+    http_status = 422
 
 
 class EngineUnavailableError(NeuraError):
@@ -190,6 +193,14 @@ class IdleTimeoutError(NeuraError):
     """A realtime connection sent nothing for too long."""
 
     http_status = 408
+
+
+class BusyError(RateLimitedError):
+    """The same work is under way for another request and did not finish in time: retry shortly
+    (503 with Retry-After rather than 429: the caller asked for nothing too often)."""
+
+    exit_code = 75  # EX_TEMPFAIL
+    http_status = 503
 
 
 class StorageError(NeuraError):

@@ -76,13 +76,14 @@ class FakeOpenAIServer(FakeServer):
         return [r.json for r in self.requests if r.path.endswith("/chat/completions")]
 
     async def handle(self, request: RecordedRequest, send: Send) -> None:
-        if request.method == "GET" and request.path == "/v1/models":
-            models = [{"id": self.model, "object": "model", "created": 0, "owned_by": "fake"}]
-            return await send_json(send, 200, {"object": "list", "data": models})
-        if request.method != "POST" or request.path != "/v1/chat/completions":
+        models = request.method == "GET" and request.path == "/v1/models"
+        if not models and (request.method != "POST" or request.path != "/v1/chat/completions"):
             return await _error(send, 404, f"Unexpected endpoint or method. ({request.method} {request.path})")
         if self.api_key is not None and request.headers.get("authorization") != f"Bearer {self.api_key}":
             return await _error(send, 401, "Incorrect API key provided.", code="invalid_api_key")
+        if models:
+            listed = [{"id": self.model, "object": "model", "created": 0, "owned_by": "fake"}]
+            return await send_json(send, 200, {"object": "list", "data": listed})
         failure = self.next_failure()
         if failure is not None:
             return await _error(send, *failure)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from tests.platform.db import fetchval
-from tests.platform.users import TestUser, arrange_account
+from tests.platform.users import TestUser, arrange_account, signup
 
 SHORT_SCRIPT = "Hello there. This is a quick test."
 LONG_SCRIPT = """# Long enough to interrupt
@@ -58,6 +58,14 @@ def wait_for(
 def set_account(database_url: str, user: TestUser, *, plan: str | None = None, credits: int | None = None) -> None:
     """Test set-up only: the plan and balance of a user (through the ledger, as ``neura users`` does)."""
     asyncio.run(arrange_account(database_url, user, plan=plan, credits=credits))
+
+
+def pro_member(gateway_url: str, database_url: str) -> TestUser:
+    """A new user on the pro plan (ten videos at a time) with 10,000 credits."""
+    with httpx.Client(base_url=gateway_url) as client:
+        member = signup(client)
+    set_account(database_url, member, plan="pro", credits=10_000)
+    return member
 
 
 def balance(database_url: str, user: TestUser) -> int:

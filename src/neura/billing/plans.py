@@ -12,6 +12,7 @@ __all__ = ["PLANS", "Plan", "credits_for_speech", "credits_for_video", "credits_
 CREDITS_PER_LIVE_MINUTE = 10
 SPEECH_CHARS_PER_CREDIT = 1000  # text spoken (/v1/tts, /v1/audio/speech, /v1/tts/stream) or aligned (/v1/align)
 RESERVE_MARGIN = 1.25  # a prompt's real length can overshoot its target: reserve a margin, settle on the truth
+CREDITS_PER_SCRIPT_DRAFT = 1  # POST /v1/scripts: one language-model draft (given back when it fails)
 
 
 def get_plan(name: str) -> Plan:

@@ -90,6 +90,14 @@ class LLMProvider(Protocol):
 
 
 @dataclass(frozen=True)
+class ProbeAnswer:
+    """A provider's answer to :meth:`BaseLLM.probe`."""
+
+    models: list[str]  # the model ids it lists
+    latency_ms: float  # of the models call alone (building the SDK client is not counted)
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """Retries for retryable errors (5xx, 429) raised before the first piece of text.
 
@@ -189,6 +197,13 @@ class BaseLLM(ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing
         """Release connections; providers with a client override this."""
+
+    @abstractmethod
+    async def probe(self, timeout_s: float) -> ProbeAnswer:
+        """Whether the provider answers, without paying for a completion: the models it lists (a models
+        call, which ``timeout_s`` bounds). Raises :class:`LLMUnavailableError` when it cannot be reached or
+        refuses the credentials, :class:`LLMError` otherwise, in messages that name no address (users see
+        them)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, model={self.model!r}, endpoint={self.endpoint!r})"

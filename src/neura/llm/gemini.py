@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 
 import httpx2
@@ -20,6 +21,7 @@ from neura.llm.base import (
     BaseLLM,
     ChatMessage,
     JsonSchema,
+    ProbeAnswer,
     RetryPolicy,
 )
 
@@ -167,6 +169,28 @@ class GeminiLLM(BaseLLM):
             retryable = code in (408, 429) or code >= 500
             return LLMError(f"{where} answered HTTP {code} {status}: {detail}", retryable=retryable)
         return LLMError(f"{where} sent an unreadable answer ({error})")
+
+    async def probe(self, timeout_s: float) -> ProbeAnswer:
+        """``models.get`` of the configured model: the key works and the model exists (nothing is billed)."""
+        client = await self.client()  # LLMUnavailableError without GEMINI_API_KEY
+        config = types.GetModelConfig(http_options=types.HttpOptions(timeout=round(timeout_s * 1000)))
+        started = time.perf_counter()
+        try:
+            model = await client.aio.models.get(model=self.model, config=config)
+        except httpx2.TimeoutException as error:
+            raise LLMUnavailableError(f"no answer within {timeout_s:g} s") from error
+        except httpx2.HTTPError as error:
+            raise LLMUnavailableError(f"cannot connect ({error or type(error).__name__})") from error
+        except genai_errors.APIError as error:
+            if error.code in (401, 403) or _bad_api_key(error):
+                raise LLMUnavailableError(
+                    f"Gemini refused the API key (HTTP {error.code})", hint="check GEMINI_API_KEY"
+                ) from error
+            if error.code == 404:
+                raise LLMError(f"Gemini has no model {self.model!r}", hint="check GEMINI_MODEL") from error
+            raise LLMError(f"Gemini answered HTTP {error.code} {error.status or ''}".rstrip()) from error
+        name = (model.name or self.model).removeprefix("models/")
+        return ProbeAnswer([name], (time.perf_counter() - started) * 1000)
 
 
 def _answer_texts(response: types.GenerateContentResponse) -> list[str]:

@@ -4,6 +4,7 @@ through the official ``openai`` SDK, streaming over server-sent events."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from neura.llm.base import (
     BaseLLM,
     ChatMessage,
     JsonSchema,
+    ProbeAnswer,
     RetryPolicy,
 )
 from neura.llm.reasoning import ThinkFilter
@@ -191,6 +193,26 @@ class OpenAICompatLLM(BaseLLM):
             retryable = status == 408 or status == 429 or status >= 500
             return LLMError(f"{where} answered HTTP {status}: {detail}", retryable=retryable)
         return LLMError(f"{where} failed: {error}")
+
+    async def probe(self, timeout_s: float) -> ProbeAnswer:
+        """The ids ``GET /models`` lists (LM Studio: the models it has; llama-server: the one it serves)."""
+        client = await self.client()
+        started = time.perf_counter()
+        try:
+            page = await client.models.list(timeout=timeout_s)
+        except openai.APITimeoutError as error:
+            raise LLMUnavailableError(f"no answer within {timeout_s:g} s") from error
+        except openai.APIConnectionError as error:
+            raise LLMUnavailableError(f"cannot connect ({error.__cause__ or error})") from error
+        except openai.APIStatusError as error:
+            if error.status_code in (401, 403):
+                raise LLMUnavailableError(
+                    f"the server refused the credentials (HTTP {error.status_code})", hint="check LMSTUDIO_API_KEY"
+                ) from error
+            raise LLMError(f"the server answered GET /models with HTTP {error.status_code}") from error
+        except openai.OpenAIError as error:  # an unreadable body
+            raise LLMError(f"the server's model list is unreadable ({type(error).__name__})") from error
+        return ProbeAnswer([model.id for model in page.data], (time.perf_counter() - started) * 1000)
 
 
 def _detail(error: openai.APIStatusError) -> str:

@@ -98,6 +98,12 @@ class Script(BaseModel):
         """Everything the presenter says, scenes separated by blank lines."""
         return "\n\n".join(scene.narration for scene in self.scenes)
 
+    def to_text(self) -> str:
+        """The script in the file format :meth:`from_text` reads (``# Title``, then one paragraph per
+        scene): what a user edits and submits as a video's script. Captions are not part of that format
+        (:meth:`from_text` makes each from its scene's first sentence)."""
+        return f"# {self.title}\n\n{self.narration}\n"
+
     @classmethod
     def from_text(cls, text: str, *, title: str | None = None) -> Script:
         """A script from plain text: blank-line-separated paragraphs become scenes; a first line
