@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Env = Literal["local", "test", "staging", "production"]
@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     llm_connect_timeout_s: float = Field(3.0, alias="LLM_CONNECT_TIMEOUT_S")
     tts_voice: str = Field("", alias="TTS_VOICE")  # empty: the engine's default voice
     xtts_model_dir: Path | None = Field(None, alias="XTTS_MODEL_DIR")
+    stt_provider: str = Field("whisper", alias="STT_PROVIDER")  # a name in neura.stt.registry.STT
+    stt_model: str = Field("base", alias="STT_MODEL")  # a packaged model or a folder name in STT_MODEL_DIR
+    stt_model_dir: Path | None = Field(None, alias="STT_MODEL_DIR")  # CTranslate2 Whisper models of your own
+    stt_max_duration_s: float = Field(600.0, gt=0, alias="STT_MAX_DURATION_S")  # longest recording transcribed
     cache_dir: Path = Field(default_factory=_default_cache_dir, alias="NEURA_CACHE_DIR")
 
     # --- platform (gateway, workers, storage)
@@ -92,6 +96,16 @@ class Settings(BaseSettings):
     live_timezone: str = Field("UTC", alias="LIVE_TIMEZONE")  # the date and time the avatar knows
     live_heartbeat_s: float = Field(5.0, alias="LIVE_HEARTBEAT_S")
     live_first_clause_tts_threads: int = Field(2, alias="LIVE_FIRST_CLAUSE_TTS_THREADS")  # later clauses: 1
+
+    @field_validator("stt_provider")
+    @classmethod
+    def _known_stt_provider(cls, value: str) -> str:
+        from neura.stt.registry import STT  # the table loads no engine
+
+        name = value.strip().lower()
+        if name not in STT:
+            raise ValueError(f"unknown STT_PROVIDER {value!r}: choose one of {', '.join(STT.names())}")
+        return name
 
     @property
     def sqlalchemy_url(self) -> str:
