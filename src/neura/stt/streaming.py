@@ -28,7 +28,7 @@ from neura.stt.base import SAMPLE_RATE_HZ, Samples, TranscribeOptions, Transcrip
 if TYPE_CHECKING:
     from neura.stt.base import STTEngine
 
-DEFAULT_PARTIAL_INTERVAL_MS = 600
+DEFAULT_PARTIAL_INTERVAL_MS = 1000
 """New audio needed before another partial is worth decoding."""
 
 

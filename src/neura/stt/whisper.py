@@ -46,7 +46,7 @@ def _load_faster_whisper() -> Any:
 
 
 def _content_window_model(faster_whisper: Any, full_window: bool) -> Any:
-    class _ContentWindowModel(faster_whisper.WhisperModel):  # type: ignore[misc]
+    class _ContentWindowModel(faster_whisper.WhisperModel):
         """faster-whisper's model, encoding a window's audio without its padding (see the module doc)."""
 
         def encode(self, features: np.ndarray) -> Any:
