@@ -1,13 +1,22 @@
 """Plans and the credit ledger."""
 
 from neura.billing.ledger import charge, give_back, grant, refund, reserve, settle
-from neura.billing.plans import PLANS, Plan, credits_for_speech, credits_for_video, credits_to_reserve, get_plan
+from neura.billing.plans import (
+    PLANS,
+    Plan,
+    credits_for_speech,
+    credits_for_transcription,
+    credits_for_video,
+    credits_to_reserve,
+    get_plan,
+)
 
 __all__ = [
     "PLANS",
     "Plan",
     "charge",
     "credits_for_speech",
+    "credits_for_transcription",
     "credits_for_video",
     "credits_to_reserve",
     "get_plan",

@@ -23,6 +23,7 @@ from neura.gateway.routes import (
     live,
     me,
     plans,
+    transcriptions,
     tts,
     tts_stream,
     videos,
@@ -35,7 +36,7 @@ log = logging.getLogger("neura.gateway")
 
 DESCRIPTION = """
 NEURA's HTTP API: accounts and credits, avatars from photos, voices, offline video jobs rendered on
-workers with live progress, NEURA's own TTS, and live avatar sessions over WebRTC.
+workers with live progress, NEURA's own TTS and speech recognition, and live avatar sessions over WebRTC.
 
 Authenticate with `Authorization: Bearer <access token>` (from `/v1/auth/login`) or
 `X-API-Key: nk_...` (from `/v1/api-keys`). Errors are JSON: `{"error": {"code", "message", "hint"},
@@ -78,7 +79,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        large_paths={"/v1/avatars": settings.max_upload_bytes, "/v1/align": settings.max_upload_bytes},
+        large_paths={
+            "/v1/avatars": settings.max_upload_bytes,
+            "/v1/align": settings.max_upload_bytes,
+            "/v1/audio/transcriptions": settings.max_upload_bytes,
+        },
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
@@ -91,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tts.router)
     app.include_router(tts_stream.router)
     app.include_router(align.router)
+    app.include_router(transcriptions.router)
     app.include_router(videos.router)
     app.include_router(events.router)
     app.include_router(files.router)

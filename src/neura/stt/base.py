@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from neura.errors import InputError
+
 if TYPE_CHECKING:
     from neura.stt.streaming import StreamingTranscriber
 
@@ -73,6 +75,20 @@ class Transcript:
     def empty(duration_s: float, language: str, model: str = "") -> Transcript:
         return Transcript("", language, duration_s, (), model)
 
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready: text, language, duration, model, segments and words with their times."""
+        return {
+            "text": self.text,
+            "language": self.language,
+            "duration_s": round(self.duration_s, 3),
+            "model": self.model,
+            "segments": [{"text": s.text, "start_s": s.start_s, "end_s": s.end_s} for s in self.segments],
+            "words": [
+                {"word": w.word, "start_s": w.start_s, "end_s": w.end_s, "probability": w.probability}
+                for w in self.words
+            ],
+        }
+
 
 @dataclass(frozen=True)
 class STTModelInfo:
@@ -89,6 +105,25 @@ class STTModelInfo:
     @property
     def english_only(self) -> bool:
         return self.languages == ("en",)
+
+
+class UnsupportedLanguageError(InputError):
+    """The model does not understand the requested language."""
+
+
+def check_language(model: STTModelInfo, language: str | None) -> str | None:
+    """``language`` normalised ("EN" -> "en"; empty -> None), or :class:`UnsupportedLanguageError`
+    (422 / exit 65) when ``model`` does not understand it."""
+    if language is None or not language.strip():
+        return None
+    code = language.strip().lower()
+    if code not in model.languages:
+        understood = "only English ('en')" if model.english_only else "ISO 639-1 codes such as 'en', 'de', 'fr'"
+        raise UnsupportedLanguageError(
+            f"the speech recognition model {model.name!r} does not understand language {language!r}",
+            hint=f"it takes {understood}; or leave language out",
+        )
+    return code
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ Blocking and CPU-heavy: call from a worker thread on a server.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -55,6 +56,18 @@ def read_recording(data: bytes, *, max_duration_s: float, vad: VadConfig | None 
             hint="upload a recording in which someone speaks",
         )
     return Recording(samples, speech)
+
+
+def read_file(path: Path) -> bytes:
+    """A recording's bytes; :class:`AudioDecodeError` (exit 65) when it cannot be read."""
+    try:
+        return path.expanduser().read_bytes()
+    except FileNotFoundError:
+        raise AudioDecodeError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise AudioDecodeError(f"{path} is a folder, not a recording") from None
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def transcribe_recording(engine: STTEngine, recording: Recording, options: TranscribeOptions) -> Transcript:

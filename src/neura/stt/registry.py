@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from neura.errors import InputError
 from neura.providers import ProviderTable
 from neura.stt.base import STTEngine, STTModelInfo
 
@@ -40,6 +41,26 @@ def resolve_model(settings: Settings, model: str | None) -> str:
     """The model a request means: ``None`` and OpenAI's names are the configured one."""
     name = (model or "").strip()
     return settings.stt_model if not name or name.lower() in OPENAI_MODEL_ALIASES else name
+
+
+class UnknownSTTModelError(InputError):
+    """A model name that is neither packaged for NEURA nor in STT_MODEL_DIR."""
+
+
+def check_model_name(settings: Settings, model: str | None) -> str:
+    """The model a request means (see :func:`resolve_model`), or :class:`UnknownSTTModelError` (422)
+    for a name NEURA does not know. A known model that is not installed here is left to
+    :func:`create_stt` (503, with what to install)."""
+    from neura.stt.models import PACKAGED
+
+    name = resolve_model(settings, model)
+    known = {m.name for m in list_stt_models(settings)} | set(PACKAGED)
+    if name not in known:
+        raise UnknownSTTModelError(
+            f"there is no speech recognition model {name!r}",
+            hint=f"use 'whisper-1' (the configured {settings.stt_model!r}) or one of: {', '.join(sorted(known))}",
+        )
+    return name
 
 
 def create_stt(

@@ -18,8 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from neura.errors import EngineUnavailableError, InputError
-from neura.stt.base import SAMPLE_RATE_HZ, Samples, STTModelInfo, TranscribeOptions, Transcript, TranscriptSegment
+from neura.errors import EngineUnavailableError
+from neura.stt.base import (
+    SAMPLE_RATE_HZ,
+    Samples,
+    STTModelInfo,
+    TranscribeOptions,
+    Transcript,
+    TranscriptSegment,
+    check_language,
+)
 from neura.stt.base import RecognizedWord as Word
 from neura.stt.models import ModelSource, find_model
 from neura.stt.streaming import StreamingTranscriber
@@ -95,22 +103,9 @@ class WhisperEngine:
             else STTModelInfo(info.name, info.engine, ("en",), info.license, info.source, info.size_bytes, info.notes)
         )
 
-    def check_language(self, language: str | None) -> str | None:
-        """``language`` normalised ("EN" -> "en"), or InputError when this model does not speak it."""
-        if language is None or not language.strip():
-            return None
-        code = language.strip().lower()
-        if code not in self.model.languages:
-            only = "only English" if self.model.english_only else f"{len(self.model.languages)} languages"
-            raise InputError(
-                f"the speech recognition model {self.model.name!r} does not understand language {language!r}",
-                hint=f"it understands {only}: give an ISO 639-1 code such as 'en', or leave language out",
-            )
-        return code
-
     def transcribe(self, samples: Samples, options: TranscribeOptions | None = None) -> Transcript:
         options = options or TranscribeOptions()
-        language = self.check_language(options.language)
+        language = check_language(self.model, options.language)
         audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
         duration_s = audio.size / SAMPLE_RATE_HZ
         if audio.size == 0:
