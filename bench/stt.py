@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="a model name (default: STT_MODEL)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--full-window", action="store_true", help="encode whole 30 s windows (faster-whisper's way)")
+    parser.add_argument("--beam", type=int, default=TranscribeOptions().beam_size, help="beam size of the decodes")
     parser.add_argument("--limit", type=int, default=len(SENTENCES), help="use only the first N sentences")
     args = parser.parse_args()
     settings = Settings()
@@ -197,11 +198,16 @@ def main() -> None:
     clips = speak(settings, args.limit)
     rng = np.random.default_rng(20261206)
     noisy = [(voice, text, with_noise(audio, rng)) for voice, text, audio in clips]
-    options = TranscribeOptions(language="en")
+    options = TranscribeOptions(language="en", beam_size=args.beam)
     engine.transcribe(clips[0][2], options)  # warm up
     load_average = os.getloadavg()[0]
 
-    results: dict[str, object] = {"model": model, "threads": args.threads, "full_window": args.full_window}
+    results: dict[str, object] = {
+        "model": model,
+        "threads": args.threads,
+        "beam": args.beam,
+        "full_window": args.full_window,
+    }
     busy_total = audio_total = 0.0
     for label, group in (("clean", clips), ("noisy", noisy)):
         texts, busy_s, audio_s = batch(engine, group, options)
