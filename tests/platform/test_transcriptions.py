@@ -4,8 +4,6 @@ kind of bad input: refused with a clear 4xx and nothing charged."""
 from __future__ import annotations
 
 import io
-import json
-import uuid
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -18,7 +16,7 @@ import pytest
 from neura.encode.audio import encode_audio, resample
 from neura.stt.scoring import word_error_rate
 from tests.platform import users
-from tests.platform.db import fetchval
+from tests.platform.test_speech_billing import speech_ledger
 from tests.platform.videos import balance, set_account
 from tests.stt.samples import RATE_HZ, SENTENCES, spoken, wav_bytes, with_noise
 
@@ -51,16 +49,6 @@ def _sdk(gateway_url: str, key: str) -> openai.OpenAI:
 def _post(client: httpx.Client, user: users.TestUser, audio: bytes, name: str = "a.wav", **form: str) -> httpx.Response:
     files = {"file": (name, audio, "application/octet-stream")}
     return client.post("/v1/audio/transcriptions", data=form, files=files, headers=user.headers, timeout=300)
-
-
-def _speech_ledger(database_url: str, user: users.TestUser) -> list[tuple[str, int]]:
-    rows = fetchval(
-        database_url,
-        "SELECT coalesce(json_agg(json_build_array(reason, delta) ORDER BY id), '[]') FROM credit_ledger"
-        " WHERE user_id = $1 AND reason LIKE 'speech%'",
-        uuid.UUID(user.user_id),
-    )
-    return [tuple(row) for row in json.loads(rows)]
 
 
 def test_the_openai_sdk_gets_json_and_verbose_json_with_words(
@@ -111,7 +99,7 @@ def test_transcription_is_metered_per_started_minute(
     assert response.headers["X-Credits-Charged"] == "1"
     assert int(response.headers["X-Credits-Remaining"]) == start - 1 == balance(database_url, user)
     assert response.json()["usage"] == {"type": "duration", "seconds": 8}
-    assert _speech_ledger(database_url, user) == [("speech", -1)]
+    assert speech_ledger(database_url, user) == [("speech", -1)]
     set_account(database_url, user, credits=0)
     refused = _post(client, user, speech_wav)
     assert refused.status_code == 402 and refused.json()["error"]["code"] == "payment_required"
@@ -169,7 +157,7 @@ def test_bad_input_is_refused_clearly_and_not_charged(client: httpx.Client, data
     error = response.json()["error"]
     assert error["code"] == code and words in error["message"], error
     assert "X-Credits-Charged" not in response.headers
-    assert balance(database_url, user) == start and _speech_ledger(database_url, user) == []
+    assert balance(database_url, user) == start and speech_ledger(database_url, user) == []
 
 
 def test_an_upload_over_the_size_limit_is_413(client: httpx.Client, speaker: users.TestUser, platform_settings) -> None:  # type: ignore[no-untyped-def]

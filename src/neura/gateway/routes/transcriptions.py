@@ -131,7 +131,7 @@ async def transcriptions(
     file: Annotated[
         UploadFile, File(description="WAV, MP3, Ogg/Opus, WebM, M4A/AAC or FLAC; or a video, whose audio is used")
     ],
-    model: Annotated[str, Form(description="'whisper-1' (the configured model) or a NEURA model: GET /v1/voices")] = (
+    model: Annotated[str, Form(description="'whisper-1' (STT_MODEL), 'base', 'tiny.en' or one in STT_MODEL_DIR")] = (
         "whisper-1"
     ),
     language: Annotated[str | None, Form(description="ISO 639-1 code of the spoken language ('en')")] = None,
