@@ -8,7 +8,8 @@
 deletions and insertions over all reference words after both texts are spelled out the same way
 (``neura.stt.scoring``).
 
-* RTF: transcription wall time / audio time (whole clips, ``engine.transcribe`` with word timings).
+* RTF: transcription wall time / audio time (whole clips, ``engine.transcribe`` with word timings);
+  ``stt_cpu_rtf``: the CPU time of all threads over the audio time (less sensitive to a loaded machine).
 * Streaming (clean clips, as the live mode will run it): audio goes through the voice activity
   detector in 32 ms frames and into a ``StreamingTranscriber``; a partial is decoded whenever 1 s
   of new audio came (its wall time is the partials' cost); at the detector's end-of-speech event the
@@ -124,7 +125,8 @@ def streamed(engine, audio: np.ndarray, options) -> dict[str, float | str]:  # t
     recent: deque[tuple[float, np.ndarray]] = deque(maxlen=PREROLL_FRAMES)  # speech is confirmed late
     held: list[np.ndarray] = []
     partial_ms: list[float] = []
-    vad_s, final_ms, decoded_at_s = 0.0, 0.0, None  # decoded_at_s: stream time the kept final was started
+    vad_s, final_ms, final_cpu_ms = 0.0, 0.0, 0.0
+    decoded_at_s: float | None = None  # stream time the kept final was started
     audio = np.concatenate([audio, np.zeros(SAMPLE_RATE_HZ, np.float32)])  # the silence that ends the turn
     for frames, i in enumerate(range(0, audio.size - FRAME + 1, FRAME), 1):
         frame = audio[i : i + FRAME]
@@ -138,14 +140,16 @@ def streamed(engine, audio: np.ndarray, options) -> dict[str, float | str]:  # t
                     stream.feed(earlier)
         if isinstance(result.event, SpeechEnded):
             if decoded_at_s is None:  # no decode is pending for this audio: decode now
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 stream.final()
                 final_ms, decoded_at_s = (time.perf_counter() - started) * 1000, now_s
+                final_cpu_ms = (time.process_time() - started_cpu) * 1000
             final = stream.final()  # the kept transcript
             ready_s = max(now_s, decoded_at_s + final_ms / 1000)
             return {
                 "text": final.text,
                 "final_ms": final_ms,
+                "final_cpu_ms": final_cpu_ms,
                 "vad_end_ms": (now_s - result.event.end_s) * 1000,
                 "end_to_final_ms": (ready_s - result.event.end_s) * 1000,
                 "partials": len(partial_ms),
@@ -173,9 +177,10 @@ def streamed(engine, audio: np.ndarray, options) -> dict[str, float | str]:  # t
             for pause in held:  # a short trailing silence helps the model end the sentence
                 stream.feed(pause)
             held.clear()
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             stream.final()
             final_ms, decoded_at_s = (time.perf_counter() - started) * 1000, now_s
+            final_cpu_ms = (time.process_time() - started_cpu) * 1000
     raise RuntimeError("the detector never heard the utterance end")
 
 
@@ -209,6 +214,7 @@ def main() -> None:
         "full_window": args.full_window,
     }
     busy_total = audio_total = 0.0
+    started_cpu = time.process_time()
     for label, group in (("clean", clips), ("noisy", noisy)):
         texts, busy_s, audio_s = batch(engine, group, options)
         busy_total, audio_total = busy_total + busy_s, audio_total + audio_s
@@ -226,6 +232,7 @@ def main() -> None:
             if word_error_rate([ref], [hyp]) > 0:
                 print(f"    {voice:6} {ref!r} -> {hyp!r}")
     results["stt_rtf"] = round(busy_total / audio_total, 4)
+    results["stt_cpu_rtf"] = round((time.process_time() - started_cpu) / audio_total, 4)  # all threads summed
 
     runs = [streamed(engine, audio, options) for _, _, audio in clips]
     streamed_wer = word_error_rate([t for _, t, _ in clips], [str(r["text"]) for r in runs])
@@ -238,6 +245,7 @@ def main() -> None:
     results.update(
         final_ms_p50=p("final_ms", 0.5),
         final_ms_p95=p("final_ms", 0.95),
+        final_cpu_ms_p50=p("final_cpu_ms", 0.5),
         vad_end_ms_p50=p("vad_end_ms", 0.5),
         end_to_final_ms_p50=p("end_to_final_ms", 0.5),
         end_to_final_ms_p95=p("end_to_final_ms", 0.95),
@@ -256,7 +264,8 @@ def main() -> None:
     print(
         f"streaming: end of speech -> final transcript {results['end_to_final_ms_p50']} ms p50 / "
         f"{results['end_to_final_ms_p95']} ms p95 (VAD end +{results['vad_end_ms_p50']} ms; final decode "
-        f"{results['final_ms_p50']} ms p50 / {results['final_ms_p95']} ms p95); "
+        f"{results['final_ms_p50']} ms p50 / {results['final_ms_p95']} ms p95, "
+        f"{results['final_cpu_ms_p50']} ms of CPU, all threads); "
         f"partials {results['partial_ms_p50']} ms each, "
         f"{results['partials_per_utterance']} per utterance, {results['partial_cpu_share']:.0%} of speech time; "
         f"VAD {results['vad_frame_ms']} ms per 32 ms frame; load {load_average:.2f}"
