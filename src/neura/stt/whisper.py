@@ -6,7 +6,7 @@ One change to faster-whisper's decoding: Whisper's encoder always reads a 30 s w
 pads a shorter recording with silence up to 30 s, so a 3 s utterance costs as much to encode as 30 s
 of speech (about 0.5-0.8 s for tiny.en on this project's 2-core machine, most of the whole decode).
 :class:`_ContentWindowModel` encodes only the window's audio, rounded up to whole seconds with a
-margin (at least :data:`MIN_ENCODER_S`): about 6x cheaper for the short utterances of a conversation.
+margin (at least :data:`MIN_ENCODER_S`): several times cheaper for the short utterances of a conversation.
 ``bench/stt.py --full-window`` measures the same sentences both ways (docs/decisions/stt-engine.md).
 """
 
@@ -34,8 +34,8 @@ from neura.stt.streaming import StreamingTranscriber
 
 FRAMES_PER_S = 100  # Whisper's log-mel frames (10 ms hop)
 MIN_ENCODER_S = 10.0
-"""Shortest window the encoder reads: shorter ones cost accuracy (base: 9.3 % WER instead of 1.5 % on
-the Piper sentences with 1 s windows, the same as 30 s ones with 10 s windows)."""
+"""Shortest window the encoder reads: shorter ones cost accuracy (greedy base on bench/stt.py's Piper
+sentences: 9.3 % WER with at least 5 s, 1.5 % with at least 10 s, the same as with whole 30 s windows)."""
 ENCODER_MARGIN_S = 1.0
 """Silence kept after the audio's end inside the encoded window."""
 FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
