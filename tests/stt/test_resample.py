@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from neura.encode.audio import resample
-from neura.stt import StreamResampler
+from neura.stt.resample import StreamResampler
 
 
 def _tone(rate_hz: int, seconds: float, freq_hz: float = 440.0) -> np.ndarray:

@@ -111,7 +111,11 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     request_id = scope.get("state", {}).get("request_id")
     body = json.dumps(
         {
-            "error": {"code": "payload_too_large", "message": f"the request body is larger than {limit} bytes"},
+            "error": {
+                "code": "payload_too_large",
+                "message": f"the request body is larger than {limit} bytes",
+                "hint": None,
+            },
             "request_id": request_id,
         }
     ).encode()

@@ -31,7 +31,8 @@ from sqlalchemy import select
 from neura.config import Settings
 from neura.db.models import ApiKey
 from neura.errors import AuthError, RateLimitedError
-from neura.gateway.deps import DbSession, RedisDep, SettingsDep
+from neura.gateway.deps import DbSession, RedisDep, SettingsDep, peek_credentials
+from neura.gateway.errors import raises
 from neura.security import API_KEY_PREFIX, decode_token, hash_api_key
 
 WINDOW_S = 60
@@ -62,9 +63,7 @@ def client_ip(request: Request) -> str:
 async def _caller(request: Request, session: DbSession, settings: Settings) -> str:
     """``user:<id>`` for valid credentials, otherwise ``ip:<address>``. Cheap: a JWT is only verified,
     an API key costs one indexed lookup; invalid credentials are counted against the IP."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else request.headers.get("x-api-key", "").strip()
+    token = peek_credentials(request) or ""
     if token.startswith(API_KEY_PREFIX):
         user_id = await session.scalar(
             select(ApiKey.user_id).where(ApiKey.key_hash == hash_api_key(token), ApiKey.revoked_at.is_(None))
@@ -101,6 +100,7 @@ def rate_limit(rule_name: str = "default") -> Callable[..., Awaitable[None]]:
     """A dependency that counts the request under ``rule_name`` and raises RateLimitedError over it."""
     rule = RULES[rule_name]
 
+    @raises(RateLimitedError)
     async def check(
         request: Request, response: Response, session: DbSession, redis: RedisDep, settings: SettingsDep
     ) -> None:

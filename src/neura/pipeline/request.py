@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from neura.errors import InputError
-from neura.media import PhonemeSpan, WordSpan
+from neura.media import MOUTH_CHANNELS, PhonemeSpan, WordSpan
+from neura.tts.voices import VoiceRef
 
 Resolution = Literal["720p", "512"]
 
@@ -31,7 +32,7 @@ class RenderRequest:
     resolution: Resolution = "720p"
     burn_captions: bool = False
     background: str | None = None  # "#rrggbb" or an image path
-    tts_engine: str | None = None  # default: settings.tts_provider
+    voice: VoiceRef | None = None  # None: the configured voice (TTS_VOICE, else TTS_PROVIDER's default)
     llm_provider: str | None = None  # default: settings' chain
     seed: int = 0
     fps: int = 25
@@ -59,7 +60,7 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
     words: list[WordSpan] = field(default_factory=list)
     phonemes: list[PhonemeSpan] = field(default_factory=list)
-    mouth: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    mouth: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, MOUTH_CHANNELS), np.float32))
     sidecar: dict[str, Any] = field(default_factory=dict)
 
     @property

