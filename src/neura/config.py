@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     llm_connect_timeout_s: float = Field(3.0, alias="LLM_CONNECT_TIMEOUT_S")
     tts_voice: str = Field("", alias="TTS_VOICE")  # a voice ("espeak:en-gb"); empty: TTS_PROVIDER's default
     xtts_model_dir: Path | None = Field(None, alias="XTTS_MODEL_DIR")
+    stt_provider: str = Field("whisper", alias="STT_PROVIDER")  # a name of neura.stt.providers.STT
+    stt_model: str = Field("base", alias="STT_MODEL")  # a packaged model or a folder name in STT_MODEL_DIR
+    stt_model_dir: Path | None = Field(None, alias="STT_MODEL_DIR")  # CTranslate2 Whisper models of your own
+    stt_max_duration_s: float = Field(600.0, gt=0, alias="STT_MAX_DURATION_S")  # longest recording transcribed
     cache_dir: Path = Field(default_factory=_default_cache_dir, alias="NEURA_CACHE_DIR")
 
     # --- platform (gateway, workers, storage)
@@ -115,6 +119,13 @@ class Settings(BaseSettings):
         from neura.tts.providers import TTS
 
         return _provider_name(TTS, value)
+
+    @field_validator("stt_provider")
+    @classmethod
+    def _stt_provider_known(cls, value: str) -> str:
+        from neura.stt.providers import STT
+
+        return _provider_name(STT, value)
 
     @property
     def sqlalchemy_url(self) -> str:
