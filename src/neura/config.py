@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     llm_connect_timeout_s: float = Field(3.0, alias="LLM_CONNECT_TIMEOUT_S")
     tts_voice: str = Field("", alias="TTS_VOICE")  # a voice ("espeak:en-gb"); empty: TTS_PROVIDER's default
     xtts_model_dir: Path | None = Field(None, alias="XTTS_MODEL_DIR")
+    stt_provider: str = Field("whisper", alias="STT_PROVIDER")  # a name of neura.stt.providers.STT
+    stt_model: str = Field("base", alias="STT_MODEL")  # a packaged model or a folder name in STT_MODEL_DIR
+    stt_model_dir: Path | None = Field(None, alias="STT_MODEL_DIR")  # CTranslate2 Whisper models of your own
+    stt_max_duration_s: float = Field(600.0, gt=0, alias="STT_MAX_DURATION_S")  # longest recording transcribed
     cache_dir: Path = Field(default_factory=_default_cache_dir, alias="NEURA_CACHE_DIR")
 
     # --- platform (gateway, workers, storage)
@@ -72,6 +76,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10_000_000, alias="MAX_UPLOAD_BYTES")
     max_body_bytes: int = Field(1_000_000, alias="MAX_BODY_BYTES")
     rate_limit_per_minute: int = Field(120, alias="RATE_LIMIT_PER_MINUTE")
+    script_drafts_per_minute: int = Field(10, alias="SCRIPT_DRAFTS_PER_MINUTE")  # POST /v1/scripts, per user
     login_max_failures: int = Field(20, alias="LOGIN_MAX_FAILURES")  # wrong passwords per account, any IP ...
     login_failure_window_s: int = Field(900, alias="LOGIN_FAILURE_WINDOW_S")  # ... in this window: then 429
     signup_credits: int = Field(300, alias="SIGNUP_CREDITS")
@@ -115,6 +120,13 @@ class Settings(BaseSettings):
 
         return _provider_name(TTS, value)
 
+    @field_validator("stt_provider")
+    @classmethod
+    def _stt_provider_known(cls, value: str) -> str:
+        from neura.stt.providers import STT
+
+        return _provider_name(STT, value)
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
@@ -149,12 +161,13 @@ class Settings(BaseSettings):
 
     @property
     def llm_chain(self) -> list[str]:
-        """Providers to try in order: production prefers Gemini and falls back to LM Studio."""
+        """Providers to try in order: production prefers Gemini and falls back to LM Studio; elsewhere LM
+        Studio comes first, then Gemini when GEMINI_API_KEY is set."""
         if self.llm_provider != "auto":
             return [self.llm_provider]
         if self.env == "production":
             return ["gemini", "lmstudio"]
-        return ["lmstudio"]
+        return ["lmstudio", "gemini"] if self.gemini_api_key.strip() else ["lmstudio"]
 
 
 def _provider_name(table: ProviderTable[Any], value: str) -> str:

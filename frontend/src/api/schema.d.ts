@@ -72,10 +72,14 @@ export interface paths {
          *     start, 10 ms resolution, about 20 ms from true phone starts on clean speech), ready to drive an
          *     avatar's lips with the user's own voice.
          *
+         *     Without `transcript`, the recording is transcribed first (English, the configured Whisper model)
+         *     and the answer's `transcript` says what was heard.
+         *
          *     Limits: the upload is at most `MAX_UPLOAD_BYTES` (413), the recording at most 10 minutes (413), the
          *     transcript at most 20000 characters (413). Not audio, truncated beyond use, silent or too short: 422
-         *     with a message saying which. Credits: one per started 1,000 characters of transcript (headers
-         *     `X-Credits-Charged`, `X-Credits-Remaining`), given back when the alignment fails; 402 without them.
+         *     with a message saying which. Credits: one per started 1,000 characters of transcript, or without a
+         *     transcript one per started minute of recording (headers `X-Credits-Charged`, `X-Credits-Remaining`),
+         *     given back when the work fails; 402 without them.
          */
         post: operations["alignSpeech"];
         delete?: never;
@@ -139,6 +143,40 @@ export interface paths {
          *     the credits do not cover it). Credits as for `POST /v1/tts`.
          */
         post: operations["createSpeech"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/transcriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OpenAI-compatible speech to text: a recording's transcript, with word timings on request
+         * @description A drop-in for OpenAI's `audio.transcriptions.create`: point the `openai` SDK's `base_url` at
+         *     `https://<host>/v1` with a NEURA API key or access token as `api_key`.
+         *
+         *     Responses have OpenAI's shapes: `json` `{"text"}`, `verbose_json` with `language`, `duration`,
+         *     `segments` and (with `timestamp_granularities[]=word`) every word's `start` and `end` in seconds;
+         *     `text`, `srt` and `vtt` as plain text.
+         *
+         *     **Credits**: one per started minute of recording (headers `X-Credits-Charged`, `X-Credits-Remaining`),
+         *     charged once the recording is known to hold speech and given back if the transcription fails.
+         *     Nothing is charged for a refused upload.
+         *
+         *     Errors: 413 past `MAX_UPLOAD_BYTES` or `STT_MAX_DURATION_S` (default 10 minutes); 422 for a file
+         *     that is not audio (or a video without sound), a silent recording or one without a voice, an
+         *     unknown model or a language the model does not understand; 402 without the credits; 503 when the
+         *     model is not installed here.
+         */
+        post: operations["createTranscription"];
         delete?: never;
         options?: never;
         head?: never;
@@ -304,6 +342,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/avatars/{avatar_id}/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A short video of the avatar saying hello (MP4, 512x512), rendered once; no credits
+         * @description About 2.5 seconds at 512x512, with sound: the avatar blinks and says "Hello, nice to meet you!"
+         *     in this server's default voice, rendered by the same pipeline as its videos. The first request
+         *     renders it (a few seconds; concurrent requests wait for that render), later ones get the stored
+         *     file at once. Range requests are answered (206), so a `<video>` element can play and seek it.
+         */
+        get: operations["getAvatarSample"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/files/{key}": {
         parameters: {
             query?: never;
@@ -442,6 +503,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/llm/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The language model providers this server tries, and whether each answers now
+         * @description Every provider of the server's table: first those `LLM_PROVIDER` tries, in its order (`auto`: a chain with fallbacks), then the others. Each is probed with its models call, which costs nothing (never a completion), within 2 s, all at once; the answer is cached for 10 s (`age_s`). Only the server's configured endpoints are probed, and errors name no address. No credits.
+         */
+        get: operations["listLlmProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -487,6 +568,37 @@ export interface paths {
         get: operations["listPlans"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scripts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Draft a video's script from a prompt, to read and edit before rendering
+         * @description The language model writes a script for `prompt`, sized for `duration_s`, exactly as it does for
+         *     `POST /v1/videos {prompt}`: a JSON answer checked against the script schema and the word budget,
+         *     one revision when it is unusable or off in length. The answer's `text` is the script file format
+         *     that `POST /v1/videos {script}` takes, so a page can show it, let it be edited, and render it.
+         *
+         *     **Credits**: one per draft (`credits_charged`, headers `X-Credits-Charged` and `X-Credits-Remaining`),
+         *     given back when no script comes back. At most `SCRIPT_DRAFTS_PER_MINUTE` drafts a minute per user
+         *     (default 10; 429 with `Retry-After` beyond).
+         *
+         *     Errors: 503 `llm_unavailable` when no language model can be reached, 422 `llm_output` when the
+         *     model's answer stays unusable after a revision, 502 `llm` when the model fails otherwise, 403 when
+         *     the plan's longest video is shorter than `duration_s`, 402 without a credit.
+         */
+        post: operations["draftScript"];
         delete?: never;
         options?: never;
         head?: never;
@@ -675,6 +787,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/videos/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a video would cost: the body of POST /v1/videos, priced without submitting it
+         * @description Checks and prices the body with the function a submission uses (the same 403 and 422 answers),
+         *     and reserves nothing, queues nothing and charges nothing. A submission also answers 402 when the
+         *     balance is below `credits_reserved` (`enough_credits` says so here) and 429 when the plan's
+         *     videos in progress are all taken; those depend on the moment and are not checked here.
+         */
+        post: operations["estimateVideo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/voices": {
         parameters: {
             query?: never;
@@ -684,6 +819,26 @@ export interface paths {
         };
         /** Voices installed here, with their engine, language and licence */
         get: operations["listVoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/voices/{voice_id}/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Listen to a voice: one fixed sentence (mp3, wav or opus); no credits
+         * @description The voice says "Hello! This is how I sound when I read your script aloud.". `voice_id` is an id as `GET /v1/voices` lists it (`piper:en_US-joe-medium`, `espeak:en-gb`; URL-encode spaces), or `default` for this server's voice. `format` (mp3, wav or opus in Ogg) chooses the encoding, else the first of `audio/mpeg`, `audio/wav` and `audio/ogg` that `Accept` names, else mp3. Made once per voice and format, then served from storage (Range requests answered). No credentials needed, like `GET /v1/voices`.
+         */
+        get: operations["getVoiceSample"];
         put?: never;
         post?: never;
         delete?: never;
@@ -778,6 +933,11 @@ export interface components {
              * @description ARPAbet phones, contiguous from 0 to duration_s; '_' silence
              */
             phonemes: components["schemas"]["PhonemeTiming"][];
+            /**
+             * Transcript
+             * @description the transcript aligned: the one given, or what Whisper heard
+             */
+            transcript: string;
             /**
              * Words
              * @description every spoken word of the transcript, in order
@@ -877,8 +1037,23 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @description the face the avatar animates, in the preview image's pixels (its top-left corner is 0, 0); null for avatars made before NEURA reported it */
+            face_box: components["schemas"]["FaceBox"] | null;
+            /**
+             * Face Outline
+             * @description the face's outline in the preview's pixels: 36 points [x, y], clockwise from the top of the forehead along the cheek, jaw and chin; null as face_box
+             */
+            face_outline: [
+                number,
+                number
+            ][] | null;
             /** Face Px */
             face_px: number;
+            /**
+             * Faces Found
+             * @description faces seen in the photo (the largest is used); null as face_box
+             */
+            faces_found: number | null;
             /** Height */
             height: number;
             /**
@@ -906,9 +1081,9 @@ export interface components {
             audio: string;
             /**
              * Transcript
-             * @description exactly what the recording says (English)
+             * @description exactly what the recording says (English); left out: transcribed first
              */
-            transcript: string;
+            transcript?: string | null;
         };
         /** Body_createAvatar */
         Body_createAvatar: {
@@ -919,6 +1094,47 @@ export interface components {
             file: string;
             /** Name */
             name?: string | null;
+        };
+        /** Body_createTranscription */
+        Body_createTranscription: {
+            /**
+             * File
+             * @description WAV, MP3, Ogg/Opus, WebM, M4A/AAC or FLAC; or a video, whose audio is used
+             */
+            file: string;
+            /**
+             * Language
+             * @description ISO 639-1 code of the spoken language ('en')
+             */
+            language?: string | null;
+            /**
+             * Model
+             * @description 'whisper-1' (STT_MODEL), 'base', 'tiny.en' or one in STT_MODEL_DIR
+             * @default whisper-1
+             */
+            model: string;
+            /**
+             * Prompt
+             * @description text that came before: names and spellings to expect
+             */
+            prompt?: string | null;
+            /**
+             * Response Format
+             * @default json
+             * @enum {string}
+             */
+            response_format: "json" | "text" | "srt" | "verbose_json" | "vtt";
+            /**
+             * Temperature
+             * @description 0: greedy, hotter only if it fails
+             * @default 0
+             */
+            temperature: number;
+            /**
+             * Timestamp Granularities[]
+             * @description verbose_json: 'word' and/or 'segment' (default)
+             */
+            "timestamp_granularities[]"?: ("word" | "segment")[] | null;
         };
         /** CreditEntryPublic */
         CreditEntryPublic: {
@@ -1040,6 +1256,17 @@ export interface components {
              */
             message: string;
         };
+        /** FaceBox */
+        FaceBox: {
+            /** Height */
+            height: number;
+            /** Width */
+            width: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
         /** FieldProblem */
         FieldProblem: {
             /**
@@ -1139,6 +1366,79 @@ export interface components {
              * @description the voice the avatar speaks with, as 'engine:voice'
              */
             voice: string;
+        };
+        /** LLMProviderList */
+        LLMProviderList: {
+            /**
+             * Age S
+             * @description how old these probes are (they are cached for a few seconds)
+             */
+            age_s: number;
+            /**
+             * Items
+             * @description the providers tried first, in order, then the others
+             */
+            items: components["schemas"]["LLMProviderStatus"][];
+            /**
+             * Llm Provider
+             * @description this server's LLM_PROVIDER: 'auto' or a provider's name
+             */
+            llm_provider: string;
+        };
+        /** LLMProviderStatus */
+        LLMProviderStatus: {
+            /**
+             * Chain Position
+             * @description its place in what LLM_PROVIDER tries (1 first; auto: a chain with fallbacks); null: not tried
+             */
+            chain_position: number | null;
+            /**
+             * Error
+             * @description why it is not reachable
+             */
+            error: string | null;
+            /**
+             * Hint
+             * @description what to set or do about it
+             */
+            hint: string | null;
+            /**
+             * Latency Ms
+             * @description how long that call took (connection set-up included)
+             */
+            latency_ms: number | null;
+            /**
+             * Model
+             * @description the model this server asks it for (LMSTUDIO_MODEL, GEMINI_MODEL)
+             */
+            model: string;
+            /**
+             * Model Listed
+             * @description whether its answer lists `model` (llama.cpp's server answers any model name); null when unreachable
+             */
+            model_listed: boolean | null;
+            /**
+             * Name
+             * @description the provider ('lmstudio': LM Studio or any OpenAI-compatible server; 'gemini')
+             */
+            name: string;
+            /**
+             * Reachable
+             * @description it answered the models call and took the credentials
+             */
+            reachable: boolean;
+            /** Summary */
+            summary: string;
+        };
+        /** LLMUsed */
+        LLMUsed: {
+            /** Model */
+            model: string;
+            /**
+             * Provider
+             * @description the provider that answered ('lmstudio', 'gemini')
+             */
+            provider: string;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1247,6 +1547,73 @@ export interface components {
             /** Refresh Token */
             refresh_token: string;
         };
+        /** ScriptDraft */
+        ScriptDraft: {
+            /**
+             * Attempts
+             * @description 1, or 2 when the model was asked to revise its first answer
+             */
+            attempts: number;
+            /** Credits Charged */
+            credits_charged: number;
+            /**
+             * Estimated Duration S
+             * @description the video's length as a submission sizes it (2.5 words a second, as POST /v1/videos/estimate reports for `text`); the voice's own pace decides the final length
+             */
+            estimated_duration_s: number;
+            llm: components["schemas"]["LLMUsed"];
+            /** Scenes */
+            scenes: components["schemas"]["ScriptScene"][];
+            /**
+             * Target Duration S
+             * @description the duration_s asked for
+             */
+            target_duration_s: number;
+            /**
+             * Text
+             * @description the script as POST /v1/videos takes it in `script`: '# Title', then one paragraph per scene, separated by blank lines; edit it freely before submitting
+             */
+            text: string;
+            /** Title */
+            title: string;
+            /**
+             * Warnings
+             * @description e.g. a script still off in length after a revision
+             */
+            warnings: string[];
+            /**
+             * Words
+             * @description spoken words
+             */
+            words: number;
+        };
+        /** ScriptDraftRequest */
+        ScriptDraftRequest: {
+            /**
+             * Duration S
+             * @description the length to write for, in seconds of video
+             * @default 30
+             */
+            duration_s: number;
+            /**
+             * Prompt
+             * @description what the video should explain
+             */
+            prompt: string;
+        };
+        /** ScriptScene */
+        ScriptScene: {
+            /**
+             * Caption
+             * @description the model's caption (a submitted script captions each scene with its first sentence)
+             */
+            caption: string;
+            /**
+             * Narration
+             * @description what the presenter says
+             */
+            narration: string;
+        };
         /** SdpMessage */
         SdpMessage: {
             /** Sdp */
@@ -1331,6 +1698,63 @@ export interface components {
              */
             token_type: "bearer";
         };
+        /** TranscriptionSegment */
+        TranscriptionSegment: {
+            /** Avg Logprob */
+            avg_logprob: number;
+            /** Compression Ratio */
+            compression_ratio: number;
+            /** End */
+            end: number;
+            /** Id */
+            id: number;
+            /** No Speech Prob */
+            no_speech_prob: number;
+            /** Seek */
+            seek: number;
+            /** Start */
+            start: number;
+            /** Temperature */
+            temperature: number;
+            /** Text */
+            text: string;
+            /** Tokens */
+            tokens: number[];
+        };
+        /** TranscriptionVerbose */
+        TranscriptionVerbose: {
+            /** Duration */
+            duration: number;
+            /**
+             * Language
+             * @description the language's English name, lower case ('english')
+             */
+            language: string;
+            /** Segments */
+            segments?: components["schemas"]["TranscriptionSegment"][] | null;
+            /**
+             * Task
+             * @default transcribe
+             */
+            task: string;
+            /** Text */
+            text: string;
+            /** Usage */
+            usage: {
+                [key: string]: unknown;
+            };
+            /** Words */
+            words?: components["schemas"]["TranscriptionWord"][] | null;
+        };
+        /** TranscriptionWord */
+        TranscriptionWord: {
+            /** End */
+            end: number;
+            /** Start */
+            start: number;
+            /** Word */
+            word: string;
+        };
         /** TTSRequest */
         TTSRequest: {
             /**
@@ -1413,7 +1837,7 @@ export interface components {
             avatar_id?: string | null;
             /**
              * Background
-             * @description background colour, #rrggbb
+             * @description background colour, #rrggbb, behind the 720p layout (at 512 the portrait fills the frame: unused, and the sidecar's warnings say so)
              */
             background?: string | null;
             /**
@@ -1424,12 +1848,12 @@ export interface components {
             captions: boolean;
             /**
              * Duration S
-             * @description target length with a prompt (default 30 s); a script sets its own
+             * @description target length with a prompt, 5 to 600 s (default 30 s; the plan's max_video_s caps it); a script sets its own
              */
             duration_s?: number | null;
             /**
              * Prompt
-             * @description what the video should explain
+             * @description what the video should explain (at most 4,000 characters); a language model writes the script
              */
             prompt?: string | null;
             /**
@@ -1440,7 +1864,7 @@ export interface components {
             resolution: "720p" | "512";
             /**
              * Script
-             * @description text to speak as is; blank lines separate scenes
+             * @description text to speak as is; blank lines separate scenes, an optional first line '# Title' titles it; at most 20,000 characters in 40 scenes
              */
             script?: string | null;
             /**
@@ -1450,6 +1874,51 @@ export interface components {
              * @example espeak:en-us
              */
             voice?: string | null;
+        };
+        /** VideoEstimate */
+        VideoEstimate: {
+            /**
+             * Balance
+             * @description your credits now
+             */
+            balance: number;
+            /**
+             * Credits Expected
+             * @description what it costs if it lasts target_duration_s: one credit per started second; the rendered length decides, and the unused part of the reservation comes back
+             */
+            credits_expected: number;
+            /**
+             * Credits Reserved
+             * @description what submitting it takes from your balance now (X-Credits-Charged)
+             */
+            credits_reserved: number;
+            /**
+             * Enough Credits
+             * @description whether the balance covers credits_reserved (else 402)
+             */
+            enough_credits: boolean;
+            /**
+             * Max Video S
+             * @description the plan's longest video
+             */
+            max_video_s: number;
+            /** Plan */
+            plan: string;
+            /**
+             * Target Duration S
+             * @description the length the video is sized for: a script's words at 2.5 a second, or a prompt's duration_s
+             */
+            target_duration_s: number;
+            /**
+             * Voice
+             * @description the voice that would speak it, as 'engine:voice'
+             */
+            voice: string;
+            /**
+             * Words
+             * @description a script's spoken words; null for a prompt
+             */
+            words: number | null;
         };
         /** VideoLinks */
         VideoLinks: {
@@ -2086,6 +2555,98 @@ export interface operations {
             };
             /** @description too many requests: retry after `Retry-After` seconds */
             429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createTranscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_createTranscription"];
+            };
+        };
+        responses: {
+            /** @description json: {text, usage}; verbose_json: {task, language, duration, text, words?, segments?, usage}; text, srt, vtt: plain text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscriptionVerbose"];
+                    "text/plain": string;
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too few credits for the recording's minutes */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed: the plan does not allow it, or a browser session's X-CSRF-Token or Origin is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the file is larger than MAX_UPLOAD_BYTES, or longer than STT_MAX_DURATION_S */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not audio, no sound or no voice in it, an unknown model or language */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the speech recognition model is not installed here */
+            503: {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -2901,6 +3462,97 @@ export interface operations {
             };
         };
     };
+    getAvatarSample: {
+        parameters: {
+            query?: never;
+            header?: {
+                Range?: string | null;
+            };
+            path: {
+                avatar_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the whole video */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not yours, or not there */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the range lies outside the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the voice's engine is not installed here, or the first render is still running */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getFile: {
         parameters: {
             query?: {
@@ -2982,9 +3634,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description open; its first minute is charged */
             201: {
                 headers: {
+                    /** @description credits this request cost */
+                    "X-Credits-Charged"?: number;
+                    /** @description your balance after it */
+                    "X-Credits-Remaining"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3709,9 +4365,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the SDP answer; Location: the session (PATCH candidates, DELETE to end), ETag, Link */
+            /** @description the SDP answer; Location: the session (PATCH candidates, DELETE to end), ETag, Link; its first minute is charged */
             201: {
                 headers: {
+                    /** @description credits this request cost */
+                    "X-Credits-Charged"?: number;
+                    /** @description your balance after it */
+                    "X-Credits-Remaining"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3785,6 +4445,46 @@ export interface operations {
             };
             /** @description an engine or service is not available here */
             503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listLlmProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LLMProviderList"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -3910,6 +4610,124 @@ export interface operations {
             };
             /** @description too many requests: retry after `Retry-After` seconds */
             429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    draftScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScriptDraftRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScriptDraft"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too few credits for a draft (1 credit) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the plan does not allow videos this long */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a bad field (`invalid_request`), or the model's answer stayed unusable (`llm_output`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description more than SCRIPT_DRAFTS_PER_MINUTE drafts a minute (or too many requests) */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the language model failed (`llm`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no language model could be reached (`llm_unavailable`) */
+            503: {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;
@@ -4105,9 +4923,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description queued; the credits of its reservation are taken (the unused part comes back when it finishes) */
             202: {
                 headers: {
+                    /** @description credits this request cost */
+                    "X-Credits-Charged"?: number;
+                    /** @description your balance after it */
+                    "X-Credits-Remaining"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4555,6 +5377,106 @@ export interface operations {
             };
         };
     };
+    estimateVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VideoCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoEstimate"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the plan does not allow this resolution or length (as a submission would answer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not of a media type this operation takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a bad field, a script with nothing to speak, an unknown voice or avatar */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the voice's engine is not installed on this server */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listVoices: {
         parameters: {
             query?: never;
@@ -4575,6 +5497,82 @@ export interface operations {
             };
             /** @description too many requests: retry after `Retry-After` seconds */
             429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getVoiceSample: {
+        parameters: {
+            query?: {
+                format?: ("mp3" | "wav" | "opus") | null;
+            };
+            header?: {
+                accept?: string | null;
+                Range?: string | null;
+            };
+            path: {
+                voice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the audio file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/mpeg": unknown;
+                    "audio/ogg; codecs=opus": unknown;
+                    "audio/wav": unknown;
+                };
+            };
+            /** @description the requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such voice here (GET /v1/voices lists them) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a parameter or field is missing or wrong (`error.details` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the voice's engine is not installed here */
+            503: {
                 headers: {
                     /** @description seconds to wait before retrying */
                     "Retry-After"?: number;

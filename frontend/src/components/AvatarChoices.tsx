@@ -1,8 +1,6 @@
 "use client";
 
-import type { components } from "@/api/schema";
-
-type Avatar = components["schemas"]["AvatarPublic"];
+import type { Avatar } from "@/lib/avatars";
 
 /** Pick an avatar: the built-in portrait or one of yours, as picture cards (a radio group). */
 export function AvatarChoices({

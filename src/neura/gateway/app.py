@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from neura import __version__
 from neura.config import Settings
 from neura.gateway.browser import install_cors
+from neura.gateway.docs import install_docs, limits_description
 from neura.gateway.errors import install_error_handlers
 from neura.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from neura.gateway.openapi import fallback_operation_id, install_openapi
@@ -19,16 +20,22 @@ from neura.gateway.routes import (
     align,
     api_keys,
     auth,
+    avatar_samples,
     avatars,
     events,
     files,
     health,
     live,
+    llm,
     me,
     plans,
+    scripts,
+    transcriptions,
     tts,
     tts_stream,
+    video_estimate,
     videos,
+    voice_samples,
     voices,
     webhooks,
     whep,
@@ -39,7 +46,7 @@ log = logging.getLogger("neura.gateway")
 
 DESCRIPTION = """
 NEURA's HTTP API: accounts and credits, avatars from photos, voices, offline video jobs rendered on
-workers with live progress, NEURA's own TTS, and live avatar sessions over WebRTC.
+workers with live progress, NEURA's own TTS and speech recognition, and live avatar sessions over WebRTC.
 
 Authenticate with `Authorization: Bearer <access token>` (from `/v1/auth/login`) or
 `X-API-Key: nk_...` (from `/v1/api-keys`). Errors are JSON: `{"error": {"code", "message", "hint"},
@@ -73,17 +80,23 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="NEURA API",
         version=__version__,
-        description=DESCRIPTION,
+        description=DESCRIPTION + limits_description(settings),
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs from the package's own files: no CDN
+        redoc_url=None,
         generate_unique_id_function=fallback_operation_id,
     )
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        large_paths={"/v1/avatars": settings.max_upload_bytes, "/v1/align": settings.max_upload_bytes},
+        large_paths={
+            "/v1/avatars": settings.max_upload_bytes,
+            "/v1/align": settings.max_upload_bytes,
+            "/v1/audio/transcriptions": settings.max_upload_bytes,
+        },
     )
     app.add_middleware(RequestContextMiddleware)
     install_cors(app, settings)  # outermost: preflights are answered first, errors carry CORS headers too
@@ -94,11 +107,17 @@ def create_app(settings: Settings) -> FastAPI:
         api_keys.router,
         plans.router,
         avatars.router,
+        avatar_samples.router,
         voices.router,
+        voice_samples.router,
         tts.router,
         tts_stream.router,
         align.router,
+        transcriptions.router,
         videos.router,
+        video_estimate.router,
+        scripts.router,
+        llm.router,
         events.router,
         files.router,
         webhooks.router,

@@ -11,6 +11,7 @@ set: by the user (pub/sub or the database flag), by the time limit, or because i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
@@ -40,6 +41,7 @@ from neura.tts.voices import VoiceRef
 
 log = logging.getLogger(__name__)
 
+PROGRESS_FLUSH_S = 5.0  # at most this long for queued progress events before the upload's
 # each pipeline stage's share of the overall progress
 STAGE_SPANS = {
     "starting": (0.0, 0.0),
@@ -129,9 +131,10 @@ class RenderRun:
             except CancelledError:
                 return await self._stopped()
             except NeuraError as exc:
+                message = user_message(exc).replace(str(workdir), "the render's folder")  # never a server path
                 if is_transient(exc):
-                    return await self._retry_or_fail(user_message(exc))
-                return await self._fail(user_message(exc))
+                    return await self._retry_or_fail(message)
+                return await self._fail(message)
             except OSError as exc:
                 return await self._retry_or_fail(f"a system error stopped the render: {exc.strerror or exc}")
             except asyncio.CancelledError:  # the worker is shutting down: give the video back untouched
@@ -207,14 +210,17 @@ class RenderRun:
         db_stage, db_at = "", 0.0
         while True:
             stage, overall, message = await self._updates.get()
-            await self._publish_progress(stage, overall, message)
-            if stage != db_stage or time.monotonic() - db_at >= DB_PROGRESS_EVERY_S:
-                db_stage, db_at = stage, time.monotonic()
-                try:
-                    async with transaction(self.jobs.sessions) as session:
-                        await transitions.record_progress(session, self.run, stage, overall)
-                except SQLAlchemyError as exc:
-                    log.warning("could not record progress of %s: %s", self.run.video_id, exc)
+            try:
+                await self._publish_progress(stage, overall, message)
+                if stage != db_stage or time.monotonic() - db_at >= DB_PROGRESS_EVERY_S:
+                    db_stage, db_at = stage, time.monotonic()
+                    try:
+                        async with transaction(self.jobs.sessions) as session:
+                            await transitions.record_progress(session, self.run, stage, overall)
+                    except SQLAlchemyError as exc:
+                        log.warning("could not record progress of %s: %s", self.run.video_id, exc)
+            finally:
+                self._updates.task_done()
 
     async def _publish_progress(self, stage: str, overall: float, message: str) -> None:
         event = VideoProgressEvent(
@@ -259,6 +265,10 @@ class RenderRun:
         return run_prefix(self.run.user_id, self.run.video_id, self.run.attempt)
 
     async def _finish(self, result: RenderResult) -> str:
+        # the render thread's last updates ("finish") are queued before its result arrives: send them
+        # before the upload's own, so a client never sees the stages out of order
+        with contextlib.suppress(asyncio.TimeoutError):  # bounded: a stuck pump must not hold the video
+            await asyncio.wait_for(self._updates.join(), PROGRESS_FLUSH_S)
         files = result_files(result)
         artifacts: dict[str, str] = {}
         for i, (kind, path) in enumerate(files.items()):

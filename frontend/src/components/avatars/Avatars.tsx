@@ -5,7 +5,7 @@ import { useEffect, useRef, useState, type ChangeEvent, type DragEvent, type For
 
 import { api, call, request } from "@/api/client";
 import { ApiError, asApiError } from "@/api/errors";
-import type { components } from "@/api/schema";
+import type { Avatar } from "@/lib/avatars";
 import { gatewayHas } from "@/lib/features";
 import { formatDate } from "@/lib/format";
 import { useApi } from "@/lib/useApi";
@@ -13,8 +13,6 @@ import { useApi } from "@/lib/useApi";
 import { Icon } from "../Icon";
 import { ConfirmButton, Empty, ErrorNotice, Loading, Notice } from "../ui";
 import { FacePreview } from "./FacePreview";
-
-type Avatar = components["schemas"]["AvatarPublic"];
 
 const MAX_UPLOAD_BYTES = 10_000_000; // the gateway's default MAX_UPLOAD_BYTES
 const TITLES: Record<string, string> = {

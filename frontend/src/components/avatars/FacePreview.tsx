@@ -1,8 +1,4 @@
-import type { components } from "@/api/schema";
-
-type Avatar = components["schemas"]["AvatarPublic"];
-type Box = { x: number; y: number; width: number; height: number };
-type WithFace = Avatar & { face_box?: Box | null; face_outline?: [number, number][] | null };
+import type { Avatar } from "@/lib/avatars";
 
 const PREVIEW_PX = 512; // the preview is the avatar's 512 px rig crop
 
@@ -11,7 +7,7 @@ const PREVIEW_PX = 512; // the preview is the avatar's 512 px rig crop
  * (face_box / face_outline in preview pixels); otherwise the portrait alone.
  */
 export function FacePreview({ avatar }: { avatar: Avatar }) {
-  const { face_box: box, face_outline: outline } = avatar as WithFace;
+  const { face_box: box, face_outline: outline } = avatar;
   return (
     <figure className="face-preview">
       <svg
@@ -22,7 +18,7 @@ export function FacePreview({ avatar }: { avatar: Avatar }) {
         <image href={avatar.preview_url} width={PREVIEW_PX} height={PREVIEW_PX} />
         {outline?.length ? (
           <polygon
-            points={outline.map(([x, y]) => `${x},${y}`).join(" ")}
+            points={outline.map((point) => point.join(",")).join(" ")}
             fill="none"
             stroke="#7cf0c0"
             strokeWidth={4}

@@ -4,10 +4,10 @@ import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 
 import type { ApiError } from "@/api/errors";
 import type { components } from "@/api/schema";
+import type { Avatar } from "@/lib/avatars";
 
 import { ErrorNotice } from "../ui";
 
-type Avatar = components["schemas"]["AvatarPublic"];
 type Voice = components["schemas"]["VoicePublic"];
 
 export type SetupChoice = { avatarId: string | null; voice: string | null; persona: string };
