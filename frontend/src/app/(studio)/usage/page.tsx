@@ -1,0 +1,9 @@
+import type { Metadata } from "next";
+
+import { Usage } from "@/components/account/Usage";
+
+export const metadata: Metadata = { title: "Usage" };
+
+export default function UsagePage() {
+  return <Usage />;
+}

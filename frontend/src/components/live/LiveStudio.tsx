@@ -1,0 +1,415 @@
+"use client";
+
+import { useSearchParams } from "next/navigation";
+import { useCallback, useEffect, useRef, useState } from "react";
+
+import { api, call } from "@/api/client";
+import { ApiError, asApiError } from "@/api/errors";
+import type { LiveServerMessage, LiveState as LiveStateMessage } from "@/api/realtime";
+import { gatewayHas } from "@/lib/features";
+import { AudioLevel } from "@/lib/live/audio-level";
+import { MouthWatch } from "@/lib/live/mouth-watch";
+import { LiveSession } from "@/lib/live/session";
+import { useMe } from "@/lib/me";
+import { useApi } from "@/lib/useApi";
+
+import { ErrorNotice } from "../ui";
+import { ConnectionStats } from "./ConnectionStats";
+import { LatencyChart, type TurnTiming } from "./LatencyChart";
+import { LiveChat, type Line } from "./LiveChat";
+import { LiveSetup, type SetupChoice } from "./LiveSetup";
+import { MicControls, type MicMode } from "./MicControls";
+
+type Phase = "setup" | "connecting" | "live" | "ended";
+type LiveState = LiveStateMessage["state"];
+
+const HEARD_DBFS = -45; // the avatar's voice has started (silence is digital zero)
+const CLOSE_REASONS: Record<string, string> = {
+  deleted: "You ended the session.",
+  idle: "The session ended after a while without messages.",
+  disconnected: "The connection was lost.",
+  credits: "You have run out of credits.",
+  plan_minutes_used: "This month's live minutes are used up.",
+  shutdown: "The server is restarting.",
+};
+
+export function LiveStudio() {
+  const params = useSearchParams();
+  const { refreshMe } = useMe();
+  const avatars = useApi(() => call(() => api.GET("/v1/avatars", { params: { query: { limit: 100 } } })), []);
+  const voices = useApi(() => call(() => api.GET("/v1/voices")), []);
+  const [phase, setPhase] = useState<Phase>("setup");
+  const [error, setError] = useState<ApiError | undefined>();
+  const [state, setState] = useState<LiveState>("listening");
+  const [lines, setLines] = useState<Line[]>([]);
+  const [turns, setTurns] = useState<TurnTiming[]>([]);
+  const [endReason, setEndReason] = useState<string | null>(null);
+  const [voiceInput, setVoiceInput] = useState(false);
+  const [micMode, setMicMode] = useState<MicMode>("off");
+  const [channelOpen, setChannelOpen] = useState(false);
+  const [peer, setPeer] = useState<RTCPeerConnection | null>(null);
+  const [micTrack, setMicTrack] = useState<MediaStreamTrack | null>(null);
+  const [audioContext, setAudioContext] = useState<AudioContext | null>(null);
+  const session = useRef<LiveSession | null>(null);
+  const video = useRef<HTMLVideoElement | null>(null);
+  const ring = useRef<HTMLDivElement | null>(null);
+  const audio = useRef<{ context: AudioContext; level: AudioLevel | null } | null>(null);
+  const mouth = useRef<MouthWatch | null>(null);
+  const pending = useRef<TurnTiming[]>([]);
+  const microphone = useRef<MediaStreamTrack | null>(null);
+  const ended = useRef<(reason: string) => Promise<void>>(async () => undefined);
+  // ?connect=1 (the "Talk live" links): connect once, as soon as the page can; not again after an end.
+  const [autoConnect, setAutoConnect] = useState(params.get("connect") === "1");
+
+  useEffect(() => {
+    void gatewayHas("/v1/live/whep"); // read the gateway's features now, not when Connect is pressed
+  }, []);
+
+  const updateTurn = useCallback((match: (t: TurnTiming) => boolean, change: Partial<TurnTiming>) => {
+    setTurns((all) => all.map((t) => (match(t) ? { ...t, ...change } : t)));
+  }, []);
+
+  const onMessage = useCallback(
+    (message: LiveServerMessage) => {
+      switch (message.type) {
+        case "state":
+          setState(message.state);
+          if (mouth.current) mouth.current.listening = message.state !== "speaking";
+          break;
+        case "transcript":
+          if (message.role === "user") {
+            const sent = pending.current.findIndex((t) => t.text === message.text.trim());
+            if (sent >= 0) {
+              const turn = pending.current.splice(sent, 1)[0];
+              if (turn)
+                updateTurn((t) => t === turn || (t.turnId === null && t.sentAtMs === turn.sentAtMs), {
+                  turnId: message.turn_id,
+                });
+            }
+            break;
+          }
+          setLines((all) => {
+            const index = all.findIndex((l) => l.role === "avatar" && l.turnId === message.turn_id);
+            if (index < 0)
+              return [...all, { role: "avatar", turnId: message.turn_id, text: message.text, final: message.final }];
+            const line = all[index]!;
+            const text = message.final ? message.text : `${line.text} ${message.text}`.trim();
+            return all.map((l, i) => (i === index ? { ...l, text, final: message.final } : l));
+          });
+          break;
+        case "latency":
+          updateTurn((t) => t.turnId === message.turn_id, {
+            llmFirstTokenMs: message.llm_first_token_ms,
+            firstClauseMs: message.first_clause_ms,
+            firstAudioMs: message.first_audio_ms,
+            firstAudioSentMs: message.first_audio_sent_ms,
+            firstFrameSentMs: message.first_frame_sent_ms,
+          });
+          break;
+        case "error":
+          setError(new ApiError(-1, message.code, message.message, message.hint ?? null));
+          setLines((all) => [
+            ...all,
+            { role: "system", turnId: message.turn_id ?? -1, text: message.message, final: true },
+          ]);
+          break;
+        case "closed":
+          void ended.current(CLOSE_REASONS[message.reason] ?? `The session ended (${message.reason}).`);
+          break;
+        default:
+          break;
+      }
+    },
+    [updateTurn],
+  );
+
+  const stopMedia = useCallback(() => {
+    mouth.current?.stop();
+    mouth.current = null;
+    audio.current?.level?.close();
+    void audio.current?.context.close();
+    audio.current = null;
+    microphone.current?.stop();
+    microphone.current = null;
+    setMicTrack(null);
+    setAudioContext(null);
+    setPeer(null);
+  }, []);
+
+  const connect = useCallback(
+    async (choice: SetupChoice) => {
+      setAutoConnect(false);
+      setError(undefined);
+      setEndReason(null);
+      setLines([]);
+      setTurns([]);
+      setState("listening");
+      setPhase("connecting");
+      // Created on the click (a user gesture), so the browser lets the avatar's voice play.
+      const context = new AudioContext();
+      audio.current = { context, level: null };
+      setAudioContext(context);
+      try {
+        const opened = await LiveSession.open(
+          { avatar_id: choice.avatarId, voice: choice.voice, persona: choice.persona || null },
+          {
+            onMessage,
+            onTrack: (stream) => {
+              const element = video.current;
+              if (!element) return;
+              if (element.srcObject !== stream) element.srcObject = stream;
+              void element.play().catch(() => undefined);
+              if (stream.getAudioTracks().length && audio.current && !audio.current.level) {
+                audio.current.level = new AudioLevel(audio.current.context, stream);
+              }
+              if (!mouth.current) mouth.current = new MouthWatch(element);
+            },
+            onConnection: (connection) => {
+              if (connection === "failed") {
+                void ended.current("The media connection failed (no route between this browser and the server).");
+              }
+            },
+            onChannelOpen: () => setChannelOpen(true),
+          },
+          async () => {
+            const stream = await navigator.mediaDevices.getUserMedia({
+              audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+            });
+            const track = stream.getAudioTracks()[0] ?? null;
+            if (track) track.enabled = false; // push-to-talk until the user chooses hands-free
+            microphone.current = track;
+            setMicTrack(track);
+            setMicMode(track ? "push" : "off");
+            return track;
+          },
+        );
+        session.current = opened;
+        setPeer(opened.pc);
+        setVoiceInput(opened.voiceInput);
+        setPhase("live");
+        refreshMe();
+      } catch (caught) {
+        stopMedia();
+        setError(asApiError(caught));
+        setPhase("setup");
+      }
+    },
+    [onMessage, refreshMe, stopMedia],
+  );
+
+  /** The session is over (ended here, by the server, or by the network): release everything. */
+  const finish = useCallback(
+    async (reason: string) => {
+      const current = session.current;
+      session.current = null;
+      setChannelOpen(false);
+      stopMedia();
+      setPhase("ended");
+      setEndReason(reason);
+      try {
+        await current?.close(); // DELETE is idempotent: fine when the server ended it first
+      } catch (caught) {
+        setError(asApiError(caught));
+      }
+      refreshMe();
+    },
+    [refreshMe, stopMedia],
+  );
+  useEffect(() => {
+    ended.current = finish;
+  }, [finish]);
+  const end = useCallback(() => finish(CLOSE_REASONS.deleted ?? "The session has ended."), [finish]);
+
+  useEffect(
+    () => () => {
+      void session.current?.close().catch(() => undefined);
+      stopMedia();
+    },
+    [stopMedia],
+  );
+
+  // The speaking ring follows the avatar's voice (WebAudio), and the first sound of a turn is timed.
+  useEffect(() => {
+    if (phase !== "live") return;
+    let frame = 0;
+    const tick = () => {
+      const level = audio.current?.level;
+      if (level && ring.current) {
+        const meter = level.meter();
+        ring.current.style.setProperty("--level", meter.toFixed(3));
+        const db = level.dbfs();
+        const now = performance.now();
+        setTurns((all) => {
+          const last = all[all.length - 1];
+          if (!last || last.heardMs !== undefined || db < HEARD_DBFS || now - last.sentAtMs < 20) return all;
+          return all.map((t) => (t === last ? { ...t, heardMs: now - t.sentAtMs } : t));
+        });
+      }
+      frame = requestAnimationFrame(tick);
+    };
+    frame = requestAnimationFrame(tick);
+    return () => cancelAnimationFrame(frame);
+  }, [phase]);
+
+  const send = useCallback(async (text: string) => {
+    const current = session.current;
+    if (!current) return;
+    const sentAtMs = performance.now();
+    const turn: TurnTiming = { turnId: null, text, sentAtMs };
+    pending.current.push(turn);
+    setTurns((all) => [...all.slice(-19), turn]);
+    setLines((all) => [...all, { role: "user", turnId: -1, text, final: true }]);
+    if (mouth.current) {
+      void mouth.current.nextOpenMouth(sentAtMs).then((presentedMs) => {
+        setTurns((all) =>
+          all.map((t) => (t.sentAtMs === sentAtMs ? { ...t, mouthMs: Math.max(0, presentedMs - sentAtMs) } : t)),
+        );
+      });
+    }
+    try {
+      if (!current.send({ type: "message", text })) await current.say(text);
+    } catch (caught) {
+      setError(asApiError(caught));
+    }
+  }, []);
+
+  const interrupt = useCallback(() => {
+    const current = session.current;
+    if (!current) return;
+    current.send({ type: "interrupt" });
+    setTurns((all) => all.map((t, i) => (i === all.length - 1 ? { ...t, interrupted: true } : t)));
+  }, []);
+
+  const onMicMode = useCallback(async (mode: MicMode) => {
+    setMicMode(mode);
+    if (microphone.current) microphone.current.enabled = mode === "hands-free";
+  }, []);
+
+  const talk = useCallback((on: boolean) => {
+    if (microphone.current) microphone.current.enabled = on;
+  }, []);
+
+  const latest = turns[turns.length - 1];
+  const busy = state === "thinking" || state === "speaking";
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Live studio</h1>
+          <p>Talk to an avatar in real time. It answers out loud; every turn&apos;s latency is measured below.</p>
+        </div>
+        {phase === "live" ? (
+          <button type="button" className="btn" onClick={end}>
+            End session
+          </button>
+        ) : null}
+      </div>
+      {error ? <ErrorNotice error={error} /> : null}
+      <div className="live-grid">
+        <section className="card live-stage" aria-label="Avatar">
+          <div className={`live-video state-${state}`} ref={ring} data-phase={phase}>
+            <video ref={video} playsInline autoPlay aria-label="The avatar's video" data-testid="live-video" />
+            {phase !== "live" ? (
+              <div className="live-overlay">
+                {phase === "connecting" ? (
+                  <p role="status">
+                    <span className="spinner" aria-hidden="true" /> Connecting…
+                  </p>
+                ) : phase === "ended" ? (
+                  <p role="status">{endReason ?? "The session has ended."}</p>
+                ) : (
+                  <p>Choose an avatar and connect to start.</p>
+                )}
+              </div>
+            ) : null}
+            {phase === "live" ? (
+              <span className={`state-chip state-${state}`} role="status" aria-live="polite" data-testid="live-state">
+                {state === "speaking" ? "Speaking" : state === "thinking" ? "Thinking…" : "Listening"}
+              </span>
+            ) : null}
+          </div>
+          {phase === "live" ? (
+            <div className="btn-row" style={{ marginTop: "0.75rem" }}>
+              <button type="button" className="btn" onClick={interrupt} disabled={!busy} aria-keyshortcuts="Escape">
+                Interrupt
+              </button>
+              <MicControls
+                available={voiceInput}
+                mode={micMode}
+                onMode={onMicMode}
+                track={micTrack}
+                context={audioContext}
+                onTalk={talk}
+              />
+            </div>
+          ) : null}
+          {phase === "live" && peer ? <ConnectionStats pc={peer} /> : null}
+        </section>
+
+        <section className="card live-side" aria-label={phase === "live" ? "Conversation" : "Session settings"}>
+          {phase === "live" ? (
+            <LiveChat lines={lines} onSend={send} onInterrupt={interrupt} busy={busy} ready={channelOpen} />
+          ) : (
+            <LiveSetup
+              avatars={avatars.data?.items ?? []}
+              voices={voices.data?.items ?? []}
+              loading={avatars.loading || voices.loading}
+              error={avatars.error ?? voices.error}
+              connecting={phase === "connecting"}
+              again={phase === "ended"}
+              initialAvatar={params.get("avatar")}
+              autoConnect={autoConnect}
+              onConnect={connect}
+            />
+          )}
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="latency-title" style={{ marginTop: "1rem" }}>
+        <h2 id="latency-title">Latency, stage by stage</h2>
+        {latest ? (
+          <LatencyChart turn={latest} />
+        ) : (
+          <p className="muted">Send a message: this chart shows how long each stage of the answer took.</p>
+        )}
+        {turns.length > 1 ? <TurnHistory turns={turns} /> : null}
+      </section>
+    </>
+  );
+}
+
+function TurnHistory({ turns }: { turns: TurnTiming[] }) {
+  return (
+    <details style={{ marginTop: "0.75rem" }}>
+      <summary>Earlier turns</summary>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Message</th>
+              <th className="num">First word</th>
+              <th className="num">First audio</th>
+              <th className="num">Heard</th>
+              <th className="num">Lips moving</th>
+            </tr>
+          </thead>
+          <tbody>
+            {turns
+              .slice(0, -1)
+              .reverse()
+              .map((t) => (
+                <tr key={t.sentAtMs}>
+                  <td>{t.text}</td>
+                  <td className="num">{t.llmFirstTokenMs ? `${Math.round(t.llmFirstTokenMs)} ms` : "–"}</td>
+                  <td className="num">{t.firstAudioMs ? `${Math.round(t.firstAudioMs)} ms` : "–"}</td>
+                  <td className="num">{t.heardMs ? `${Math.round(t.heardMs)} ms` : "–"}</td>
+                  <td className="num">{t.mouthMs ? `${Math.round(t.mouthMs)} ms` : "–"}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
+  );
+}
