@@ -27,7 +27,7 @@ from neura.avatar.mouth_interior import MouthPalette, measure_light
 from neura.avatar.mouth_layers import build_mouth_layers
 from neura.errors import ImageError
 
-RIG_VERSION = 3
+RIG_VERSION = 4
 """Bumped whenever what a rig holds or means changes. 3: the mouth interior as layers (teeth, gums,
 tongue, cavity) and stronger lip rounding; 2 and older are refused by :meth:`AvatarRig.load` and rebuilt
 from the photo (see :func:`neura.assets.avatars.load_stored_rig`)."""
