@@ -4,6 +4,8 @@ deleting queued videos, and the sweeper's repairs (run in-process). Rendering is
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import math
 import time
 import uuid
@@ -143,6 +145,18 @@ def test_list_is_newest_first_with_cursor_and_status_filter(client: httpx.Client
     assert [v["id"] for v in cancelled["items"]] == [ids[0]]
     bad = client.get("/v1/videos", params={"cursor": "not-a-cursor"}, headers=user.headers)
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1000-01-01T00:00:00+00:00", "[[[]]]", "nope"],
+)
+def test_a_forged_cursor_is_422(client: httpx.Client, user: users.TestUser, created: str) -> None:
+    raw = json.dumps([created, str(uuid.uuid4())]).encode()
+    forged = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    response = client.get("/v1/videos", params={"cursor": forged}, headers=user.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == "the cursor is not valid"
 
 
 def test_cancel_a_queued_video_refunds_at_once(client: httpx.Client, user: users.TestUser, database_url: str) -> None:

@@ -17,6 +17,7 @@ from neura.encode.audio import AudioDecodeError, decode_audio_bytes
 from neura.errors import InputError, PayloadTooLargeError
 from neura.gateway.deps import SettingsDep, State
 from neura.gateway.ratelimit import RateLimited
+from neura.gateway.schemas.text import Text
 from neura.gateway.speech import (
     PhonemeTiming,
     SpeechUser,
@@ -64,7 +65,7 @@ async def align(
     state: State,
     response: Response,
     audio: Annotated[UploadFile, File(description="WAV, MP3, Ogg/Opus, M4A/AAC, FLAC or WebM; at most 10 minutes")],
-    transcript: Annotated[str, Form(description="exactly what the recording says (English)")],
+    transcript: Annotated[Text, Form(description="exactly what the recording says (English)")],
 ) -> AlignResponse:
     """Force-align an uploaded recording with its transcript.
 

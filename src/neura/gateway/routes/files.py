@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from neura.gateway.deps import SettingsDep, State
 from neura.gateway.ranges import parse_range
+from neura.gateway.schemas.text import Text
 from neura.gateway.signed_urls import check_signature
 from neura.storage import check_key
 
@@ -31,12 +32,12 @@ router = APIRouter(prefix="/v1/files", tags=["files"])
     },
 )
 async def get_file(
-    key: str,
+    key: Text,
     settings: SettingsDep,
     state: State,
     expires: Annotated[int | None, Query()] = None,
-    sig: Annotated[str | None, Query(max_length=128)] = None,
-    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+    sig: Annotated[Text | None, Query(max_length=128)] = None,
+    range_header: Annotated[Text | None, Header(alias="Range", max_length=200)] = None,
 ) -> StreamingResponse:
     check_signature(settings, key, expires, sig)
     info = await state.storage.stat(check_key(key))

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from neura.errors import NotFoundError
 from neura.gateway.deps import CurrentUser, State
 from neura.gateway.listener import OwnListener, wants_own_port
+from neura.gateway.schemas.text import Text
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
@@ -35,9 +36,9 @@ FORWARD_TIMEOUT_S = 30.0
 # --- schemas
 class LiveSessionCreate(BaseModel):
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; default: the demo portrait")
-    voice: str | None = Field(None, max_length=100, description="TTS engine: piper (default), espeak or xtts")
-    persona: str | None = Field(None, max_length=4000, description="system prompt: who the avatar is")
-    llm: str | None = Field(None, max_length=50, description="language model provider: auto, lmstudio or gemini")
+    voice: Text | None = Field(None, max_length=100, description="TTS engine: piper (default), espeak or xtts")
+    persona: Text | None = Field(None, max_length=4000, description="system prompt: who the avatar is")
+    llm: Text | None = Field(None, max_length=50, description="language model provider: auto, lmstudio or gemini")
 
 
 class LiveSessionCreated(BaseModel):
@@ -48,12 +49,12 @@ class LiveSessionCreated(BaseModel):
 
 
 class SdpMessage(BaseModel):
-    sdp: str = Field(..., max_length=200_000)
+    sdp: Text = Field(..., max_length=200_000)
     type: Literal["offer", "answer"]
 
 
 class LiveMessage(BaseModel):
-    text: str = Field(..., min_length=1, max_length=4000)
+    text: Text = Field(..., min_length=1, max_length=4000)
 
 
 class MessageAccepted(BaseModel):

@@ -28,6 +28,7 @@ from neura.gateway.ratelimit import (
     RULES,
     hit,
 )
+from neura.gateway.schemas.text import Text
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
     SENTENCE_PAUSE_S,
@@ -39,6 +40,7 @@ from neura.gateway.speech import (
 )
 from neura.gateway.state import AppState
 from neura.media import PhonemeSpan, SpeechChunk
+from neura.storable import unstorable_reason
 from neura.tts import TTSEngine, split_clauses, split_sentences
 
 log = logging.getLogger("neura.gateway.tts")
@@ -234,6 +236,9 @@ class _Stream:
                 text = message.get("text")
                 if not isinstance(text, str):
                     raise StreamError("invalid_message", '"text" must be a string', 1008)
+                unstorable = unstorable_reason(text)
+                if unstorable is not None:
+                    raise StreamError("invalid_message", f'"text" {unstorable}', 1008)
                 if len(text) > MAX_TEXT_CHARS:
                     raise StreamError(
                         "message_too_big", f"a message may carry at most {MAX_TEXT_CHARS} characters", 1009
@@ -392,7 +397,7 @@ async def tts_stream_over_http() -> None:
 
 
 @router.websocket("/v1/tts/stream")
-async def tts_stream(websocket: WebSocket, voice: str | None = None) -> None:
+async def tts_stream(websocket: WebSocket, voice: Text | None = None) -> None:
     """Streaming text to speech: see :data:`PROTOCOL`."""
     await websocket.accept()
     state: AppState = websocket.app.state.neura

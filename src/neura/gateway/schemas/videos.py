@@ -9,11 +9,12 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from neura.db.models import Video
+from neura.gateway.schemas.text import Text
 from neura.jobs.videos import VideoSpec
 
 DEFAULT_PROMPT_DURATION_S = 30.0
 Voice = Annotated[
-    str,
+    Text,
     Field(
         pattern=r"^(piper|espeak|xtts)(:[A-Za-z0-9_.\-]{1,80})?$",
         max_length=100,
@@ -27,8 +28,8 @@ ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
 class VideoCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str | None = Field(None, min_length=1, max_length=2000, description="what the video should explain")
-    script: str | None = Field(
+    prompt: Text | None = Field(None, min_length=1, max_length=2000, description="what the video should explain")
+    script: Text | None = Field(
         None, min_length=1, max_length=20_000, description="text to speak as is; blank lines separate scenes"
     )
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; none: the built-in portrait")
@@ -38,7 +39,7 @@ class VideoCreate(BaseModel):
     duration_s: float | None = Field(
         None, ge=5, le=600, description="target length with a prompt (default 30 s); a script sets its own"
     )
-    background: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="background colour, #rrggbb")
+    background: Text | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="background colour, #rrggbb")
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

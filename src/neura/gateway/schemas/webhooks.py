@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from neura.db.models import Webhook, WebhookDelivery
+from neura.gateway.schemas.text import Text
 
 WebhookEvent = Literal["video.completed", "video.failed", "video.cancelled"]
 
@@ -16,7 +17,7 @@ WebhookEvent = Literal["video.completed", "video.failed", "video.cancelled"]
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=8, max_length=2000, examples=["https://example.com/neura-hook"])
+    url: Text = Field(min_length=8, max_length=2000, examples=["https://example.com/neura-hook"])
     events: list[WebhookEvent] = Field(default=["video.completed", "video.failed"], min_length=1, max_length=3)
 
 
