@@ -32,11 +32,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, port: int | None = None, timeout_s: float = 20.0) -> Iterator[str]:
-    """Run ``app`` under uvicorn on 127.0.0.1 and yield its base URL; stop it on exit."""
+def serve_in_thread(app: Any, *, port: int | None = None, timeout_s: float = 20.0, **options: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn on 127.0.0.1 and yield its base URL; stop it on exit. ``options`` go to
+    ``uvicorn.Config`` (the gateway's: ``neura.gateway.server.uvicorn_options``)."""
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio", **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

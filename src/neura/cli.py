@@ -259,6 +259,7 @@ def serve(
     import uvicorn
 
     from neura.gateway.listener import wants_own_port
+    from neura.gateway.server import uvicorn_options
 
     settings = _service_settings()  # refuse early, before uvicorn starts its processes
     if workers > 1 and settings.live_max_sessions > 0:
@@ -273,7 +274,13 @@ def serve(
             )
             raise typer.Exit(78)  # EX_CONFIG
     uvicorn.run(
-        "neura.gateway.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "neura.gateway.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        **uvicorn_options(settings),
     )
 
 

@@ -53,6 +53,8 @@ def live_settings(db_url: str, redis_db_url: str, llm_url: str, root: Path, *, p
         "STORAGE_DIR": root / "storage",
         "NEURA_CACHE_DIR": root / "cache",
         "RATE_LIMIT_PER_MINUTE": 10_000,
+        "LIVE_SESSIONS_PER_MINUTE": 10_000,
+        "LIVE_MESSAGES_PER_MINUTE": 10_000,
         "LLM_PROVIDER": "lmstudio",
         "LMSTUDIO_BASE_URL": llm_url,
         "LLM_TIMEOUT_S": 10.0,

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from neura import __version__
 from neura.config import Settings
 from neura.gateway.errors import install_error_handlers
-from neura.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from neura.gateway.middleware import BodySizeLimitMiddleware, HeaderLimitMiddleware, RequestContextMiddleware
 from neura.gateway.routes import (
     align,
     api_keys,
@@ -79,6 +79,12 @@ def create_app(settings: Settings) -> FastAPI:
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         large_paths={"/v1/avatars": settings.max_upload_bytes, "/v1/align": settings.max_upload_bytes},
+    )
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        max_total_bytes=settings.max_header_bytes,
+        max_value_bytes=settings.max_header_value_bytes,
+        max_count=settings.max_header_count,
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)

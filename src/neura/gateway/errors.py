@@ -28,10 +28,15 @@ def error_code(exc: BaseException) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-def error_body(request: Request, code: str, message: str, hint: str | None = None, **extra: Any) -> dict[str, Any]:
+def error_payload(code: str, message: str, hint: str | None, request_id: str | None, **extra: Any) -> dict[str, Any]:
+    """The one error shape, also for the answers middleware and the server protocol write themselves."""
     error: dict[str, Any] = {"code": code, "message": message, "hint": hint or None}  # hint: null when none
     error.update(extra)
-    return {"error": error, "request_id": getattr(request.state, "request_id", None)}
+    return {"error": error, "request_id": request_id}
+
+
+def error_body(request: Request, code: str, message: str, hint: str | None = None, **extra: Any) -> dict[str, Any]:
+    return error_payload(code, message, hint, getattr(request.state, "request_id", None), **extra)
 
 
 async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
@@ -45,18 +50,20 @@ async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {
-        400: "bad_request",
-        401: "auth",
-        403: "forbidden",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "payload_too_large",
-    }
-    code = codes.get(exc.status_code, "http_error")
+    code, hint = _HTTP_ERRORS.get(exc.status_code, ("http_error", "the API is documented at /docs"))
     return JSONResponse(
-        error_body(request, code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers or None
+        error_body(request, code, str(exc.detail), hint), status_code=exc.status_code, headers=exc.headers or None
     )
+
+
+_HTTP_ERRORS = {  # Starlette's own errors (no route, wrong method, unreadable body): code and hint
+    400: ("bad_request", "check the request's syntax and its Content-Type"),
+    401: ("auth", "send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...'"),
+    403: ("forbidden", None),
+    404: ("not_found", "check the path: every route is listed at /docs"),
+    405: ("method_not_allowed", "the methods this path allows are in the Allow header"),
+    413: ("payload_too_large", "send a smaller body"),
+}
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -88,7 +95,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse(error_body(request, "internal", "internal server error"), status_code=500)
+    hint = "this is NEURA's fault, not yours: retry later, and report the request_id if it persists"
+    return JSONResponse(error_body(request, "internal", "internal server error", hint), status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from neura.encode.audio import AudioDecodeError, decode_audio_bytes
 from neura.errors import InputError, PayloadTooLargeError
 from neura.gateway.deps import SettingsDep, State
-from neura.gateway.ratelimit import RateLimited
+from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
 from neura.gateway.schemas.text import Text
 from neura.gateway.speech import (
     PhonemeTiming,
@@ -30,7 +30,7 @@ from neura.gateway.speech import (
 from neura.media import PhonemeSpan, WordSpan
 from neura.tts.align import align_words
 
-router = APIRouter(tags=["speech"], dependencies=[RateLimited])
+router = APIRouter(tags=["speech"], dependencies=[RateLimited, SpeechRateLimited])
 
 MAX_DURATION_S = 600.0
 MAX_TRANSCRIPT_CHARS = 20_000

@@ -13,11 +13,12 @@ from fastapi.responses import StreamingResponse
 
 from neura.gateway.deps import SettingsDep, State
 from neura.gateway.ranges import parse_range
+from neura.gateway.ratelimit import FilesRateLimited
 from neura.gateway.schemas.text import Text
 from neura.gateway.signed_urls import check_signature
 from neura.storage import check_key
 
-router = APIRouter(prefix="/v1/files", tags=["files"])
+router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[FilesRateLimited])
 
 
 @router.get(

@@ -20,17 +20,20 @@ from starlette.types import ASGIApp
 from neura.errors import NotFoundError
 from neura.gateway.deps import CurrentUser, State
 from neura.gateway.listener import OwnListener, wants_own_port
+from neura.gateway.ratelimit import RateLimited, limit_user
 from neura.gateway.schemas.text import Text
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
+from neura.live.manager import LiveUse
 from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
 
-router = APIRouter(prefix="/v1/live", tags=["live"])
+router = APIRouter(prefix="/v1/live", tags=["live"], dependencies=[RateLimited])
 
 FORWARDED_HEADER = "x-neura-live-forwarded"  # set on requests one instance forwards to another
 _FORWARDED_HEADERS = ("authorization", "x-api-key", "content-type", "x-request-id")
 FORWARD_TIMEOUT_S = 30.0
+LIVE_RULES: dict[LiveUse, str] = {"session": "live_sessions", "message": "live_messages"}
 
 
 # --- schemas
@@ -74,13 +77,23 @@ async def start_live(state: AppState, app: ASGIApp) -> None:
         set_open_sessions=LIVE_SESSIONS.set,
     )
     internal_url = None
+
+    async def gate(what: LiveUse, user_id: uuid.UUID) -> None:  # sessions opened, messages: per user
+        await limit_user(state.redis, state.settings, LIVE_RULES[what], user_id)
+
     if wants_own_port(state.settings.live_internal_url):
         listener = OwnListener(app, state.settings.live_internal_url)
         await listener.start()
         state.live_listener, internal_url = listener, listener.url
     try:
         manager = LiveManager(
-            state.settings, state.sessions, state.redis, state.storage, metrics=metrics, internal_url=internal_url
+            state.settings,
+            state.sessions,
+            state.redis,
+            state.storage,
+            metrics=metrics,
+            internal_url=internal_url,
+            gate=gate,
         )
         await manager.start()
     except BaseException:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from neura.encode.audio import CONTENT_TYPES, AudioFormat, change_tempo, encode_audio
 from neura.errors import InputError
 from neura.gateway.deps import SettingsDep, State
-from neura.gateway.ratelimit import RateLimited
+from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
 from neura.gateway.schemas.text import Text
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
@@ -30,7 +30,7 @@ from neura.gateway.speech import (
 )
 from neura.tts import TTSEngine
 
-router = APIRouter(tags=["speech"], dependencies=[RateLimited])
+router = APIRouter(tags=["speech"], dependencies=[RateLimited, SpeechRateLimited])
 
 OPENAI_VOICES = frozenset(
     {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar"}

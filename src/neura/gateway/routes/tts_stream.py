@@ -20,14 +20,10 @@ from prometheus_client import Histogram
 
 from neura.billing.plans import SPEECH_CHARS_PER_CREDIT
 from neura.encode.audio import to_pcm16
-from neura.errors import NeuraError, RateLimitedError, ScriptError
+from neura.errors import NeuraError, ScriptError
 from neura.gateway.deps import authenticate, credentials
 from neura.gateway.errors import error_code  # the same codes as HTTP errors
-from neura.gateway.ratelimit import (
-    RATE_LIMIT_PREFIX,  # the same counters as the HTTP routes
-    RULES,
-    hit,
-)
+from neura.gateway.ratelimit import limit_user  # the same counters as the HTTP routes
 from neura.gateway.schemas.text import Text
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
@@ -229,6 +225,7 @@ class _Stream:
     async def _listen(self) -> None:
         while True:
             message = await self._receive()
+            await limit_user(self.state.redis, self.state.settings, "tts_stream_messages", self.user_id)
             kind = message["type"]
             if self.ended and kind != "cancel":
                 raise StreamError("invalid_message", f"'{kind}' after 'end'", 1008)
@@ -355,18 +352,6 @@ async def _stop(tasks: tuple[asyncio.Task[None], ...]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _count_connection(state: AppState, user_id: uuid.UUID) -> None:
-    """A connection counts as one request against the caller's default rate limit."""
-    limit = RULES["default"].limit(state.settings)
-    _, retry_after_s = await hit(state.redis, f"{RATE_LIMIT_PREFIX}default:user:{user_id}", limit)
-    if retry_after_s:
-        raise RateLimitedError(
-            f"too many requests: the limit is {limit} a minute",
-            retry_after_s=retry_after_s,
-            hint=f"retry in {retry_after_s} s",
-        )
-
-
 async def _close_with_error(websocket: WebSocket, code: str, message: str, close_code: int) -> None:
     with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
         await websocket.send_text(json.dumps({"type": "error", "code": code, "message": message}))
@@ -403,7 +388,7 @@ async def tts_stream(websocket: WebSocket, voice: Text | None = None) -> None:
     state: AppState = websocket.app.state.neura
     try:
         user = await authenticate(state, credentials(websocket.headers, websocket.query_params))
-        await _count_connection(state, user.id)
+        await limit_user(state.redis, state.settings, "speech", user.id)  # a connection is one speech request
         engine = await load_engine(state.settings, voice)
         await websocket.send_json(
             {

@@ -1,0 +1,113 @@
+"""How ``neura serve`` runs the gateway under uvicorn: request heads of bounded size, and NEURA's JSON
+error body on the answers uvicorn itself gives (a malformed request, a head that is too large).
+
+uvicorn's parsers bound nothing by default with httptools (a 16 MB header was accepted) and answer a
+plain-text 400 with h11. :class:`HttpToolsServer` and :class:`H11Server` count a request's head
+(request line and headers) as its bytes arrive, before the parser buffers them, and answer 431 once it
+passes ``MAX_HEADER_BYTES``; the per-header and header-count caps are checked on the parsed headers by
+``HeaderLimitMiddleware``. uvicorn reads the head cap from ``h11_max_incomplete_event_size``, the option
+it already has for it (so h11 enforces it too).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from neura.config import Settings
+from neura.gateway.errors import error_payload
+
+HEAD_END = b"\r\n\r\n"
+
+
+def http_response(status: int, reason: str, code: str, message: str, hint: str) -> bytes:
+    """A complete ``Connection: close`` response with NEURA's JSON error body."""
+    body = json.dumps(error_payload(code, message, hint, None)).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode()
+    return head + body
+
+
+class _HeadLimit:
+    """Mixed into a uvicorn HTTP protocol: counts each request's head as it arrives (431 past the cap)
+    and answers uvicorn's own 400s with a JSON body."""
+
+    config: Any
+    transport: Any
+    logger: Any
+
+    def _reset_head(self) -> None:
+        self._head_bytes = 0
+        self._head_tail = b""  # the last bytes seen, for a head end split across two reads
+        self._in_head = True
+
+    def data_received(self, data: bytes) -> None:
+        if not hasattr(self, "_in_head"):
+            self._reset_head()
+        if self._in_head:
+            window = self._head_tail + data
+            end = window.find(HEAD_END)
+            counted = len(data) if end < 0 else end + len(HEAD_END) - len(self._head_tail)
+            self._head_bytes += counted
+            limit = self.config.h11_max_incomplete_event_size
+            if limit is not None and self._head_bytes > limit:
+                self._refuse_head(limit)
+                return
+            self._head_tail = window[-(len(HEAD_END) - 1) :]
+            self._in_head = end < 0
+        super().data_received(data)  # type: ignore[misc]
+
+    def on_response_complete(self) -> None:
+        self._reset_head()  # the next bytes on this connection start the next request
+        super().on_response_complete()  # type: ignore[misc]
+
+    def _refuse_head(self, limit: int) -> None:
+        self.logger.info("refused a request whose head is larger than %d bytes", limit)
+        self.transport.write(
+            http_response(
+                431,
+                "Request Header Fields Too Large",
+                "header_fields_too_large",
+                f"the request line and headers are larger than {limit} bytes",
+                "send fewer or shorter headers (cookies included)",
+            )
+        )
+        self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        self.transport.write(
+            http_response(
+                400,
+                "Bad Request",
+                "bad_request",
+                "the request is not valid HTTP/1.1",
+                "check the request line, the header syntax and Content-Length / Transfer-Encoding",
+            )
+        )
+        self.transport.close()
+
+
+class H11Server(_HeadLimit, H11Protocol):
+    """uvicorn's h11 protocol with NEURA's head cap and JSON errors."""
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is optional in uvicorn: h11 serves alone
+    HTTP_PROTOCOL = "neura.gateway.server:H11Server"
+else:
+
+    class HttpToolsServer(_HeadLimit, HttpToolsProtocol):
+        """uvicorn's httptools protocol (the faster parser, uvicorn's own default) with NEURA's head cap
+        and JSON errors."""
+
+    HTTP_PROTOCOL = "neura.gateway.server:HttpToolsServer"
+
+
+def uvicorn_options(settings: Settings, *, protocol: str = HTTP_PROTOCOL) -> dict[str, Any]:
+    """The uvicorn.run / uvicorn.Config options every gateway runs with."""
+    return {"http": protocol, "h11_max_incomplete_event_size": settings.max_header_bytes}
