@@ -256,10 +256,10 @@ def cases() -> list[tuple[str, Probe, set[str]]]:
         ("tts stream voice NUL (HTTP)", get("/v1/tts/stream?voice=%00"), {"426"}),
         # --- signed downloads
         ("files sig non-ASCII", get("/v1/files/users/x/a.mp4?expires=9999999999&sig=%C3%A9", auth=False), {"403"}),
-        ("files sig NUL", get("/v1/files/users/x/a.mp4?expires=9999999999&sig=%00", auth=False), {"403"}),
+        ("files sig NUL", get("/v1/files/users/x/a.mp4?expires=9999999999&sig=%00", auth=False), {"403", "422"}),
         ("files sig surrogate-ish", get("/v1/files/users/x/a.mp4?expires=9999999999&sig=%ED%A0%80", auth=False), {"403"}),
         ("files expires huge", get("/v1/files/a?expires=999999999999999999999999999&sig=ab", auth=False), {"403", "422"}),
-        ("files key NUL", get("/v1/files/%00?expires=9999999999&sig=ab", auth=False), {"403", "404"}),
+        ("files key NUL", get("/v1/files/%00?expires=9999999999&sig=ab", auth=False), {"403", "404", "422"}),
         ("files key traversal", get("/v1/files/..%2F..%2Fetc%2Fpasswd?expires=9999999999&sig=ab", auth=False), {"403", "404"}),
         ("files sig latin-1 raw", raw_request(b"GET /v1/files/a?expires=9999999999&sig=\xe9\xe9 HTTP/1.1\r\nHost: x\r\n\r\n"), {"400", "403"}),
         # --- numbers and JSON shapes

@@ -3,7 +3,7 @@
     .venv/bin/pip install schemathesis           # a probe tool, not a dependency of NEURA
     .venv/bin/python bench/probe.py [--max-examples 100] [--max-s 900] [--seed 1] [--no-isolate]
 
-It creates a fresh PostgreSQL database (migrated to head), starts the gateway in a uvicorn subprocess
+It creates a fresh PostgreSQL database (migrated to head), starts the gateway as ``neura serve`` does
 (``ENV=local``: the most permissive environment) on 127.0.0.1, signs up a user, then
 
 1. runs ``schemathesis run`` against ``/openapi.json`` with that user's token (``--max-examples`` test
@@ -108,10 +108,7 @@ class Gateway:
                 "LIVE_MAX_SESSIONS": "2",
                 "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
             }
-            command = [
-                sys.executable, "-m", "uvicorn", "neura.gateway.app:app_from_environment", "--factory",
-                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", "--no-access-log",
-            ]  # fmt: skip
+            command = [sys.executable, "-m", "neura.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
             with self.log.open("wb") as log:
                 self.process = subprocess.Popen(command, env=env, cwd=self.folder, stdout=log, stderr=log)
             self._wait_ready(timeout_s=90)

@@ -273,6 +273,16 @@ def serve(
                 f"(each process opens its own port on that host), not {settings.live_internal_url}"
             )
             raise typer.Exit(78)  # EX_CONFIG
+    if settings.metrics_port:
+        if workers > 1:
+            err.print(
+                f"[bold red]error:[/] METRICS_PORT exports one process's metrics; with --workers {workers} set "
+                "METRICS_TOKEN instead (each scrape of /metrics then reads the process that answers it)"
+            )
+            raise typer.Exit(78)  # EX_CONFIG
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
     uvicorn.run(
         "neura.gateway.app:app_from_environment",
         factory=True,
@@ -290,8 +300,13 @@ def worker(
         int | None, typer.Option(help="Renders at a time (default: WORKER_CONCURRENCY).", min=1)
     ] = None,
     metrics_port: Annotated[
-        int, typer.Option(help="Serve Prometheus metrics on this port (0: off).", min=0, max=65535)
-    ] = 0,
+        int | None,
+        typer.Option(
+            help="Serve Prometheus metrics on this port of METRICS_HOST (default METRICS_PORT; 0: off).",
+            min=0,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Run a job worker: renders queued videos, delivers webhooks, recovers lost jobs."""
     import asyncio
@@ -300,10 +315,11 @@ def worker(
 
     settings = _service_settings()
     logging.getLogger("neura").setLevel(logging.INFO)
-    if metrics_port:
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    if port:
         from prometheus_client import start_http_server
 
-        start_http_server(metrics_port)
+        start_http_server(port, addr=settings.metrics_host)
 
     def ready(worker_id: str) -> None:
         err.print(f"neura worker {worker_id} ready (concurrency {concurrency or settings.worker_concurrency})")

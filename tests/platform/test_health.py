@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
+import pytest
+
+from neura.config import Settings
+from neura.gateway.app import create_app
+from neura.gateway.server import uvicorn_options
+from tests.platform.workers import worker_env
+from tests.servers import free_port, serve_in_thread, stop_process
 
 
 def test_liveness(client: httpx.Client) -> None:
@@ -19,12 +33,65 @@ def test_readiness_checks_postgres_and_redis(client: httpx.Client) -> None:
     assert response.json()["checks"]["redis"] == "ok"
 
 
-def test_metrics_are_prometheus_text(client: httpx.Client) -> None:
-    client.get("/healthz")
+def test_metrics_are_not_public(client: httpx.Client) -> None:
     response = client.get("/metrics")
+    assert response.status_code == 404, response.text  # like a path that does not exist
+    assert response.json()["error"]["code"] == "not_found"
+    assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
+METRICS_TOKEN = "m" * 32
+
+
+@pytest.fixture(scope="module")
+def token_gateway(platform_settings: Settings) -> Iterator[str]:
+    settings = platform_settings.model_copy(update={"metrics_token": METRICS_TOKEN})
+    with serve_in_thread(create_app(settings), **uvicorn_options(settings)) as url:
+        yield url
+
+
+def test_metrics_with_a_token_are_prometheus_text(token_gateway: str) -> None:
+    with httpx.Client(base_url=token_gateway, timeout=30.0) as http:
+        http.get("/healthz")
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {METRICS_TOKEN}"}):
+            refused = http.get("/metrics", headers=headers)
+            assert refused.status_code == 401, refused.text
+            assert "METRICS_TOKEN" in refused.json()["error"]["hint"]
+        response = http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert response.status_code == 200
     assert "neura_http_request_duration_seconds_bucket" in response.text
     assert 'route="/healthz"' in response.text
+
+
+def test_neura_serve_exports_metrics_on_its_own_port_only(platform_settings: Settings, tmp_path: Path) -> None:
+    port, metrics_port = free_port(), free_port()
+    env = {**worker_env(platform_settings), "METRICS_PORT": str(metrics_port), "METRICS_HOST": "127.0.0.1"}
+    log = (tmp_path / "serve.log").open("wb")
+    command = [sys.executable, "-m", "neura.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 404
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+        assert scraped.status_code == 200 and 'route="/healthz"' in scraped.text
+    finally:
+        stop_process(process)
+        log.close()
+
+
+def test_a_metrics_port_with_several_processes_is_refused(platform_settings: Settings) -> None:
+    env = {**worker_env(platform_settings), "METRICS_PORT": str(free_port())}
+    command = [sys.executable, "-m", "neura.cli", "serve", "--port", str(free_port()), "--workers", "2"]
+    finished = subprocess.run(command, env=env, capture_output=True, timeout=60)
+    assert finished.returncode == 78
+    assert b"METRICS_TOKEN" in finished.stderr
 
 
 def test_request_id_is_echoed(client: httpx.Client) -> None:
@@ -46,10 +113,5 @@ def test_openapi_is_served(client: httpx.Client) -> None:
 
 
 def test_production_refuses_default_secrets() -> None:
-    import pytest
-
-    from neura.config import Settings
-    from neura.gateway.app import create_app
-
     with pytest.raises(ValueError, match="NEURA_SECRET_KEY"):
         create_app(Settings(ENV="production"))  # type: ignore[call-arg]

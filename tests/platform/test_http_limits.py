@@ -101,6 +101,18 @@ def test_keep_alive_requests_each_get_the_whole_allowance(bare_server: str, plat
             assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
 
 
+def test_a_body_is_not_counted_as_a_head(bare_server: str) -> None:
+    body = b"x" * 300_000  # far over the head cap, in the reads that also carry the head
+    post = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    parts = urlsplit(bare_server)
+    assert parts.hostname is not None and parts.port is not None
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        for request in (post, post, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"):  # keep-alive between them
+            sock.sendall(request)
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+
+
 @pytest.mark.parametrize(
     "request_bytes",
     [
@@ -174,3 +186,12 @@ def test_the_413_has_a_hint(client: httpx.Client, token: str, platform_settings:
     assert response.status_code == 413
     error = response.json()["error"]
     assert error["code"] == "payload_too_large" and error["hint"]
+
+
+def test_a_body_refused_early_is_still_answered(client: httpx.Client, token: str) -> None:
+    """The 413 goes out before the 10 MB are read; the rest is read and dropped, not taken for a head."""
+    big = b'{"name": "' + b"a" * 10_000_000 + b'"}'
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    response = client.post("/v1/api-keys", content=big, headers=headers)
+    assert response.status_code == 413, response.text
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from neura.config import Settings
@@ -43,27 +44,29 @@ class _HeadLimit:
     def _reset_head(self) -> None:
         self._head_bytes = 0
         self._head_tail = b""  # the last bytes seen, for a head end split across two reads
-        self._in_head = True
+        self._head_done = False
+
+    def _next_request_started(self) -> bool:
+        """After a request's head: whether the parser now waits for the next request (h11 says so by
+        its state; httptools by a callback that resets the count itself)."""
+        return False
 
     def data_received(self, data: bytes) -> None:
-        if not hasattr(self, "_in_head"):
+        if not hasattr(self, "_head_done"):
             self._reset_head()
-        if self._in_head:
+        if self._head_done and self._next_request_started():
+            self._reset_head()
+        if not self._head_done:
             window = self._head_tail + data
             end = window.find(HEAD_END)
-            counted = len(data) if end < 0 else end + len(HEAD_END) - len(self._head_tail)
-            self._head_bytes += counted
+            self._head_bytes += len(data) if end < 0 else end + len(HEAD_END) - len(self._head_tail)
             limit = self.config.h11_max_incomplete_event_size
             if limit is not None and self._head_bytes > limit:
                 self._refuse_head(limit)
                 return
             self._head_tail = window[-(len(HEAD_END) - 1) :]
-            self._in_head = end < 0
+            self._head_done = end >= 0  # the body that follows is the body limit's business
         super().data_received(data)  # type: ignore[misc]
-
-    def on_response_complete(self) -> None:
-        self._reset_head()  # the next bytes on this connection start the next request
-        super().on_response_complete()  # type: ignore[misc]
 
     def _refuse_head(self, limit: int) -> None:
         self.logger.info("refused a request whose head is larger than %d bytes", limit)
@@ -94,6 +97,9 @@ class _HeadLimit:
 class H11Server(_HeadLimit, H11Protocol):
     """uvicorn's h11 protocol with NEURA's head cap and JSON errors."""
 
+    def _next_request_started(self) -> bool:
+        return self.conn.their_state is h11.IDLE
+
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -104,6 +110,10 @@ else:
     class HttpToolsServer(_HeadLimit, HttpToolsProtocol):
         """uvicorn's httptools protocol (the faster parser, uvicorn's own default) with NEURA's head cap
         and JSON errors."""
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._reset_head()  # the next bytes start the next request (a refused body is read to its end)
 
     HTTP_PROTOCOL = "neura.gateway.server:HttpToolsServer"
 

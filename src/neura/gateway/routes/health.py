@@ -1,16 +1,24 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+``/metrics`` is not public: without ``METRICS_TOKEN`` it is a 404 like any unknown path (scrape the
+internal ``METRICS_PORT`` of ``neura serve`` instead); with it, only ``Authorization: Bearer <token>``
+reads it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from neura.gateway.deps import State
+from neura.errors import AuthError
+from neura.gateway.deps import SettingsDep, State
 
 router = APIRouter(tags=["operations"])
 
@@ -45,6 +53,12 @@ async def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response, include_in_schema=False)
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    if not settings.metrics_token:
+        raise StarletteHTTPException(404, "Not Found")  # indistinguishable from a path that does not exist
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expected = settings.metrics_token.encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("latin-1"), expected):
+        raise AuthError("the metrics token is missing or wrong", hint="send 'Authorization: Bearer <METRICS_TOKEN>'")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

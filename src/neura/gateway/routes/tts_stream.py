@@ -72,8 +72,9 @@ PROTOCOL = """Streaming text to speech over a **WebSocket**: JSON in text messag
 5. Errors: `{"type": "error", "code", "message"}`, then the socket closes with **1008** (authentication,
    a malformed message, an unknown voice, idle for 5 minutes, `payment_required` when the credits run
    out), **1009** (a message or the waiting text is
-   too big), **1003** (a binary message from the client), **1013** (rate limited: the connection counts
-   as one request) or **1011** (the server failed).
+   too big), **1003** (a binary message from the client), **1013** (rate limited: a connection counts
+   as one speech request, `SPEECH_PER_MINUTE`, and each message against `TTS_STREAM_MESSAGES_PER_MINUTE`)
+   or **1011** (the server failed). Text with U+0000 or a lone surrogate is refused with 1008.
 
 Backpressure: a sentence is synthesised only after the previous one was handed to the network, and a
 send waits while the client is not reading. A client that disconnects stops the synthesis after the
