@@ -6,9 +6,10 @@
 It creates a fresh PostgreSQL database (migrated to head), starts the gateway as ``neura serve`` does
 (``ENV=local``: the most permissive environment) on 127.0.0.1, signs up a user, then
 
-1. runs ``schemathesis run`` against ``/openapi.json`` with that user's token (``--max-examples`` test
-   cases per operation and phase, NUL characters allowed; checks: no 5xx, and success bodies that
-   match their schema), and
+1. seeds one object of each kind (avatar, video, webhook, API key, live session) and runs
+   ``schemathesis run`` against ``/openapi.json`` with that user's token and those ids
+   (``--max-examples`` test cases per operation and phase, NUL characters allowed; checks: no 5xx, and
+   success bodies that match their schema; DELETE operations last), and
 2. sends the hostile inputs of ``bench/hostile.py`` (NUL and lone surrogates in every kind of field,
    huge numbers, deep JSON, wrong content types, broken multipart bodies, oversized and non-ASCII
    headers, bad signatures, ...), each expected to get a 4xx with NEURA's JSON error body.
@@ -49,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.hostile import Outcome, run_hostile  # noqa: E402
+from tests.platform.photos import portrait  # noqa: E402
 from tests.servers import free_port, stop_process  # noqa: E402
 
 from neura.db.migrate import upgrade  # noqa: E402
@@ -155,6 +157,27 @@ class Gateway:
         return found
 
 
+def seed(url: str, token: str) -> dict[str, str]:
+    """One of each resource the probe user owns, so that operations on an id reach their logic instead
+    of answering 404 (schemathesis sends these ids; everything else it generates)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    ids: dict[str, str] = {}
+    with httpx.Client(base_url=url, headers=headers, timeout=120) as http:
+        created = {
+            "avatar_id": http.post("/v1/avatars", files={"file": ("me.jpg", portrait(), "image/jpeg")}),
+            "video_id": http.post("/v1/videos", json={"script": "Hello there. This is a probe."}),
+            "webhook_id": http.post("/v1/webhooks", json={"url": "https://93.184.215.14/hook"}),  # never called
+            "key_id": http.post("/v1/api-keys", json={"name": "probe"}),
+            "session_id": http.post("/v1/live/sessions", json={}),
+        }
+    for name, response in created.items():
+        if response.status_code in (200, 201, 202):
+            ids[name] = str(response.json()["id"])
+        else:
+            print(f"could not seed {name}: {response.status_code} {response.text[:200]}")
+    return ids
+
+
 def signup(url: str) -> str:
     email = f"probe-{uuid.uuid4().hex[:12]}@example.com"
     response = httpx.post(f"{url}/v1/auth/signup", json={"email": email, "password": PASSWORD}, timeout=30)
@@ -165,43 +188,52 @@ def signup(url: str) -> str:
 # --- schemathesis
 
 
-def run_schemathesis(url: str, token: str, args: argparse.Namespace, folder: Path, budget_s: float) -> dict[str, Any]:
-    """Run the CLI; return counts read from its NDJSON event stream."""
-    report = folder / "schemathesis.ndjson"
-    command = [
-        str(Path(sys.executable).with_name("schemathesis")), "run", f"{url}/openapi.json",
-        "--header", f"Authorization: Bearer {token}",
-        "--checks", "not_a_server_error,response_schema_conformance",
-        "--max-examples", str(args.max_examples), "--seed", str(args.seed),
-        "--generation-allow-x00", "true", "--workers", "2", "--request-timeout", "60",
-        "--suppress-health-check", "all", "--max-failures", "10000", "--continue-on-failure",
-        "--report", "ndjson", "--report-ndjson-path", str(report), "--no-color",
-        "--phases", args.phases, "--generation-database", "none",
-    ]  # fmt: skip
+def run_schemathesis(
+    url: str, token: str, ids: dict[str, str], args: argparse.Namespace, folder: Path, budget_s: float
+) -> dict[str, Any]:
+    """Run the CLI twice (everything but DELETE, then DELETE, so that the seeded objects live until the
+    end); return counts read from its NDJSON event streams."""
+    config = folder / "schemathesis.toml"
+    config.write_text("[parameters]\n" + "".join(f'"path.{name}" = "{value}"\n' for name, value in ids.items()))
     started = time.monotonic()
     output = folder / "schemathesis.txt"
+    timed_out = False
+    reports = []
     with output.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            process.wait(timeout=budget_s)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            stop_process(process, timeout_s=10)
-            timed_out = True
-    summary = summarise_ndjson(report)
+        for index, selection in enumerate((["--exclude-method", "DELETE"], ["--include-method", "DELETE"])):
+            report = folder / f"schemathesis-{index}.ndjson"
+            reports.append(report)
+            command = [
+                str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(config),
+                "run", f"{url}/openapi.json", *selection,
+                "--header", f"Authorization: Bearer {token}",
+                "--checks", "not_a_server_error,response_schema_conformance",
+                "--max-examples", str(args.max_examples), "--seed", str(args.seed),
+                "--generation-allow-x00", "true", "--workers", "2", "--request-timeout", "60",
+                "--suppress-health-check", "all", "--max-failures", "10000", "--continue-on-failure",
+                "--report", "ndjson", "--report-ndjson-path", str(report), "--no-color",
+                "--phases", args.phases, "--generation-database", "none", "--mode", args.mode,
+            ]  # fmt: skip
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+            try:
+                process.wait(timeout=max(10.0, budget_s - (time.monotonic() - started)))
+            except subprocess.TimeoutExpired:
+                stop_process(process, timeout_s=10)
+                timed_out = True
+                break
+    summary = summarise_ndjson(reports)
     summary.update(elapsed_s=round(time.monotonic() - started, 1), timed_out=timed_out, output=str(output))
     return summary
 
 
-def summarise_ndjson(path: Path) -> dict[str, Any]:
-    """Test cases, operations and failures (by check and operation) from schemathesis' NDJSON report."""
+def summarise_ndjson(paths: list[Path]) -> dict[str, Any]:
+    """Test cases, operations and failures (by check and operation) from schemathesis' NDJSON reports."""
     cases = 0
     operations: set[str] = set()
     failures: Counter[str] = Counter()
     server_errors: dict[str, str] = {}
-    if not path.exists():
-        return {"cases": 0, "operations": 0, "failures": {}, "server_errors": {}}
-    for line in path.read_text(errors="replace").splitlines():
+    lines = [line for path in paths if path.exists() for line in path.read_text(errors="replace").splitlines()]
+    for line in lines:
         with contextlib.suppress(ValueError):
             event = json.loads(line)
             _walk(event, operations, failures, server_errors)
@@ -260,20 +292,21 @@ def probe(args: argparse.Namespace, redis_url: str) -> int:
             token = signup(gateway.url)
             fuzz: dict[str, Any] = {"skipped": True}
             if not args.skip_fuzz:
+                ids = seed(gateway.url, token)
                 budget = max(30.0, deadline - time.monotonic() - args.hostile_s)
-                fuzz = run_schemathesis(gateway.url, token, args, folder, budget)
+                fuzz = run_schemathesis(gateway.url, token, ids, args, folder, budget)
                 if args.keep:
                     shutil.copy(fuzz["output"], args.keep / "schemathesis.txt")
-                    with contextlib.suppress(FileNotFoundError):
-                        shutil.copy(folder / "schemathesis.ndjson", args.keep / "schemathesis.ndjson")
+                    for events in folder.glob("schemathesis-*.ndjson"):
+                        shutil.copy(events, args.keep / events.name)
             outcomes: list[Outcome] = asyncio.run(run_hostile(gateway.url, signup(gateway.url), args.hostile_s))
             tracebacks = gateway.tracebacks()
             if args.keep:
                 shutil.copy(gateway.log, args.keep / "gateway.log")
-    return report(fuzz, outcomes, tracebacks)
+    return summarise(fuzz, outcomes, tracebacks)
 
 
-def report(fuzz: dict[str, Any], outcomes: list[Outcome], tracebacks: list[str]) -> int:
+def summarise(fuzz: dict[str, Any], outcomes: list[Outcome], tracebacks: list[str]) -> int:
     failed = [o for o in outcomes if not o.ok]
     print("\n== schemathesis")
     if not fuzz.get("skipped"):
@@ -312,7 +345,8 @@ def _can_isolate() -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-examples", type=int, default=100, help="test cases per operation and phase")
-    parser.add_argument("--phases", default="examples,coverage,fuzzing", help="schemathesis phases")
+    parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful", help="schemathesis phases")
+    parser.add_argument("--mode", default="all", choices=["positive", "negative", "all"])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-s", type=float, default=900.0, help="time budget for the whole probe")
     parser.add_argument("--hostile-s", type=float, default=120.0, help="time kept for the hostile inputs")
