@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.hostile import Outcome, run_hostile  # noqa: E402
 from tests.platform.photos import portrait  # noqa: E402
-from tests.servers import free_port, stop_process  # noqa: E402
+from tests.servers import free_port, stop_process, wait_until_ready  # noqa: E402
 
 from neura.db.migrate import upgrade  # noqa: E402
 
@@ -113,23 +113,11 @@ class Gateway:
             command = [sys.executable, "-m", "neura.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
             with self.log.open("wb") as log:
                 self.process = subprocess.Popen(command, env=env, cwd=self.folder, stdout=log, stderr=log)
-            self._wait_ready(timeout_s=90)
+            wait_until_ready(self.process, f"{self.url}/readyz", timeout_s=90, what=f"the gateway (log: {self.log})")
         except BaseException:
             self.__exit__()
             raise
         return self
-
-    def _wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the gateway exited with {self.process.returncode}: see {self.log}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError("the gateway did not become ready")
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:

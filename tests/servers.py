@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import threading
@@ -23,6 +24,21 @@ def stop_process(process: subprocess.Popen[Any], timeout_s: float = 15.0) -> Non
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_until_ready(process: subprocess.Popen[Any], url: str, timeout_s: float, what: str = "the gateway") -> None:
+    """Poll ``url`` until it answers 200; RuntimeError when ``process`` exits or ``timeout_s`` passes."""
+    import httpx  # only the callers that start servers need it
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not become ready")
 
 
 def free_port() -> int:

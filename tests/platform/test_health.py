@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from neura.config import Settings
 from neura.gateway.app import create_app
 from neura.gateway.server import uvicorn_options
 from tests.platform.workers import worker_env
-from tests.servers import free_port, serve_in_thread, stop_process
+from tests.servers import free_port, serve_in_thread, stop_process, wait_until_ready
 
 
 def test_liveness(client: httpx.Client) -> None:
@@ -70,14 +68,7 @@ def test_neura_serve_exports_metrics_on_its_own_port_only(platform_settings: Set
     command = [sys.executable, "-m", "neura.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-            time.sleep(0.2)
+        wait_until_ready(process, f"http://127.0.0.1:{port}/healthz", 60, what=f"neura serve (log: {log.name})")
         assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 404
         scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
         assert scraped.status_code == 200 and 'route="/healthz"' in scraped.text

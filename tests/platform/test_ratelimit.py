@@ -38,11 +38,16 @@ def clear_counters(redis_url: str) -> None:
         client.close()
 
 
+def gateway_with(platform_settings: Settings, **changes: object) -> Iterator[str]:
+    """A gateway of this module's own: the test settings with ``changes``."""
+    settings = platform_settings.model_copy(update=changes)
+    with serve_in_thread(create_app(settings), **uvicorn_options(settings)) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def strict_url(platform_settings: Settings) -> Iterator[str]:
-    settings = platform_settings.model_copy(update={"rate_limit_per_minute": LIMIT})
-    with serve_in_thread(create_app(settings)) as url:
-        yield url
+    yield from gateway_with(platform_settings, rate_limit_per_minute=LIMIT)
 
 
 @pytest.fixture
@@ -109,15 +114,12 @@ FAILURE_WINDOW_S = 5
 @pytest.fixture(scope="module")
 def guarded_url(platform_settings: Settings) -> Iterator[str]:
     """A gateway that pauses logins to an account after 3 wrong passwords in 5 s (IP limits out of the way)."""
-    settings = platform_settings.model_copy(
-        update={
-            "rate_limit_per_minute": 10_000,
-            "login_max_failures": FAILURES,
-            "login_failure_window_s": FAILURE_WINDOW_S,
-        }
+    yield from gateway_with(
+        platform_settings,
+        rate_limit_per_minute=10_000,
+        login_max_failures=FAILURES,
+        login_failure_window_s=FAILURE_WINDOW_S,
     )
-    with serve_in_thread(create_app(settings)) as url:
-        yield url
 
 
 def test_wrong_passwords_pause_logins_to_that_account_only(guarded_url: str, client: httpx.Client) -> None:
@@ -168,16 +170,13 @@ FILES = 4
 @pytest.fixture(scope="module")
 def costly_url(platform_settings: Settings) -> Iterator[str]:
     """A gateway with small limits on speech, TTS-stream messages and downloads (the rest out of the way)."""
-    settings = platform_settings.model_copy(
-        update={
-            "rate_limit_per_minute": 10_000,
-            "speech_per_minute": SPEECH,
-            "tts_stream_messages_per_minute": STREAM_MESSAGES,
-            "files_per_minute": FILES,
-        }
+    yield from gateway_with(
+        platform_settings,
+        rate_limit_per_minute=10_000,
+        speech_per_minute=SPEECH,
+        tts_stream_messages_per_minute=STREAM_MESSAGES,
+        files_per_minute=FILES,
     )
-    with serve_in_thread(create_app(settings), **uvicorn_options(settings)) as url:
-        yield url
 
 
 @pytest.fixture

@@ -26,9 +26,10 @@ from tests.platform.db import fetchval
 NUL = "\u0000"
 
 
-def json_with_surrogate(fields: dict[str, str]) -> bytes:
-    """A JSON object whose values are written as given, so that '\\ud800' arrives as a lone surrogate."""
-    return ("{" + ",".join(f'"{k}":"{v}"' for k, v in fields.items()) + "}").encode()
+def post_surrogate(client: httpx.Client, path: str, fields: dict[str, str], headers: dict[str, str]) -> httpx.Response:
+    """POST a JSON object whose values are written as given, so that '\\ud800' arrives as a lone surrogate."""
+    body = ("{" + ",".join(f'"{k}":"{v}"' for k, v in fields.items()) + "}").encode()
+    return client.post(path, content=body, headers={**headers, "Content-Type": "application/json"})
 
 
 def assert_names_field(response: httpx.Response, field: str) -> None:
@@ -104,9 +105,8 @@ def user(gateway_url: str) -> Iterator[users.TestUser]:
 def test_accounts(client: httpx.Client, database_url: str) -> None:
     email = f"nul{NUL}@example.com"
     assert_names_field(client.post("/v1/auth/signup", json={"email": email, "password": users.PASSWORD}), "email")
-    surrogate = json_with_surrogate({"email": "a\\ud800@example.com", "password": users.PASSWORD})
-    response = client.post("/v1/auth/signup", content=surrogate, headers={"Content-Type": "application/json"})
-    assert_names_field(response, "email")
+    fields = {"email": "a\\ud800@example.com", "password": users.PASSWORD}
+    assert_names_field(post_surrogate(client, "/v1/auth/signup", fields, {}), "email")
     body = {"email": "ok-nul@example.com", "password": users.PASSWORD + NUL}
     assert_names_field(client.post("/v1/auth/signup", json=body), "password")
     assert_names_field(client.post("/v1/auth/login", json={"email": email, "password": "x"}), "email")
@@ -116,12 +116,7 @@ def test_accounts(client: httpx.Client, database_url: str) -> None:
 
 def test_api_keys_and_webhooks(client: httpx.Client, user: users.TestUser, database_url: str) -> None:
     assert_names_field(client.post("/v1/api-keys", json={"name": f"k{NUL}"}, headers=user.headers), "name")
-    response = client.post(
-        "/v1/api-keys",
-        content=json_with_surrogate({"name": "k\\udc00"}),
-        headers={**user.headers, "Content-Type": "application/json"},
-    )
-    assert_names_field(response, "name")
+    assert_names_field(post_surrogate(client, "/v1/api-keys", {"name": "k\\udc00"}, user.headers), "name")
     hook = {"url": f"https://example.com/{NUL}"}
     assert_names_field(client.post("/v1/webhooks", json=hook, headers=user.headers), "url")
     assert fetchval(database_url, "SELECT count(*) FROM api_keys WHERE user_id = $1::uuid", user.user_id) == 0
@@ -131,24 +126,14 @@ def test_videos(client: httpx.Client, user: users.TestUser, database_url: str) -
     for field in ("script", "prompt"):
         response = client.post("/v1/videos", json={field: f"Hello{NUL} world."}, headers=user.headers)
         assert_names_field(response, field)
-    response = client.post(
-        "/v1/videos",
-        content=json_with_surrogate({"script": "Hello \\ud800 world."}),
-        headers={**user.headers, "Content-Type": "application/json"},
-    )
-    assert_names_field(response, "script")
+    assert_names_field(post_surrogate(client, "/v1/videos", {"script": "Hello \\ud800 world."}, user.headers), "script")
     assert_names_field(client.get("/v1/videos", params={"cursor": NUL}, headers=user.headers), "cursor")
     assert fetchval(database_url, "SELECT count(*) FROM videos WHERE user_id = $1::uuid", user.user_id) == 0
 
 
 def test_speech(client: httpx.Client, user: users.TestUser) -> None:
     assert_names_field(client.post("/v1/tts", json={"text": f"Hi{NUL}."}, headers=user.headers), "text")
-    response = client.post(
-        "/v1/tts",
-        content=json_with_surrogate({"text": "Hi \\ud800 there."}),
-        headers={**user.headers, "Content-Type": "application/json"},
-    )
-    assert_names_field(response, "text")
+    assert_names_field(post_surrogate(client, "/v1/tts", {"text": "Hi \\ud800 there."}, user.headers), "text")
     body = {"model": "tts-1", "voice": "alloy", "input": f"Hi{NUL}."}
     assert_names_field(client.post("/v1/audio/speech", json=body, headers=user.headers), "input")
     form = {"transcript": f"hello{NUL}world"}
