@@ -15,7 +15,9 @@ It creates a fresh PostgreSQL database (migrated to head), starts the gateway as
    headers, bad signatures, ...), each expected to get a 4xx with NEURA's JSON error body.
 
 It prints every server error (5xx or a dropped connection) it saw, a summary, and as its last line one
-JSON object. Exit status: 0 when nothing failed, 1 otherwise.
+JSON object (``fuzz_500`` counts bugs; ``fuzz_other_5xx`` deliberate answers such as 503 "this server has
+no room for another live session"). Exit status: 0 when there was no 500, traceback or unexpected
+answer to a hostile input, 1 otherwise.
 
 Traffic: only 127.0.0.1. Fuzzed webhook URLs name arbitrary hosts and the gateway resolves them, so
 by default (as root, with ``unshare`` and ``socat``) the gateway and the probe run in a network
@@ -107,7 +109,7 @@ class Gateway:
                 "SIGNUP_CREDITS": "100000000",
                 "ACCESS_TOKEN_TTL_S": "86400",
                 "LMSTUDIO_BASE_URL": "http://127.0.0.1:9/v1",  # nothing listens: live turns fail fast
-                "LIVE_MAX_SESSIONS": "2",
+                "LIVE_MAX_SESSIONS": "4",  # room for the seeded session and the fuzzer's (a full server answers 503)
                 "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
             }
             command = [sys.executable, "-m", "neura.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
@@ -256,11 +258,14 @@ def _walk(event: Any, operations: set[str], failures: Counter[str], server_error
             if str(check.get("status")).lower() != "failure":
                 continue
             name = str(check.get("name"))
+            interaction = interactions.get(case_id) or {}
+            request, response = interaction.get("request") or {}, interaction.get("response") or {}
+            if name == "not_a_server_error":
+                name = f"{name}[{response.get('status_code')}]"  # 500: a bug; 503: deliberately unavailable
+                if label not in server_errors:
+                    body = _decoded(response.get("content"))[:160]
+                    server_errors[label] = f"{response.get('status_code')} {body!r} for {request.get('uri')}"
             failures[f"{name} {label}"] += 1
-            if name == "not_a_server_error" and label not in server_errors:
-                interaction = interactions.get(case_id) or {}
-                request, response = interaction.get("request") or {}, interaction.get("response") or {}
-                server_errors[label] = f"{response.get('status_code')} {_decoded(request.get('body'))[:160]!r}"
 
 
 def _decoded(payload: Any) -> str:
@@ -310,11 +315,13 @@ def summarise(fuzz: dict[str, Any], outcomes: list[Outcome], tracebacks: list[st
     print(f"\n== gateway tracebacks: {len(tracebacks)}")
     for line, count in counts.most_common():
         print(f"  {count:>5}  {line}")
-    server_errors = sum(v for k, v in fuzz.get("failures", {}).items() if k.startswith("not_a_server_error"))
+    failures = fuzz.get("failures", {})
+    server_errors = sum(v for k, v in failures.items() if k.startswith("not_a_server_error[500]"))
     summary = {
         "fuzz_cases": fuzz.get("cases", 0),
         "fuzz_operations": fuzz.get("operations", 0),
-        "fuzz_server_errors": server_errors,
+        "fuzz_500": server_errors,
+        "fuzz_other_5xx": sum(v for k, v in failures.items() if k.startswith("not_a_server_error")) - server_errors,
         "fuzz_schema_failures": sum(
             v for k, v in fuzz.get("failures", {}).items() if k.startswith("response_schema_conformance")
         ),
