@@ -59,7 +59,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 _HTTP_ERRORS = {  # Starlette's own errors (no route, wrong method, unreadable body): code and hint
     400: ("bad_request", "check the request's syntax and its Content-Type"),
     401: ("auth", "send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...'"),
-    403: ("forbidden", None),
+    403: ("forbidden", "these credentials may not do this"),
     404: ("not_found", "check the path: every route is listed at /docs"),
     405: ("method_not_allowed", "the methods this path allows are in the Allow header"),
     413: ("payload_too_large", "send a smaller body"),
