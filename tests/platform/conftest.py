@@ -26,6 +26,8 @@ from tests.servers import serve_in_thread
 
 PG_ADMIN_URL = os.environ.get("NEURA_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("NEURA_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+METRICS_TOKEN = "test-metrics-token-0123456789"  # /metrics answers only this bearer token
+METRICS_HEADERS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 async def _admin(sql: str) -> None:
@@ -74,6 +76,7 @@ def platform_settings(database_url: str, redis_url: str, tmp_path_factory: pytes
         LIVE_SESSIONS_PER_MINUTE=10_000,
         LIVE_MESSAGES_PER_MINUTE=10_000,
         WEBHOOK_ALLOW_LOOPBACK=True,  # webhook tests deliver to a receiver on 127.0.0.1
+        METRICS_TOKEN=METRICS_TOKEN,
     )
 
 

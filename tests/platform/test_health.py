@@ -13,6 +13,7 @@ import pytest
 from neura.config import Settings
 from neura.gateway.app import create_app
 from neura.gateway.server import uvicorn_options
+from tests.platform.conftest import METRICS_HEADERS, METRICS_TOKEN
 from tests.platform.workers import worker_env
 from tests.servers import free_port, serve_in_thread, stop_process, wait_until_ready
 
@@ -31,34 +32,39 @@ def test_readiness_checks_postgres_and_redis(client: httpx.Client) -> None:
     assert response.json()["checks"]["redis"] == "ok"
 
 
-def test_metrics_are_not_public(client: httpx.Client) -> None:
-    response = client.get("/metrics")
-    assert response.status_code == 404, response.text  # like a path that does not exist
-    assert response.json()["error"]["code"] == "not_found"
-    assert "/metrics" not in client.get("/openapi.json").json()["paths"]
-
-
-METRICS_TOKEN = "m" * 32
-
-
 @pytest.fixture(scope="module")
-def token_gateway(platform_settings: Settings) -> Iterator[str]:
-    settings = platform_settings.model_copy(update={"metrics_token": METRICS_TOKEN})
+def untokened_gateway(platform_settings: Settings) -> Iterator[str]:
+    settings = platform_settings.model_copy(update={"metrics_token": ""})
     with serve_in_thread(create_app(settings), **uvicorn_options(settings)) as url:
         yield url
 
 
-def test_metrics_with_a_token_are_prometheus_text(token_gateway: str) -> None:
-    with httpx.Client(base_url=token_gateway, timeout=30.0) as http:
-        http.get("/healthz")
-        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {METRICS_TOKEN}"}):
-            refused = http.get("/metrics", headers=headers)
-            assert refused.status_code == 401, refused.text
-            assert "METRICS_TOKEN" in refused.json()["error"]["hint"]
-        response = http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+def test_metrics_are_not_served_without_a_token_setting(untokened_gateway: str) -> None:
+    with httpx.Client(base_url=untokened_gateway, timeout=30.0) as http:
+        response = http.get("/metrics", headers=METRICS_HEADERS)
+        assert response.status_code == 404, response.text  # like a path that does not exist
+        assert response.json()["error"]["code"] == "not_found"
+        assert "/metrics" not in http.get("/openapi.json").json()["paths"]
+
+
+def test_metrics_answer_only_the_token(client: httpx.Client) -> None:
+    client.get("/healthz")
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {METRICS_TOKEN}"}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401, refused.text
+        assert "METRICS_TOKEN" in refused.json()["error"]["hint"]
+    response = client.get("/metrics", headers=METRICS_HEADERS)
     assert response.status_code == 200
     assert "neura_http_request_duration_seconds_bucket" in response.text
     assert 'route="/healthz"' in response.text
+
+
+def test_a_short_metrics_token_stops_a_production_service() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, ENV="production", NEURA_SECRET_KEY="x" * 40, POSTGRES_PASSWORD="pw", METRICS_TOKEN="short"
+    )
+    with pytest.raises(ValueError, match="METRICS_TOKEN"):
+        settings.check_production_secrets()
 
 
 def test_neura_serve_exports_metrics_on_its_own_port_only(platform_settings: Settings, tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from inspect import isclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import annotated_types
 import httpx
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
 from neura.config import Settings
 from neura.gateway.app import create_app
@@ -42,18 +43,29 @@ def assert_names_field(response: httpx.Response, field: str) -> None:
 # --- every string a route accepts is checked
 
 
-def _unchecked(annotation: Any, metadata: list[Any], where: str, seen: set[type]) -> Iterator[str]:
-    if any(item is STORABLE for item in metadata):
+def _constraint(item: Any) -> bool:
+    """A length, pattern or whitespace rule (pydantic applies it after any validator listed before it)."""
+    return isinstance(item, annotated_types.BaseMetadata | annotated_types.GroupedMetadata | StringConstraints)
+
+
+def _unchecked(annotation: Any, metadata: list[Any], where: str, seen: set[type], outer: bool = False) -> Iterator[str]:
+    """Strings in ``annotation`` without the check, or with it before their constraints (``outer``: the
+    field has constraints that apply after everything inside its annotation)."""
+    index = next((i for i, item in enumerate(metadata) if item is STORABLE), None)
+    if index is not None:
+        if outer or any(_constraint(item) for item in metadata[index + 1 :]):
+            yield f"{where} (STORABLE must come after the length/pattern constraints)"
         return
+    outer = outer or any(_constraint(item) for item in metadata)
     origin = get_origin(annotation)
     if origin is Annotated:
         inner, *extra = get_args(annotation)
-        yield from _unchecked(inner, [*metadata, *extra], where, seen)
+        yield from _unchecked(inner, extra, where, seen, outer)
     elif annotation is str:
         yield where
     elif origin in (Union, types.UnionType, list, tuple, set, frozenset, dict, typing.Sequence):
         for arm in get_args(annotation):
-            yield from _unchecked(arm, [], where, seen)
+            yield from _unchecked(arm, [], where, seen, outer)
     elif origin is Literal:
         return
     elif isclass(annotation) and issubclass(annotation, BaseModel) and annotation not in seen:
@@ -83,7 +95,16 @@ def test_every_string_a_route_accepts_is_checked() -> None:
             where = f"{sorted(getattr(route, 'methods', None) or ['WS'])} {route.path} {param.name}"
             unchecked += _unchecked(info.annotation, list(info.metadata), where, set())
     assert routes > 40
-    assert not unchecked, "strings without neura.gateway.schemas.text.Text:\n" + "\n".join(unchecked)
+    assert not unchecked, "strings without neura.gateway.schemas.text's check:\n" + "\n".join(unchecked)
+
+
+def test_constraints_keep_their_own_messages(client: httpx.Client, user: users.TestUser) -> None:
+    long_name = client.post("/v1/api-keys", json={"name": "x" * 101}, headers=user.headers)
+    assert "String should have at most 100 characters" in long_name.json()["error"]["message"]
+    blank = client.post("/v1/api-keys", json={"name": "   "}, headers=user.headers)  # stripped, then too short
+    assert blank.status_code == 422 and "at least 1 character" in blank.json()["error"]["message"]
+    long_cursor = client.get("/v1/videos", params={"cursor": "c" * 201}, headers=user.headers)
+    assert "String should have at most 200 characters" in long_cursor.json()["error"]["message"]
 
 
 def test_the_rule_itself() -> None:

@@ -22,6 +22,7 @@ from neura.jobs.queue import render_job_id
 from neura.jobs.sweeper import sweep_once
 from neura.script.schema import count_words
 from tests.platform import users
+from tests.platform.conftest import METRICS_HEADERS
 from tests.platform.db import fetchval
 from tests.platform.videos import SHORT_SCRIPT, balance, get, ledger, set_account, submit
 from tests.platform.workers import clear_queues
@@ -198,7 +199,7 @@ def test_job_metrics_are_exported(client: httpx.Client, user: users.TestUser) ->
     submit(client, user)
     deadline = time.monotonic() + 12
     while time.monotonic() < deadline:
-        text = client.get("/metrics").text
+        text = client.get("/metrics", headers=METRICS_HEADERS).text
         if 'neura_jobs{state="queued"}' in text and "neura_queue_depth" in text:
             queued = [line for line in text.splitlines() if line.startswith('neura_jobs{state="queued"}')]
             if float(queued[0].split()[-1]) >= 1:

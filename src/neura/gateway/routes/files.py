@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from neura.gateway.deps import SettingsDep, State
 from neura.gateway.ranges import parse_range
 from neura.gateway.ratelimit import FilesRateLimited
-from neura.gateway.schemas.text import Text
+from neura.gateway.schemas.text import STORABLE, Text
 from neura.gateway.signed_urls import check_signature
 from neura.storage import check_key
 
@@ -37,8 +37,8 @@ async def get_file(
     settings: SettingsDep,
     state: State,
     expires: Annotated[int | None, Query()] = None,
-    sig: Annotated[Text | None, Query(max_length=128)] = None,
-    range_header: Annotated[Text | None, Header(alias="Range", max_length=200)] = None,
+    sig: Annotated[str | None, Query(max_length=128), STORABLE] = None,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=200), STORABLE] = None,
 ) -> StreamingResponse:
     check_signature(settings, key, expires, sig)
     info = await state.storage.stat(check_key(key))

@@ -21,7 +21,7 @@ from neura.errors import NotFoundError
 from neura.gateway.deps import CurrentUser, State
 from neura.gateway.listener import OwnListener, wants_own_port
 from neura.gateway.ratelimit import RateLimited, limit_user
-from neura.gateway.schemas.text import Text
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
@@ -39,9 +39,15 @@ LIVE_RULES: dict[LiveUse, str] = {"session": "live_sessions", "message": "live_m
 # --- schemas
 class LiveSessionCreate(BaseModel):
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; default: the demo portrait")
-    voice: Text | None = Field(None, max_length=100, description="TTS engine: piper (default), espeak or xtts")
-    persona: Text | None = Field(None, max_length=4000, description="system prompt: who the avatar is")
-    llm: Text | None = Field(None, max_length=50, description="language model provider: auto, lmstudio or gemini")
+    voice: Annotated[str, Field(max_length=100), STORABLE] | None = Field(
+        None, description="TTS engine: piper (default), espeak or xtts"
+    )
+    persona: Annotated[str, Field(max_length=4000), STORABLE] | None = Field(
+        None, description="system prompt: who the avatar is"
+    )
+    llm: Annotated[str, Field(max_length=50), STORABLE] | None = Field(
+        None, description="language model provider: auto, lmstudio or gemini"
+    )
 
 
 class LiveSessionCreated(BaseModel):
@@ -52,12 +58,12 @@ class LiveSessionCreated(BaseModel):
 
 
 class SdpMessage(BaseModel):
-    sdp: Text = Field(..., max_length=200_000)
+    sdp: Annotated[str, Field(max_length=200_000), STORABLE]
     type: Literal["offer", "answer"]
 
 
 class LiveMessage(BaseModel):
-    text: Text = Field(..., min_length=1, max_length=4000)
+    text: Annotated[str, Field(min_length=1, max_length=4000), STORABLE]
 
 
 class MessageAccepted(BaseModel):

@@ -1,9 +1,13 @@
-"""``Text``: the type of every string a request carries (JSON fields, query, path, header and form
-parameters). It refuses, with a 422 that names the field, what PostgreSQL cannot store or UTF-8 cannot
-encode (see :mod:`neura.storable`), before any other check runs.
+"""The check every string a request carries goes through (JSON fields, query, path, header and form
+parameters): it refuses, with a 422 that names the field, what PostgreSQL cannot store or UTF-8 cannot
+encode (see :mod:`neura.storable`).
 
-    name: Annotated[Text, Field(max_length=100)]
-    cursor: Annotated[Text | None, Query(max_length=200)] = None
+    text: Text                                                        # no other constraint
+    name: Annotated[str, Field(max_length=100), STORABLE]             # constraints first, STORABLE last
+    cursor: Annotated[str | None, Query(max_length=200), STORABLE] = None
+
+``STORABLE`` goes after the length and pattern constraints: placed before them, pydantic checks them
+after the validator with generic messages ("at most 5 items") and ``strip_whitespace`` too late.
 """
 
 from __future__ import annotations

@@ -9,17 +9,18 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from neura.db.models import Video
-from neura.gateway.schemas.text import Text
+from neura.gateway.schemas.text import STORABLE
 from neura.jobs.videos import VideoSpec
 
 DEFAULT_PROMPT_DURATION_S = 30.0
 Voice = Annotated[
-    Text,
+    str,
     Field(
         pattern=r"^(piper|espeak|xtts)(:[A-Za-z0-9_.\-]{1,80})?$",
         max_length=100,
         description="an engine ('piper') or a voice id from GET /v1/voices ('piper:en_US-joe-medium')",
     ),
+    STORABLE,
 ]
 VideoStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
@@ -28,9 +29,11 @@ ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
 class VideoCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: Text | None = Field(None, min_length=1, max_length=2000, description="what the video should explain")
-    script: Text | None = Field(
-        None, min_length=1, max_length=20_000, description="text to speak as is; blank lines separate scenes"
+    prompt: Annotated[str, Field(min_length=1, max_length=2000), STORABLE] | None = Field(
+        None, description="what the video should explain"
+    )
+    script: Annotated[str, Field(min_length=1, max_length=20_000), STORABLE] | None = Field(
+        None, description="text to speak as is; blank lines separate scenes"
     )
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; none: the built-in portrait")
     voice: Voice = "piper"
@@ -39,7 +42,9 @@ class VideoCreate(BaseModel):
     duration_s: float | None = Field(
         None, ge=5, le=600, description="target length with a prompt (default 30 s); a script sets its own"
     )
-    background: Text | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="background colour, #rrggbb")
+    background: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$"), STORABLE] | None = Field(
+        None, description="background colour, #rrggbb"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
