@@ -204,7 +204,8 @@ def run_schemathesis(
                 "--report", "ndjson", "--report-ndjson-path", str(report), "--no-color",
                 "--phases", args.phases, "--generation-database", "none", "--mode", args.mode,
             ]  # fmt: skip
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+            # cwd: schemathesis keeps a cache of crashes in ./.schemathesis; not in the repository
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
             try:
                 process.wait(timeout=max(10.0, budget_s - (time.monotonic() - started)))
             except subprocess.TimeoutExpired:
