@@ -315,10 +315,10 @@ def cases() -> list[tuple[str, Probe, set[str]]]:
         ("webhook decimal IP", post_json("/v1/webhooks", {"url": "http://2130706433/"}), {"422"}),
         ("webhook unspecified", post_json("/v1/webhooks", {"url": "http://0.0.0.0/"}), {"422"}),
         # --- WebSockets
-        ("tts stream NUL text", ws_messages("/v1/tts/stream", [json.dumps({"type": "text", "text": "Hi\u0000."}), '{"type": "end"}']), {"close 1008", "close 1000"}),
-        ("tts stream surrogate text", ws_messages("/v1/tts/stream", ['{"type": "text", "text": "Hi \\ud800 there."}', '{"type": "end"}']), {"close 1008", "close 1000"}),
-        ("tts stream deep JSON", ws_messages("/v1/tts/stream", ["[" * 19_000 + "]" * 19_000]), {"close 1008", "close 1009"}),
-        ("tts stream voice surrogate", ws_messages("/v1/tts/stream?voice=%ED%A0%80", []), {"close 1008"}),
+        ("tts stream NUL text", ws_messages("/v1/tts/stream", [json.dumps({"type": "text", "text": "Hi\u0000."}), '{"type": "end"}']), {"close 1008", "close 4422"}),
+        ("tts stream surrogate text", ws_messages("/v1/tts/stream", ['{"type": "text", "text": "Hi \\ud800 there."}', '{"type": "end"}']), {"close 1008", "close 4422"}),
+        ("tts stream deep JSON", ws_messages("/v1/tts/stream", ["[" * 19_000 + "]" * 19_000]), {"close 1008", "close 1009", "close 4413", "close 4422"}),
+        ("tts stream voice surrogate", ws_messages("/v1/tts/stream?voice=%ED%A0%80", []), {"close 1008", "close 4422"}),
         ("events ws bad id", ws_messages(f"/v1/videos/{uuid.uuid4()}/events/ws", []), {"close 4404"}),
     ]  # fmt: skip
 

@@ -66,7 +66,7 @@ def machine() -> str:
 
 
 def bench_tts(settings: Settings) -> dict[str, float]:
-    tts = create_tts(settings.tts_provider, settings)
+    tts = create_tts(None, settings)
     list(tts.synthesize("Warm up."))
     start = time.perf_counter()
     audio_s = sum(chunk.duration_s for chunk in tts.synthesize(SCRIPT.split("\n", 1)[1]))

@@ -8,9 +8,11 @@ output), 69 a service or engine is unavailable (LLM server, voice), 73 the outpu
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +25,8 @@ from rich.table import Table
 from neura import __version__
 from neura.config import Settings, get_settings
 from neura.errors import NeuraError
+from neura.llm.providers import LLM
+from neura.tts.providers import TTS
 
 app = typer.Typer(
     name="neura",
@@ -78,8 +82,15 @@ def render(
     background: Annotated[
         str | None, typer.Option("--background", help="Background colour (#1e293b) or image (720p layout).")
     ] = None,
-    voice: Annotated[str | None, typer.Option("--tts", help="Voice engine: piper (default), espeak, xtts.")] = None,
-    llm: Annotated[str | None, typer.Option("--llm", help="LLM provider: lmstudio or gemini.")] = None,
+    voice: Annotated[
+        str | None,
+        typer.Option(
+            "--voice",
+            "--tts",
+            help=f"A voice id (neura voices) or an engine ({', '.join(TTS.names())}); default: TTS_VOICE.",
+        ),
+    ] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help=f"LLM provider: {', '.join(LLM.names())}.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for blinks and head motion.", min=0)] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")] = False,
 ) -> None:
@@ -88,6 +99,7 @@ def render(
     With neither --prompt nor --script, renders a short built-in demo with the built-in portrait.
     """
     from neura.pipeline import CancelToken, RenderRequest, render_video
+    from neura.tts.voices import VoiceRef
 
     if prompt is not None and script is not None:
         err.print("[bold red]error:[/] give --prompt or --script, not both")
@@ -107,7 +119,7 @@ def render(
             resolution=resolution,  # type: ignore[arg-type]
             burn_captions=captions,
             background=background,
-            tts_engine=voice,
+            voice=VoiceRef.parse(voice) if voice is not None else None,
             llm_provider=llm,
             seed=seed,
         )
@@ -193,12 +205,18 @@ def _read_script(path: Path) -> str:
 
 @app.command()
 def voices() -> None:
-    """List the voices NEURA can speak with, and their licences."""
+    """List the voices installed here (give an id to render --voice), with their licences."""
     from neura.tts import list_voices
 
-    table = Table("id", "engine", "language", "licence", "engine licence")
+    table = Table(box=None, pad_edge=False)
+    table.add_column("id", no_wrap=True, style="bold")  # whole ids at any width: they are what you type
+    table.add_column("engine", no_wrap=True)
+    table.add_column("language", no_wrap=True)
+    table.add_column("gender", no_wrap=True)
+    table.add_column("licence (voice; engine)", overflow="fold")
     for voice in list_voices(get_settings()):
-        table.add_row(voice.id, voice.engine, voice.language, voice.license, voice.engine_license)
+        licence = f"{voice.license}; engine {voice.engine_license}"
+        table.add_row(voice.id, voice.engine, voice.language, voice.gender or "?", licence)
     out.print(table)
 
 
@@ -292,6 +310,45 @@ def serve(
         log_level="info",
         **uvicorn_options(settings),
     )
+
+
+@app.command()
+def up(
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the embedded PostgreSQL and Redis, stored files and logs live.")
+    ] = Path("var/up"),
+    host: Annotated[str, typer.Option(help="Interface the API and the web app listen on.")] = "127.0.0.1",
+    api_port: Annotated[int, typer.Option(help="The API gateway's port.", min=1, max=65535)] = 8000,
+    web_port: Annotated[int, typer.Option(help="The web app's port.", min=1, max=65535)] = 3000,
+    web_dir: Annotated[
+        Path | None, typer.Option(help="The web app (default: frontend/ here or in the NEURA checkout).")
+    ] = None,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="Run the web app.")] = True,
+) -> None:
+    """Run the whole platform on this machine: PostgreSQL and Redis (embedded in --data-dir unless
+    DATABASE_URL/POSTGRES_* and REDIS_URL are set), migrations, the API, a worker and the web app.
+    Prints the URL to open; Ctrl-C stops everything."""
+    from neura.up import UpOptions, run
+
+    settings = _service_settings()
+    options = UpOptions(
+        data_dir=data_dir,
+        host=host,
+        api_port=api_port,
+        web_port=web_port,
+        web_dir=(web_dir or _default_web_dir()) if web else None,
+    )
+    try:
+        run(settings, options, lambda line: out.print(line, highlight=False, soft_wrap=True))
+    except NeuraError as exc:
+        raise _fail(exc) from None
+
+
+def _default_web_dir() -> Path:
+    here = Path("frontend")
+    if (here / "package.json").is_file():
+        return here
+    return Path(__file__).resolve().parents[2] / "frontend"  # a source checkout: <repo>/src/neura/cli.py
 
 
 @app.command()
@@ -392,6 +449,26 @@ def live(
         out.print(f"[dim]server: {figures}[/]", highlight=False)
     if reply.output is not None:
         out.print(f"[green]✓[/] {reply.output}  ({reply.video_frames / FPS:.1f} s)", highlight=False)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the gateway's OpenAPI schema (JSON), with no server, database or settings needed."""
+    from neura.gateway.app import openapi_document
+
+    _print_json(openapi_document())
+
+
+@app.command()
+def schemas() -> None:
+    """Print the JSON Schema of the realtime messages (live data channel, TTS stream, video events)."""
+    from neura.gateway.schemas.realtime import realtime_json_schema
+
+    _print_json(realtime_json_schema())
+
+
+def _print_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.command()

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from neura.providers import ProviderTable, UnknownProviderError
+
 Env = Literal["local", "test", "staging", "production"]
-LLMProviderName = Literal["auto", "lmstudio", "gemini"]
-TTSProviderName = Literal["piper", "espeak", "xtts"]
 
 
 LOCAL_SECRET = "neura-local-development-secret-change-me"
@@ -38,9 +38,9 @@ class Settings(BaseSettings):
     postgres_user: str = Field("neura", alias="POSTGRES_USER")
     postgres_password: str = Field("", alias="POSTGRES_PASSWORD")
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
-    llm_provider: LLMProviderName = Field("auto", alias="LLM_PROVIDER")
+    llm_provider: str = Field("auto", alias="LLM_PROVIDER")  # "auto" or a name of neura.llm.providers.LLM
     lmstudio_base_url: str = Field("http://localhost:1234/v1", alias="LMSTUDIO_BASE_URL")
-    tts_provider: TTSProviderName = Field("piper", alias="TTS_PROVIDER")
+    tts_provider: str = Field("piper", alias="TTS_PROVIDER")  # a name of neura.tts.providers.TTS
 
     # --- added by NEURA
     postgres_host: str = Field("127.0.0.1", alias="POSTGRES_HOST")
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     gemini_base_url: str = Field("", alias="GEMINI_BASE_URL")  # empty: Google's endpoint
     llm_timeout_s: float = Field(60.0, alias="LLM_TIMEOUT_S")
     llm_connect_timeout_s: float = Field(3.0, alias="LLM_CONNECT_TIMEOUT_S")
-    tts_voice: str = Field("", alias="TTS_VOICE")  # empty: the engine's default voice
+    tts_voice: str = Field("", alias="TTS_VOICE")  # a voice ("espeak:en-gb"); empty: TTS_PROVIDER's default
     xtts_model_dir: Path | None = Field(None, alias="XTTS_MODEL_DIR")
     cache_dir: Path = Field(default_factory=_default_cache_dir, alias="NEURA_CACHE_DIR")
 
@@ -94,17 +94,39 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = Field(5.0, alias="WORKER_HEARTBEAT_S")
     webrtc_ice_servers: str = Field("", alias="WEBRTC_ICE_SERVERS")  # JSON list of RTCIceServer; empty: none
 
+    # --- browsers (neura.gateway.browser)
+    cors_origins: str = Field("", alias="CORS_ORIGINS")  # comma list of other origins' pages allowed; empty: none
+    cookie_secure: bool = Field(True, alias="COOKIE_SECURE")  # false only with ENV=local (plain http on a LAN IP)
+
     # --- live avatar sessions (neura.live)
     webrtc_host_addresses: str = Field("", alias="WEBRTC_HOST_ADDRESSES")  # comma list; empty: all but loopback
     live_instance_id: str = Field("", alias="LIVE_INSTANCE_ID")  # empty: host name and process id
     live_internal_url: str = Field("", alias="LIVE_INTERNAL_URL")  # how other gateways reach this one
     live_max_sessions: int = Field(4, alias="LIVE_MAX_SESSIONS")  # per gateway instance
     live_idle_timeout_s: float = Field(300.0, alias="LIVE_IDLE_TIMEOUT_S")  # no message for this long: end
+    live_peer_timeout_s: float = Field(5.0, alias="LIVE_PEER_TIMEOUT_S")  # a peer silent this long: end
+    live_connect_timeout_s: float = Field(20.0, alias="LIVE_CONNECT_TIMEOUT_S")  # never connected: end
     live_billing_period_s: float = Field(60.0, alias="LIVE_BILLING_PERIOD_S")  # credits charged per started period
     live_context_tokens: int = Field(3000, alias="LIVE_CONTEXT_TOKENS")  # history budget (chars / 4)
     live_timezone: str = Field("UTC", alias="LIVE_TIMEZONE")  # the date and time the avatar knows
     live_heartbeat_s: float = Field(5.0, alias="LIVE_HEARTBEAT_S")
     live_first_clause_tts_threads: int = Field(2, alias="LIVE_FIRST_CLAUSE_TTS_THREADS")  # later clauses: 1
+
+    # Provider names come from each family's table (neura/<family>/providers.py), imported here only
+    # when a value is checked: those modules hold names and factories, and import no engine.
+    @field_validator("llm_provider")
+    @classmethod
+    def _llm_provider_known(cls, value: str) -> str:
+        from neura.llm.providers import AUTO, LLM
+
+        return AUTO if value.strip().lower() == AUTO else _provider_name(LLM, value)
+
+    @field_validator("tts_provider")
+    @classmethod
+    def _tts_provider_known(cls, value: str) -> str:
+        from neura.tts.providers import TTS
+
+        return _provider_name(TTS, value)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -113,8 +135,19 @@ class Settings(BaseSettings):
         auth = self.postgres_user + (f":{self.postgres_password}" if self.postgres_password else "")
         return f"postgresql+asyncpg://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
 
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+
     def check_production_secrets(self) -> None:
-        """Refuse to serve outside ENV=local/test with a default or weak secret."""
+        """Refuse to serve outside ENV=local/test with a default or weak secret, and anywhere but
+        ENV=local with cookies that travel over plain HTTP or CORS open to any origin."""
+        if not self.cookie_secure and self.env != "local":
+            raise ValueError(
+                f"refusing to start with ENV={self.env}: COOKIE_SECURE=false is only allowed with ENV=local"
+            )
+        if "*" in self.cors_origin_list:
+            raise ValueError("CORS_ORIGINS cannot be '*' (browser sessions send credentials): list the origins")
         if self.env in ("local", "test"):
             return
         problems = []
@@ -139,6 +172,14 @@ class Settings(BaseSettings):
         if self.env == "production":
             return ["gemini", "lmstudio"]
         return ["lmstudio"]
+
+
+def _provider_name(table: ProviderTable[Any], value: str) -> str:
+    """``value`` as a name of ``table`` (lower case), or the ValueError pydantic reports, with the choices."""
+    try:
+        return table.get(value).name
+    except UnknownProviderError as exc:
+        raise ValueError(f"{exc.message}: {exc.hint}") from None
 
 
 @lru_cache(maxsize=1)

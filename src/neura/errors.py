@@ -7,6 +7,10 @@ in one place; engines only raise.
 
 from __future__ import annotations
 
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
 
 class NeuraError(Exception):
     """Base of every expected failure. ``exit_code`` follows sysexits(3) where one fits."""
@@ -152,8 +156,47 @@ class UnsupportedMediaTypeError(InputError):
     http_status = 415
 
 
+class InvalidMessageError(InputError):
+    """A realtime message (data channel, WebSocket) that is not one the protocol knows."""
+
+
+class IdleTimeoutError(NeuraError):
+    """A realtime connection sent nothing for too long."""
+
+    http_status = 408
+
+
 class StorageError(NeuraError):
     """Object storage failed (unreachable, full, denied)."""
 
     exit_code = 74
     http_status = 503
+
+
+# --- how an error reads on the wire: the same code, message and hint on every channel (HTTP bodies,
+# WebSocket error messages and close codes, the live data channel)
+
+
+def error_code(exc: BaseException) -> str:
+    """``PaymentRequiredError`` -> ``payment_required``."""
+    name = type(exc).__name__.removesuffix("Error") or "error"
+    # a word starts at a capital after a lower-case letter or digit, or at the last capital of an
+    # acronym before a lower-case letter: WebhookURL -> webhook_url, LLMUnavailable -> llm_unavailable
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+class WireError(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # always sent: required
+
+    code: str = Field(description="a stable word for the error: auth, not_found, payment_required, ...")
+    message: str = Field(description="what went wrong, for a person")
+    hint: str | None = Field(description="what to do about it; null when there is nothing more to say")
+
+
+def wire_error(exc: BaseException) -> tuple[WireError, int]:
+    """The one translation of an error for clients: its code, message and hint, and its HTTP status.
+    Anything but a :class:`NeuraError` is a bug: "internal", 500, and nothing of its text leaks."""
+    if isinstance(exc, NeuraError):
+        return WireError(code=error_code(exc), message=exc.message, hint=exc.hint or None), exc.http_status
+    hint = "this is NEURA's fault, not yours: retry later, and report the request_id if it persists"
+    return WireError(code="internal", message="internal server error", hint=hint), 500

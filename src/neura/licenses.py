@@ -44,7 +44,7 @@ COMPONENTS: tuple[Component, ...] = (
         "engine",
         "GPL-3.0-or-later",
         "espeakng-loader",
-        "phonemisation for Piper; fast fallback voice engine",
+        "phonemisation for Piper; fast, robotic voices (en-us, en-gb, female variant +f3)",
     ),
     Component(
         "CMU PocketSphinx 5 + en-us acoustic model",

@@ -5,8 +5,9 @@
         peer.say("Hello")                             # on the data channel
         await peer.wait_for(lambda m: m["type"] == "state" and m["state"] == "listening")
 
-Every decoded audio frame is kept as (arrival time, RMS); every video frame as (arrival time, pts) and,
-while ``record_video`` is set, its RGB image. Arrival times are ``time.monotonic()`` when aiortc hands
+Every decoded audio frame is kept as (arrival time, RMS) and, while ``record_audio`` is set, its
+samples (mono, 48 kHz); every video frame as (arrival time, pts) and, while ``record_video`` is set, its
+RGB image. Arrival times are ``time.monotonic()`` when aiortc hands
 the decoded frame over.
 
 aiortc's receiver holds frames back before decoding: a video frame until the next frame's first packet
@@ -31,6 +32,8 @@ import numpy as np
 import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from tests.realtime import check_message
 
 VIDEO_CLOCK_HZ = 90_000  # RTP video timestamps
 AUDIO_CLOCK_HZ = 48_000  # RTP Opus timestamps
@@ -63,6 +66,8 @@ class LivePeer:
         self.video: list[VideoFrameInfo] = []
         self.messages: list[tuple[float, dict[str, Any]]] = []
         self.record_video = False
+        self.record_audio = False
+        self.recorded_audio: list[npt.NDArray[np.float32]] = []
         self.opened = asyncio.Event()
         self._changed = asyncio.Event()
         self._readers: list[asyncio.Task[None]] = []
@@ -88,6 +93,44 @@ class LivePeer:
         await asyncio.wait_for(self.opened.wait(), timeout_s)
         await self.wait_until(lambda: len(self.video) > 0 and len(self.audio) > 0, timeout_s)
 
+    async def connect_whep(
+        self,
+        http: httpx.AsyncClient,
+        headers: dict[str, str],
+        *,
+        query: str = "",
+        trickle: bool = True,
+        timeout_s: float = 15.0,
+    ) -> WhepSession:
+        """Connect as a WHEP player that trickles: POST the offer *without* its candidates, then (with
+        ``trickle``) PATCH them to the session's Location as an SDP fragment. Returns what WHEP answered."""
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        offer, candidates = split_candidates(self.pc.localDescription.sdp)
+        started_s = time.monotonic()
+        response = await http.post(
+            f"/v1/live/whep{query}", content=offer, headers={**headers, "Content-Type": "application/sdp"}
+        )
+        answered_s = time.monotonic()
+        assert response.status_code == 201, response.text
+        session = WhepSession(
+            location=response.headers["location"],
+            etag=response.headers["etag"],
+            answer=response.text,
+            answer_ms=(answered_s - started_s) * 1000,
+        )
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
+        if trickle:
+            fragment = sdp_fragment(self.pc.localDescription.sdp, candidates)
+            patched = await http.patch(
+                session.location,
+                content=fragment,
+                headers={**headers, "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": session.etag},
+            )
+            assert patched.status_code == 204, patched.text
+        await self.wait_until(lambda: len(self.video) > 0 and len(self.audio) > 0, timeout_s)
+        session.first_frame_ms = (time.monotonic() - started_s) * 1000
+        return session
+
     async def close(self) -> None:
         await self.pc.close()
         for reader in self._readers:
@@ -105,7 +148,7 @@ class LivePeer:
         return self.send({"type": "message", "text": text})
 
     def _on_message(self, raw: str | bytes) -> None:
-        self.messages.append((time.monotonic(), json.loads(raw)))
+        self.messages.append((time.monotonic(), check_message("LiveServerMessage", json.loads(raw))))
         self._poke()
 
     def messages_of(self, kind: str) -> list[dict[str, Any]]:
@@ -148,6 +191,9 @@ class LivePeer:
                 frame = await track.recv()
                 samples = frame.to_ndarray().astype(np.float32) / 32768.0  # type: ignore[union-attr]
                 rms = float(np.sqrt(np.mean(samples * samples)))
+                if self.record_audio:  # packed s16: channels interleaved
+                    channels = len(frame.layout.channels)  # type: ignore[union-attr]
+                    self.recorded_audio.append(samples.reshape(-1, channels).mean(axis=1))
                 self.audio.append(AudioFrameInfo(time.monotonic(), rms, int(frame.pts or 0)))
                 self._poke()
         except MediaStreamError:
@@ -208,6 +254,39 @@ class LivePeer:
     def video_fps(self, since_s: float, until_s: float) -> float:
         count = sum(1 for f in self.video if since_s <= f.arrival_s < until_s)
         return count / (until_s - since_s)
+
+
+@dataclass
+class WhepSession:
+    location: str  # /v1/live/sessions/{id}
+    etag: str
+    answer: str
+    answer_ms: float  # the POST's round trip
+    first_frame_ms: float = 0.0  # from the POST to the first decoded video and audio frames
+
+    @property
+    def session_id(self) -> str:
+        return self.location.rsplit("/", 1)[-1]
+
+
+def split_candidates(sdp: str) -> tuple[str, list[str]]:
+    """An SDP without its candidate lines (a trickle offer), and those lines."""
+    lines = sdp.splitlines()
+    kept = [line for line in lines if not line.startswith(("a=candidate:", "a=end-of-candidates"))]
+    return "\r\n".join(kept) + "\r\n", [line for line in lines if line.startswith("a=candidate:")]
+
+
+def sdp_fragment(sdp: str, candidates: list[str]) -> str:
+    """An RFC 8840 fragment with ``candidates`` for the first m-line of ``sdp``, then end-of-candidates."""
+    lines = sdp.splitlines()
+    ufrag = next(line for line in lines if line.startswith("a=ice-ufrag:"))
+    pwd = next(line for line in lines if line.startswith("a=ice-pwd:"))
+    m_line = next(line for line in lines if line.startswith("m="))
+    mid = next(line for line in lines if line.startswith("a=mid:"))
+    first = lines.index(m_line)
+    next_m = next((i for i, line in enumerate(lines) if i > first and line.startswith("m=")), len(lines))
+    own = [c for c in candidates if c in lines[first:next_m]] or candidates
+    return "\r\n".join([ufrag, pwd, m_line, mid, *own, "a=end-of-candidates"]) + "\r\n"
 
 
 def _sent_s(frames: list[tuple[float, int]], pts: int, clock_hz: int) -> float:

@@ -159,7 +159,7 @@ def test_llm_provider_setting_overrides_the_environment(fake_llm_settings: Setti
 
 
 def test_an_unknown_provider_is_an_input_error(fake_llm_settings: Settings) -> None:
-    with pytest.raises(InputError, match="unknown language model provider 'gpt-17'") as caught:
+    with pytest.raises(InputError, match="no llm engine named 'gpt-17'") as caught:
         create_llm(fake_llm_settings, "gpt-17")
     assert "lmstudio, gemini" in str(caught.value)
 

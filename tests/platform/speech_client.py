@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from websockets.sync.client import ClientConnection, connect
 
+from tests.realtime import check_message
+
 
 @dataclass
 class Decoded:
@@ -58,7 +60,7 @@ class StreamResult:
 
 def open_stream(url: str) -> tuple[ClientConnection, dict[str, Any]]:
     socket = connect(url, open_timeout=10, close_timeout=5)
-    ready = json.loads(socket.recv(timeout=60))
+    ready = check_message("TTSStreamServerMessage", json.loads(socket.recv(timeout=60)))
     assert ready["type"] == "ready", ready
     return socket, ready
 
@@ -69,7 +71,7 @@ def send_text(socket: ClientConnection, text: str) -> None:
 
 def receive_chunk(socket: ClientConnection, timeout_s: float = 60.0) -> Chunk | dict[str, Any]:
     """The next chunk (its JSON header and the binary audio after it), or another JSON message."""
-    message = json.loads(socket.recv(timeout=timeout_s))
+    message = check_message("TTSStreamServerMessage", json.loads(socket.recv(timeout=timeout_s)))
     if message["type"] != "chunk":
         return message
     audio = socket.recv(timeout=timeout_s)

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
+from tests.realtime import check_message
+
 TERMINAL_EVENTS = ("completed", "failed", "cancelled")
 Event = dict[str, Any]
 
@@ -33,7 +35,7 @@ def read_sse(
             if line.startswith("event: "):
                 name = line[len("event: ") :]
             elif line.startswith("data: "):
-                event = json.loads(line[len("data: ") :])
+                event = check_message("VideoEvent", json.loads(line[len("data: ") :]))
                 assert event["type"] == name
                 events.append(event)
                 if on_event is not None:
@@ -49,7 +51,7 @@ def read_ws(base_url: str, video_id: str, access_token: str, timeout_s: float = 
     events: list[Event] = []
     with connect(url, open_timeout=10, close_timeout=5) as socket:
         while True:
-            event = json.loads(socket.recv(timeout=timeout_s))
+            event = check_message("VideoEventsSocketMessage", json.loads(socket.recv(timeout=timeout_s)))
             if event["type"] == "keepalive":
                 continue
             events.append(event)

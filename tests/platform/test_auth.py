@@ -196,6 +196,6 @@ def test_a_refresh_token_used_as_an_access_token_is_named(client: httpx.Client) 
     [("WebhookURLError", "webhook_url"), ("LLMUnavailableError", "llm_unavailable"), ("NoFaceError", "no_face")],
 )
 def test_error_codes_read_as_words(name: str, code: str) -> None:
-    from neura.gateway.errors import error_code
+    from neura.errors import error_code
 
     assert error_code(type(name, (Exception,), {})()) == code

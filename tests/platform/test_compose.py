@@ -68,7 +68,11 @@ def test_compose_services_and_health() -> None:
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
         assert "neura-data:/data" in services[name]["volumes"]
-    assert "PLACEHOLDER" in COMPOSE.read_text()  # the frontend is marked as a stand-in
+    frontend = services["frontend"]
+    assert frontend["build"] == {"context": "./frontend", "dockerfile": "Dockerfile"}  # the web app's own image
+    assert frontend["environment"]["NEURA_API_URL"] == "http://backend:8000"
+    assert frontend["ports"] == ["${FRONTEND_PORT:-3000}:3000"]
+    assert frontend["depends_on"]["backend"]["condition"] == "service_healthy"
 
 
 def test_compose_environment_holds_no_secret_and_only_known_keys() -> None:

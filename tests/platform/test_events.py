@@ -3,6 +3,7 @@ in order, then one terminal event."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from tests.platform import users
 from tests.platform.streams import Event, read_sse, read_ws, stages
 from tests.platform.videos import submit, wait_for
 from tests.platform.workers import WorkerProcess, clear_queues
+from tests.realtime import check_message
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +99,14 @@ def test_a_late_subscriber_gets_the_current_state_then_the_end(
 
 
 def ws_close_code(gateway_url: str, path: str) -> int:
+    """The close code of a refused WebSocket, after its one error message (as every WebSocket sends)."""
     url = gateway_url.replace("http://", "ws://") + path
-    with connect(url, open_timeout=10) as socket, pytest.raises(ConnectionClosed) as closed:
-        socket.recv(timeout=10)
+    with connect(url, open_timeout=10) as socket:
+        error = check_message("VideoEventsSocketMessage", json.loads(socket.recv(timeout=10)))
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
     assert closed.value.rcvd is not None
+    assert error["type"] == "error" and error["code"] in ("auth", "not_found")
     return closed.value.rcvd.code
 
 

@@ -151,6 +151,8 @@ NOT_IN_MATRIX = {
     "POST /v1/live/sessions/{id}/interrupt",
     "GET /v1/live/sessions/{id}",
     "DELETE /v1/live/sessions/{id}",
+    "PATCH /v1/live/sessions/{id}",
+    "POST /v1/live/sessions/{id}/candidates",
 }
 
 

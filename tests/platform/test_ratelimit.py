@@ -215,7 +215,7 @@ def test_tts_stream_messages_are_limited(costly_url: str, costly: httpx.Client, 
                 message = socket.recv(timeout=30)
                 if isinstance(message, str) and json.loads(message)["type"] == "error":
                     error = json.loads(message)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
     assert error is not None and error["code"] == "rate_limited" and "TTS stream messages" in error["message"]
 
 
@@ -231,7 +231,7 @@ def test_a_websocket_connection_counts_as_a_speech_request(
         error = json.loads(socket.recv(timeout=10))
         socket.recv(timeout=10)
     assert error["type"] == "error" and error["code"] == "rate_limited"
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
 
 
 def test_signed_downloads_are_limited_per_ip(costly: httpx.Client, platform_settings: Settings) -> None:

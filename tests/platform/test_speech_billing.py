@@ -107,7 +107,7 @@ def test_the_stream_charges_block_by_block_and_closes_when_credits_run_out(
         except ConnectionClosed as closed:
             close_code = closed.rcvd.code if closed.rcvd else None
     assert error is not None and error["code"] == "payment_required", error
-    assert close_code == 1008
+    assert close_code == 4402
     characters = sum(len(text) for text in spoken)  # what the one credit paid for, up to the next sentence
     assert 1000 - len(SENTENCE) < characters <= 1000, f"{characters} characters spoken in {len(spoken)} chunks"
     assert balance(database_url, user) == 0

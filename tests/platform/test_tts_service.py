@@ -28,6 +28,7 @@ from tests.platform.speech_client import (
     send_text,
     ws_url,
 )
+from tests.realtime import check_message
 
 TWO_SENTENCES = "Hello there. This is NEURA, speaking from a test."
 SPOKEN_WORDS = ["hello", "there", "this", "is", "neura", "speaking", "from", "a", "test"]
@@ -310,7 +311,7 @@ def _closed_with(url: str, *messages: str | bytes) -> tuple[dict[str, object] | 
         try:
             while True:
                 received = socket.recv(timeout=30)
-                parsed = json.loads(received)
+                parsed = check_message("TTSStreamServerMessage", json.loads(received))
                 if parsed["type"] == "error":
                     error = parsed
         except ConnectionClosed as closed:
@@ -320,18 +321,20 @@ def _closed_with(url: str, *messages: str | bytes) -> tuple[dict[str, object] | 
 
 def test_stream_refuses_without_valid_credentials(gateway_url: str) -> None:
     error, code = _closed_with(ws_url(gateway_url))
-    assert code == 1008 and error is not None and error["code"] == "auth"
+    assert code == 4401 and error is not None and error["code"] == "auth" and error["hint"]
     error, code = _closed_with(ws_url(gateway_url, access_token="not-a-token"))
-    assert code == 1008 and error is not None and error["code"] == "auth"
+    assert code == 4401 and error is not None and error["code"] == "auth"
 
 
 @pytest.mark.parametrize(
     ("message", "close_code", "error_code"),
     [
-        ("not json", 1008, "invalid_message"),
-        (json.dumps({"type": "sing"}), 1008, "invalid_message"),
-        (json.dumps({"type": "text", "text": "x" * 5001}), 1009, "message_too_big"),
-        (b"\x00\x01", 1003, "unsupported_data"),
+        ("not json", 4422, "invalid_message"),
+        (json.dumps({"type": "sing"}), 4422, "invalid_message"),
+        (json.dumps({"type": "text"}), 4422, "invalid_message"),
+        (json.dumps({"type": "text", "text": 5}), 4422, "invalid_message"),
+        (json.dumps({"type": "text", "text": "x" * 5001}), 4413, "payload_too_large"),
+        (b"\x00\x01", 4415, "unsupported_media_type"),
     ],
 )
 def test_stream_protocol_errors(
@@ -343,7 +346,7 @@ def test_stream_protocol_errors(
 
 def test_stream_unknown_voice_is_refused(gateway_url: str, speaker: users.TestUser) -> None:
     error, code = _closed_with(ws_url(gateway_url, access_token=speaker.access_token, voice="nobody"))
-    assert code == 1008 and error is not None and error["code"] == "unknown_voice"
+    assert code == 4422 and error is not None and error["code"] == "unknown_voice"
 
 
 def test_client_disconnect_mid_stream_leaves_the_server_working(

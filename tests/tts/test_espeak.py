@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neura.errors import EngineUnavailableError
+from neura.tts import UnknownVoiceError
 from neura.tts.espeak import EspeakEngine
 from neura.tts.espeak_lib import EVENT_PHONEME, EVENT_WORD, _Event, espeak_library
+from tests.tts.conftest import median_pitch_hz
 
 
 def test_event_struct_matches_speak_lib_h() -> None:
@@ -61,5 +62,16 @@ def test_other_voices_and_unknown_ones(tts_cache_dir: Path) -> None:
     british = EspeakEngine("en-gb", cache_dir=tts_cache_dir)
     assert british.voice.id == "espeak:en-gb" and british.voice.language == "en-GB"
     assert next(iter(british.synthesize("Tomato."))).words[0].word == "Tomato"
-    with pytest.raises(EngineUnavailableError, match="no voice named 'xx-nowhere'"):
+    with pytest.raises(UnknownVoiceError, match="no voice named 'xx-nowhere'"):
         EspeakEngine("xx-nowhere", cache_dir=tts_cache_dir)
+
+
+def test_a_female_variant_speaks_higher_and_as_steadily(tts_cache_dir: Path, espeak: EspeakEngine) -> None:
+    female = EspeakEngine("en-us+f3", cache_dir=tts_cache_dir)
+    assert female.voice.gender == "female" and espeak.voice.gender == "male"
+    text = "Hello there, how are you today? I am fine, thank you."
+    low = np.concatenate([c.samples for c in espeak.synthesize(text)])
+    high = np.concatenate([c.samples for c in female.synthesize(text)])
+    assert median_pitch_hz(low, espeak.sample_rate_hz) < 130 < 160 < median_pitch_hz(high, female.sample_rate_hz)
+    list(espeak.synthesize("Something else in between."))
+    assert np.array_equal(high, np.concatenate([c.samples for c in female.synthesize(text)]))

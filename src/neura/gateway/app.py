@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from neura import __version__
 from neura.config import Settings
+from neura.gateway.browser import install_cors
 from neura.gateway.errors import install_error_handlers
 from neura.gateway.middleware import BodySizeLimitMiddleware, HeaderLimitMiddleware, RequestContextMiddleware
+from neura.gateway.openapi import fallback_operation_id, install_openapi
 from neura.gateway.routes import (
     align,
     api_keys,
@@ -28,6 +31,7 @@ from neura.gateway.routes import (
     videos,
     voices,
     webhooks,
+    whep,
 )
 from neura.gateway.state import AppState
 
@@ -73,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         openapi_url="/openapi.json",
         docs_url="/docs",
+        generate_unique_id_function=fallback_operation_id,
     )
     install_error_handlers(app)
     app.add_middleware(
@@ -87,22 +92,34 @@ def create_app(settings: Settings) -> FastAPI:
         max_count=settings.max_header_count,
     )
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(me.router)
-    app.include_router(api_keys.router)
-    app.include_router(plans.router)
-    app.include_router(avatars.router)
-    app.include_router(voices.router)
-    app.include_router(tts.router)
-    app.include_router(tts_stream.router)
-    app.include_router(align.router)
-    app.include_router(videos.router)
-    app.include_router(events.router)
-    app.include_router(files.router)
-    app.include_router(webhooks.router)
-    app.include_router(live.router)
+    install_cors(app, settings)  # outermost: preflights are answered first, errors carry CORS headers too
+    routers = [
+        health.router,
+        auth.router,
+        me.router,
+        api_keys.router,
+        plans.router,
+        avatars.router,
+        voices.router,
+        tts.router,
+        tts_stream.router,
+        align.router,
+        videos.router,
+        events.router,
+        files.router,
+        webhooks.router,
+        live.router,
+        whep.router,
+    ]
+    for router in routers:
+        app.include_router(router)
+    install_openapi(app, routers)
     return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI schema, without a server, a database or the environment (``neura openapi``)."""
+    return create_app(Settings.model_construct()).openapi()
 
 
 def app_from_environment() -> FastAPI:

@@ -12,17 +12,24 @@ from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers, QueryParams
+from starlette.requests import HTTPConnection
 
 from neura.accounts.tokens import access_token_denied
 from neura.config import Settings
 from neura.db.models import ApiKey, User
 from neura.errors import AuthError
+from neura.gateway.browser import ACCESS_COOKIE, check_cookie_request, has_session_cookie
+from neura.gateway.errors import raises
 from neura.gateway.state import AppState
 from neura.security import API_KEY_PREFIX, decode_token, hash_api_key
 
 
 def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.neura
+    return app_state_of(request)
+
+
+def app_state_of(connection: HTTPConnection) -> AppState:
+    state: AppState = connection.app.state.neura
     return state
 
 
@@ -56,6 +63,20 @@ RedisDep = Annotated[Redis, Depends(redis_client)]
 def credentials(headers: Headers, query: QueryParams | None = None) -> str:
     """The bearer token or API key of a request: ``Authorization: Bearer``, ``X-API-Key``, or (for
     WebSockets, whose browser API cannot set headers) ``?access_token=`` / ``?api_key=``."""
+    token = explicit_credentials(headers, query)
+    if token is None:
+        raise AuthError("authentication required", hint=_HOW_TO_AUTHENTICATE)
+    return token
+
+
+_HOW_TO_AUTHENTICATE = (
+    "send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...' (WebSocket: ?access_token=...), "
+    "or sign in from a browser (POST /v1/auth/session)"
+)
+
+
+def explicit_credentials(headers: Headers, query: QueryParams | None = None) -> str | None:
+    """What :func:`credentials` finds; None when the request names none (a browser's cookie may)."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
@@ -70,10 +91,32 @@ def credentials(headers: Headers, query: QueryParams | None = None) -> str:
                     hint=f"API keys start with {API_KEY_PREFIX} (create one: POST /v1/api-keys)",
                 )
             return value.strip()
-    raise AuthError(
-        "authentication required",
-        hint="send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...' (WebSocket: ?access_token=...)",
-    )
+    return None
+
+
+def request_credentials(connection: HTTPConnection) -> str:
+    """The token of a request or WebSocket: :func:`credentials`, else the browser session's access
+    cookie, which must pass the CSRF or Origin check (``neura.gateway.browser``)."""
+    websocket = connection.scope["type"] == "websocket"
+    token = explicit_credentials(connection.headers, connection.query_params if websocket else None)
+    if token is not None:
+        return token
+    cookie = connection.cookies.get(ACCESS_COOKIE, "").strip()
+    if not cookie:
+        if has_session_cookie(connection):
+            raise AuthError("the browser session's access token has expired", hint="POST /v1/auth/session/refresh")
+        raise AuthError("authentication required", hint=_HOW_TO_AUTHENTICATE)
+    check_cookie_request(connection, app_state_of(connection).settings)
+    return cookie
+
+
+def peek_credentials(connection: HTTPConnection) -> str | None:
+    """The token a request carries, unchecked (rate limiting counts by it; the route checks it)."""
+    try:
+        token = explicit_credentials(connection.headers)
+    except AuthError:
+        return None
+    return token if token is not None else connection.cookies.get(ACCESS_COOKIE) or None
 
 
 async def user_from_credentials(
@@ -107,8 +150,9 @@ async def authenticate(state: AppState, token: str) -> User:
         return await user_from_credentials(token, session, state.settings, state.redis)
 
 
+@raises(AuthError)
 async def current_user(request: Request, session: DbSession, settings: SettingsDep, redis: RedisDep) -> User:
-    user = await user_from_credentials(credentials(request.headers), session, settings, redis)
+    user = await user_from_credentials(request_credentials(request), session, settings, redis)
     request.state.user_id = user.id
     return user
 

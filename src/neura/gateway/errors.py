@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP responses.
+"""The one place where errors become HTTP responses (and WebSocket closes).
 
 Every error body has the same shape: ``{"error": {"code", "message", "hint"}, "request_id"}`` with a
 status code that means what it says (never 200 with an error body).
@@ -6,46 +6,85 @@ status code that means what it says (never 200 with an error body).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from neura.errors import NeuraError
+from neura.errors import NeuraError, WireError, wire_error
 
 log = logging.getLogger("neura.gateway")
 
-
-def error_code(exc: BaseException) -> str:
-    """``PaymentRequiredError`` -> ``payment_required``."""
-    name = type(exc).__name__.removesuffix("Error") or "error"
-    # a word starts at a capital after a lower-case letter or digit, or at the last capital of an
-    # acronym before a lower-case letter: WebhookURL -> webhook_url, LLMUnavailable -> llm_unavailable
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def error_payload(code: str, message: str, hint: str | None, request_id: str | None, **extra: Any) -> dict[str, Any]:
-    """The one error shape, also for the answers middleware and the server protocol write themselves."""
-    error: dict[str, Any] = {"code": code, "message": message, "hint": hint or None}  # hint: null when none
-    error.update(extra)
-    return {"error": error, "request_id": request_id}
+class FieldProblem(BaseModel):
+    field: str = Field(description="dotted path of the field in the request ('' for the whole body)")
+    message: str
 
 
-def error_body(request: Request, code: str, message: str, hint: str | None = None, **extra: Any) -> dict[str, Any]:
-    return error_payload(code, message, hint, getattr(request.state, "request_id", None), **extra)
+class ErrorInfo(WireError):
+    details: list[FieldProblem] | None = Field(None, description="invalid_request only: each field's problem")
+
+
+class ErrorBody(BaseModel):
+    """Every error response of the API (never 200 with an error body)."""
+
+    error: ErrorInfo
+    request_id: str | None = Field(description="the X-Request-ID of the request, for support")
+
+
+def raises(*errors: type[NeuraError]) -> Callable[[F], F]:
+    """Mark a route or a dependency with the errors it raises: the OpenAPI schema declares each one's
+    status with :class:`ErrorBody` (``neura.gateway.openapi``), wherever the dependency is used."""
+
+    def mark(function: F) -> F:
+        declared: tuple[type[NeuraError], ...] = getattr(function, "__neura_raises__", ())
+        setattr(function, "__neura_raises__", declared + errors)  # noqa: B010 - an attribute of our own
+        return function
+
+    return mark
+
+
+def declared_errors(function: object) -> tuple[type[NeuraError], ...]:
+    return tuple(getattr(function, "__neura_raises__", ()))
+
+
+def error_payload(
+    code: str, message: str, hint: str | None, request_id: str | None, details: list[FieldProblem] | None = None
+) -> dict[str, Any]:
+    """An :class:`ErrorBody` as JSON data (``hint`` null when none; ``details`` only when given); also for
+    the answers middleware and the server protocol write themselves, outside any route."""
+    body = ErrorBody(
+        error=ErrorInfo(code=code, message=message, hint=hint or None, details=details), request_id=request_id
+    )
+    return body.model_dump(mode="json", exclude={"error": {"details"}} if details is None else None)
+
+
+def error_body(
+    request: Request, code: str, message: str, hint: str | None = None, details: list[FieldProblem] | None = None
+) -> dict[str, Any]:
+    return error_payload(code, message, hint, getattr(request.state, "request_id", None), details)
+
+
+def error_response(request: Request, exc: NeuraError) -> JSONResponse:
+    """The response of a NeuraError (for a route that must add to it, e.g. cookies to clear)."""
+    wire, status = wire_error(exc)
+    if status >= 500:
+        log.warning("request failed: %s", exc)
+    body = error_body(request, wire.code, wire.message, wire.hint)
+    return JSONResponse(body, status_code=status, headers=exc.http_headers)
 
 
 async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NeuraError)
-    headers = exc.http_headers
-    if exc.http_status >= 500:
-        log.warning("request failed: %s", exc)
-    body = error_body(request, error_code(exc), exc.message, exc.hint)
-    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+    return error_response(request, exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -87,16 +126,44 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             ),
             status_code=415,
         )
-    details = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]), "message": e.get("msg", "")} for e in errors]
-    message = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details[:5]) or "invalid request"
+    details = [
+        FieldProblem(field=".".join(str(p) for p in e.get("loc", ())[1:]), message=e.get("msg", "")) for e in errors
+    ]
+    message = "; ".join(f"{d.field or 'body'}: {d.message}" for d in details[:5]) or "invalid request"
     hint = "the expected fields are in the API documentation at /docs"
     return JSONResponse(error_body(request, "invalid_request", message, hint, details=details), status_code=422)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    hint = "this is NEURA's fault, not yours: retry later, and report the request_id if it persists"
-    return JSONResponse(error_body(request, "internal", "internal server error", hint), status_code=500)
+    wire, status = wire_error(exc)
+    return JSONResponse(error_body(request, wire.code, wire.message, wire.hint), status_code=status)
+
+
+# --- WebSockets: an error is a message, then the close code 4000 + its HTTP status (4401, 4404, 4429...)
+
+
+class RealtimeError(WireError):
+    """The last message of a WebSocket that ends in an error (TTS stream, video events)."""
+
+    type: Literal["error"] = "error"
+
+
+def close_code(status: int) -> int:
+    """The WebSocket close code of an error with this HTTP status: 4000 + status (4401, 4422, 4503);
+    1011 (internal error) for a bug."""
+    return 1011 if status == 500 else 4000 + status
+
+
+async def close_with_error(websocket: WebSocket, exc: BaseException) -> None:
+    """Send the error as a :class:`RealtimeError` message, then close with :func:`close_code`. A client
+    that has gone already is not an error."""
+    if not isinstance(exc, NeuraError):
+        log.error("websocket %s failed", websocket.url.path, exc_info=exc)
+    wire, status = wire_error(exc)
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        await websocket.send_text(RealtimeError(**wire.model_dump()).model_dump_json())
+        await websocket.close(close_code(status), reason=wire.message[:120])
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -39,7 +39,8 @@ from sqlalchemy import select
 from neura.config import Settings
 from neura.db.models import ApiKey
 from neura.errors import AuthError, RateLimitedError
-from neura.gateway.deps import DbSession, RedisDep, SettingsDep
+from neura.gateway.deps import DbSession, RedisDep, SettingsDep, peek_credentials
+from neura.gateway.errors import raises
 from neura.security import API_KEY_PREFIX, decode_token, hash_api_key
 
 WINDOW_S = 60
@@ -79,9 +80,7 @@ def client_ip(request: Request) -> str:
 async def _caller(request: Request, session: DbSession, settings: Settings) -> str:
     """``user:<id>`` for valid credentials, otherwise ``ip:<address>``. Cheap: a JWT is only verified,
     an API key costs one indexed lookup; invalid credentials are counted against the IP."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else request.headers.get("x-api-key", "").strip()
+    token = peek_credentials(request) or ""
     if token.startswith(API_KEY_PREFIX):
         user_id = await session.scalar(
             select(ApiKey.user_id).where(ApiKey.key_hash == hash_api_key(token), ApiKey.revoked_at.is_(None))
@@ -147,9 +146,11 @@ def rate_limit(rule_name: str = "default") -> Callable[..., Awaitable[None]]:
             response.headers["X-RateLimit-Limit"] = str(limit)
             response.headers["X-RateLimit-Remaining"] = str(remaining)
 
+    @raises(RateLimitedError)
     async def check_ip(request: Request, response: Response, redis: RedisDep, settings: SettingsDep) -> None:
         await count(request, response, redis, settings, f"ip:{client_ip(request)}")  # no database needed
 
+    @raises(RateLimitedError)
     async def check_caller(
         request: Request, response: Response, session: DbSession, redis: RedisDep, settings: SettingsDep
     ) -> None:

@@ -28,17 +28,18 @@ from pydantic import BaseModel, Field
 from neura.billing import charge, credits_for_speech, give_back
 from neura.config import Settings
 from neura.db.models import User
-from neura.errors import InputError, PayloadTooLargeError, PaymentRequiredError
-from neura.gateway.deps import State, authenticate, credentials
+from neura.errors import AuthError, InputError, PayloadTooLargeError, PaymentRequiredError
+from neura.gateway.deps import State, authenticate, request_credentials
+from neura.gateway.errors import raises
 from neura.gateway.state import AppState
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
-from neura.tts import TTSEngine, create_tts, list_voices
+from neura.tts import TTSEngine, VoiceRef, create_tts, find_voice
+from neura.tts.chunking import with_pause
 
 MAX_TEXT_CHARS = 5000
 """Longest text one request may speak (about five minutes of speech)."""
 SENTENCE_PAUSE_S = 0.25
 """Silence between two sentences, as in rendered videos."""
-SILENCE = "_"
 
 SYNTHESIS_SECONDS = Histogram(
     "neura_tts_synthesis_seconds",
@@ -51,10 +52,6 @@ T = TypeVar("T")
 
 class TextTooLongError(PayloadTooLargeError):
     """More text than one request may speak."""
-
-
-class UnknownVoiceError(InputError):
-    """No voice of that name here."""
 
 
 class EmptyTextError(InputError):
@@ -75,10 +72,11 @@ async def run_speech_work(function: Callable[..., T], *args: Any, **kwargs: Any)
 # --- authentication that does not hold a database connection while speech is made
 
 
+@raises(AuthError)
 async def speech_user(request: Request, state: State) -> User:
     """Like ``CurrentUser``, but the database connection goes back to the pool before the (seconds
     long) synthesis or alignment starts."""
-    user = await authenticate(state, credentials(request.headers))
+    user = await authenticate(state, request_credentials(request))
     request.state.user_id = user.id
     return user
 
@@ -143,48 +141,22 @@ def check_text(text: str) -> str:
     return stripped
 
 
-def _load_engine(settings: Settings, voice: str | None) -> TTSEngine:
-    name = (voice or "").strip()
-    if name in ("", "default"):
-        return create_tts(None, settings)
-    if ":" not in name:
-        return create_tts(name.lower(), settings)  # an engine name: piper, espeak, xtts
-    known = {v.id: v for v in list_voices(settings)}
-    if name not in known:
-        raise UnknownVoiceError(
-            f"there is no voice '{name}' here",
-            hint=f"use one of: {', '.join(sorted(known))} (GET /v1/voices lists them)",
-        )
-    info = known[name]
-    if info.engine == "espeak":  # espeak voices are chosen by name; the others by configuration
-        settings = settings.model_copy(update={"tts_provider": "espeak", "tts_voice": name.split(":", 1)[1]})
-        return create_tts("espeak", settings)
-    return create_tts(info.engine, settings)
+def check_voice(settings: Settings, voice: VoiceRef | None) -> VoiceRef:
+    """The voice a request asked for (None: this server's default), if it is one of GET /v1/voices:
+    refuse now what would fail later, an unknown voice (422) or one whose engine is not installed here
+    (503), without loading a model."""
+    ref = voice or VoiceRef.configured(settings)
+    find_voice(ref, settings)
+    return ref
 
 
-def check_voice(settings: Settings, voice: str) -> None:
-    """Refuse now what a render would fail on later: an unknown voice id (422) or an engine that is not
-    installed here (503), without loading a model."""
-    from neura.tts.xtts import check_xtts
-
-    engine, _, name = voice.strip().partition(":")
-    if engine == "xtts":
-        check_xtts(settings.xtts_model_dir)  # EngineUnavailableError (503) with what is missing
-    if name:
-        known = sorted(v.id for v in list_voices(settings))
-        if voice not in known:
-            raise UnknownVoiceError(f"there is no voice '{voice}' here", hint=f"use one of: {', '.join(known)}")
+def _load_engine(settings: Settings, voice: VoiceRef | None) -> TTSEngine:
+    return create_tts(check_voice(settings, voice), settings)
 
 
-async def load_engine(settings: Settings, voice: str | None) -> TTSEngine:
-    """The engine for ``voice``: None or "default" (the configured voice), an engine name ("piper",
-    "espeak", "xtts") or a voice id from ``list_voices`` ("piper:en_US-joe-medium", "espeak:en-gb").
+async def load_engine(settings: Settings, voice: VoiceRef | None) -> TTSEngine:
+    """The engine for ``voice`` (None: this server's default voice), checked as :func:`check_voice` does.
     Loading a model the first time takes seconds, so it happens on the speech thread."""
-    name = (voice or "").strip()
-    if name and ":" not in name and name.lower() not in ("default", "piper", "espeak", "xtts"):
-        raise UnknownVoiceError(
-            f"there is no voice '{name}' here", hint="use 'default', an engine name or an id from GET /v1/voices"
-        )
     return await run_speech_work(_load_engine, settings, voice)
 
 
@@ -208,35 +180,36 @@ class Speech:
     """Sentences joined on one timeline, with a pause between them."""
 
     sample_rate_hz: int
-    alphabet: str = "ipa"
-    pieces: list[npt.NDArray[np.float32]] = field(default_factory=list)
-    words: list[WordSpan] = field(default_factory=list)
-    phonemes: list[PhonemeSpan] = field(default_factory=list)
-    duration_s: float = 0.0
+    chunks: list[SpeechChunk] = field(default_factory=list)
 
     def add(self, chunk: SpeechChunk, pause_s: float = SENTENCE_PAUSE_S) -> None:
-        if self.pieces and pause_s > 0:
-            self.add_silence(pause_s)
-        phonemes, words = chunk.shifted(self.duration_s)
-        self.pieces.append(chunk.samples)
-        self.words += words
-        self.phonemes += phonemes
-        self.alphabet = chunk.alphabet
-        self.duration_s += chunk.duration_s
+        if self.chunks and pause_s > 0:
+            self.chunks[-1] = with_pause(self.chunks[-1], pause_s)
+        self.chunks.append(chunk)
 
-    def add_silence(self, duration_s: float) -> None:
-        count = round(duration_s * self.sample_rate_hz)
-        self.pieces.append(np.zeros(count, np.float32))
-        end_s = self.duration_s + count / self.sample_rate_hz
-        if self.phonemes and self.phonemes[-1].phoneme == SILENCE:
-            self.phonemes[-1] = PhonemeSpan(SILENCE, self.phonemes[-1].start_s, end_s)
-        else:
-            self.phonemes.append(PhonemeSpan(SILENCE, self.duration_s, end_s))
-        self.duration_s = end_s
+    @property
+    def duration_s(self) -> float:
+        return sum(chunk.duration_s for chunk in self.chunks)
+
+    @property
+    def alphabet(self) -> str:
+        return self.chunks[-1].alphabet if self.chunks else "ipa"
 
     @property
     def samples(self) -> npt.NDArray[np.float32]:
-        return np.concatenate(self.pieces) if self.pieces else np.zeros(0, np.float32)
+        return np.concatenate([c.samples for c in self.chunks]) if self.chunks else np.zeros(0, np.float32)
+
+    def timings(self) -> tuple[list[PhonemeSpan], list[WordSpan]]:
+        """Every phoneme and word on the joined timeline."""
+        phonemes: list[PhonemeSpan] = []
+        words: list[WordSpan] = []
+        start_s = 0.0
+        for chunk in self.chunks:
+            shifted_phonemes, shifted_words = chunk.shifted(start_s)
+            phonemes += shifted_phonemes
+            words += shifted_words
+            start_s += chunk.duration_s
+        return phonemes, words
 
 
 class WordTiming(BaseModel):

@@ -1,6 +1,7 @@
 """Progress events of a video: a Redis pub/sub channel per video plus a short replay buffer.
 
-An event is a JSON object ``{"type", "video_id", "seq", "ts", "status", "stage", "progress", ...}``:
+An event is a :data:`VideoEvent` (JSON ``{"type", "video_id", "seq", "ts", "status", "stage", "progress",
+...}``; ``neura schemas`` exports its JSON Schema):
 
 * ``state`` — the first event of every stream: the video's current state (PostgreSQL, refreshed by the
   newest buffered event, since the worker writes progress to the database less often than it publishes);
@@ -14,18 +15,83 @@ buffer and publishes it, atomically), so a subscriber drops what its snapshot al
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from redis.asyncio import Redis
 
 from neura.db.models import Video
 
 STAGES = ("queued", "starting", "script", "avatar", "render", "finish", "upload", "done")
 TERMINAL_EVENTS = {"succeeded": "completed", "failed": "failed", "cancelled": "cancelled"}
+VideoStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class VideoSnapshot(BaseModel):
+    """What every progress event carries: the video as it was when the event was sent."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # every field is always sent
+
+    video_id: str
+    status: VideoStatus
+    stage: str | None = Field(None, description="queued, starting, script, avatar, render, finish, upload, done")
+    progress: float = Field(0.0, description="overall, 0..1")
+    error: str | None = None
+    duration_s: float | None = None
+    credits_charged: int | None = None
+    message: str | None = Field(None, description="what the stage is doing, for people")
+    seq: int = Field(0, description="grows by one per event of the video: drop what you have seen")
+    ts: float | None = Field(None, description="when it was published (Unix seconds)")
+
+
+class VideoStateEvent(VideoSnapshot):
+    """The first event of every stream: the video's current state."""
+
+    type: Literal["state"] = "state"
+
+
+class VideoProgressEvent(VideoSnapshot):
+    type: Literal["progress"] = "progress"
+
+
+class VideoStatusEvent(VideoSnapshot):
+    """The video went back to ``queued`` (a retry, or a recovery after a lost worker)."""
+
+    type: Literal["status"] = "status"
+
+
+class VideoCompletedEvent(VideoSnapshot):
+    type: Literal["completed"] = "completed"
+
+
+class VideoFailedEvent(VideoSnapshot):
+    type: Literal["failed"] = "failed"
+
+
+class VideoCancelledEvent(VideoSnapshot):
+    type: Literal["cancelled"] = "cancelled"
+
+
+VideoEvent = Annotated[
+    VideoStateEvent
+    | VideoProgressEvent
+    | VideoStatusEvent
+    | VideoCompletedEvent
+    | VideoFailedEvent
+    | VideoCancelledEvent,
+    Field(discriminator="type"),
+]
+VIDEO_EVENT: TypeAdapter[VideoEvent] = TypeAdapter(VideoEvent)
+
+
+def as_event(snapshot: VideoSnapshot, event_type: str) -> VideoEvent:
+    """``snapshot`` as the event of type ``event_type``."""
+    return VIDEO_EVENT.validate_python({**snapshot.model_dump(exclude={"type"}), "type": event_type})
+
+
 REPLAY_EVENTS = 50
 EVENT_TTL_S = 86_400
 CONTROL_PATTERN = "neura:video:*:control"
@@ -62,23 +128,23 @@ def _replay_key(video_id: uuid.UUID | str) -> str:
     return f"neura:video:{{{video_id}}}:replay"
 
 
-def video_state(video: Video) -> dict[str, Any]:
+def video_state(video: Video) -> VideoSnapshot:
     """The part of a video that progress streams carry."""
-    return {
-        "video_id": str(video.id),
-        "status": video.status,
-        "stage": video.stage,
-        "progress": round(video.progress, 4),
-        "error": video.error,
-        "duration_s": video.duration_s,
-        "credits_charged": video.credits_charged,
-    }
+    return VideoSnapshot(
+        video_id=str(video.id),
+        status=video.status,  # validated: the database's check constraint holds the same values
+        stage=video.stage,
+        progress=round(video.progress, 4),
+        error=video.error,
+        duration_s=video.duration_s,
+        credits_charged=video.credits_charged,
+    )
 
 
-def terminal_event(state: dict[str, Any]) -> dict[str, Any] | None:
+def terminal_event(state: VideoSnapshot) -> VideoEvent | None:
     """The terminal event that matches a state, or None while the video is queued or running."""
-    kind = TERMINAL_EVENTS.get(state["status"])
-    return None if kind is None else {**state, "type": kind}
+    kind = TERMINAL_EVENTS.get(state.status)
+    return None if kind is None else as_event(state, kind)
 
 
 class EventPublisher:
@@ -86,23 +152,21 @@ class EventPublisher:
         self._redis = redis
         self._script = redis.register_script(_PUBLISH)
 
-    async def publish(self, video_id: uuid.UUID | str, event: dict[str, Any]) -> dict[str, Any]:
-        """Append ``event`` to the video's buffer and publish it; returns it with its ``seq``."""
-        body = {"video_id": str(video_id), "ts": round(time.time(), 3), **event}
+    async def publish(self, event: VideoEvent) -> VideoEvent:
+        """Append ``event`` to its video's buffer and publish it; returns it with its ``seq`` and ``ts``."""
+        video_id = event.video_id
+        body = event.model_copy(update={"ts": round(time.time(), 3)}).model_dump_json()
         payload = await self._script(
             keys=[_seq_key(video_id), _replay_key(video_id)],
-            args=[json.dumps(body), EVENT_TTL_S, REPLAY_EVENTS, events_channel(video_id)],
+            args=[body, EVENT_TTL_S, REPLAY_EVENTS, events_channel(video_id)],
         )
-        published: dict[str, Any] = json.loads(payload)
-        return published
+        return VIDEO_EVENT.validate_json(payload)
 
-    async def publish_state(self, video: Video, event_type: str | None = None) -> dict[str, Any]:
+    async def publish_state(self, video: Video, event_type: str | None = None) -> VideoEvent:
         """Publish the video's current row: its terminal event when finished, else ``event_type``."""
         state = video_state(video)
         terminal = terminal_event(state)
-        if terminal is not None:
-            return await self.publish(video.id, terminal)
-        return await self.publish(video.id, {**state, "type": event_type or "status"})
+        return await self.publish(terminal if terminal is not None else as_event(state, event_type or "status"))
 
     async def request_cancel(self, video_id: uuid.UUID | str) -> None:
         await self._redis.publish(control_channel(video_id), b"cancel")
@@ -111,27 +175,29 @@ class EventPublisher:
 async def follow_video(
     redis: Redis,
     video_id: uuid.UUID,
-    load_state: Callable[[], Awaitable[dict[str, Any]]],
+    load_state: Callable[[], Awaitable[VideoSnapshot]],
     *,
     recheck_s: float = 5.0,
-) -> AsyncIterator[dict[str, Any] | None]:
+) -> AsyncIterator[VideoEvent | None]:
     """The current state, then every new event until a terminal one. Yields None when nothing happened
     for ``recheck_s`` (a keep-alive tick); the state is then re-read, so a terminal state whose event
     was never published (a worker died after committing) still ends the stream."""
     pubsub = redis.pubsub()
     await pubsub.subscribe(events_channel(video_id))  # before the snapshot: nothing falls in between
     try:
-        buffered = [json.loads(raw) for raw in await redis.lrange(_replay_key(video_id), 0, -1)]  # type: ignore[misc]
-        state = await load_state()
-        last_seq = int(buffered[-1]["seq"]) if buffered else 0
-        if buffered and state["status"] == "running" and buffered[-1]["type"] == "progress":
+        buffered = [VIDEO_EVENT.validate_json(raw) for raw in await redis.lrange(_replay_key(video_id), 0, -1)]  # type: ignore[misc]
+        state = (await load_state()).model_copy(update={"seq": buffered[-1].seq if buffered else 0})
+        if buffered and state.status == "running" and buffered[-1].type == "progress":
             newest = buffered[-1]
-            state.update(stage=newest["stage"], progress=newest["progress"], message=newest.get("message"))
-        yield {**state, "type": "state", "seq": last_seq}
+            state = state.model_copy(
+                update={"stage": newest.stage, "progress": newest.progress, "message": newest.message}
+            )
+        yield as_event(state, "state")
         terminal = terminal_event(state)
         if terminal is not None:
-            yield {**terminal, "seq": last_seq}
+            yield terminal
             return
+        last_seq = state.seq
         idle_since = time.monotonic()
         while True:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -139,19 +205,19 @@ async def follow_video(
                 if time.monotonic() - idle_since < recheck_s:
                     continue
                 idle_since = time.monotonic()
-                terminal = terminal_event(await load_state())
+                terminal = terminal_event((await load_state()).model_copy(update={"seq": last_seq}))
                 if terminal is not None:
-                    yield {**terminal, "seq": last_seq}
+                    yield terminal
                     return
                 yield None
                 continue
-            event = json.loads(message["data"])
-            if int(event["seq"]) <= last_seq:
+            event = VIDEO_EVENT.validate_json(message["data"])
+            if event.seq <= last_seq:
                 continue
-            last_seq = int(event["seq"])
+            last_seq = event.seq
             idle_since = time.monotonic()
             yield event
-            if event["type"] in TERMINAL_EVENTS.values():
+            if event.type in TERMINAL_EVENTS.values():
                 return
     finally:
         await pubsub.unsubscribe()

@@ -30,11 +30,13 @@ from neura.errors import CancelledError, ImageError, LLMError, NeuraError, NotFo
 from neura.jobs import transitions
 from neura.jobs.artifacts import CONTENT_TYPES, FILE_NAMES, result_files, run_prefix
 from neura.jobs.context import WorkerContext
+from neura.jobs.events import VideoProgressEvent
 from neura.jobs.notify import announce
 from neura.jobs.transitions import Run
 from neura.jobs.webhooks import record_deliveries
 from neura.metrics import RENDER_DURATION
 from neura.pipeline import CancelToken, RenderRequest, RenderResult, render_video
+from neura.tts.voices import VoiceRef
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +152,6 @@ class RenderRun:
     async def _render(self, workdir: Path) -> RenderResult:
         request = await self._request(workdir)
         settings = self.jobs.settings
-        if ":" in self.video.voice:
-            settings = settings.model_copy(update={"tts_voice": self.video.voice.split(":", 1)[1]})
         call = functools.partial(render_video, request, settings, progress=self._on_progress, cancel=self.token)
         future = self._loop.run_in_executor(self.jobs.executor, call)
         try:
@@ -188,7 +188,7 @@ class RenderRun:
             resolution="512" if video.resolution == "512" else "720p",
             burn_captions=video.captions,
             background=video.background,
-            tts_engine=video.voice.split(":", 1)[0],
+            voice=VoiceRef.parse(video.voice),  # checked when it was submitted; stored as "engine:voice"
         )
 
     # --- progress, heartbeat
@@ -217,9 +217,15 @@ class RenderRun:
                     log.warning("could not record progress of %s: %s", self.run.video_id, exc)
 
     async def _publish_progress(self, stage: str, overall: float, message: str) -> None:
-        event = {"type": "progress", "status": "running", "stage": stage, "progress": round(overall, 4)}
+        event = VideoProgressEvent(
+            video_id=str(self.run.video_id),
+            status="running",
+            stage=stage,
+            progress=round(overall, 4),
+            message=message[:200],
+        )
         try:
-            await self.jobs.publisher.publish(self.run.video_id, {**event, "message": message[:200]})
+            await self.jobs.publisher.publish(event)
         except RedisError as exc:  # events are a view; PostgreSQL holds the state
             log.warning("could not publish progress of %s: %s", self.run.video_id, exc)
 

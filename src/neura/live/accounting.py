@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from neura.billing import charge, get_plan
 from neura.billing.plans import CREDITS_PER_LIVE_MINUTE
 from neura.db.models import LiveSession as LiveSessionRow
-from neura.errors import ForbiddenError
+from neura.live.errors import PlanMinutesUsedError
 
 
 def month_start(now: datetime) -> datetime:
@@ -51,14 +51,14 @@ class LiveAccounting:
     ) -> float:
         """Write the session row and charge its first period, in one transaction.
 
-        Returns the seconds of the plan's monthly live minutes left. Raises :class:`ForbiddenError`
+        Returns the seconds of the plan's monthly live minutes left. Raises :class:`PlanMinutesUsedError` (403)
         when none are left and :class:`PaymentRequiredError` without credits for the first period."""
         plan = get_plan(plan_name)
         async with self.sessions() as db, db.begin():
             used_s = await live_seconds_this_month(db, user_id, datetime.now(UTC))
             left_s = plan.live_minutes * 60.0 - used_s
             if left_s <= 0:
-                raise ForbiddenError(
+                raise PlanMinutesUsedError(
                     f"you have used all {plan.live_minutes} live minutes of the {plan.name} plan this month",
                     hint="upgrade your plan for more live minutes, or wait for next month",
                 )

@@ -17,13 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from neura.avatar import AvatarRig, IdleMotion, build_avatar
 from neura.config import Settings
-from neura.errors import InputError, LLMError
+from neura.errors import LLMError
 from neura.live.avatar_video import AvatarFrames
 from neura.llm import LLMProvider, create_llm
 from neura.render import get_backend
 from neura.storage import Storage
-from neura.tts import TTSEngine, create_tts
-from neura.tts.registry import ENGINE_NAMES
+from neura.tts import TTSEngine, VoiceRef, create_tts, find_voice
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +68,18 @@ class LiveEngines:
                 await _build_clients(llm)
             return llm
 
-    async def tts(self, voice: str | None) -> tuple[TTSEngine, TTSEngine]:
-        """The voice twice: with several threads for the first clause of an answer (Piper's two threads
-        take about 80 ms where one takes 120 for a short clause) and with one for the rest, which is
-        synthesised ahead of playback, not waited for."""
-        engine = (voice or self.settings.tts_provider).strip().lower()
-        if engine not in ENGINE_NAMES:
-            raise InputError(f"unknown voice {voice!r}", hint=f"choose one of: {', '.join(ENGINE_NAMES)}")
+    async def tts(self, voice: VoiceRef | None) -> tuple[TTSEngine, TTSEngine]:
+        """``voice`` (None: the deployment's default) twice: with several threads for the first clause of
+        an answer (Piper's two threads take about 80 ms where one takes 120 for a short clause) and with
+        one for the rest, which is synthesised ahead of playback, not waited for. Only voices of
+        :func:`~neura.tts.list_voices` (UnknownVoiceError, or EngineUnavailableError when its engine is
+        not installed here)."""
+        ref = voice or VoiceRef.configured(self.settings)
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.speech_executor, find_voice, ref, self.settings)
         threads = self.first_clause_tts_threads
-        fast = await loop.run_in_executor(
-            self.speech_executor, lambda: create_tts(engine, self.settings, threads=threads)
-        )
-        steady = await loop.run_in_executor(self.speech_executor, lambda: create_tts(engine, self.settings, threads=1))
+        fast = await loop.run_in_executor(self.speech_executor, lambda: create_tts(ref, self.settings, threads=threads))
+        steady = await loop.run_in_executor(self.speech_executor, lambda: create_tts(ref, self.settings, threads=1))
         return fast, steady
 
     async def rig(self, avatar_id: uuid.UUID | None, rig_key: str | None) -> AvatarRig:

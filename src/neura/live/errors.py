@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from neura.errors import NeuraError
+from neura.errors import ForbiddenError, NeuraError
 
 
 class LiveCapacityError(NeuraError):
@@ -17,3 +17,13 @@ class LiveRoutingError(NeuraError):
 
     http_status = 502
     exit_code = 69
+
+
+class PlanMinutesUsedError(ForbiddenError):
+    """This month's live minutes of the plan are used up."""
+
+
+class MediaStoppedError(NeuraError):
+    """The session's media (the avatar's video) stopped."""
+
+    http_status = 500

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from neura.errors import wire_error
+
 State = Literal["listening", "thinking", "speaking"]
 Stage = Literal["llm_first_token", "first_clause", "first_audio", "first_audio_sent", "first_frame_sent"]
 Role = Literal["user", "avatar"]
@@ -54,9 +56,14 @@ class TurnPlayed(LiveEvent):
 
 @dataclass(frozen=True)
 class ErrorRaised(LiveEvent):
+    """A stage failed on a turn (the session reports ``error`` the way every channel does: wire_error)."""
+
     turn_id: int | None
-    code: str
-    message: str
+    error: BaseException
+
+    @property
+    def code(self) -> str:
+        return wire_error(self.error)[0].code
 
 
 EventSink = Callable[[LiveEvent], None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from neura.errors import LLMError, LLMUnavailableError
+from neura.errors import LLMError
 from neura.live.conversation import Conversation
 from neura.live.events import ErrorRaised, StageReached
 from neura.live.frames import Frame, LLMEnd, LLMText, SpeakText, UserText
@@ -45,9 +45,8 @@ class LLMStage(Processor):
                         first = False
                     await self.push(LLMText(frame.turn_id, piece))
         except LLMError as error:
-            code = "llm_unavailable" if isinstance(error, LLMUnavailableError) else "llm_error"
             log.warning("live turn %d: the language model failed: %s", frame.turn_id, error.message)
-            self.emit(ErrorRaised(frame.turn_id, code, error.message))
+            self.emit(ErrorRaised(frame.turn_id, error))
             if first:  # nothing said yet: say why there is no answer
                 await self.push(SpeakText(frame.turn_id, FALLBACK_SENTENCE, 0))
         await self.push(LLMEnd(frame.turn_id))

@@ -2,7 +2,9 @@
 
 One housekeeping task per process announces this instance in the registry (heartbeats), charges each
 session's started billing periods and ends sessions that went idle, ran out of credits or of the plan's
-monthly minutes. A watcher per session closes it as soon as it asks to end (its client disconnected).
+monthly minutes, or never connected a peer. A watcher per session closes it as soon as it asks to end
+(its peer went away: the connection failed or closed, consent checks went unanswered for
+``LIVE_PEER_TIMEOUT_S``, or its data channel closed).
 Closing always takes the same path: session (pipeline, tracks, peer connection), then the database row,
 then the registry.
 """
@@ -34,12 +36,13 @@ from neura.errors import NotFoundError, PaymentRequiredError, RateLimitedError
 from neura.live.accounting import LiveAccounting
 from neura.live.conversation import Conversation, resolve_timezone
 from neura.live.engines import LiveEngines
-from neura.live.errors import LiveCapacityError
-from neura.live.peer import parse_ice_servers, use_host_addresses
-from neura.live.protocol import error_message
+from neura.live.errors import LiveCapacityError, PlanMinutesUsedError
+from neura.live.peer import parse_ice_servers, use_host_addresses, use_peer_timeout
+from neura.live.protocol import LiveError
 from neura.live.registry import InstanceInfo, LiveRegistry
 from neura.live.session import LiveSession, SessionEngines
 from neura.storage import Storage
+from neura.tts.voices import VoiceRef
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ ABANDONED_SWEEP_S = 60.0  # how often rows of sessions on vanished instances are
 @dataclass(frozen=True)
 class SessionRequest:
     avatar_id: uuid.UUID | None = None
-    voice: str | None = None
+    voice: VoiceRef | None = None  # None: the deployment's default voice
     persona: str | None = None
     llm: str | None = None
 
@@ -135,6 +138,7 @@ class LiveManager:
         addresses = [a.strip() for a in self.settings.webrtc_host_addresses.split(",") if a.strip()]
         if addresses:  # process-wide in aioice: an instance without the setting leaves it alone
             use_host_addresses(addresses)
+        use_peer_timeout(self.settings.live_peer_timeout_s)
         await self.registry.heartbeat([])
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep(), name="live-housekeeping")
 
@@ -205,7 +209,7 @@ class LiveManager:
                 user_id=user_id,
                 plan_name=plan.name,
                 avatar_id=request.avatar_id,
-                voice=tts.name,
+                voice=tts.voice.id,
                 persona=request.persona,
                 instance_id=self.instance_id,
             )
@@ -286,6 +290,7 @@ class LiveManager:
         return {
             "id": str(row.id),
             "status": row.status,
+            "voice": row.voice,
             "seconds_used": round(row.seconds_used, 1),
             "credits_charged": row.credits_charged,
             "created_at": row.created_at.isoformat(),
@@ -348,11 +353,15 @@ class LiveManager:
             return
         session, billing = entry.session, entry.billing
         age_s = now - session.created_s
+        if session.connected_s is None and age_s > self.settings.live_connect_timeout_s:
+            session.request_end("not_connected")  # no offer, or a peer that never answered: stop billing
+            return
         if not session.speaking and now - session.last_activity_s > self.settings.live_idle_timeout_s:
             session.request_end("idle")
             return
         if age_s >= billing.allowance_s:
-            session.notify(error_message("plan_minutes_used", "this month's live minutes of your plan are used up"))
+            used_up = PlanMinutesUsedError("this month's live minutes of your plan are used up")
+            session.notify(LiveError.of(used_up))
             session.request_end("plan_minutes_used")
             return
         due = math.floor(age_s / self.accounting.period_s) + 1
@@ -360,7 +369,7 @@ class LiveManager:
             try:
                 await self.accounting.charge_period(session.id, billing.user_id, billing.periods_charged + 1, age_s)
             except PaymentRequiredError as error:
-                session.notify(error_message("payment_required", error.message))
+                session.notify(LiveError.of(error))
                 session.request_end("credits")
                 return
             except SQLAlchemyError:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aioice.ice
+import aioice.stun
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender
 
 from neura.errors import InputError
@@ -58,6 +59,18 @@ def use_host_addresses(addresses: list[str]) -> None:
         return [a for a in chosen if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
 
     aioice.ice.get_host_addresses = host_addresses
+
+
+CONSENT_INTERVAL_S = 1  # one ICE consent check a second instead of aioice's five
+CONSENT_CHECK_S = CONSENT_INTERVAL_S + aioice.stun.RETRY_RTO  # a check that gets no answer takes this long
+
+
+def use_peer_timeout(timeout_s: float) -> None:
+    """End a connection about ``timeout_s`` after its peer stopped answering ICE consent checks (RFC 7675:
+    a closed tab, a dead network) instead of aioice's 30 s: a check a second, up to the failures that fit
+    in ``timeout_s``. Browsers answer each within milliseconds. Process-wide, like the host addresses."""
+    aioice.ice.CONSENT_INTERVAL = CONSENT_INTERVAL_S
+    aioice.ice.CONSENT_FAILURES = max(2, round(timeout_s / CONSENT_CHECK_S))
 
 
 def new_peer_connection(ice_servers: list[dict[str, Any]]) -> RTCPeerConnection:

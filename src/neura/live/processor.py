@@ -90,7 +90,7 @@ class Processor:
                 raise
             except Exception as exc:  # a bug in one turn must not end the session: report it, go on
                 log.exception("%s failed on %s", self.name, type(frame).__name__)
-                self.emit(ErrorRaised(frame.turn_id, "internal", f"{self.name} failed: {type(exc).__name__}"))
+                self.emit(ErrorRaised(frame.turn_id, exc))  # reported as "internal"
 
 
 class Pipeline:

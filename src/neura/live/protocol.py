@@ -1,12 +1,15 @@
 """The data channel ``"neura"``: JSON text messages, one object each, with a ``type``.
 
-Client -> server::
+The session parses and sends exactly these models; ``neura schemas`` exports them as JSON Schema (the
+web app's TypeScript types are generated from it), so the protocol is the code, not a copy of it.
+
+Client -> server (:data:`LiveClientMessage`)::
 
     {"type": "message", "text": "What day is it?"}     a user message (barge-in when the avatar speaks)
     {"type": "interrupt"}                               stop speaking now
     {"type": "ping", "id": 7}                           answered by {"type": "pong", "id": 7}
 
-Server -> client::
+Server -> client (:data:`LiveServerMessage`)::
 
     {"type": "state", "state": "listening" | "thinking" | "speaking", "turn_id": 3}
     {"type": "transcript", "role": "user" | "avatar", "turn_id": 3, "text": "...", "final": false}
@@ -15,41 +18,118 @@ Server -> client::
     {"type": "latency", "turn_id": 3, "llm_first_token_ms": 61.2, "first_clause_ms": 88.0,
      "first_audio_ms": 190.4, "first_audio_sent_ms": 221.0, "first_frame_sent_ms": 224.9}
         milliseconds from the message's arrival, sent when the turn's first frame has been sent
-    {"type": "error", "code": "llm_unavailable", "message": "...", "turn_id": 3}
+    {"type": "error", "code": "llm_unavailable", "message": "...", "hint": null, "turn_id": 3}
     {"type": "closed", "reason": "deleted" | "idle" | "disconnected" | "credits" | "shutdown" | ...}
+    {"type": "pong", "id": 7}
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Literal
 
-from neura.errors import InputError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from neura.errors import InputError, InvalidMessageError, WireError, wire_error
 from neura.live.events import Role, State
 from neura.live.turns import REPORTED_STAGES, Turn
 from neura.storable import require_storable
 
 CHANNEL_LABEL = "neura"
 MAX_MESSAGE_CHARS = 4000
+PingId = int | str | None
+
+# --- client -> server
 
 
-@dataclass(frozen=True)
-class SayText:
+class LiveSay(BaseModel):
+    """A user message: the avatar answers it (interrupting itself if it is speaking)."""
+
+    type: Literal["message"]
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+
+class LiveInterrupt(BaseModel):
+    """Stop speaking now."""
+
+    type: Literal["interrupt"]
+
+
+class LivePing(BaseModel):
+    type: Literal["ping"]
+    id: PingId = None
+
+
+LiveClientMessage = Annotated[LiveSay | LiveInterrupt | LivePing, Field(discriminator="type")]
+LIVE_CLIENT_MESSAGE: TypeAdapter[LiveClientMessage] = TypeAdapter(LiveClientMessage)
+
+# --- server -> client
+
+
+class _Sent(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # every field is always sent
+
+
+class LiveState(_Sent):
+    type: Literal["state"] = "state"
+    state: State
+    turn_id: int | None
+
+
+class LiveTranscript(_Sent):
+    """The user's message, or the avatar's text clause by clause as it plays (``final: false``), then
+    once whole (``final: true``; cut short when interrupted)."""
+
+    type: Literal["transcript"] = "transcript"
+    role: Role
+    turn_id: int
     text: str
+    final: bool
 
 
-@dataclass(frozen=True)
-class InterruptRequest:
-    pass
+class LiveLatency(_Sent):
+    """Milliseconds from the message's arrival to each stage (null: not reached)."""
+
+    type: Literal["latency"] = "latency"
+    turn_id: int
+    llm_first_token_ms: float | None
+    first_clause_ms: float | None
+    first_audio_ms: float | None
+    first_audio_sent_ms: float | None
+    first_frame_sent_ms: float | None
+
+    @classmethod
+    def of(cls, turn: Turn) -> LiveLatency:
+        return cls(turn_id=turn.turn_id, **{f"{stage}_ms": turn.stages_ms.get(stage) for stage in REPORTED_STAGES})
 
 
-@dataclass(frozen=True)
-class Ping:
-    id: Any
+class LiveError(WireError):
+    """Something went wrong (``code`` as in the HTTP API's errors: llm_unavailable, payment_required,
+    invalid_message...); the session goes on unless a ``closed`` follows."""
+
+    type: Literal["error"] = "error"
+    turn_id: int | None = None
+
+    @classmethod
+    def of(cls, exc: BaseException, turn_id: int | None = None) -> LiveError:
+        wire, _ = wire_error(exc)
+        return cls(**wire.model_dump(), turn_id=turn_id)
 
 
-ClientMessage = SayText | InterruptRequest | Ping
+class LiveClosed(_Sent):
+    """The session ended: deleted, idle, disconnected, credits, plan_minutes_used, media_error, shutdown."""
+
+    type: Literal["closed"] = "closed"
+    reason: str
+
+
+class LivePong(_Sent):
+    type: Literal["pong"] = "pong"
+    id: PingId = None
+
+
+LiveServerMessage = Annotated[
+    LiveState | LiveTranscript | LiveLatency | LiveError | LiveClosed | LivePong, Field(discriminator="type")
+]
 
 
 def check_text(text: str) -> str:
@@ -61,47 +141,24 @@ def check_text(text: str) -> str:
     return text
 
 
-def parse_client_message(raw: str | bytes) -> ClientMessage:
-    """One data-channel message; :class:`InputError` when it is not one we know."""
+def parse_client_message(raw: str | bytes) -> LiveClientMessage:
+    """One data-channel message; :class:`InvalidMessageError` when it is not one the protocol knows."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError("data-channel messages must be JSON objects") from exc
-    if not isinstance(data, dict):
-        raise InputError("data-channel messages must be JSON objects")
-    kind = data.get("type")
-    if kind == "message":
-        text = data.get("text")
-        if not isinstance(text, str):
-            raise InputError("a 'message' needs a 'text' string")
-        return SayText(check_text(text))
-    if kind == "interrupt":
-        return InterruptRequest()
-    if kind == "ping":
-        return Ping(data.get("id"))
-    raise InputError(f"unknown data-channel message type {kind!r}", hint="use 'message', 'interrupt' or 'ping'")
-
-
-def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
-
-
-def state_message(state: State, turn_id: int | None) -> dict[str, Any]:
-    return {"type": "state", "state": state, "turn_id": turn_id}
-
-
-def transcript_message(role: Role, turn_id: int, text: str, *, final: bool) -> dict[str, Any]:
-    return {"type": "transcript", "role": role, "turn_id": turn_id, "text": text, "final": final}
-
-
-def latency_message(turn: Turn) -> dict[str, Any]:
-    figures = {f"{stage}_ms": turn.stages_ms.get(stage) for stage in REPORTED_STAGES}
-    return {"type": "latency", "turn_id": turn.turn_id, **figures}
-
-
-def error_message(code: str, message: str, turn_id: int | None = None) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, "turn_id": turn_id}
-
-
-def closed_message(reason: str) -> dict[str, Any]:
-    return {"type": "closed", "reason": reason}
+        message = LIVE_CLIENT_MESSAGE.validate_json(raw)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        if problem["type"] in ("json_invalid", "model_attributes_type", "model_type"):
+            raise InvalidMessageError("data-channel messages must be JSON objects") from None
+        if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            raise InvalidMessageError(
+                f"unknown data-channel message type {problem['input'].get('type')!r}",
+                hint="use 'message', 'interrupt' or 'ping'",
+            ) from None
+        where = ".".join(str(part) for part in problem["loc"][1:])
+        raise InvalidMessageError(f"{where or 'message'}: {problem['msg']}") from None
+    if isinstance(message, LiveSay):
+        try:
+            check_text(message.text)
+        except InputError as exc:
+            raise InvalidMessageError(exc.message, hint=exc.hint) from None
+    return message

@@ -16,12 +16,13 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCDataChannel, RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
 
 from neura.errors import ConflictError, InputError, NeuraError
 from neura.live.chunker import ChunkPolicy, ClauseChunker
 from neura.live.clock import MediaClock
 from neura.live.conversation import Conversation
+from neura.live.errors import MediaStoppedError
 from neura.live.events import (
     ErrorRaised,
     LiveEvent,
@@ -39,22 +40,24 @@ from neura.live.peer import forward_keyframe_requests, new_peer_connection
 from neura.live.processor import Pipeline
 from neura.live.protocol import (
     CHANNEL_LABEL,
-    InterruptRequest,
-    Ping,
-    SayText,
+    LiveClosed,
+    LiveError,
+    LiveInterrupt,
+    LiveLatency,
+    LivePing,
+    LivePong,
+    LiveSay,
+    LiveServerMessage,
+    LiveState,
+    LiveTranscript,
     check_text,
-    closed_message,
-    encode,
-    error_message,
-    latency_message,
     parse_client_message,
-    state_message,
-    transcript_message,
 )
 from neura.live.timeline import SpeechOutput, SpeechTimeline
 from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack, FrameSource
 from neura.live.tts_stage import TTSStage
 from neura.live.turns import Turn, TurnLog
+from neura.live.whep import IceRestartError, ice_ufrag, is_mdns_name, without_mdns_candidates
 from neura.llm import LLMProvider
 from neura.tts import TTSEngine
 
@@ -98,6 +101,7 @@ class LiveSession:
         self.user_id = user_id
         self.conversation = conversation
         self.ice_servers = ice_servers
+        self.voice_id = engines.tts.voice.id  # "engine:voice", as GET /v1/voices lists it
         self.created_s = time.monotonic()
         self.last_activity_s = self.created_s
         self.state: State = "listening"
@@ -114,6 +118,9 @@ class LiveSession:
         self._closing = False
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
+        self.connected_s: float | None = None  # when the peer connection first connected
+        self.local_ufrag: str | None = None  # this end's ICE credentials: the WHEP ETag
+        self.remote_ufrag: str | None = None
 
         self.clock = MediaClock()
         self.timeline = SpeechTimeline(self._events.put_nowait)
@@ -142,7 +149,9 @@ class LiveSession:
         self._spawn(self._pump_events(), "events")
 
     async def accept_offer(self, sdp: str, kind: str) -> RTCSessionDescription:
-        """Answer the client's SDP offer (ICE gathering completes before the answer is returned)."""
+        """Answer the client's SDP offer. The offer may come without candidates (trickle ICE: they follow
+        through :meth:`add_remote_candidates`). The answer has this end's candidates: aiortc gathers them
+        before it answers (host candidates take a few milliseconds; a configured STUN/TURN server longer)."""
         if kind != "offer":
             raise InputError(f"expected an SDP offer, got {kind!r}")
         if self.pc is not None:
@@ -155,7 +164,7 @@ class LiveSession:
         pc.addTrack(self.audio)
         forward_keyframe_requests(pc.addTrack(self.video), self.video.request_keyframe)
         try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=without_mdns_candidates(sdp), type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except ValueError as exc:  # aiortc's complaint about an unusable offer: the client may try again
             self.pc = None
@@ -167,7 +176,32 @@ class LiveSession:
             ) from exc
         self.touch()
         local = pc.localDescription
+        self.local_ufrag, self.remote_ufrag = ice_ufrag(local.sdp), ice_ufrag(sdp)
         return RTCSessionDescription(sdp=local.sdp, type=local.type)
+
+    async def add_remote_candidates(
+        self, candidates: list[RTCIceCandidate], *, end: bool = False, ufrag: str | None = None
+    ) -> None:
+        """Trickle ICE: the client's candidates as it gathers them (``end``: it has no more), added in
+        the background. A browser's mDNS host candidates (``<uuid>.local``, Chrome's default) are skipped,
+        not resolved: resolving them would multicast DNS queries on the server's network, and the
+        browser's own connectivity checks reveal its address anyway (a peer-reflexive candidate)."""
+        if self.pc is None:
+            raise ConflictError("this live session has no SDP offer yet", hint="send the offer first")
+        if self._closing:
+            raise ConflictError("this live session has ended")
+        if ufrag is not None and self.remote_ufrag is not None and ufrag != self.remote_ufrag:
+            raise IceRestartError("ICE restarts are not supported", hint="start a new session")
+        self.touch()
+        usable = [c for c in candidates if not is_mdns_name(c.ip)]
+        self._spawn(self._add_candidates(self.pc, [*usable, *([None] if end else [])]), "candidates")
+
+    async def _add_candidates(self, pc: RTCPeerConnection, candidates: list[RTCIceCandidate | None]) -> None:
+        for candidate in candidates:
+            try:
+                await pc.addIceCandidate(candidate)
+            except (OSError, ValueError) as exc:  # an invalid address; a transport closed meanwhile
+                log.info("live session %s: remote candidate %s not added: %s", self.id, candidate, exc)
 
     async def close(self, reason: str) -> None:
         """End the session: tell the client, stop the pipeline and tracks, close the peer connection."""
@@ -176,7 +210,7 @@ class LiveSession:
             return
         self._closing = True
         self.close_reason = reason
-        self._send(closed_message(reason))
+        self._send(LiveClosed(reason=reason))
         await self.pipeline.stop()
         await self._flush_channel()
         self.audio.stop()
@@ -216,7 +250,7 @@ class LiveSession:
         self._turn_id += 1
         turn = Turn(self._turn_id, text, received_s)
         self.turns.start(turn)
-        self._send(transcript_message("user", turn.turn_id, text, final=True))
+        self._send(LiveTranscript(role="user", turn_id=turn.turn_id, text=text, final=True))
         self._set_state("thinking", turn.turn_id)
         await self.pipeline.push(UserText(turn.turn_id, text))
         return turn.turn_id
@@ -266,11 +300,11 @@ class LiveSession:
                 if metric is not None and self._observe_stage is not None:
                     self._observe_stage(metric, value_ms / 1000.0)
                 if event.stage in MEDIA_STAGES and turn.stages_ms.keys() >= MEDIA_STAGES:
-                    self._send(latency_message(turn))
+                    self._send(LiveLatency.of(turn))
         elif isinstance(event, SpeechStarted):
             turn.spoken.append(event.text)
             self._set_state("speaking", turn.turn_id)
-            self._send(transcript_message("avatar", turn.turn_id, event.text, final=False))
+            self._send(LiveTranscript(role="avatar", turn_id=turn.turn_id, text=event.text, final=False))
         elif isinstance(event, SpeechCut):
             if turn.spoken:
                 turn.spoken[-1] = event.spoken
@@ -281,7 +315,7 @@ class LiveSession:
     def _finish(self, turn: Turn) -> None:
         turn.finished = True
         self.conversation.record(turn.user_text, turn.spoken_text)
-        self._send(transcript_message("avatar", turn.turn_id, turn.spoken_text, final=True))
+        self._send(LiveTranscript(role="avatar", turn_id=turn.turn_id, text=turn.spoken_text, final=True))
         if self.turns.current is None:
             self._set_state("listening", turn.turn_id)
 
@@ -289,12 +323,12 @@ class LiveSession:
         turn = self.turns.get(event.turn_id) if event.turn_id is not None else None
         if turn is not None:
             turn.error = event.code
-        self._send(error_message(event.code, event.message, event.turn_id))
+        self._send(LiveError.of(event.error, event.turn_id))
 
     def _set_state(self, state: State, turn_id: int | None) -> None:
         if state != self.state:
             self.state = state
-            self._send(state_message(state, turn_id))
+            self._send(LiveState(state=state, turn_id=turn_id))
 
     # --- WebRTC callbacks
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
@@ -302,47 +336,55 @@ class LiveSession:
             return
         self.channel = channel
         channel.on("message", self._on_channel_message)
-        self._send(state_message(self.state, self._turn_id or None))
+        channel.on("close", self._on_channel_closed)
+        self._send(LiveState(state=self.state, turn_id=self._turn_id or None))
 
     def _on_channel_message(self, raw: str | bytes) -> None:
         received_s = time.monotonic()
         try:
             message = parse_client_message(raw)
         except InputError as error:
-            self._send(error_message("invalid_message", error.message))
+            self._send(LiveError.of(error))
             return
-        if isinstance(message, SayText):
+        if isinstance(message, LiveSay):
             self._spawn(self._guarded(self.say(message.text, received_s=received_s)), "say")
-        elif isinstance(message, InterruptRequest):
+        elif isinstance(message, LiveInterrupt):
             self._spawn(self._guarded(self.interrupt()), "interrupt")
-        elif isinstance(message, Ping):
-            self._send({"type": "pong", "id": message.id})
+        elif isinstance(message, LivePing):
+            self._send(LivePong(id=message.id))
 
     async def _guarded(self, work: Coroutine[Any, Any, Any]) -> None:
         try:
             await work
         except NeuraError as error:
-            self._send(error_message(type(error).__name__, error.message))
+            self._send(LiveError.of(error))
 
     def _on_video_ended(self) -> None:
         if self.video.failed and not self._closing:  # a session without video cannot go on
-            self._send(error_message("media_error", "the avatar's video stopped; please start a new session"))
+            self._send(LiveError.of(MediaStoppedError("the avatar's video stopped", hint="start a new session")))
             self.request_end("media_error")
 
     def _on_connection_state(self) -> None:
+        if self.pc is not None and self.pc.connectionState == "connected" and self.connected_s is None:
+            self.connected_s = time.monotonic()
         if self.pc is not None and self.pc.connectionState in ("failed", "closed") and not self._closing:
             log.info("live session %s: peer connection %s", self.id, self.pc.connectionState)
             self.request_end("disconnected")
 
-    def notify(self, message: dict[str, Any]) -> None:
+    def _on_channel_closed(self) -> None:
+        if not self._closing:  # the page went away (its peer connection closed the channel)
+            log.info("live session %s: data channel closed", self.id)
+            self.request_end("disconnected")
+
+    def notify(self, message: LiveServerMessage) -> None:
         """Send ``message`` on the data channel (dropped when the channel is not open)."""
         self._send(message)
 
     # --- plumbing
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: LiveServerMessage) -> None:
         channel = self.channel
         if channel is not None and channel.readyState == "open":
-            channel.send(encode(message))
+            channel.send(message.model_dump_json())
 
     def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.get_running_loop().create_task(work, name=f"live-{self.id}-{name}")
@@ -355,6 +397,7 @@ class LiveSession:
             "id": str(self.id),
             "status": "closing" if self._closing else "open",
             "state": self.state,
+            "voice": self.voice_id,
             "connection": self.pc.connectionState if self.pc is not None else "new",
             "age_s": round(time.monotonic() - self.created_s, 1),
             "turns": [turn.as_dict() for turn in self.turns.turns],

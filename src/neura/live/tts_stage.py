@@ -71,7 +71,7 @@ class TTSStage(Processor):
             chunks = await loop.run_in_executor(self.executor, synthesize_all, tts, frame.text)
         except NeuraError as error:
             log.warning("live turn %d: speech synthesis failed: %s", frame.turn_id, error.message)
-            self.emit(ErrorRaised(frame.turn_id, "tts_error", error.message))
+            self.emit(ErrorRaised(frame.turn_id, error))
             return
         for chunk in chunks:
             if not len(chunk.samples):

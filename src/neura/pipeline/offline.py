@@ -76,7 +76,7 @@ def render_video(
 
     with timer.stage("script"):
         progress("script", 0.0, "writing the script" if request.prompt is not None else "reading the script")
-        tts = tts or create_tts(request.tts_engine or settings.tts_provider, settings)
+        tts = tts or create_tts(request.voice, settings)
         script_info = resolve_script(request, settings, tts)
         progress("script", 1.0, script_info.script.title)
     cancel.raise_if_cancelled()

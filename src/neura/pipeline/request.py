@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from neura.errors import InputError
 from neura.media import PhonemeSpan, WordSpan
+from neura.tts.voices import VoiceRef
 
 Resolution = Literal["720p", "512"]
 
@@ -31,7 +32,7 @@ class RenderRequest:
     resolution: Resolution = "720p"
     burn_captions: bool = False
     background: str | None = None  # "#rrggbb" or an image path
-    tts_engine: str | None = None  # default: settings.tts_provider
+    voice: VoiceRef | None = None  # None: the configured voice (TTS_VOICE, else TTS_PROVIDER's default)
     llm_provider: str | None = None  # default: settings' chain
     seed: int = 0
     fps: int = 25

@@ -1,11 +1,14 @@
-"""What engines share between text and a finished SpeechChunk: pieces to speak, spans, offset correction."""
+"""What engines share between text and a finished SpeechChunk: pieces to speak, spans, offset correction,
+and the pause after a chunk."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from neura.errors import ScriptError
-from neura.media import PhonemeSpan, WordSpan
+from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.tts.base import SILENCE_PHONEME
 from neura.tts.normalize import normalize_text
 from neura.tts.sentences import MAX_CHUNK_CHARS, split_for_speech, word_tokens
@@ -85,3 +88,19 @@ def apply_offset(
         moved[-1] = PhonemeSpan(moved[-1].phoneme, moved[-1].start_s, duration_s)
     moved_words = [WordSpan(w.word, clamp(w.start_s), max(clamp(w.start_s), clamp(w.end_s))) for w in words]
     return moved, moved_words
+
+
+def with_pause(chunk: SpeechChunk, pause_s: float) -> SpeechChunk:
+    """``chunk`` followed by ``pause_s`` of silence: the audio padded with zeros and the silence span at
+    its end (or a new one) stretched to the new end, so the phonemes still cover the audio."""
+    count = round(pause_s * chunk.sample_rate_hz)
+    if count <= 0:
+        return chunk
+    end_s = (chunk.samples.size + count) / chunk.sample_rate_hz
+    phonemes = list(chunk.phonemes)
+    if phonemes and phonemes[-1].phoneme == SILENCE_PHONEME:
+        phonemes[-1] = PhonemeSpan(SILENCE_PHONEME, phonemes[-1].start_s, end_s)
+    else:
+        phonemes.append(PhonemeSpan(SILENCE_PHONEME, chunk.duration_s, end_s))
+    samples = np.concatenate([chunk.samples, np.zeros(count, np.float32)])
+    return replace(chunk, samples=samples, phonemes=phonemes, words=list(chunk.words))

@@ -3,23 +3,26 @@ real time and with exact phoneme and word events, so it suits tests, previews an
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Iterator
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from neura.media import SpeechChunk
-from neura.tts.base import SILENCE_PHONEME, VoiceInfo
-from neura.tts.chunking import SpeechPiece, apply_offset, spans_from_marks, speech_pieces, strip_stress
+from neura.errors import EngineUnavailableError
+from neura.tts.base import SILENCE_PHONEME, Gender, VoiceInfo
+from neura.tts.chunking import SpeechPiece, strip_stress
+from neura.tts.engine import BaseTTS, PieceAudio
 from neura.tts.espeak_lib import EVENT_PHONEME, EVENT_WORD, espeak_library
-from neura.tts.rate import cached_rate_wps
-from neura.tts.wordmap import Phone, map_words
+from neura.tts.voices import UnknownVoiceError
+from neura.tts.wordmap import Phone
 
-_LOGGER = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from neura.config import Settings
 
 DEFAULT_VOICE = "en-us"
+LISTED_VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb+f3")
+"""The voices ``neura voices`` lists; any espeak-ng language, with a variant after '+', works."""
 ALIGNMENT_OFFSET_S = 0.009
 """espeak-ng's word starts minus pocketsphinx's, median, in seconds; subtracted from every time.
 
@@ -29,22 +32,33 @@ correction (p90 of |difference| 43 ms over 175 words), about 0 after.
 
 _LANGUAGES = {"en-us": "en-US", "en-gb": "en-GB", "en": "en-GB"}
 _ESPEAK_NAMES = {"en-gb": "en", "en-uk": "en"}  # espeak-ng 1.52 names British English "en"
+_VOICE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]+)*(?:\+[A-Za-z0-9_-]+)?")
+
+
+def _gender(voice: str) -> Gender:
+    variant = voice.partition("+")[2]
+    if not variant or re.fullmatch(r"m\d", variant):
+        return "male"  # espeak-ng's default voice and its m1..m8 variants
+    return "female" if re.fullmatch(r"f\d", variant) else ""
 
 
 def espeak_voice_info(voice: str = DEFAULT_VOICE) -> VoiceInfo:
+    language = voice.partition("+")[0]
     return VoiceInfo(
         id=f"espeak:{voice}",
         engine="espeak",
-        language=_LANGUAGES.get(voice, voice),
+        language=_LANGUAGES.get(language, language),
         name=f"espeak-ng {voice}",
         license="GPL-3.0-or-later (espeak-ng data)",
         engine_license="GPL-3.0-or-later",
         description="Formant synthesiser: robotic, instant; exact phoneme timings.",
+        gender=_gender(voice),
     )
 
 
-class EspeakEngine:
-    """espeak-ng voice ``voice`` (e.g. "en-us", "en-gb"); one process-wide library underneath."""
+class EspeakEngine(BaseTTS):
+    """espeak-ng voice ``voice``: a language ("en-us", "en-gb"), optionally with one of espeak-ng's
+    variants ("en-us+f3": female); one process-wide library underneath."""
 
     name = "espeak"
 
@@ -53,23 +67,25 @@ class EspeakEngine:
     ) -> None:
         self._library = espeak_library()
         voice = (voice or DEFAULT_VOICE).strip()
-        self._voice_name = _ESPEAK_NAMES.get(voice.lower(), voice)
-        self._library.text_to_ipa("test", self._voice_name)  # fails early on an unknown voice
-        self.voice = espeak_voice_info(voice)
-        self.sample_rate_hz = self._library.sample_rate_hz
-        self.alignment_offset_s = alignment_offset_s
-        self._cache_dir = cache_dir
+        language, plus, variant = voice.partition("+")
+        self._voice_name = _ESPEAK_NAMES.get(language.lower(), language) + plus + variant
+        try:
+            self._library.text_to_ipa("test", self._voice_name)  # fails early on an unknown voice
+        except EngineUnavailableError as error:
+            raise UnknownVoiceError(error.message, hint=error.hint) from None
+        super().__init__(
+            voice=espeak_voice_info(voice),
+            sample_rate_hz=self._library.sample_rate_hz,
+            cache_dir=cache_dir,
+            alignment_offset_s=alignment_offset_s,
+            phoneme_language=self._voice_name.partition("+")[0],
+        )
 
     @property
     def engine_version(self) -> str:
         return f"espeak-ng {self._library.version}"
 
-    def synthesize(self, text: str) -> Iterator[SpeechChunk]:
-        for piece in speech_pieces(text):
-            yield self._synthesize_piece(piece)
-
-    def _synthesize_piece(self, piece: SpeechPiece) -> SpeechChunk:
-        started = time.perf_counter()
+    def _synthesize_piece(self, piece: SpeechPiece) -> PieceAudio:
         speech = self._library.synthesize(piece.spoken, self._voice_name)
         samples = (speech.samples.astype(np.float32) / 32768.0).astype(np.float32)
         timeline: list[tuple[int, str, int]] = []  # (sample, phoneme, word group)
@@ -79,22 +95,36 @@ class EspeakEngine:
                 group += 1
             elif event.kind == EVENT_PHONEME:
                 timeline.append((event.sample, strip_stress(event.phoneme) or SILENCE_PHONEME, max(group, 0)))
-        marks = [(sample, symbol) for sample, symbol, _ in timeline]
         ends = [sample for sample, _, _ in timeline[1:]] + [samples.size]
         phones = [
             Phone(symbol, sample, end, word_group)
             for (sample, symbol, word_group), end in zip(timeline, ends, strict=True)
             if symbol != SILENCE_PHONEME
         ]
-        spans = spans_from_marks(marks, samples.size, self.sample_rate_hz)
-        words, quality = map_words(piece.words, phones, self.sample_rate_hz, self._voice_name)
-        chunk = SpeechChunk(piece.text, samples, self.sample_rate_hz, alphabet="ipa")
-        chunk.phonemes, chunk.words = apply_offset(spans, words, self.alignment_offset_s, chunk.duration_s)
-        _LOGGER.debug(
-            "espeak: %.2f s of audio in %.4f s, word match %.2f: %s",
-            chunk.duration_s, time.perf_counter() - started, quality, piece.spoken,
-        )  # fmt: skip
-        return chunk
+        return PieceAudio(samples, [(sample, symbol) for sample, symbol, _ in timeline], phones)
 
-    def speaking_rate_wps(self) -> float:
-        return cached_rate_wps(self, self._cache_dir, self.engine_version)
+
+class EspeakVoices:
+    """espeak-ng's voices: any language it has, with or without a variant ("en-us+f3")."""
+
+    default_voice = DEFAULT_VOICE
+
+    def owns(self, voice: str) -> bool:
+        return _VOICE.fullmatch(voice) is not None
+
+    def voices(self, settings: Settings) -> list[VoiceInfo]:
+        return [espeak_voice_info(voice) for voice in LISTED_VOICES]
+
+    def check(self, voice: str, settings: Settings) -> None:
+        if not self.owns(voice):
+            raise UnknownVoiceError(
+                f"there is no espeak-ng voice {voice!r}",
+                hint=f"use a language such as {', '.join(LISTED_VOICES)} (a variant after '+')",
+            )
+
+    def load(self, voice: str, settings: Settings, *, threads: int) -> EspeakEngine:
+        self.check(voice, settings)
+        return EspeakEngine(voice, cache_dir=settings.cache_dir)
+
+
+PROVIDER = EspeakVoices()

@@ -8,8 +8,9 @@ Determinism: espeak-ng's wave generator keeps a free-running pitch "flutter" pha
 for voice "roughness" across calls, so the same text gives slightly different samples each time. Speech
 uses a voice variant with both off (``flutter 0``, ``roughness 8``), which makes it bit-identical. The
 variant file cannot go into the installed package, so the data folder is mirrored with symlinks into
-the temporary folder, plus that one file (made once, atomically; without it speech still works, only
-not bit-identically).
+the temporary folder, plus that file and a steady copy of each of espeak-ng's own variants (so
+"en-us+f4", a female variant, stays steady too; made once, atomically; without them speech still
+works, only not bit-identically).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from neura.errors import EngineUnavailableError
 
 _LOGGER = logging.getLogger(__name__)
 DETERMINISTIC_VARIANT = "neura-steady"
+_MIRROR_VERSION = 2  # 2: steady copies of the variants
+STEADY_VARIANTS = ("f1", "f2", "f3", "f4", "f5")
+"""espeak-ng's variants with a steady copy (its voice list holds 350 entries: not room for all)."""
+_STEADY_LINES = "\nflutter 0\nroughness 8\necho 0 0\nbreath 0\n"
 _VARIANT_FILE = "language variant\nname neura-steady\nflutter 0\nroughness 8\n"
 
 # espeak_AUDIO_OUTPUT, espeak_Initialize options, espeak_Synth flags, espeak_EVENT_TYPE
@@ -152,13 +157,16 @@ class EspeakLibrary:
         return 0  # continue
 
     def _set_voice(self, voice: str) -> None:
-        name = f"{voice}+{self._speech_variant}" if self._speech_variant else voice
+        """``voice`` is a language ("en-us") or a language and one of espeak-ng's variants ("en-us+f4")."""
+        language, plus, variant = voice.partition("+")
+        steady = f"{self._speech_variant}-{variant}" if variant in STEADY_VARIANTS else variant
+        name = f"{language}+{steady if plus else self._speech_variant}" if self._speech_variant else voice
         if name == self._voice:
             return
         if self._lib.espeak_SetVoiceByName(name.encode()) != _EE_OK:
             raise EngineUnavailableError(
                 f"espeak-ng has no voice named {voice!r}.",
-                hint="Use a voice such as 'en-us' or 'en-gb' (TTS_VOICE).",
+                hint="Use a voice such as 'en-us', 'en-gb' or 'en-us+f3' (a language, then a variant after '+').",
             )
         self._voice = name
 
@@ -197,7 +205,7 @@ def _mirror_with_variant(source: Path) -> Path | None:
     """``source`` mirrored by symlinks into the temporary folder, plus the steady voice variant."""
     tag = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
     user = os.getuid() if hasattr(os, "getuid") else 0
-    target = Path(tempfile.gettempdir()) / f"neura-espeak-ng-data-{user}-{tag}"
+    target = Path(tempfile.gettempdir()) / f"neura-espeak-ng-data-{user}-{tag}-v{_MIRROR_VERSION}"
     variant = target / "voices" / "!v" / DETERMINISTIC_VARIANT
     if variant.is_file():
         return target
@@ -212,6 +220,9 @@ def _mirror_with_variant(source: Path) -> Path | None:
                 (staging / "voices" / entry.name).symlink_to(entry)
         for entry in (source / "voices" / "!v").iterdir():
             (staging / "voices" / "!v" / entry.name).symlink_to(entry)
+            if entry.name in STEADY_VARIANTS:
+                steady = entry.read_text(encoding="utf-8", errors="replace") + _STEADY_LINES
+                (staging / "voices" / "!v" / f"{DETERMINISTIC_VARIANT}-{entry.name}").write_text(steady, "utf-8")
         (staging / "voices" / "!v" / DETERMINISTIC_VARIANT).write_text(_VARIANT_FILE, encoding="utf-8")
         staging.rename(target)
     except OSError as error:

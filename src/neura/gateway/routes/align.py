@@ -58,7 +58,9 @@ def _align(data: bytes, transcript: str) -> tuple[list[WordSpan], list[PhonemeSp
     return words, phonemes, duration_s
 
 
-@router.post("/v1/align", summary="Align a recording with its transcript: word and phoneme timings")
+@router.post(
+    "/v1/align", operation_id="alignSpeech", summary="Align a recording with its transcript: word and phoneme timings"
+)
 async def align(
     user: SpeechUser,
     settings: SettingsDep,

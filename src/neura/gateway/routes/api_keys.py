@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from neura.db.models import ApiKey
 from neura.errors import ConflictError, ForbiddenError, NotFoundError
 from neura.gateway.deps import CurrentUser, DbSession
+from neura.gateway.errors import raises
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from neura.gateway.schemas.pagination import Page, Paging
@@ -19,6 +20,7 @@ from neura.security import API_KEY_PREFIX, new_api_key
 MAX_ACTIVE_KEYS = 25
 
 
+@raises(ForbiddenError)
 def _signed_in_with_a_token(request: Request, user: CurrentUser) -> None:
     """Keys are managed from a logged-in session: a leaked key must not be able to mint more keys.
     (Depends on CurrentUser so that bad credentials are a 401 before this 403.)"""
@@ -34,6 +36,7 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], dependencies=[RateL
 
 @router.post(
     "",
+    operation_id="createApiKey",
     status_code=status.HTTP_201_CREATED,
     dependencies=[SessionOnly],
     summary="Create an API key; its secret is in this response only",
@@ -52,7 +55,7 @@ async def create_api_key(body: ApiKeyCreate, user: CurrentUser, session: DbSessi
     return ApiKeyCreated(**ApiKeyPublic.model_validate(key).model_dump(), key=secret)
 
 
-@router.get("", summary="Your active API keys (without their secrets)")
+@router.get("", operation_id="listApiKeys", summary="Your active API keys (without their secrets)")
 async def list_api_keys(user: CurrentUser, session: DbSession, paging: Paging) -> Page[ApiKeyPublic]:
     rows = await session.scalars(
         select(ApiKey)
@@ -66,6 +69,7 @@ async def list_api_keys(user: CurrentUser, session: DbSession, paging: Paging) -
 
 @router.delete(
     "/{key_id}",
+    operation_id="revokeApiKey",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[SessionOnly],
     summary="Revoke an API key (it stops working at once)",

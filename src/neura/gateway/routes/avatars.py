@@ -39,6 +39,7 @@ async def _owned(session: DbSession, user: User, avatar_id: uuid.UUID) -> Avatar
 
 @router.post(
     "",
+    operation_id="createAvatar",
     status_code=status.HTTP_201_CREATED,
     summary="Upload a photo (JPEG, PNG or WebP, one clearly visible face) and make an avatar of it",
     responses={
@@ -84,7 +85,7 @@ async def create_avatar(
     return AvatarPublic.from_row(avatar)
 
 
-@router.get("", summary="Your avatars, newest first")
+@router.get("", operation_id="listAvatars", summary="Your avatars, newest first")
 async def list_avatars(user: CurrentUser, session: DbSession, paging: Paging) -> Page[AvatarPublic]:
     rows = await session.scalars(
         select(Avatar)
@@ -96,13 +97,14 @@ async def list_avatars(user: CurrentUser, session: DbSession, paging: Paging) ->
     return Page[AvatarPublic].of([AvatarPublic.from_row(row) for row in rows], paging)
 
 
-@router.get("/{avatar_id}", summary="One of your avatars")
+@router.get("/{avatar_id}", operation_id="getAvatar", summary="One of your avatars")
 async def get_avatar(avatar_id: uuid.UUID, user: CurrentUser, session: DbSession) -> AvatarPublic:
     return AvatarPublic.from_row(await _owned(session, user, avatar_id))
 
 
 @router.get(
     "/{avatar_id}/preview",
+    operation_id="getAvatarPreview",
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}, "description": "the cropped portrait"}},
     summary="The avatar's cropped portrait (JPEG)",
@@ -113,7 +115,12 @@ async def get_avatar_preview(avatar_id: uuid.UUID, user: CurrentUser, session: D
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.delete("/{avatar_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an avatar and its files")
+@router.delete(
+    "/{avatar_id}",
+    operation_id="deleteAvatar",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an avatar and its files",
+)
 async def delete_avatar(avatar_id: uuid.UUID, user: CurrentUser, session: DbSession, state: State) -> None:
     avatar = await _owned(session, user, avatar_id)
     await session.delete(avatar)

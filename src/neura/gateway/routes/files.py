@@ -23,6 +23,7 @@ router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[FilesRateLi
 
 @router.get(
     "/{key:path}",
+    operation_id="getFile",
     response_class=StreamingResponse,
     summary="Download a file through a signed URL (Range requests supported)",
     responses={

@@ -14,21 +14,33 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from neura.errors import AuthError
+from neura.errors import AuthError, NotFoundError
 from neura.gateway.deps import SettingsDep, State
+from neura.gateway.errors import raises
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness: the process is up")
+class Readiness(BaseModel):
+    status: str  # "ready" or "not ready"
+    checks: dict[str, str]  # postgres, redis, storage: "ok" or "error: ..."
+
+
+@router.get("/healthz", operation_id="getLiveness", summary="Liveness: the process is up")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: PostgreSQL, Redis and storage are reachable")
+@router.get(
+    "/readyz",
+    operation_id="getReadiness",
+    summary="Readiness: PostgreSQL, Redis and storage are reachable",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "not ready: `checks` names what failed"}},
+)
 async def readyz(state: State) -> JSONResponse:
     async def database() -> None:
         async with state.engine.connect() as connection:
@@ -53,10 +65,16 @@ async def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response, include_in_schema=False)
+@router.get(
+    "/metrics",
+    operation_id="getMetrics",
+    summary="Prometheus metrics (only with METRICS_TOKEN set, for Authorization: Bearer <METRICS_TOKEN>)",
+    response_class=Response,
+)
+@raises(NotFoundError, AuthError)
 async def metrics(request: Request, settings: SettingsDep) -> Response:
-    if not settings.metrics_token:
-        raise StarletteHTTPException(404, "Not Found")  # indistinguishable from a path that does not exist
+    if not settings.metrics_token:  # answered as a path that does not exist would be
+        raise NotFoundError("Not Found", hint="check the path: every route is listed at /docs")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     expected = settings.metrics_token.encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("latin-1"), expected):

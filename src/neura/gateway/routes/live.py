@@ -19,19 +19,34 @@ from starlette.types import ASGIApp
 
 from neura.errors import NotFoundError
 from neura.gateway.deps import CurrentUser, State
+from neura.gateway.errors import raises
 from neura.gateway.listener import OwnListener, wants_own_port
 from neura.gateway.ratelimit import RateLimited, limit_user
 from neura.gateway.schemas.text import STORABLE
+from neura.gateway.schemas.voices import VoiceField
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
 from neura.live.manager import LiveUse
+from neura.live.whep import MAX_CANDIDATES, parse_candidate
+from neura.llm.providers import AUTO, LLM
 from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
 
 router = APIRouter(prefix="/v1/live", tags=["live"], dependencies=[RateLimited])
 
 FORWARDED_HEADER = "x-neura-live-forwarded"  # set on requests one instance forwards to another
-_FORWARDED_HEADERS = ("authorization", "x-api-key", "content-type", "x-request-id")
+_FORWARDED_HEADERS = (  # the caller's credentials (token, key or browser session), the body's type, WHEP's
+    "authorization",
+    "x-api-key",
+    "cookie",
+    "x-csrf-token",
+    "origin",
+    "x-forwarded-proto",
+    "content-type",
+    "if-match",
+    "x-request-id",
+)
+_ANSWER_HEADERS = ("content-type", "retry-after", "location", "etag", "link", "accept-patch")
 FORWARD_TIMEOUT_S = 30.0
 LIVE_RULES: dict[LiveUse, str] = {"session": "live_sessions", "message": "live_messages"}
 
@@ -39,19 +54,18 @@ LIVE_RULES: dict[LiveUse, str] = {"session": "live_sessions", "message": "live_m
 # --- schemas
 class LiveSessionCreate(BaseModel):
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; default: the demo portrait")
-    voice: Annotated[str, Field(max_length=100), STORABLE] | None = Field(
-        None, description="TTS engine: piper (default), espeak or xtts"
-    )
+    voice: VoiceField = None
     persona: Annotated[str, Field(max_length=4000), STORABLE] | None = Field(
         None, description="system prompt: who the avatar is"
     )
     llm: Annotated[str, Field(max_length=50), STORABLE] | None = Field(
-        None, description="language model provider: auto, lmstudio or gemini"
+        None, description=f"language model provider: {', '.join((AUTO, *LLM.names()))}"
     )
 
 
 class LiveSessionCreated(BaseModel):
     id: uuid.UUID
+    voice: str = Field(description="the voice the avatar speaks with, as 'engine:voice'")
     ice_servers: list[dict[str, Any]]
     status: str = "open"
     data_channel: str = "neura"
@@ -72,6 +86,20 @@ class MessageAccepted(BaseModel):
 
 class InterruptResult(BaseModel):
     interrupted: bool
+
+
+class IceCandidateInit(BaseModel):
+    """A browser's ``RTCIceCandidate.toJSON()``; an empty ``candidate`` means end-of-candidates."""
+
+    candidate: str = Field(..., max_length=1000, examples=["candidate:1 1 udp 2122260223 192.0.2.1 61764 typ host"])
+    sdpMid: str | None = Field(None, max_length=32)  # camelCase: the browser's own field names
+    sdpMLineIndex: int | None = Field(None, ge=0, le=64)
+    usernameFragment: str | None = Field(None, max_length=256)
+
+
+class LiveCandidates(BaseModel):
+    candidates: list[IceCandidateInit] = Field(default_factory=list, max_length=MAX_CANDIDATES)
+    done: bool = Field(False, description="end-of-candidates: the client has gathered them all")
 
 
 # --- lifecycle hooks (called by the app's lifespan)
@@ -118,6 +146,7 @@ async def stop_live(state: AppState) -> None:
 
 
 # --- dependencies and routing
+@raises(LiveCapacityError)
 def live_manager(state: State) -> LiveManager:
     if state.live is None:
         raise LiveCapacityError("live sessions are not available on this server")
@@ -127,13 +156,14 @@ def live_manager(state: State) -> LiveManager:
 Live = Annotated[LiveManager, Depends(live_manager)]
 
 
-def _forwarded(request: Request) -> bool:
+def is_forwarded(request: Request) -> bool:
     return FORWARDED_HEADER in request.headers
 
 
 async def forward(request: Request, base_url: str, live: LiveManager) -> Response:
     """The same request, answered by the instance at ``base_url``."""
     headers = {name: request.headers[name] for name in _FORWARDED_HEADERS if name in request.headers}
+    headers["x-forwarded-host"] = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
     headers[FORWARDED_HEADER] = live.instance_id
     try:
         async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S) as client:
@@ -144,11 +174,14 @@ async def forward(request: Request, base_url: str, live: LiveManager) -> Respons
         raise LiveRoutingError(
             "the server that runs this live session cannot be reached", hint="create a new session"
         ) from exc
-    passed = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "retry-after")}
-    return Response(content=answer.content, status_code=answer.status_code, headers=passed)
+    passed = [(k, v) for k, v in answer.headers.multi_items() if k.lower() in _ANSWER_HEADERS]
+    forwarded = Response(content=answer.content, status_code=answer.status_code)
+    for name, value in passed:
+        forwarded.headers.append(name, value)
+    return forwarded
 
 
-async def _session_or_forward(
+async def session_or_forward(
     request: Request, session_id: uuid.UUID, user_id: uuid.UUID, live: LiveManager
 ) -> LiveSession | Response:
     session = live.local(session_id)
@@ -156,7 +189,7 @@ async def _session_or_forward(
         if session.user_id != user_id:
             raise NotFoundError("live session not found")
         return session
-    if not _forwarded(request):
+    if not is_forwarded(request):
         owner = await live.registry.owner(session_id)
         if owner is not None and owner.instance_id != live.instance_id and owner.user_id == str(user_id):
             return await forward(request, owner.url, live)
@@ -166,22 +199,34 @@ async def _session_or_forward(
 # --- routes
 @router.post(
     "/sessions",
+    operation_id="createLiveSession",
     status_code=201,
     response_model=LiveSessionCreated,
     summary="Open a live session (then POST its SDP offer)",
+    responses={
+        402: {"description": "too few credits for the first minute"},
+        403: {"description": "this month's live minutes of the plan are used up"},
+        404: {"description": "no such avatar of yours"},
+        429: {"description": "the plan's concurrent live sessions are all open"},
+    },
 )
 async def create_session(body: LiveSessionCreate, request: Request, user: CurrentUser, live: Live) -> Any:
-    if not live.has_capacity() and not _forwarded(request):
+    if not live.has_capacity() and not is_forwarded(request):
         other = await live.other_instance_with_room()
         if other is not None:
             return await forward(request, other.url, live)
     session = await live.create(user.id, user.plan, SessionRequest(body.avatar_id, body.voice, body.persona, body.llm))
-    return LiveSessionCreated(id=session.id, ice_servers=session.ice_servers)
+    return LiveSessionCreated(id=session.id, voice=session.voice_id, ice_servers=session.ice_servers)
 
 
-@router.post("/sessions/{session_id}/offer", response_model=SdpMessage, summary="Exchange SDP: offer in, answer out")
+@router.post(
+    "/sessions/{session_id}/offer",
+    operation_id="answerLiveOffer",
+    response_model=SdpMessage,
+    summary="Exchange SDP: offer in, answer out",
+)
 async def post_offer(session_id: uuid.UUID, body: SdpMessage, request: Request, user: CurrentUser, live: Live) -> Any:
-    target = await _session_or_forward(request, session_id, user.id, live)
+    target = await session_or_forward(request, session_id, user.id, live)
     if isinstance(target, Response):
         return target
     answer = await target.accept_offer(body.sdp, body.type)
@@ -190,6 +235,7 @@ async def post_offer(session_id: uuid.UUID, body: SdpMessage, request: Request, 
 
 @router.post(
     "/sessions/{session_id}/messages",
+    operation_id="sendLiveMessage",
     status_code=202,
     response_model=MessageAccepted,
     summary="Say something to the avatar (interrupts it if it is speaking)",
@@ -198,24 +244,31 @@ async def post_message(
     session_id: uuid.UUID, body: LiveMessage, request: Request, user: CurrentUser, live: Live
 ) -> Any:
     received_s = time.monotonic()
-    target = await _session_or_forward(request, session_id, user.id, live)
+    target = await session_or_forward(request, session_id, user.id, live)
     if isinstance(target, Response):
         return target
     return MessageAccepted(turn_id=await target.say(body.text, received_s=received_s))
 
 
-@router.post("/sessions/{session_id}/interrupt", response_model=InterruptResult, summary="Stop the avatar speaking now")
+@router.post(
+    "/sessions/{session_id}/interrupt",
+    operation_id="interruptLiveSession",
+    response_model=InterruptResult,
+    summary="Stop the avatar speaking now",
+)
 async def post_interrupt(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Any:
-    target = await _session_or_forward(request, session_id, user.id, live)
+    target = await session_or_forward(request, session_id, user.id, live)
     if isinstance(target, Response):
         return target
     return InterruptResult(interrupted=await target.interrupt())
 
 
-@router.get("/sessions/{session_id}", summary="A session's state, turns and latency figures")
+@router.get(
+    "/sessions/{session_id}", operation_id="getLiveSession", summary="A session's state, turns and latency figures"
+)
 async def get_session(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Any:
     try:
-        target = await _session_or_forward(request, session_id, user.id, live)
+        target = await session_or_forward(request, session_id, user.id, live)
     except NotFoundError:
         return await live.find_closed(session_id, user.id)
     if isinstance(target, Response):
@@ -223,9 +276,40 @@ async def get_session(session_id: uuid.UUID, request: Request, user: CurrentUser
     return target.snapshot()
 
 
-@router.delete("/sessions/{session_id}", status_code=204, summary="End a session")
+@router.post(
+    "/sessions/{session_id}/candidates",
+    operation_id="addLiveCandidates",
+    status_code=204,
+    summary="Trickle ICE: the client's candidates as it gathers them (after the offer)",
+    responses={409: {"description": "no offer yet, or the session has ended"}},
+)
+async def post_candidates(
+    session_id: uuid.UUID, body: LiveCandidates, request: Request, user: CurrentUser, live: Live
+) -> Response:
+    target = await session_or_forward(request, session_id, user.id, live)
+    if isinstance(target, Response):
+        return target
+    parsed = [parse_candidate(c.candidate, c.sdpMid, c.sdpMLineIndex) for c in body.candidates]
+    candidates = [c for c in parsed if c is not None]
+    ufrags = {c.usernameFragment for c in body.candidates if c.usernameFragment}
+    await target.add_remote_candidates(
+        candidates, end=body.done or len(candidates) < len(parsed), ufrag=next(iter(ufrags), None)
+    )
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    operation_id="deleteLiveSession",
+    status_code=204,
+    summary="End a session (idempotent: an ended session of yours answers 204 too; fine for keepalive fetches)",
+)
 async def delete_session(session_id: uuid.UUID, request: Request, user: CurrentUser, live: Live) -> Response:
-    target = await _session_or_forward(request, session_id, user.id, live)
+    try:
+        target = await session_or_forward(request, session_id, user.id, live)
+    except NotFoundError:
+        await live.find_closed(session_id, user.id)  # NotFoundError unless it was this user's session
+        return Response(status_code=204)
     if isinstance(target, Response):
         return target
     await live.close(target.id, "deleted")

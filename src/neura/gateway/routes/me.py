@@ -15,13 +15,15 @@ from neura.gateway.schemas.pagination import Paging
 router = APIRouter(prefix="/v1/me", tags=["account"], dependencies=[RateLimited])
 
 
-@router.get("", summary="The signed-in user and the limits of their plan")
+@router.get("", operation_id="getMe", summary="The signed-in user and the limits of their plan")
 async def me(user: CurrentUser) -> MePublic:
     public = UserPublic.model_validate(user)
     return MePublic(**public.model_dump(), limits=PlanPublic.from_plan(get_plan(user.plan)))
 
 
-@router.get("/credits", summary="Credit balance and the ledger of every change, newest first")
+@router.get(
+    "/credits", operation_id="getCredits", summary="Credit balance and the ledger of every change, newest first"
+)
 async def credits(user: CurrentUser, session: DbSession, paging: Paging) -> CreditsPage:
     rows = await session.scalars(
         select(CreditEntry)

@@ -13,6 +13,7 @@ router = APIRouter(prefix="/v1/plans", tags=["account"], dependencies=[RateLimit
 
 @router.get(
     "",
+    operation_id="listPlans",
     summary="Every plan and what it allows (a credit: 1 s of video, 6 s of live, 1,000 speech characters)",
 )
 async def list_plans() -> PlanList:

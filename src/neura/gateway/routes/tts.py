@@ -14,6 +14,7 @@ from neura.errors import InputError
 from neura.gateway.deps import SettingsDep, State
 from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
 from neura.gateway.schemas.text import Text
+from neura.gateway.schemas.voices import VoiceField, parse_voice
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
     PhonemeTiming,
@@ -28,7 +29,7 @@ from neura.gateway.speech import (
     synthesize,
     word_timings,
 )
-from neura.tts import TTSEngine
+from neura.tts import TTSEngine, VoiceRef
 
 router = APIRouter(tags=["speech"], dependencies=[RateLimited, SpeechRateLimited])
 
@@ -42,9 +43,7 @@ _AUDIO_RESPONSES = {t: {"schema": {"type": "string", "format": "binary"}} for t 
 
 class TTSRequest(BaseModel):
     text: Text = Field(description=f"What to say: 1 to {MAX_TEXT_CHARS} characters of plain text (several sentences)")
-    voice: Text | None = Field(
-        None, description="'default', an engine ('piper', 'espeak', 'xtts') or a voice id from GET /v1/voices"
-    )
+    voice: VoiceField = None
     format: AudioFormat = Field("wav", description="wav (16-bit PCM), mp3, opus (in Ogg), aac (ADTS), flac or pcm")
     sample_rate_hz: int | None = Field(
         None, ge=8000, le=48000, description="resample to this rate (default: the voice's own; opus: 48000)"
@@ -101,6 +100,7 @@ def _wants_raw_audio(request: Request) -> bool:
 
 @router.post(
     "/v1/tts",
+    operation_id="synthesizeSpeech",
     summary="Speak text: audio with word and phoneme timings",
     response_model=TTSResponse,
     responses={200: {"content": _AUDIO_RESPONSES, "description": "JSON by default; raw audio with Accept: audio/*"}},
@@ -134,6 +134,7 @@ async def tts(
             encode_audio, speech.samples, speech.sample_rate_hz, body.format, out_rate_hz=body.sample_rate_hz
         )
     duration_s = round(speech.duration_s, 3)
+    phonemes, words = speech.timings()
     if _wants_raw_audio(request):
         headers = {"X-Audio-Duration-S": str(duration_s), "X-Sample-Rate-Hz": str(rate_hz), **bill.headers()}
         return Response(data, media_type=CONTENT_TYPES[body.format], headers=headers)
@@ -146,11 +147,7 @@ async def tts(
             duration_s=duration_s,
             base64=base64.b64encode(data).decode("ascii"),
         ),
-        alignment=Alignment(
-            words=word_timings(speech.words),
-            phonemes=phoneme_timings(speech.phonemes),
-            alphabet=speech.alphabet,
-        ),
+        alignment=Alignment(words=word_timings(words), phonemes=phoneme_timings(phonemes), alphabet=speech.alphabet),
         sentences=sentences,
         voice=engine.voice.id,
         credits_charged=bill.credits,
@@ -160,7 +157,7 @@ async def tts(
 # --- OpenAI-compatible
 
 
-class VoiceRef(BaseModel):
+class OpenAIVoice(BaseModel):
     id: Text
 
 
@@ -169,7 +166,7 @@ class SpeechRequest(BaseModel):
 
     model: Text = Field(description="'neura-tts' (or OpenAI's names as aliases: tts-1, tts-1-hd, gpt-4o-mini-tts)")
     input: Text = Field(description=f"the text to speak, at most {MAX_TEXT_CHARS} characters")
-    voice: Text | VoiceRef = Field(
+    voice: Text | OpenAIVoice = Field(
         description="an OpenAI voice name (alloy, echo, ...: NEURA's default voice), 'default', an engine name "
         "or a NEURA voice id ('espeak:en-gb'); also as {'id': ...}"
     )
@@ -179,13 +176,14 @@ class SpeechRequest(BaseModel):
     stream_format: Literal["audio", "sse"] | None = Field(None, description="only 'audio' is supported")
 
 
-def _neura_voice(voice: str | VoiceRef) -> str:
-    name = voice.id if isinstance(voice, VoiceRef) else voice
-    return "default" if name.strip().lower() in OPENAI_VOICES else name
+def _neura_voice(voice: str | OpenAIVoice) -> VoiceRef | None:
+    name = voice.id if isinstance(voice, OpenAIVoice) else voice
+    return None if name.strip().lower() in OPENAI_VOICES else parse_voice(name)
 
 
 @router.post(
     "/v1/audio/speech",
+    operation_id="createSpeech",
     summary="OpenAI-compatible text to speech: raw audio bytes",
     response_class=Response,
     responses={200: {"content": _AUDIO_RESPONSES, "description": "the audio file"}},

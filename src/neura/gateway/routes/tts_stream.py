@@ -6,25 +6,41 @@ The protocol is :data:`PROTOCOL` (also served in the OpenAPI description of ``GE
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from prometheus_client import Histogram
+from pydantic import BaseModel, ValidationError
 
 from neura.billing.plans import SPEECH_CHARS_PER_CREDIT
 from neura.encode.audio import to_pcm16
-from neura.errors import NeuraError, ScriptError
-from neura.gateway.deps import authenticate, credentials
-from neura.gateway.errors import error_code  # the same codes as HTTP errors
+from neura.errors import (
+    IdleTimeoutError,
+    InvalidMessageError,
+    NeuraError,
+    PayloadTooLargeError,
+    ScriptError,
+    UnsupportedMediaTypeError,
+)
+from neura.gateway.deps import authenticate, request_credentials
+from neura.gateway.errors import close_with_error, raises
 from neura.gateway.ratelimit import limit_user  # the same counters as the HTTP routes
 from neura.gateway.schemas.text import Text
+from neura.gateway.schemas.tts_stream import (
+    TTS_STREAM_CLIENT_MESSAGE,
+    TTSStreamCancel,
+    TTSStreamCancelled,
+    TTSStreamChunk,
+    TTSStreamClientMessage,
+    TTSStreamDone,
+    TTSStreamEnd,
+    TTSStreamFlush,
+    TTSStreamReady,
+)
+from neura.gateway.schemas.voices import parse_voice
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
     SENTENCE_PAUSE_S,
@@ -35,9 +51,9 @@ from neura.gateway.speech import (
     word_timings,
 )
 from neura.gateway.state import AppState
-from neura.media import PhonemeSpan, SpeechChunk
-from neura.storable import unstorable_reason
+from neura.media import SpeechChunk
 from neura.tts import TTSEngine, split_clauses, split_sentences
+from neura.tts.chunking import with_pause
 
 log = logging.getLogger("neura.gateway.tts")
 router = APIRouter(tags=["speech"])
@@ -69,12 +85,15 @@ PROTOCOL = """Streaming text to speech over a **WebSocket**: JSON in text messag
 4. Credits: one per started 1,000 characters spoken, charged a block at a time just before the text
    that needs it is spoken (text cancelled before it is spoken costs nothing; a block is not given
    back when the stream ends early).
-5. Errors: `{"type": "error", "code", "message"}`, then the socket closes with **1008** (authentication,
-   a malformed message, an unknown voice, idle for 5 minutes, `payment_required` when the credits run
-   out), **1009** (a message or the waiting text is
-   too big), **1003** (a binary message from the client), **1013** (rate limited: a connection counts
-   as one speech request, `SPEECH_PER_MINUTE`, and each message against `TTS_STREAM_MESSAGES_PER_MINUTE`)
-   or **1011** (the server failed). Text with U+0000 or a lone surrogate is refused with 1008.
+5. Errors: `{"type": "error", "code", "message", "hint"}` (the same codes as the HTTP API's), then the
+   socket closes with **4000 + the HTTP status** of the error: 4401 (authentication), 4402
+   (`payment_required`: the credits ran out), 4408 (`idle_timeout`: no message for 5 minutes), 4413
+   (`payload_too_large`, `too_much_text`: a message or the waiting text is too big), 4415
+   (`unsupported_media_type`: a binary message from the client), 4422 (`invalid_message`,
+   `unknown_voice`), 4429 (`rate_limited`: the connection counts as one request); **1011** when the
+   server failed.
+
+Every message's JSON Schema: `neura schemas` (`TTSStream*` and `RealtimeError`).
 
 Backpressure: a sentence is synthesised only after the previous one was handed to the network, and a
 send waits while the client is not reading. A client that disconnects stops the synthesis after the
@@ -82,7 +101,7 @@ sentence in progress.
 """
 
 MAX_QUEUED_CHARS = 20_000
-"""Text received but not yet spoken, at most; a client sending faster is told to slow down (1009)."""
+"""Text received but not yet spoken, at most; a client sending faster is told to slow down (4413, "too_much_text")."""
 LONG_SENTENCE_CHARS = 200
 """An unfinished sentence longer than this is spoken clause by clause as its clauses complete."""
 CLAUSE_PAUSE_S = 0.1
@@ -95,10 +114,8 @@ FIRST_AUDIO_SECONDS = Histogram(
 _SENTENCE_END = tuple(".!?…\"')]”’")
 
 
-class StreamError(Exception):
-    def __init__(self, code: str, message: str, close_code: int) -> None:
-        super().__init__(message)
-        self.code, self.message, self.close_code = code, message, close_code
+class TooMuchTextError(PayloadTooLargeError):
+    """More text is waiting to be spoken than the stream holds."""
 
 
 class SentenceBuffer:
@@ -173,85 +190,58 @@ class _Stream:
             for task in done:
                 task.result()  # re-raises the first failure
             if speaker in done:  # "end" was received and everything was spoken
-                summary = {"chunks": self.seq, "duration_s": round(self.timeline_s, 3)}
-                await self._send({"type": "done", **summary, "credits_charged": self.credits_charged})
+                duration_s = round(self.timeline_s, 3)
+                await self._send(
+                    TTSStreamDone(chunks=self.seq, duration_s=duration_s, credits_charged=self.credits_charged)
+                )
                 await _stop(tasks)
                 await self.ws.close(1000)
         except WebSocketDisconnect:
             log.debug("tts stream: the client left; synthesis stopped")
-        except StreamError as exc:
+        except Exception as exc:  # a NeuraError, or a bug: either way the client is told, then closed
             await _stop(tasks)
-            await _close_with_error(self.ws, exc.code, exc.message, exc.close_code)
-        except NeuraError as exc:
-            await _stop(tasks)
-            await _close_with_neura_error(self.ws, exc)
-        except Exception:
-            log.exception("tts stream failed")
-            await _stop(tasks)
-            await _close_with_error(self.ws, "internal", "internal server error", 1011)
+            await close_with_error(self.ws, exc)
         finally:
             await _stop(tasks)
 
-    async def _send(self, message: dict[str, Any], audio: bytes | None = None) -> None:
+    async def _send(self, message: BaseModel, audio: bytes | None = None) -> None:
         async with self.send_lock:
-            await self.ws.send_text(json.dumps(message, ensure_ascii=False))
+            await self.ws.send_text(message.model_dump_json())
             if audio is not None:
                 await self.ws.send_bytes(audio)
 
     # --- receiving
 
-    async def _receive(self) -> dict[str, Any]:
+    async def _receive(self) -> TTSStreamClientMessage:
         while True:
             try:
                 message = await asyncio.wait_for(self.ws.receive(), IDLE_TIMEOUT_S)
                 break
             except TimeoutError:
                 if not (self.speaking or self.queue.qsize()):
-                    raise StreamError("idle_timeout", f"no message for {IDLE_TIMEOUT_S:g} s", 1008) from None
+                    raise IdleTimeoutError(f"no message for {IDLE_TIMEOUT_S:g} s") from None
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
         if message.get("text") is None:
-            raise StreamError("unsupported_data", "send JSON text messages; audio only flows to the client", 1003)
-        raw: str = message["text"]
-        if len(raw) > 4 * MAX_TEXT_CHARS:
-            raise StreamError("message_too_big", f"a message may carry at most {MAX_TEXT_CHARS} characters", 1009)
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise StreamError("invalid_message", "a message is not valid JSON", 1008) from None
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            raise StreamError("invalid_message", 'a message must be a JSON object with a "type"', 1008)
-        return data
+            raise UnsupportedMediaTypeError("send JSON text messages; audio only flows to the client")
+        return parse_message(message["text"])
 
     async def _listen(self) -> None:
         while True:
             message = await self._receive()
             await limit_user(self.state.redis, self.state.settings, "tts_stream_messages", self.user_id)
-            kind = message["type"]
-            if self.ended and kind != "cancel":
-                raise StreamError("invalid_message", f"'{kind}' after 'end'", 1008)
-            if kind == "text":
-                text = message.get("text")
-                if not isinstance(text, str):
-                    raise StreamError("invalid_message", '"text" must be a string', 1008)
-                unstorable = unstorable_reason(text)
-                if unstorable is not None:
-                    raise StreamError("invalid_message", f'"text" {unstorable}', 1008)
-                if len(text) > MAX_TEXT_CHARS:
-                    raise StreamError(
-                        "message_too_big", f"a message may carry at most {MAX_TEXT_CHARS} characters", 1009
-                    )
-                self._enqueue(self.buffer.push(text, eager=not self.pieces_queued), final=False)
-            elif kind == "flush":
+            if self.ended and not isinstance(message, TTSStreamCancel):
+                raise InvalidMessageError(f"'{message.type}' after 'end'")
+            if isinstance(message, TTSStreamFlush):
                 self._enqueue(self.buffer.flush(), final=True)
-            elif kind == "end":
+            elif isinstance(message, TTSStreamEnd):
                 self._enqueue(self.buffer.flush(), final=True)
                 self.ended = True
                 self.queue.put_nowait(None)
-            elif kind == "cancel":
+            elif isinstance(message, TTSStreamCancel):
                 await self._cancel()
             else:
-                raise StreamError("invalid_message", f"unknown message type '{kind}'", 1008)
+                self._enqueue(self.buffer.push(message.text, eager=not self.pieces_queued), final=False)
 
     def _enqueue(self, sentences: list[str], *, final: bool) -> None:
         now = time.perf_counter()
@@ -263,10 +253,8 @@ class _Stream:
             self.queued_chars += len(text)
             self.pieces_queued += 1
         if self.queued_chars + len(self.buffer.text) > MAX_QUEUED_CHARS:
-            raise StreamError(
-                "too_much_text",
-                f"more than {MAX_QUEUED_CHARS} characters are waiting to be spoken; send more as audio arrives",
-                1009,
+            raise TooMuchTextError(
+                f"more than {MAX_QUEUED_CHARS} characters are waiting to be spoken", hint="send more as audio arrives"
             )
 
     async def _cancel(self) -> None:
@@ -277,7 +265,7 @@ class _Stream:
         self.queued_chars = 0
         if self.ended:
             self.queue.put_nowait(None)  # still ends: "done" follows
-        await self._send({"type": "cancelled"})
+        await self._send(TTSStreamCancelled())
 
     # --- speaking
 
@@ -306,7 +294,7 @@ class _Stream:
 
     async def _pay_for(self, text: str) -> None:
         """Charge a credit per started 1,000 characters spoken, a block at a time, before speaking them;
-        PaymentRequiredError (the stream closes with code 1008, "payment_required") when they run out."""
+        PaymentRequiredError (the stream closes with code 4402, "payment_required") when they run out."""
         self.spoken_chars += len(text)
         if self.spoken_chars <= self.paid_chars:
             return
@@ -314,31 +302,21 @@ class _Stream:
         self.paid_chars += bill.credits * SPEECH_CHARS_PER_CREDIT
         self.credits_charged += bill.credits
 
-    async def _send_chunk(self, chunk: SpeechChunk, piece: _Piece) -> None:
-        phonemes = list(chunk.phonemes)
-        samples = chunk.samples
-        if piece.pause_s > 0:
-            pause = round(piece.pause_s * chunk.sample_rate_hz)
-            samples = np.concatenate([samples, np.zeros(pause, np.float32)])
-            end_s = chunk.duration_s + pause / chunk.sample_rate_hz
-            if phonemes and phonemes[-1].phoneme == "_":
-                phonemes[-1] = PhonemeSpan("_", phonemes[-1].start_s, end_s)
-            else:
-                phonemes.append(PhonemeSpan("_", chunk.duration_s, end_s))
-        duration_s = samples.size / chunk.sample_rate_hz
+    async def _send_chunk(self, spoken: SpeechChunk, piece: _Piece) -> None:
+        chunk = with_pause(spoken, piece.pause_s)
+        samples, phonemes, duration_s = chunk.samples, chunk.phonemes, chunk.duration_s
         latency_s = time.perf_counter() - piece.ready_at
-        header = {
-            "type": "chunk",
-            "seq": self.seq,
-            "text": chunk.text,
-            "start_s": round(self.timeline_s, 3),
-            "duration_s": round(duration_s, 3),
-            "sample_rate_hz": chunk.sample_rate_hz,
-            "words": [w.model_dump() for w in word_timings(chunk.words, self.timeline_s)],
-            "phonemes": [p.model_dump() for p in phoneme_timings(phonemes, self.timeline_s)],
-            "alphabet": chunk.alphabet,
-            "latency_ms": round(latency_s * 1000, 1),
-        }
+        header = TTSStreamChunk(
+            seq=self.seq,
+            text=chunk.text,
+            start_s=round(self.timeline_s, 3),
+            duration_s=round(duration_s, 3),
+            sample_rate_hz=chunk.sample_rate_hz,
+            words=word_timings(chunk.words, self.timeline_s),
+            phonemes=phoneme_timings(phonemes, self.timeline_s),
+            alphabet=chunk.alphabet,
+            latency_ms=round(latency_s * 1000, 1),
+        )
         await self._send(header, to_pcm16(samples))
         if not self.first_audio_sent:
             self.first_audio_sent = True
@@ -353,16 +331,24 @@ async def _stop(tasks: tuple[asyncio.Task[None], ...]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _close_with_error(websocket: WebSocket, code: str, message: str, close_code: int) -> None:
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-        await websocket.send_text(json.dumps({"type": "error", "code": code, "message": message}))
-        await websocket.close(close_code, reason=message[:120])
-
-
-async def _close_with_neura_error(websocket: WebSocket, exc: NeuraError) -> None:
-    close_code = {413: 1009, 429: 1013}.get(exc.http_status, 1011 if exc.http_status >= 500 else 1008)
-    text = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
-    await _close_with_error(websocket, error_code(exc), text, close_code)
+def parse_message(raw: str) -> TTSStreamClientMessage:
+    """One client message; PayloadTooLargeError or InvalidMessageError when it is not one of the protocol's."""
+    if len(raw) > 4 * MAX_TEXT_CHARS:
+        raise PayloadTooLargeError(f"a message may carry at most {MAX_TEXT_CHARS} characters")
+    try:
+        return TTS_STREAM_CLIENT_MESSAGE.validate_json(raw)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        if problem["type"] == "string_too_long":
+            raise PayloadTooLargeError(f"a message may carry at most {MAX_TEXT_CHARS} characters") from None
+        if problem["type"] == "json_invalid":
+            raise InvalidMessageError("a message is not valid JSON") from None
+        if problem["type"] in ("union_tag_invalid", "union_tag_not_found", "model_attributes_type"):
+            raise InvalidMessageError(
+                'a message must be a JSON object whose "type" is text, flush, cancel or end'
+            ) from None
+        where = ".".join(str(part) for part in problem["loc"][1:])
+        raise InvalidMessageError(f"{where or 'message'}: {problem['msg']}") from None
 
 
 class UpgradeRequiredError(NeuraError):
@@ -371,11 +357,13 @@ class UpgradeRequiredError(NeuraError):
 
 @router.get(
     "/v1/tts/stream",
+    operation_id="streamSpeech",
     summary="Streaming text to speech (a WebSocket: this plain GET only answers 426)",
     description=PROTOCOL,
     status_code=426,
     responses={426: {"description": "connect with a WebSocket client instead"}},
 )
+@raises(UpgradeRequiredError)
 async def tts_stream_over_http() -> None:
     raise UpgradeRequiredError(
         "/v1/tts/stream is a WebSocket endpoint", hint="connect with ws:// or wss://; the protocol is in /docs"
@@ -388,21 +376,13 @@ async def tts_stream(websocket: WebSocket, voice: Text | None = None) -> None:
     await websocket.accept()
     state: AppState = websocket.app.state.neura
     try:
-        user = await authenticate(state, credentials(websocket.headers, websocket.query_params))
+        user = await authenticate(state, request_credentials(websocket))
         await limit_user(state.redis, state.settings, "speech", user.id)  # a connection is one speech request
-        engine = await load_engine(state.settings, voice)
-        await websocket.send_json(
-            {
-                "type": "ready",
-                "voice": engine.voice.id,
-                "sample_rate_hz": engine.sample_rate_hz,
-                "encoding": "pcm_s16le",
-                "channels": 1,
-                "max_message_chars": MAX_TEXT_CHARS,
-            }
-        )
+        engine = await load_engine(state.settings, parse_voice(voice))
+        ready = TTSStreamReady(voice=engine.voice.id, sample_rate_hz=engine.sample_rate_hz)
+        await websocket.send_text(ready.model_dump_json())
     except NeuraError as exc:
-        await _close_with_neura_error(websocket, exc)
+        await close_with_error(websocket, exc)
         return
     except WebSocketDisconnect:
         return

@@ -63,6 +63,7 @@ async def _after_commit(state: AppState, after: AfterCommit) -> None:
 
 @router.post(
     "",
+    operation_id="createVideo",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit a video to render (give a prompt or a script)",
     responses={
@@ -82,8 +83,8 @@ async def submit_video(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> VideoPublic:
-    check_voice(state.settings, body.voice)
-    video, created = await create_video(session, user.id, body.spec(), idempotency_key)
+    voice = check_voice(state.settings, body.voice)
+    video, created = await create_video(session, user.id, body.spec(voice), idempotency_key)
     await session.commit()
     if created:
         await _after_commit(state, AfterCommit(enqueue=video))
@@ -93,7 +94,7 @@ async def submit_video(
     return VideoPublic.from_row(video)
 
 
-@router.get("", summary="Your videos, newest first (cursor pagination)")
+@router.get("", operation_id="listVideos", summary="Your videos, newest first (cursor pagination)")
 async def get_videos(
     user: CurrentUser,
     session: DbSession,
@@ -105,13 +106,18 @@ async def get_videos(
     return VideoPage(items=[VideoPublic.from_row(v) for v in videos], next_cursor=next_cursor)
 
 
-@router.get("/{video_id}", summary="One of your videos: status, stage, progress, error, length, credits")
+@router.get(
+    "/{video_id}",
+    operation_id="getVideo",
+    summary="One of your videos: status, stage, progress, error, length, credits",
+)
 async def get_video(video_id: uuid.UUID, user: CurrentUser, session: DbSession) -> VideoPublic:
     return VideoPublic.from_row(await owned_video(session, user.id, video_id))
 
 
 @router.post(
     "/{video_id}/cancel",
+    operation_id="cancelVideo",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Cancel a video: a queued one at once, a running one within about a second (refunded)",
     responses={409: {"description": "the video already finished"}},
@@ -125,6 +131,7 @@ async def cancel(video_id: uuid.UUID, user: CurrentUser, session: DbSession, sta
 
 @router.delete(
     "/{video_id}",
+    operation_id="deleteVideo",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a video and its files (a video in progress is cancelled and refunded first)",
 )
@@ -136,6 +143,7 @@ async def delete(video_id: uuid.UUID, user: CurrentUser, session: DbSession, sta
 
 @router.get(
     "/{video_id}/download",
+    operation_id="downloadVideo",
     summary="A short-lived signed URL for the MP4 (or its subtitles, thumbnail, sidecar)",
     responses={409: {"description": "the video has not succeeded (yet)"}},
 )

@@ -14,7 +14,7 @@ from neura.tts import list_voices
 router = APIRouter(prefix="/v1/voices", tags=["voices"], dependencies=[RateLimited])
 
 
-@router.get("", summary="Voices installed here, with their engine, language and licence")
+@router.get("", operation_id="listVoices", summary="Voices installed here, with their engine, language and licence")
 async def voices(settings: SettingsDep) -> VoiceList:
     found = await asyncio.to_thread(list_voices, settings)  # reads voice files from disk
     return VoiceList(items=[VoicePublic.model_validate(voice) for voice in found])

@@ -41,6 +41,7 @@ async def _owned(session: DbSession, user: User, webhook_id: uuid.UUID) -> Webho
 
 @router.post(
     "",
+    operation_id="createWebhook",
     status_code=status.HTTP_201_CREATED,
     summary="Register a webhook; its signing secret is shown only in this response",
     responses={422: {"description": "not an http(s) URL, or a host NEURA refuses to call (private address)"}},
@@ -60,18 +61,22 @@ async def create_webhook(
     return WebhookCreated(**WebhookPublic.from_row(hook).model_dump(), secret=hook.secret)
 
 
-@router.get("", summary="Your webhooks (without their secrets)")
+@router.get("", operation_id="listWebhooks", summary="Your webhooks (without their secrets)")
 async def list_webhooks(user: CurrentUser, session: DbSession) -> WebhookList:
     rows = await session.scalars(select(Webhook).where(Webhook.user_id == user.id).order_by(Webhook.created_at))
     return WebhookList(items=[WebhookPublic.from_row(row) for row in rows])
 
 
-@router.get("/{webhook_id}", summary="One of your webhooks")
+@router.get("/{webhook_id}", operation_id="getWebhook", summary="One of your webhooks")
 async def get_webhook(webhook_id: uuid.UUID, user: CurrentUser, session: DbSession) -> WebhookPublic:
     return WebhookPublic.from_row(await _owned(session, user, webhook_id))
 
 
-@router.get("/{webhook_id}/deliveries", summary="The webhook's latest deliveries and their outcome")
+@router.get(
+    "/{webhook_id}/deliveries",
+    operation_id="listWebhookDeliveries",
+    summary="The webhook's latest deliveries and their outcome",
+)
 async def list_deliveries(webhook_id: uuid.UUID, user: CurrentUser, session: DbSession) -> DeliveryList:
     hook = await _owned(session, user, webhook_id)
     rows = await session.scalars(
@@ -83,6 +88,8 @@ async def list_deliveries(webhook_id: uuid.UUID, user: CurrentUser, session: DbS
     return DeliveryList(items=[DeliveryPublic.from_row(row) for row in rows])
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a webhook")
+@router.delete(
+    "/{webhook_id}", operation_id="deleteWebhook", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a webhook"
+)
 async def delete_webhook(webhook_id: uuid.UUID, user: CurrentUser, session: DbSession) -> None:
     await session.delete(await _owned(session, user, webhook_id))

@@ -10,18 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from neura.db.models import Video
 from neura.gateway.schemas.text import STORABLE
+from neura.gateway.schemas.voices import VoiceField
 from neura.jobs.videos import VideoSpec
+from neura.tts.voices import VoiceRef
 
 DEFAULT_PROMPT_DURATION_S = 30.0
-Voice = Annotated[
-    str,
-    Field(
-        pattern=r"^(piper|espeak|xtts)(:[A-Za-z0-9_.\-]{1,80})?$",
-        max_length=100,
-        description="an engine ('piper') or a voice id from GET /v1/voices ('piper:en_US-joe-medium')",
-    ),
-    STORABLE,
-]
 VideoStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
 
@@ -36,7 +29,7 @@ class VideoCreate(BaseModel):
         None, description="text to speak as is; blank lines separate scenes"
     )
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; none: the built-in portrait")
-    voice: Voice = "piper"
+    voice: VoiceField = None
     resolution: Literal["720p", "512"] = "720p"
     captions: bool = Field(False, description="burn subtitles into the picture")
     duration_s: float | None = Field(
@@ -52,12 +45,13 @@ class VideoCreate(BaseModel):
             raise ValueError("give either a prompt or a script")
         return self
 
-    def spec(self) -> VideoSpec:
+    def spec(self, voice: VoiceRef) -> VideoSpec:
+        """What to render, with ``voice`` the one the request's field resolved to on this server."""
         return VideoSpec(
             prompt=self.prompt,
             script=self.script,
             avatar_id=self.avatar_id,
-            voice=self.voice,
+            voice=str(voice),
             resolution=self.resolution,
             captions=self.captions,
             duration_s=self.duration_s or DEFAULT_PROMPT_DURATION_S,
@@ -81,7 +75,7 @@ class VideoPublic(BaseModel):
     prompt: str | None
     script: str | None
     avatar_id: uuid.UUID | None
-    voice: str
+    voice: str = Field(description="the voice that speaks it, as 'engine:voice'")
     resolution: str
     captions: bool
     background: str | None

@@ -1,8 +1,53 @@
-"""Voices the TTS engines offer here."""
+"""Voices: what ``GET /v1/voices`` lists, and the ``voice`` field every speaking request takes.
+
+A ``voice`` field is parsed into a :class:`~neura.tts.voices.VoiceRef` by the schema itself. A voice
+that cannot be one (an unknown engine, a bare id no engine owns, a path) is an
+:class:`~neura.tts.voices.UnknownVoiceError`: it leaves validation as it is, so the client gets the
+same 422 ``unknown_voice`` (with the choices in its hint) from every endpoint. Whether the voice is
+installed on this server is checked by the route (:func:`neura.gateway.speech.check_voice`).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
+
+from neura.tts.base import Gender
+from neura.tts.providers import TTS
+from neura.tts.voices import VOICE_ID_CHARS, UnknownVoiceError, VoiceRef, choices_hint
+
+DEFAULT = "default"
+"""What a request may write for the deployment's default voice (same as leaving the field out)."""
+PATTERN = rf"^(?:(?:{'|'.join(map(re.escape, TTS.names()))}):)?{VOICE_ID_CHARS}$"
+
+
+def parse_voice(value: Any) -> VoiceRef | None:
+    """A request's voice: None or "default" for the deployment's default, else a VoiceRef."""
+    if value is None or isinstance(value, VoiceRef):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(PATTERN, value.strip()):
+        shown = value if isinstance(value, str) else type(value).__name__
+        raise UnknownVoiceError(f"{shown!r} is not a voice id", hint=choices_hint())
+    return None if value.strip().lower() == DEFAULT else VoiceRef.parse(value)
+
+
+VoiceField = Annotated[
+    VoiceRef | None,
+    PlainValidator(parse_voice),
+    PlainSerializer(lambda ref: None if ref is None else str(ref), return_type=str | None),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": PATTERN, "maxLength": 100}, {"type": "null"}],
+            "description": (
+                f"a voice id from GET /v1/voices ('espeak:en-gb', or 'en-gb' alone), an engine "
+                f"({', '.join(TTS.names())}: its default voice), or '{DEFAULT}'/null for this server's voice"
+            ),
+            "examples": [f"{name}:{TTS.create(name).default_voice}" for name in TTS.names()[:2]],
+        }
+    ),
+]
 
 
 class VoicePublic(BaseModel):
@@ -11,6 +56,7 @@ class VoicePublic(BaseModel):
     id: str
     engine: str
     language: str
+    gender: Gender
     name: str
     license: str
     engine_license: str
