@@ -91,10 +91,12 @@ class InterruptResult(BaseModel):
 class IceCandidateInit(BaseModel):
     """A browser's ``RTCIceCandidate.toJSON()``; an empty ``candidate`` means end-of-candidates."""
 
-    candidate: str = Field(..., max_length=1000, examples=["candidate:1 1 udp 2122260223 192.0.2.1 61764 typ host"])
-    sdpMid: str | None = Field(None, max_length=32)  # camelCase: the browser's own field names
+    candidate: Annotated[str, STORABLE] = Field(
+        ..., max_length=1000, examples=["candidate:1 1 udp 2122260223 192.0.2.1 61764 typ host"]
+    )
+    sdpMid: Annotated[str, Field(max_length=32), STORABLE] | None = None  # camelCase: the browser's own names
     sdpMLineIndex: int | None = Field(None, ge=0, le=64)
-    usernameFragment: str | None = Field(None, max_length=256)
+    usernameFragment: Annotated[str, Field(max_length=256), STORABLE] | None = None
 
 
 class LiveCandidates(BaseModel):
