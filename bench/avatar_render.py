@@ -1,6 +1,7 @@
 """Avatar render + compose benchmark on one core, and sample frames of the mouth poses.
 
     .venv/bin/python bench/avatar_render.py [--frames 300] [--photo PATH] [--samples DIR] [--sheet PNG]
+                                            [--presenter PNG]
 
 Measures, with OpenCV limited to one thread: building a rig (512 and 640 px), loading it, rendering
 frames (CpuBackend, idle motion while speaking and a moving mouth) at 512 and 640 px, composing them
@@ -8,7 +9,10 @@ frames (CpuBackend, idle motion while speaking and a moving mouth) at 512 and 64
 buffer, then compose). Per-frame times are wall and this thread's CPU time of the quietest of five
 slices (the machine is shared); ``reference_remap_512_cpu_ms`` is a fixed yardstick for the machine.
 ``--samples`` writes neutral / "aa" / "oo" / "ee" / closed (p) / blink frames as PNG; ``--sheet``
-writes a small contact sheet of the mouth area. The last line is one JSON object.
+writes a strip of mouth poses (the viseme targets) on two portraits, the photo (default: the
+astronaut) and Grace Hopper's Navy portrait from matplotlib's sample data (docs/img/mouth_poses.png);
+``--presenter`` writes a frame of the 720p presenter layout with a title and a caption
+(docs/img/presenter.png). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from matplotlib import cbook
+from PIL import Image
 from skimage import data
 
 from neura.avatar import AvatarRig, IdleMotion, build_avatar, load_image
+from neura.lipsync.visemes import VISEMES
 from neura.media import HeadPose, MouthPose
 from neura.render import CpuBackend, Layout
 
@@ -134,28 +141,64 @@ def bench(photo: np.ndarray, n: int) -> dict[str, float]:
     return results
 
 
-def write_samples(photo: np.ndarray, folder: Path, sheet: Path | None) -> None:
+STRIP = ("sil", "aa", "oh", "ou", "ih", "TH", "PP")  # the viseme targets shown in the strip
+STRIP_LABELS = {"sil": "rest", "aa": "aa", "oh": "oh", "ou": "oo", "ih": "ee", "TH": "th", "PP": "p"}
+
+
+def write_samples(photo: np.ndarray, folder: Path) -> None:
     rig = build_avatar(photo, size_px=512)
     backend = CpuBackend()
     folder.mkdir(parents=True, exist_ok=True)
-    tiles = []
-    centre = rig.lip_points.mean(axis=0).astype(int)
     for name, (mouth, head) in POSES.items():
         frame = backend.render(rig, mouth, head)
         cv2.imwrite(str(folder / f"{name}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        if name == "half":
-            continue
-        cx, cy = int(centre[0]), int(centre[1])
-        top = cy - 120 if name == "blink" else cy - 60
-        tile = np.ascontiguousarray(frame[top : top + 150, cx - 75 : cx + 75])
-        cv2.putText(tile, name, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-        tiles.append(tile)
     print(f"samples: {folder}")
-    if sheet is not None:
-        sheet.parent.mkdir(parents=True, exist_ok=True)
-        grid = np.vstack([np.hstack(tiles[:3]), np.hstack(tiles[3:6])])
-        cv2.imwrite(str(sheet), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
-        print(f"contact sheet: {sheet} ({sheet.stat().st_size / 1e3:.0f} KB)")
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    tile = np.ascontiguousarray(tile)
+    cv2.putText(tile, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(tile, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    return tile
+
+
+def write_sheet(photos: list[np.ndarray], sheet: Path) -> None:
+    """One row per portrait: the mouth and chin (2x) at each viseme target of STRIP."""
+    backend = CpuBackend()
+    rows = []
+    for photo in photos:
+        rig = build_avatar(photo, size_px=512)
+        cx, cy = (int(v) for v in rig.lip_points.mean(axis=0))
+        half_w, half_h = int(0.85 * rig.mouth_width_px), int(0.55 * rig.mouth_width_px)
+        tiles = []
+        for name in STRIP:
+            frame = backend.render(rig, VISEMES[name].pose, HeadPose())
+            crop = frame[cy - half_h : cy + half_h, cx - half_w : cx + half_w]
+            tile = cv2.resize(crop, (156, round(156 * half_h / half_w)), interpolation=cv2.INTER_AREA)
+            tiles.append(_label(tile, STRIP_LABELS[name]))
+        rows.append(np.hstack(tiles))
+    width = min(r.shape[1] for r in rows)
+    grid = np.vstack([r[:, :width] for r in rows])
+    sheet.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(sheet), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    print(f"mouth poses: {sheet} ({sheet.stat().st_size / 1e3:.0f} KB)")
+
+
+def write_presenter(photo: np.ndarray, path: Path) -> None:
+    """A 720p presenter frame mid-sentence (title, the spoken sentence in the side column), halved."""
+    rig = build_avatar(photo, size_px=640)
+    frame = CpuBackend().render(rig, MouthPose(open=0.55, spread=0.3), HeadPose())
+    layout = Layout.presenter_720p(avatar_size=640, dynamic_roi=rig.roi)
+    rgb = layout.compose_rgb(
+        frame,
+        title="How tides work",
+        headline="Why the sea comes back twice a day",
+        caption="Every twelve hours and twenty-five minutes the sea comes back up the beach, "
+        "because the Moon pulls the oceans towards it.",
+    )
+    small = Image.fromarray(rgb).resize((960, 540), Image.Resampling.LANCZOS)
+    small.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
+    print(f"presenter frame: {path} ({path.stat().st_size / 1e3:.0f} KB)")
 
 
 def main() -> None:
@@ -163,12 +206,18 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--photo", type=Path, help="a portrait (default: skimage's astronaut)")
     parser.add_argument("--samples", type=Path, help="write sample frames (PNG) here")
-    parser.add_argument("--sheet", type=Path, help="write a contact sheet of the mouth poses here")
+    parser.add_argument("--sheet", type=Path, help="write the strip of mouth poses on two portraits here (PNG)")
+    parser.add_argument("--presenter", type=Path, help="write a 720p presenter frame with captions here (PNG)")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     photo = load_image(args.photo) if args.photo else np.ascontiguousarray(data.astronaut())
-    if args.samples or args.sheet:
-        write_samples(photo, args.samples or Path(tempfile.mkdtemp()), args.sheet)
+    if args.samples:
+        write_samples(photo, args.samples)
+    if args.sheet:
+        second = load_image(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+        write_sheet([photo, second], args.sheet)
+    if args.presenter:
+        write_presenter(photo, args.presenter)
     results = bench(photo, args.frames)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else -1.0
     summary = {"bench": "avatar_render", "frames": args.frames, "machine": platform.machine(), "load_avg_1m": load}

@@ -67,26 +67,29 @@ class MouthPose:
     spread: lip corners pulled outward (smile-like, "ee")
     round:  lips rounded and pushed forward ("oo", "w")
     close:  lips pressed together (p/b/m); overrides ``open``
+    tongue: tongue tip raised towards the upper teeth (l, n, t, d; between the teeth for th)
     """
 
     open: float = 0.0
     spread: float = 0.0
     round: float = 0.0
     close: float = 0.0
+    tongue: float = 0.0
 
     def as_array(self) -> npt.NDArray[np.float32]:
-        return np.array([self.open, self.spread, self.round, self.close], dtype=np.float32)
+        return np.array([self.open, self.spread, self.round, self.close, self.tongue], dtype=np.float32)
 
 
 MOUTH_CLOSED = MouthPose()
+MOUTH_CHANNELS = 5  # open, spread, round, close, tongue
 
 
 @dataclass
 class MouthTrack:
-    """Mouth poses sampled at ``fps``: ``values[i]`` = (open, spread, round, close) of frame i."""
+    """Mouth poses sampled at ``fps``: ``values[i]`` = (open, spread, round, close, tongue) of frame i."""
 
     fps: float
-    values: npt.NDArray[np.float32]  # shape (frames, 4)
+    values: npt.NDArray[np.float32]  # shape (frames, MOUTH_CHANNELS)
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
@@ -94,8 +97,7 @@ class MouthTrack:
     def pose(self, frame_index: int) -> MouthPose:
         if not 0 <= frame_index < len(self):
             return MOUTH_CLOSED
-        o, s, r, c = (float(v) for v in self.values[frame_index])
-        return MouthPose(o, s, r, c)
+        return MouthPose(*(float(v) for v in self.values[frame_index]))
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from neura.lipsync import energy_mouth_track, mouth_track, stream_guard_s
-from neura.media import PhonemeAlphabet, PhonemeSpan
+from neura.media import MOUTH_CHANNELS, PhonemeAlphabet, PhonemeSpan
 from tests.lipsync.piper_sample import SENTENCE_1, SENTENCE_2, duration_s, spans
 
-OPEN, SPREAD, ROUND, CLOSE = range(4)
+OPEN, SPREAD, ROUND, CLOSE, TONGUE = range(5)
 FPS = 25
 
 
@@ -85,6 +85,13 @@ def test_rounding_and_spreading() -> None:
     assert v[frame_at(0.84), SPREAD] > 0.5 and v[frame_at(0.84), ROUND] < 0.1
 
 
+def test_tongue_tip_rises_for_th_and_l_only() -> None:
+    phones = [("ð", 0.2, 0.35), ("a", 0.35, 0.6), ("l", 0.6, 0.75), ("u", 0.75, 1.0)]
+    v = mouth_track([PhonemeSpan(*p) for p in phones], "ipa", n_frames=30).values
+    assert v[frame_at(0.28), TONGUE] > 0.8 and v[frame_at(0.68), TONGUE] > 0.5
+    assert v[frame_at(0.48), TONGUE] < 0.2 and v[frame_at(0.9), TONGUE] < 0.1
+
+
 def test_anticipation_is_short() -> None:
     """The mouth may start opening shortly before a vowel, not 100 ms before it."""
     v = mouth_track([PhonemeSpan("a", 1.0, 1.3)], "ipa", n_frames=40).values
@@ -103,7 +110,7 @@ def test_real_piper_sentence() -> None:
     phonemes = spans(SENTENCE_1)
     n_frames = math.ceil(duration_s(SENTENCE_1) * FPS)
     v = mouth_track(phonemes, "ipa", n_frames=n_frames).values
-    assert v.shape == (n_frames, 4) and v.dtype == np.float32
+    assert v.shape == (n_frames, MOUTH_CHANNELS) and v.dtype == np.float32
     assert v[0, OPEN] < 0.05 and v[-1, OPEN] < 0.05
     for p in phonemes:
         if p.phoneme in "pbm":
@@ -143,9 +150,9 @@ def test_a_chunk_can_start_anywhere_on_the_frame_grid() -> None:
 
 
 def test_degenerate_input_never_crashes() -> None:
-    assert mouth_track([], "ipa", n_frames=0).values.shape == (0, 4)
+    assert mouth_track([], "ipa", n_frames=0).values.shape == (0, MOUTH_CHANNELS)
     silent = mouth_track([], "ipa", n_frames=10).values
-    assert silent.shape == (10, 4) and not silent.any()
+    assert silent.shape == (10, MOUTH_CHANNELS) and not silent.any()
     rng = random.Random(3)
     alphabets: tuple[PhonemeAlphabet, ...] = ("ipa", "arpabet")
     symbols = ["a", "p", "ˈ", "ː", " ", "?", "Ж", "", "aɪ", "\u0329", "tʃ", "SIL", "AA1"]

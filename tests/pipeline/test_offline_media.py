@@ -6,10 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from neura.avatar import detect_faces
+from neura.avatar import build_avatar, detect_faces
+from neura.avatar import landmarks as lm
 from neura.encode import decode_audio, decode_frames, probe
 from neura.pipeline import RenderResult
+from neura.pipeline.defaults import demo_avatar
+from neura.render import Layout
 
 FPS = 25
 
@@ -112,3 +116,32 @@ def test_rendering_is_deterministic(square_render: RenderResult, tmp_path, setti
         settings,
     )
     assert again.output_path.read_bytes() == square_render.output_path.read_bytes()
+
+
+def test_thumbnail_is_a_neutral_face_with_open_eyes(presenter_render: RenderResult) -> None:
+    assert presenter_render.thumbnail_path is not None
+    thumb = np.asarray(Image.open(presenter_render.thumbnail_path).convert("RGB"))
+    layout = Layout.presenter_720p()
+    scale = thumb.shape[1] / layout.width
+    x0, y0, x1, y1 = (round(v * scale) for v in layout.avatar_rect)
+    pts = detect_faces(np.ascontiguousarray(thumb[y0:y1, x0:x1]), min_face_px=0).landmarks / np.float32(scale)
+    rest = build_avatar(demo_avatar(), size_px=layout.avatar_size_px).landmarks  # the photo, at rest
+    print(
+        f"\nthumbnail: gap/width {lm.mouth_gap_ratio(pts):.3f}, eyes {lm.eyes_aspect_ratio(pts):.3f} "
+        f"(photo {lm.eyes_aspect_ratio(rest):.3f}), mouth width {lm.mouth_width_px(pts) / lm.mouth_width_px(rest):.3f}"
+    )
+    assert lm.mouth_gap_ratio(pts) < 0.05  # closed
+    assert lm.eyes_aspect_ratio(pts) > 0.8 * lm.eyes_aspect_ratio(rest)  # open
+    assert 0.93 < lm.mouth_width_px(pts) / lm.mouth_width_px(rest) < 1.07  # neither rounded nor spread
+
+
+def test_burned_captions_stay_off_the_portrait_card(presenter_render: RenderResult) -> None:
+    """With subtitles on, the 720p layout shows them in the side column, never over the portrait."""
+    layout = Layout.presenter_720p()
+    x0, y0, x1, y1 = layout.avatar_rect
+    frames = [rgb for _, rgb in decode_frames(presenter_render.output_path, every_nth=12)]
+    stack = np.stack(frames).astype(np.int16)
+    lower_card = stack[:, y1 - 120 : y1 - 8, x0 + 8 : x1 - 8]  # where subtitles used to be drawn
+    assert np.percentile(np.abs(lower_card - lower_card[0]), 99) <= 12
+    side = stack[:, y0 + 140 : y1 - 30, x1 + 60 :]
+    assert max(float(np.abs(side[i] - side[0]).mean()) for i in range(len(side))) > 3  # the captions change there

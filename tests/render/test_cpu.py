@@ -9,12 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from neura.avatar import AvatarRig, IdleMotion
+from neura.avatar import AvatarRig, IdleMotion, build_avatar
 from neura.avatar import landmarks as lm
 from neura.errors import EngineUnavailableError
+from neura.lipsync.visemes import VISEMES
 from neura.media import NEUTRAL_HEAD, HeadPose, MouthPose
 from neura.render import CpuBackend, RenderBackend, get_backend
 from neura.render.cpu import HeadMotion
+from tests.portraits import PORTRAITS
 
 from .conftest import landmarks_of
 
@@ -81,6 +83,27 @@ def test_mouth_gap_grows_with_open_as_mediapipe_sees_it(rig: AvatarRig, backend:
     assert ratios[0.0] <= 0.05  # the photo's parted lips are closed in silence
     assert ratios[1.0] >= 0.25
     assert ratios[0.0] < ratios[0.25] < ratios[0.5] < ratios[1.0]
+
+
+ROUNDED, SPREAD = ("ou", "oh", "CH", "RR"), ("ih", "E", "SS")
+
+
+@pytest.mark.parametrize("name", sorted(PORTRAITS))
+def test_rounded_visemes_narrow_and_spread_visemes_widen_the_lips(name: str, backend: CpuBackend) -> None:
+    """Mouth width (corner to corner) as the face landmarker re-detects it on rendered frames. Real
+    speakers' lips are about 0.65-0.7x as wide for /u/ as for /i/; a smile in the photo must not keep
+    an "oo" wide (the astronaut smiles, Hopper does not)."""
+    rig = build_avatar(PORTRAITS[name](), size_px=512)
+    widths = {
+        v: lm.mouth_width_px(landmarks_of(backend.render(rig, VISEMES[v].pose, NEUTRAL_HEAD)))
+        for v in ("sil", *ROUNDED, *SPREAD)
+    }
+    rest = widths["sil"]
+    ratio = widths["ou"] / widths["ih"]
+    print(f"\n{name}: width / rest", {v: round(w / rest, 3) for v, w in widths.items()}, f"/u/ : /i/ = {ratio:.3f}")
+    assert all(widths[v] < 0.95 * rest for v in ROUNDED)
+    assert all(widths[v] > 1.03 * rest for v in SPREAD)
+    assert 0.6 <= ratio <= 0.74
 
 
 @pytest.mark.parametrize(

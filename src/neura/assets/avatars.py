@@ -9,21 +9,33 @@ Layout (object storage)::
 :func:`prepare_avatar` is blocking and CPU-heavy (decode, face mesh, two rig builds: about 2 s): run it
 in a worker thread. Nothing is stored until it has succeeded, and :func:`store_avatar` removes what it
 wrote if any write fails, so a failed upload leaves nothing behind.
+
+Stored rigs outlive the code that wrote them: :func:`load_stored_rig` reads one, and when it is from an
+older rig version (:data:`neura.avatar.rig.RIG_VERSION`) it rebuilds it from the stored original photo
+and writes the new rig back in its place, so the next load is fast again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from PIL import Image
 
 from neura.avatar.face import detect_faces
 from neura.avatar.image import load_image, sniff_image_type
-from neura.avatar.rig import build_avatar, save_bytes
-from neura.errors import UnsupportedMediaTypeError
+from neura.avatar.rig import AvatarRig, RigLoadError, build_avatar, save_bytes
+from neura.errors import ImageError, NotFoundError, UnsupportedMediaTypeError
 from neura.storage import Storage
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RIG_SIZES_PX = (512, 640)
 PREVIEW_RIG_PX = 512
@@ -112,3 +124,35 @@ async def store_avatar(
 
 async def delete_avatar_objects(storage: Storage, user_id: uuid.UUID, avatar_id: uuid.UUID) -> int:
     return await storage.delete_prefix(avatar_prefix(user_id, avatar_id))
+
+
+async def load_stored_rig(
+    storage: Storage, rig_key: str, size_px: int, *, executor: Executor | None = None
+) -> AvatarRig:
+    """The rig stored at ``rig_key``; one written by an older build is rebuilt from the avatar's
+    original photo (beside it under the same prefix) and stored back. CPU work runs on ``executor``.
+
+    Raises NotFoundError when the rig is missing, ImageError when it is outdated and the photo is gone."""
+    loop = asyncio.get_running_loop()
+
+    def run(work: Callable[[], T]) -> asyncio.Future[T]:
+        return loop.run_in_executor(executor, work)
+
+    data = await storage.get_bytes(rig_key)
+    try:
+        return await run(lambda: AvatarRig.load(io.BytesIO(data)))
+    except RigLoadError as exc:
+        log.info("rebuilding the stored rig %s from its photo: %s", rig_key, exc)
+    photo = await _original_photo(storage, rig_key.rsplit("/", 1)[0] + "/")
+    rig = await run(lambda: build_avatar(load_image(photo, max_pixels=MAX_PIXELS), size_px=size_px, name="the photo"))
+    await storage.put_bytes(rig_key, await run(lambda: save_bytes(rig)), "application/octet-stream")
+    return rig
+
+
+async def _original_photo(storage: Storage, prefix: str) -> bytes:
+    for extension, _ in _TYPES.values():
+        try:
+            return await storage.get_bytes(f"{prefix}original.{extension}")
+        except NotFoundError:
+            continue
+    raise ImageError("the avatar's stored rig is outdated and its photo is missing", hint="upload the photo again")

@@ -1,7 +1,10 @@
 """Where the rig's square comes from in the photo, and which part of it may change.
 
-The crop puts the face at ~37% of the height with the eyes 40% from the top; where it leaves the photo
-the edge is replicated and progressively blurred. The ROI is the head with room for its soft mask and
+The crop puts the face at ~37% of the height with the eyes 40% from the top. Where that square would
+leave the photo it first moves (the face may sit up to :data:`MAX_SHIFT_SHARE` of the side off its
+place) and then zooms in (the face up to :data:`MAX_FACE_SHARE` of the height) to stay inside; only
+what is still missing is padded, with the photo mirrored at its edge and blurred (an out-of-focus
+extension of the background, never stretched edge pixels). The ROI is the head with room for its soft mask and
 the jaw's reach; :func:`tighten` then shrinks it to what the fields and the mask actually touch.
 """
 
@@ -18,25 +21,41 @@ from neura.avatar.geometry import Box, FaceFrame, frame_box
 FACE_SHARE_OF_CROP = 0.37  # face height (forehead to chin) / crop height
 EYES_FROM_TOP = 0.40  # eye line, as a share of the crop height from its top
 SHIFT_SHARE = 0.025  # room kept around the mouth and eye boxes for head motion, of the size
+MAX_SHIFT_SHARE = 0.15  # how far the square may move off the face's place to stay in the photo
+MAX_FACE_SHARE = 0.46  # how far it may zoom in (face height / crop height) to stay in the photo
 
 F32 = npt.NDArray[np.float32]
 RGB = npt.NDArray[np.uint8]
 
 
-def crop_matrix(pts: F32, size_px: int) -> npt.NDArray[np.float64]:
-    """Photo -> rig transform: the face fills ~37% of the height, the eyes sit 40% from the top."""
+def _place(start: float, side: float, extent: float, max_shift: float) -> float:
+    """Where a span of ``side`` starting ideally at ``start`` goes along an axis of ``extent`` pixels:
+    inside it if a shift of at most ``max_shift`` allows, else as far inside as that shift goes
+    (centred over the photo when the span is longer than the photo)."""
+    inside = (extent - side) / 2 if side > extent else min(max(start, 0.0), extent - side)
+    return min(max(inside, start - max_shift), start + max_shift)
+
+
+def crop_matrix(pts: F32, size_px: int, photo_shape: tuple[int, ...] | None = None) -> npt.NDArray[np.float64]:
+    """Photo -> rig transform: the face fills ~37% of the height, the eyes sit 40% from the top, moved
+    and zoomed (within limits) so that the square stays inside a photo of ``photo_shape``."""
     height = float(np.linalg.norm(pts[lm.CHIN] - pts[lm.FOREHEAD]))
     side = height / FACE_SHARE_OF_CROP
+    if photo_shape is not None:  # pixel centres run from 0 to n - 1: that is the room a square has
+        side = max(min(side, float(min(photo_shape[:2]) - 1)), height / MAX_FACE_SHARE)
     eyes_y = float(pts[[33, 133, 362, 263], 1].mean())
     centre_x = float(pts[[lm.CHEEK_RIGHT, lm.CHEEK_LEFT], 0].mean())
-    scale = size_px / side
     left, top = centre_x - side / 2, eyes_y - EYES_FROM_TOP * side
+    if photo_shape is not None:
+        left = _place(left, side, float(photo_shape[1] - 1), MAX_SHIFT_SHARE * side)
+        top = _place(top, side, float(photo_shape[0] - 1), MAX_SHIFT_SHARE * side)
+    scale = size_px / side
     return np.array([[scale, 0.0, -scale * left], [0.0, scale, -scale * top]])
 
 
 def extract_crop(rgb: RGB, matrix: npt.NDArray[np.float64], size_px: int) -> RGB:
-    """Warp the photo into the square crop; where the crop leaves the photo, replicate its edge and
-    blur it progressively so the padding reads as out-of-focus background."""
+    """Warp the photo into the square crop; where the crop leaves the photo, mirror the photo at its
+    edge and blur that progressively, so the padding reads as out-of-focus background."""
     m = matrix.copy()
     scale = float(m[0, 0])
     source = rgb
@@ -46,7 +65,7 @@ def extract_crop(rgb: RGB, matrix: npt.NDArray[np.float64], size_px: int) -> RGB
         m[:, :2] /= pre
     flags = cv2.INTER_CUBIC if m[0, 0] > 1.0 else cv2.INTER_LINEAR
     size = (size_px, size_px)
-    crop: RGB = np.asarray(cv2.warpAffine(source, m, size, flags=flags, borderMode=cv2.BORDER_REPLICATE), np.uint8)
+    crop: RGB = np.asarray(cv2.warpAffine(source, m, size, flags=flags, borderMode=cv2.BORDER_REFLECT_101), np.uint8)
     if m[0, 0] > 1.3:  # upscaled: restore a little crispness
         soft = cv2.GaussianBlur(crop, (0, 0), 0.5 * float(m[0, 0]))
         crop = np.asarray(cv2.addWeighted(crop, 1.35, soft, -0.35, 0), np.uint8)
@@ -58,8 +77,8 @@ def extract_crop(rgb: RGB, matrix: npt.NDArray[np.float64], size_px: int) -> RGB
 
 
 def _soften_padding(crop: RGB, outside: npt.NDArray[np.bool_]) -> RGB:
-    """Blur the replicated border more the farther it lies from the photo, ending in a soft wash
-    of its colours (no streaks)."""
+    """Blur the mirrored border more the farther it lies from the photo, ending in a soft wash of its
+    colours (no streaks, no mirrored face)."""
     size = crop.shape[0]
     dist = cv2.distanceTransform(outside.astype(np.uint8), cv2.DIST_L2, 5)
     near = np.clip(dist / (0.03 * size), 0.0, 1.0)[..., None]

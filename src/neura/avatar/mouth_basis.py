@@ -4,7 +4,10 @@ Fields, in :data:`MOUTH_FIELDS` order: ``close_gap`` closes the photo's own lip 
 so silence shows closed lips even when the photo's mouth was open); ``open`` drops the jaw, lower lip
 and chin and lifts the upper lip a little (one unit parts the lips by ``open_gap_px`` in the middle);
 ``spread`` pulls the corners out and up; ``round`` draws them in and makes the lips taller; ``press``
-thins the lips against each other.
+thins the lips against each other; ``open_round`` (strength open x round) and ``close_round``
+(strength round) move the jaw's two fields along with the rounding: the lips part (or close) where
+rounding has drawn them, not where the photo had them (without them a rounded mouth shows a seam, or
+tears the photo's wider lip line, beyond its drawn corners).
 
 The lips part along a *tear line* where a selector between the upper and the lower face steps sharply
 inside the mouth and smoothly beyond its corners (the cheeks stretch). The mouth interior is drawn
@@ -30,11 +33,12 @@ from neura.avatar.geometry import (
     smoothstep,
 )
 
-MOUTH_FIELDS = ("close_gap", "open", "spread", "round", "press")
+MOUTH_FIELDS = ("close_gap", "open", "spread", "round", "press", "open_round", "close_round")
 OPEN_GAP_OF_MOUTH_WIDTH = 0.40  # a full "aa": inner-lip gap / mouth width
 UPPER_LIP_SHARE = 0.15  # of an opening, the share taken by the upper lip (the rest is the jaw)
 CLOSE_UPPER_SHARE = 0.35  # of closing the photo's gap, the share taken by the upper lip
 CHIN_OF_LOWER_LIP = 0.7  # the chin moves this much of the lower lip's movement
+ROUND_OF_HALF_WIDTH = 0.33  # a full "oo" draws each corner in by this share of the half-width
 
 
 @dataclass
@@ -53,6 +57,7 @@ class MouthGeometry:
     face_half_px: float
     jaw_u: F32  # the lower face outline as v(u)
     jaw_v: F32
+    corner_lift_px: float  # how far a smile holds the corners above the lips' middle (0 if not)
 
     @classmethod
     def measure(cls, frame: FaceFrame, pts: F32) -> MouthGeometry:
@@ -75,6 +80,11 @@ class MouthGeometry:
             face_half_px=float(uc[lm.CHEEK_LEFT] - uc[lm.CHEEK_RIGHT]) / 2,
             jaw_u=uc[lower][order],
             jaw_v=vc[lower][order],
+            corner_lift_px=max(
+                float(vc[[lm.UPPER_LIP_INNER_MID, lm.LOWER_LIP_INNER_MID]].mean())
+                - float(vc[[lm.MOUTH_CORNER_RIGHT, lm.MOUTH_CORNER_LEFT]].mean()),
+                0.0,
+            ),
         )
 
     def gap(self, u: F32) -> F32:
@@ -145,23 +155,37 @@ def jaw_motion(
     return du.astype(np.float32), dv.astype(np.float32)
 
 
-def lip_shapes(g: MouthGeometry, u: F32, v: F32, side: int = 0) -> list[tuple[F32, F32]]:
+def lip_shapes(g: MouthGeometry, u: F32, v: F32) -> list[tuple[F32, F32]]:
     """Forward (du, dv) of spread, round and press at unit strength. Vertical changes are measured
-    from each lip's own inner edge, so the lips' meeting line stays put (``side`` as in jaw_motion)."""
+    from the line where the closed lips meet, so that line stays put and nothing steps across it (a
+    step there would leave a seam where the lips are not drawn apart).
+
+    ``round`` draws the corners in (about 30 % of the mouth's width, so an "oo" is about two thirds
+    as wide as an "ee", as real speakers' lips are), lowers the corners a smile holds up, and makes
+    both lips taller and fuller as they push forward; ``spread`` pulls the corners out."""
     w = g.outer_half_px
     au = np.abs(u)
     reach = np.where(au <= w, u / w, np.sign(u) * np.exp(-(((au - w) / (0.7 * w)) ** 2))).astype(np.float32)
-    upper_edge = np.interp(u, g.u_up, g.v_up).astype(np.float32)
-    lower_edge = np.interp(u, g.u_lo, g.v_lo).astype(np.float32)
-    above = (v < g.tear(u)) if side == 0 else np.full(u.shape, side < 0)
-    rel = np.where(above, v - upper_edge, v - lower_edge).astype(np.float32)
-    near = falloff(v, 0.5 * w, 0.9 * w)
-    lips = np.exp(-((u / (1.05 * w)) ** 4) - (rel / (0.55 * w)) ** 2).astype(np.float32)
+    line = (v - g.tear(u)).astype(np.float32)  # the lips' own line, which a smile curves up at the corners
+    near = falloff(line, 0.5 * w, 0.9 * w)
+    lips = np.exp(-((u / (1.05 * w)) ** 4) - (line / (0.55 * w)) ** 2).astype(np.float32)
+    unsmile = 0.9 * g.corner_lift_px * reach * reach * falloff(line, 0.45 * w, 0.7 * w)
     return [
-        (0.11 * w * reach * near, -0.05 * w * reach**2 * near),  # spread
-        (-0.24 * w * reach * near, 0.22 * rel * lips),  # round
-        (-0.03 * w * reach * near, -0.25 * rel * lips),  # press
+        (0.2 * w * reach * near, -0.04 * w * reach**2 * near),  # spread
+        (-ROUND_OF_HALF_WIDTH * w * reach * near, 0.3 * line * lips + unsmile),  # round
+        (-0.03 * w * reach * near, -0.25 * line * lips),  # press
     ]
+
+
+def _inverted(g: MouthGeometry, u: F32, v: F32, index: int, rounds: int = 3) -> tuple[F32, F32]:
+    """The backward map (du, dv) whose output pixel shows the source pixel that ``lip_shapes[index]``
+    moves there: large moves (rounding draws the corners in by a third) warped as forward moves
+    would fall short by their own gradient, and the lips would not meet the drawn inner-lip polygon."""
+    bu, bv = (-c for c in lip_shapes(g, u, v)[index])
+    for _ in range(rounds):
+        fu, fv = lip_shapes(g, u + bu, v + bv)[index]
+        bu, bv = -fu, -fv
+    return bu.astype(np.float32), bv.astype(np.float32)
 
 
 @dataclass
@@ -171,7 +195,7 @@ class MouthBasis:
     open_gap_px: float
     lip_points: F32  # (len(INNER_LIP_LOOP), 2) the inner-lip polygon in the photo
     lip_motion: F32  # (len(MOUTH_FIELDS), len(INNER_LIP_LOOP), 2) forward motion of those points
-    teeth_points: F32  # (len(INNER_LIP_UPPER), 2) bottom edge of the upper teeth (fixed to the skull)
+    geometry: MouthGeometry
 
 
 @dataclass(frozen=True)
@@ -222,7 +246,7 @@ class _Motions:
             self.zones,
             side,
         )
-        return [close_gap, opening, *lip_shapes(g, u, v, side)]
+        return [close_gap, opening, *lip_shapes(g, u, v)]
 
 
 def build_mouth_basis(pts: F32, frame: FaceFrame, limit: Box) -> MouthBasis:
@@ -236,7 +260,16 @@ def build_mouth_basis(pts: F32, frame: FaceFrame, limit: Box) -> MouthBasis:
     box = clip_box(frame_box(frame, -reach_u, reach_u, g.v_subnasale - 0.06 * height, chin_v + 0.26 * height), limit)
     u, v = frame.grid_uv(box)
     window = box_window((box[3] - box[1], box[2] - box[0]), 6)[..., None]
-    fields = np.stack([-frame.to_xy(du, dv) * window for du, dv in motions(u, v, 0)]).astype(np.float32)
+    backward = [(-du, -dv) for du, dv in motions(u, v, 0)[:2]]  # the jaw's fields are tuned as they are
+    backward += [_inverted(g, u, v, 0), _inverted(g, u, v, 1)]  # spread, round
+    press_u, press_v = lip_shapes(g, u, v)[2]
+    backward.append((-press_u, -press_v))  # press: too small to need inverting
+    # the jaw's fields taken where rounding brings each pixel from: they then open and close the lips
+    # as the photo had them, wherever rounding has moved them (the lips' points already move so)
+    closed, opened = motions(u + backward[3][0], v + backward[3][1], 0)[:2]
+    backward.append((-opened[0] - backward[1][0], -opened[1] - backward[1][1]))
+    backward.append((-closed[0] - backward[0][0], -closed[1] - backward[0][1]))
+    fields = np.stack([frame.to_xy(bu, bv) * window for bu, bv in backward]).astype(np.float32)
 
     # the inner-lip points move with the side of the tear they are on; the corners take the mean
     upper = np.array(lm.INNER_LIP_UPPER)
@@ -244,15 +277,12 @@ def build_mouth_basis(pts: F32, frame: FaceFrame, limit: Box) -> MouthBasis:
     moved = []
     for idx, side in ((upper, -1), (lower, +1)):
         uu, vv = frame.uv(pts[idx])
-        moved.append(np.stack([frame.to_xy(du, dv) for du, dv in motions(uu, vv, side)]))
+        forward = motions(uu, vv, side)
+        forward += [(np.zeros_like(uu), np.zeros_like(vv))] * 2  # a lip point opens and closes as it was
+        moved.append(np.stack([frame.to_xy(du, dv) for du, dv in forward]))
     up_motion, lo_motion = moved
     corners = 0.5 * (up_motion[:, [0, -1]] + lo_motion[:, [0, -1]])
     up_motion[:, [0, -1]] = corners
     lip_motion = np.concatenate([up_motion, lo_motion[:, -2:0:-1]], axis=1).astype(np.float32)
     lip_points = pts[list(lm.INNER_LIP_LOOP)].astype(np.float32)
-
-    tu, _ = frame.uv(pts[upper])
-    teeth_len = 0.09 * 2 * g.outer_half_px * g.profile(tu, g.inner_half_px * 1.05, power=2.0)
-    tv = g.tear(tu) + teeth_len
-    teeth = (frame.origin + tu[:, None] * frame.ex + tv[:, None] * frame.ey).astype(np.float32)
-    return MouthBasis(box, fields, float(open_gap), lip_points, lip_motion, teeth)
+    return MouthBasis(box, fields, float(open_gap), lip_points, lip_motion, g)

@@ -23,10 +23,14 @@ from neura.avatar.eyelids import measure_eyelids
 from neura.avatar.face import detect_faces
 from neura.avatar.geometry import Box, FaceFrame
 from neura.avatar.mouth_basis import build_mouth_basis
-from neura.avatar.mouth_interior import MouthPalette, estimate_palette
+from neura.avatar.mouth_interior import MouthPalette, measure_light
+from neura.avatar.mouth_layers import build_mouth_layers
 from neura.errors import ImageError
 
-RIG_VERSION = 2
+RIG_VERSION = 3
+"""Bumped whenever what a rig holds or means changes. 3: the mouth interior as layers (teeth, gums,
+tongue, cavity) and stronger lip rounding; 2 and older are refused by :meth:`AvatarRig.load` and rebuilt
+from the photo (see :func:`neura.assets.avatars.load_stored_rig`)."""
 
 F32 = npt.NDArray[np.float32]
 RGB = npt.NDArray[np.uint8]
@@ -46,20 +50,28 @@ class AvatarRig:
     roi: Box  # x0, y0, x1, y1: outside it, rendered frames equal ``image`` exactly
     neutral_mouth_open_px: float  # inner-lip gap (13-14) in the photo, at rig scale
     mouth_box: Box
-    mouth_fields: F32  # (5, h, w, 2): close_gap, open, spread, round, press
+    mouth_fields: F32  # (7, h, w, 2): see mouth_basis.MOUTH_FIELDS
     open_gap_px: float  # lip gap at MouthPose.open == 1
     lip_points: F32  # (20, 2) inner-lip polygon in the photo
-    lip_motion: F32  # (5, 20, 2) its forward motion per unit of each mouth field
-    teeth_points: F32  # (11, 2) bottom edge of the upper teeth
+    lip_motion: F32  # (7, 20, 2) its forward motion per unit of each mouth field
+    mouth_layers: npt.NDArray[np.uint8]  # (4, h, w, 4) RGBA: cavity, jaw, tongue tip, upper teeth
+    mouth_layer_box: Box  # where mouth_layers lie in the rig's pixels (head at rest)
+    mouth_layer_motion: F32  # (2, 2): the jaw's move per unit of opening, the tongue tip's at tongue 1
     eye_box: Box
     eye_fields: F32  # (1, h, w, 2): brow
     eyelid_points: F32  # (2, 2, 9, 2): subject's left / right eye, upper / lower lid contour
     eyelid_colours: F32  # (2, 2, 3): per eye, lid skin and lash line
     head_mask: F32  # (roi_h // 4, roi_w // 4)
     head_pivot: F32  # (2,)
-    palette: F32  # (5, 3): see MouthPalette
+    palette: F32  # (6, 3): see MouthPalette
     crop_matrix: npt.NDArray[np.float64]  # (2, 3): photo pixels -> rig pixels
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # the arrays saved as float16 are held at that precision from the start, so a freshly built
+        # rig renders exactly like the same rig saved and loaded again (renders are deterministic)
+        for name in self._HALF:
+            setattr(self, name, np.asarray(getattr(self, name), np.float16).astype(np.float32))
 
     @property
     def mouth_width_px(self) -> float:
@@ -71,7 +83,7 @@ class AvatarRig:
 
     # --- persistence
     _ARRAYS = (
-        "image", "landmarks", "mouth_fields", "lip_points", "lip_motion", "teeth_points",
+        "image", "landmarks", "mouth_fields", "lip_points", "lip_motion", "mouth_layers", "mouth_layer_motion",
         "eye_fields", "eyelid_points", "eyelid_colours", "head_mask", "head_pivot", "palette", "crop_matrix",
     )  # fmt: skip
     _HALF = ("mouth_fields", "eye_fields", "head_mask")  # stored as float16 (0.02 px at 30 px)
@@ -90,6 +102,7 @@ class AvatarRig:
             "roi": list(self.roi),
             "mouth_box": list(self.mouth_box),
             "eye_box": list(self.eye_box),
+            "mouth_layer_box": list(self.mouth_layer_box),
             "warnings": self.warnings,
         }
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -122,6 +135,7 @@ class AvatarRig:
             roi=_box(meta["roi"]),
             mouth_box=_box(meta["mouth_box"]),
             eye_box=_box(meta["eye_box"]),
+            mouth_layer_box=_box(meta["mouth_layer_box"]),
             warnings=[str(w) for w in meta["warnings"]],
             **arrays,
         )
@@ -158,7 +172,7 @@ def build_avatar(rgb: RGB, *, size_px: int = 512, name: str = "the image") -> Av
     if size_px < 128 or size_px % 4:
         raise ValueError(f"size_px must be a multiple of 4 and at least 128, got {size_px}")
     found = detect_faces(rgb, name=name)
-    matrix = crop_matrix(found.landmarks, size_px)
+    matrix = crop_matrix(found.landmarks, size_px, rgb.shape)
     image = extract_crop(rgb, matrix, size_px)
     notes = list(found.warnings)
     try:
@@ -177,6 +191,8 @@ def build_avatar(rgb: RGB, *, size_px: int = 512, name: str = "the image") -> Av
     head = build_head_region(pts, frame, roi)
     roi, head_mask = tighten(roi, head.mask, [mouth_box, eye_box], margin)
     lids = measure_eyelids(image, pts)
+    light = measure_light(image, pts)
+    layers = build_mouth_layers(image, pts, frame, mouth.geometry, mouth.open_gap_px, light)
     return AvatarRig(
         image=image,
         landmarks=pts,
@@ -188,14 +204,16 @@ def build_avatar(rgb: RGB, *, size_px: int = 512, name: str = "the image") -> Av
         open_gap_px=mouth.open_gap_px,
         lip_points=mouth.lip_points,
         lip_motion=mouth.lip_motion,
-        teeth_points=mouth.teeth_points,
+        mouth_layers=layers.layers,
+        mouth_layer_box=layers.box,
+        mouth_layer_motion=layers.motion,
         eye_box=eye_box,
         eye_fields=eye_fields,
         eyelid_points=lids.points,
         eyelid_colours=lids.colours,
         head_mask=head_mask,
         head_pivot=head.pivot,
-        palette=estimate_palette(image, pts).as_array(),
+        palette=light.palette.as_array(),
         crop_matrix=matrix,
         warnings=notes,
     )

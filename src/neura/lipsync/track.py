@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from neura.errors import InputError
 from neura.lipsync.visemes import VISEMES, Attach, VisemeName, VisemeTarget, phoneme_targets
-from neura.media import MouthTrack, PhonemeAlphabet, PhonemeSpan
+from neura.media import MOUTH_CHANNELS, MouthTrack, PhonemeAlphabet, PhonemeSpan
 
 INTERNAL_RATE_HZ = 100.0
 SMOOTHING_SIGMA_S = 0.012  # Gaussian sigma; full width at half maximum about 28 ms
@@ -149,7 +149,7 @@ def _sample_grid(fps: float, start_s: float, n_frames: int) -> tuple[int, int, n
 
 def _blend(segments: Sequence[VisemeSegment], times_s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Dominance-weighted mean of the segments' targets at each time."""
-    num = np.zeros((len(times_s), 4))
+    num = np.zeros((len(times_s), MOUTH_CHANNELS))
     den = np.zeros(len(times_s))
     for seg in segments:
         lo = int(np.searchsorted(times_s, seg.start_s - DOMINANCE_REACH_S, side="left"))
@@ -207,15 +207,15 @@ def mouth_track(
     if n_frames < 0:
         raise InputError(f"n_frames must be >= 0, got {n_frames}")
     if n_frames == 0:
-        return MouthTrack(fps=fps, values=np.zeros((0, 4), np.float32))
+        return MouthTrack(fps=fps, values=np.zeros((0, MOUTH_CHANNELS), np.float32))
     shifted = [PhonemeSpan(p.phoneme, p.start_s + offset_s, p.end_s + offset_s) for p in phonemes]
     segments = _with_silent_ends(viseme_segments(shifted, alphabet))
 
     per_frame, radius, times_s = _sample_grid(fps, start_s, n_frames)
     raw = _blend(segments, times_s)
     kernel = _gaussian_kernel(radius, SMOOTHING_SIGMA_S * fps * per_frame)
-    smooth = np.stack([np.convolve(raw[:, c], kernel, mode="valid") for c in range(4)], axis=1)
-    values = smooth.reshape(n_frames, per_frame, 4).mean(axis=1)
+    smooth = np.stack([np.convolve(raw[:, c], kernel, mode="valid") for c in range(MOUTH_CHANNELS)], axis=1)
+    values = smooth.reshape(n_frames, per_frame, MOUTH_CHANNELS).mean(axis=1)
 
     for seg in segments:
         if seg.viseme == "PP" and seg.duration_s >= MIN_CLOSURE_S:
@@ -252,7 +252,7 @@ def energy_mouth_track(
     rms = np.sqrt(np.maximum(energy[hi] - energy[lo], 0.0) / window_len)
     level_db = 20.0 * np.log10(rms + 1e-9)
     opening = np.clip((level_db - floor_dbfs) / (full_dbfs - floor_dbfs), 0.0, 1.0)
-    values = np.zeros((n_frames, 4), dtype=np.float32)
+    values = np.zeros((n_frames, MOUTH_CHANNELS), dtype=np.float32)
     values[:, 0] = opening
     values[:, 1] = 0.2 * opening
     return MouthTrack(fps=fps, values=values)

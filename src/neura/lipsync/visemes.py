@@ -48,7 +48,7 @@ class Viseme:
 
 def _v(
     name: VisemeName,
-    pose: tuple[float, float, float, float],
+    pose: tuple[float, float, float, float, float],
     dominance: float,
     anticipation_s: float,
     carryover_s: float,
@@ -57,25 +57,25 @@ def _v(
     return Viseme(name, MouthPose(*pose), dominance, anticipation_s, carryover_s, examples)
 
 
-# pose = (open, spread, round, close)
+# pose = (open, spread, round, close, tongue)
 VISEMES: dict[VisemeName, Viseme] = {
     v.name: v
     for v in (
-        _v("sil", (0.0, 0.0, 0.0, 0.0), 4.0, 0.012, 0.012, "silence, pauses: lips together, relaxed"),
-        _v("PP", (0.0, 0.0, 0.0, 1.0), 8.0, 0.010, 0.008, "p b m: lips pressed together"),
-        _v("FF", (0.08, 0.2, 0.0, 0.35), 5.0, 0.012, 0.010, "f v: lower lip to upper teeth"),
-        _v("TH", (0.22, 0.12, 0.0, 0.0), 1.5, 0.015, 0.015, "θ ð: tongue between the teeth"),
-        _v("DD", (0.28, 0.15, 0.0, 0.0), 0.5, 0.015, 0.015, "t d ɾ: tongue tip on the ridge"),
-        _v("kk", (0.32, 0.1, 0.0, 0.0), 0.4, 0.015, 0.015, "k g ŋ: back of the tongue raised"),
-        _v("CH", (0.22, 0.0, 0.6, 0.0), 1.8, 0.020, 0.015, "tʃ dʒ ʃ ʒ: lips pushed forward"),
-        _v("SS", (0.12, 0.45, 0.0, 0.0), 1.5, 0.015, 0.015, "s z: teeth nearly together, lips spread"),
-        _v("nn", (0.2, 0.12, 0.0, 0.0), 0.5, 0.015, 0.015, "n l: tongue up, jaw half closed"),
-        _v("RR", (0.25, 0.0, 0.45, 0.0), 1.0, 0.020, 0.015, "ɹ ɚ ɝ: lips slightly rounded"),
-        _v("aa", (1.0, 0.15, 0.0, 0.0), 1.0, 0.020, 0.018, "ɑ a æ ʌ: jaw wide open"),
-        _v("E", (0.7, 0.4, 0.0, 0.0), 1.0, 0.020, 0.018, "ɛ e: open, corners out"),
-        _v("ih", (0.45, 0.6, 0.0, 0.0), 1.0, 0.020, 0.018, "ɪ i j: half open, spread"),
-        _v("oh", (0.62, 0.0, 0.7, 0.0), 1.0, 0.020, 0.018, "ɔ o: open and rounded"),
-        _v("ou", (0.3, 0.0, 1.0, 0.0), 1.2, 0.022, 0.018, "u ʊ w: small rounded opening"),
+        _v("sil", (0.0, 0.0, 0.0, 0.0, 0.0), 4.0, 0.012, 0.012, "silence, pauses: lips together, relaxed"),
+        _v("PP", (0.0, 0.0, 0.0, 1.0, 0.0), 8.0, 0.010, 0.008, "p b m: lips pressed together"),
+        _v("FF", (0.08, 0.2, 0.0, 0.35, 0.0), 5.0, 0.012, 0.010, "f v: lower lip to upper teeth"),
+        _v("TH", (0.3, 0.12, 0.0, 0.0, 1.0), 1.5, 0.015, 0.015, "θ ð: tongue between the teeth"),
+        _v("DD", (0.28, 0.15, 0.0, 0.0, 0.5), 0.5, 0.015, 0.015, "t d ɾ: tongue tip on the ridge"),
+        _v("kk", (0.32, 0.1, 0.0, 0.0, 0.0), 0.4, 0.015, 0.015, "k g ŋ: back of the tongue raised"),
+        _v("CH", (0.22, 0.0, 0.6, 0.0, 0.0), 1.8, 0.020, 0.015, "tʃ dʒ ʃ ʒ: lips pushed forward"),
+        _v("SS", (0.12, 0.45, 0.0, 0.0, 0.2), 1.5, 0.015, 0.015, "s z: teeth nearly together, lips spread"),
+        _v("nn", (0.2, 0.12, 0.0, 0.0, 0.7), 0.5, 0.015, 0.015, "n l: tongue up, jaw half closed"),
+        _v("RR", (0.25, 0.0, 0.45, 0.0, 0.0), 1.0, 0.020, 0.015, "ɹ ɚ ɝ: lips slightly rounded"),
+        _v("aa", (1.0, 0.15, 0.0, 0.0, 0.0), 1.0, 0.020, 0.018, "ɑ a æ ʌ: jaw wide open"),
+        _v("E", (0.7, 0.4, 0.0, 0.0, 0.0), 1.0, 0.020, 0.018, "ɛ e: open, corners out"),
+        _v("ih", (0.45, 0.6, 0.0, 0.0, 0.0), 1.0, 0.020, 0.018, "ɪ i j: half open, spread"),
+        _v("oh", (0.62, 0.0, 0.7, 0.0, 0.0), 1.0, 0.020, 0.018, "ɔ o: open and rounded"),
+        _v("ou", (0.3, 0.0, 1.0, 0.0, 0.0), 1.2, 0.022, 0.018, "u ʊ w: small rounded opening"),
     )
 }
 VISEME_NAMES: tuple[VisemeName, ...] = tuple(VISEMES)

@@ -9,12 +9,12 @@ frames (render and encode), so a long synthesis never delays a frame.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
+from neura.assets.avatars import load_stored_rig
 from neura.avatar import AvatarRig, IdleMotion, build_avatar
 from neura.config import Settings
 from neura.errors import LLMError
@@ -104,8 +104,7 @@ class LiveEngines:
                 self.render_executor,
                 lambda: build_avatar(demo_avatar(), size_px=self.avatar_px, name="the demo avatar"),
             )
-        data = await self.storage.get_bytes(rig_key)
-        return await loop.run_in_executor(self.render_executor, lambda: AvatarRig.load(io.BytesIO(data)))
+        return await load_stored_rig(self.storage, rig_key, self.avatar_px, executor=self.render_executor)
 
     def frames(self, rig: AvatarRig, seed: int) -> AvatarFrames:
         return AvatarFrames(rig, self.backend, IdleMotion(seed))

@@ -84,7 +84,7 @@ class TimedSpeech(DataFrame):
     text: str
     index: int
     samples_48k: npt.NDArray[np.float32]
-    mouth: npt.NDArray[np.float32]  # (frames, 4): open, spread, round, close
+    mouth: npt.NDArray[np.float32]  # (frames, 5): open, spread, round, close, tongue
     words: list[WordSpan] = field(default_factory=list)
 
     @property

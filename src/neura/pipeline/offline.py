@@ -8,6 +8,7 @@ stay aligned by construction however long the video is.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 import time
@@ -32,6 +33,7 @@ from neura.pipeline.speech import SceneEnd, SpeechProducer
 from neura.pipeline.stages import PreparedAvatar, prepare_avatar, prepare_layout, resolve_script
 from neura.render import get_backend
 from neura.script import Script
+from neura.script.schema import Scene, first_sentence
 from neura.tts import TTSEngine, create_tts
 
 # Pauses, in seconds of video. Each sentence segment also opens with the lip-sync guard
@@ -131,9 +133,13 @@ class _SegmentRenderer:
         layout: Any,
         writer: BackgroundMp4Writer,
         sample_rate_hz: int,
+        title: str | None = None,
     ) -> None:
-
         self.request = request
+        self.title = title
+        # the presenter layout shows the spoken sentence in its side column instead of the headline
+        self.side_captions = request.burn_captions and getattr(layout, "caption_place", "bottom") == "side"
+        self.sentence: str | None = None  # the sentence on screen (side captions), kept through pauses
         self.fps = request.fps
         self.rig = avatar.rig
         self.layout = layout
@@ -148,7 +154,6 @@ class _SegmentRenderer:
         self.words: list[WordSpan] = []
         self.phonemes: list[PhonemeSpan] = []
         self.mouth: list[npt.NDArray[np.float32]] = []
-        self.thumbnail_rgb: npt.NDArray[np.uint8] | None = None
         self.render_s = 0.0
         self.guard_s = stream_guard_s(self.fps)
 
@@ -170,7 +175,9 @@ class _SegmentRenderer:
         track = mouth_track(local_phonemes, chunk.alphabet, fps=fps, start_s=0.0, n_frames=n_frames)
         phonemes, words = chunk.shifted(start_s + lead / rate)
         words = _as_written(chunk.text, words)
-        cues = build_cues(words) if self.request.burn_captions and words else []
+        cues = build_cues(words) if self.request.burn_captions and not self.side_captions and words else []
+        if self.side_captions and chunk.text.strip():
+            self.sentence = chunk.text.strip()
 
         speaking = smooth_activity(np.minimum(1.0, track.values[:, 0] * 2.0), fps, initial=self.speaking)
         self.speaking = float(speaking[-1])
@@ -183,10 +190,8 @@ class _SegmentRenderer:
             head = self.motion.head_pose(t_s, speaking=float(speaking[i]))
             face = self.face = self.backend.render(self.rig, mouth, head, out=self.face)
             cue = cue_at(cues, t_s) if cues else None
-            caption = cue.text if cue is not None else None
-            frame = self.layout.compose(face, caption=caption, headline=headline, copy=False)
-            if self.thumbnail_rgb is None and self.request.write_thumbnail and mouth.open > 0.25:
-                self.thumbnail_rgb = self.layout.compose_rgb(face, caption=None, headline=headline)
+            caption = cue.text if cue is not None else self.sentence
+            frame = self.layout.compose(face, caption=caption, headline=headline, title=self.title, copy=False)
             self.render_s += time.perf_counter() - t0
             self.writer.write_frame(frame)  # queued: x264 works on its own thread while we render on
         self.writer.write_audio(audio, rate)
@@ -196,9 +201,11 @@ class _SegmentRenderer:
         self.mouth.append(track.values)
 
     def still(self, headline: str | None = None) -> npt.NDArray[np.uint8]:
-        """A closed-mouth frame (the thumbnail when the video never opened its mouth)."""
-        face = self.backend.render(self.rig, MOUTH_CLOSED, self.motion.head_pose(0.0))
-        return self.layout.compose_rgb(face, caption=None, headline=headline)
+        """The thumbnail: the layout with the title and the headline, the face at rest (mouth closed
+        and relaxed, eyes open, head upright)."""
+        head = dataclasses.replace(self.motion.head_pose(0.0), blink_left=0.0, blink_right=0.0, brow=0.0)
+        face = self.backend.render(self.rig, MOUTH_CLOSED, head)
+        return self.layout.compose_rgb(face, caption=None, headline=headline, title=self.title)
 
 
 def _render_media(
@@ -219,18 +226,18 @@ def _render_media(
     options = encoder_options(layout.width, layout.height)
     writer = BackgroundMp4Writer(output, width=layout.width, height=layout.height, fps=request.fps, **options)
     with writer:  # from here on any failure discards the writer's temporary file
-        renderer = _SegmentRenderer(request, avatar, layout, writer, tts.sample_rate_hz)
+        renderer = _SegmentRenderer(request, avatar, layout, writer, tts.sample_rate_hz, title=script.title)
         producer = SpeechProducer(tts, [scene.narration for scene in scenes], cancel)
         progress("render", 0.0, f"0/{len(scenes)} scenes")
-        renderer.pause(LEAD_IN_S, scenes[0].caption, cancel)
+        renderer.pause(LEAD_IN_S, headline_of(scenes[0]), cancel)
         with producer:
             for item in producer:
                 scene = scenes[item.scene_index]
                 if isinstance(item, SceneEnd):
                     last = item.scene_index == len(scenes) - 1
-                    renderer.pause(TAIL_S if last else SCENE_PAUSE_S, scene.caption, cancel)
+                    renderer.pause(TAIL_S if last else SCENE_PAUSE_S, headline_of(scene), cancel)
                 else:
-                    renderer.segment(item.chunk, SENTENCE_PAUSE_S, scene.caption, cancel)
+                    renderer.segment(item.chunk, SENTENCE_PAUSE_S, headline_of(scene), cancel)
                     words_done += len(item.chunk.text.split())
                 progress(
                     "render",
@@ -263,10 +270,20 @@ def _render_media(
             created.append(result.vtt_path)
         if request.write_thumbnail:
             result.thumbnail_path = output.with_suffix(".jpg")
-            thumbnail = renderer.thumbnail_rgb if renderer.thumbnail_rgb is not None else renderer.still()
-            save_thumbnail(thumbnail, result.thumbnail_path)
+            save_thumbnail(renderer.still(headline_of(scenes[0])), result.thumbnail_path)
             created.append(result.thumbnail_path)
     return result
+
+
+def headline_of(scene: Scene) -> str:
+    """The scene's headline for the side column: its caption, or the whole first sentence when the
+    caption is that sentence shortened (the column has room for it; the layout fits it)."""
+    caption = scene.caption
+    if caption.endswith("…"):
+        first = first_sentence(scene.narration)
+        if first.startswith(caption[:-1].rstrip()):
+            return first
+    return caption
 
 
 def _as_written(text: str, spoken: list[WordSpan]) -> list[WordSpan]:

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neura.errors import InputError
-from neura.media import PhonemeSpan, WordSpan
+from neura.media import MOUTH_CHANNELS, PhonemeSpan, WordSpan
 from neura.tts.voices import VoiceRef
 
 Resolution = Literal["720p", "512"]
@@ -60,7 +60,7 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
     words: list[WordSpan] = field(default_factory=list)
     phonemes: list[PhonemeSpan] = field(default_factory=list)
-    mouth: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    mouth: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, MOUTH_CHANNELS), np.float32))
     sidecar: dict[str, Any] = field(default_factory=dict)
 
     @property

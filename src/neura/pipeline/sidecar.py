@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from neura.pipeline.request import RenderRequest, RenderResult
     from neura.pipeline.stages import PreparedAvatar, ScriptInfo
 
-MOUTH_COLUMNS = ["open", "spread", "round", "close"]
+MOUTH_COLUMNS = ["open", "spread", "round", "close", "tongue"]
 
 
 def build_sidecar(

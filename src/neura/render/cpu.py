@@ -2,7 +2,8 @@
 
 Per frame the backward map is built as: the ROI's pixel grid + the masked head similarity (computed at
 a quarter of the resolution and upsampled) + the mouth and eye fields, each added on its own small box
-shifted along with the head. Everything outside the ROI is copied from the rig's image untouched
+shifted along with the head; then the mouth interior is composited from the rig's precomputed layers
+(:mod:`neura.render.cpu_mouth`). Everything outside the ROI is copied from the rig's image untouched
 (or, with ``render(..., out=previous_frame)``, not even copied). Measured on this project's 2-core
 machine, one core: ~2.5 ms per frame at 512 px, ~3.6 ms at 640 px (``bench/avatar_render.py``).
 """
@@ -22,11 +23,11 @@ from neura.avatar import landmarks as lm
 from neura.avatar.eye_basis import HEAD_MASK_STEP_PX
 from neura.avatar.eyelids import draw_blink
 from neura.avatar.geometry import Box
-from neura.avatar.mouth_atlas import InteriorAtlas, build_atlas, draw_interior
 from neura.avatar.mouth_interior import MouthPalette, draw_lip_line
 from neura.avatar.rig import AvatarRig
 from neura.media import HeadPose, MouthPose
 from neura.render.backend import LoopBatchMixin, RGBFrame
+from neura.render.cpu_mouth import InteriorPose, draw_interior
 
 F32 = npt.NDArray[np.float32]
 _LIP_MID_UP, _LIP_MID_LO = 5, 15  # landmarks 13 and 14 in INNER_LIP_LOOP
@@ -46,7 +47,6 @@ class _Prepared:
     eye_box: Box
     eye_anchor: tuple[tuple[float, float], float]
     palette: MouthPalette
-    atlas: InteriorAtlas
     lip_motion: F32  # (n_fields, n_points * 2): the rig's lip motion, flattened for one matmul
     face_down: F32  # unit vector from forehead to chin
 
@@ -95,7 +95,6 @@ def _prepare(rig: AvatarRig) -> _Prepared:
         eye_anchor=anchor(rig.eyelid_points.reshape(-1, 2).mean(axis=0)),
         palette=rig.mouth_palette,
         lip_motion=np.ascontiguousarray(rig.lip_motion.reshape(len(rig.lip_motion), -1), dtype=np.float32),
-        atlas=build_atlas(rig.lip_points, rig.lip_motion, rig.teeth_points, rig.mouth_palette, rig.mouth_width_px),
         face_down=(down / max(float(np.linalg.norm(down)), 1e-6)).astype(np.float32),
     )
 
@@ -139,6 +138,16 @@ class HeadMotion:
             weight * (self.s * dx + (self.c - 1.0) * dy + self.ty),
         )
 
+    def affine(self, weight: float) -> npt.NDArray[np.float64]:
+        """``weight`` of the motion as a (2, 3) forward affine map (rig pixels -> frame pixels)."""
+        k, ks = weight * (self.c - 1.0), weight * self.s
+        return np.array(
+            [
+                [1.0 + k, -ks, weight * self.tx - k * self.pivot_x + ks * self.pivot_y],
+                [ks, 1.0 + k, weight * self.ty - ks * self.pivot_x - k * self.pivot_y],
+            ]
+        )
+
     def move(self, pts: F32, weight: float) -> F32:
         """Forward-move points (..., 2) by ``weight`` (the head mask there) of the head motion."""
         k = weight * (self.c - 1.0)
@@ -152,10 +161,11 @@ class HeadMotion:
 
 
 def mouth_coefficients(mouth: MouthPose) -> list[float]:
-    """Strength of each mouth field (close_gap, open, spread, round, press) for a pose."""
+    """Strength of each mouth field (see ``mouth_basis.MOUTH_FIELDS``) for a pose."""
     close = min(max(mouth.close, 0.0), 1.0)
     opening = min(max(mouth.open, 0.0), 1.0) * (1.0 - close)
-    return [1.0, opening, min(max(mouth.spread, 0.0), 1.0), min(max(mouth.round, 0.0), 1.0), close]
+    rounding = min(max(mouth.round, 0.0), 1.0)
+    return [1.0, opening, min(max(mouth.spread, 0.0), 1.0), rounding, close, opening * rounding, rounding]
 
 
 def _clamped(v: float) -> float:
@@ -169,7 +179,7 @@ _PREPARED_LOCK = threading.Lock()
 class CpuBackend(LoopBatchMixin):
     """Renders with numpy and OpenCV on the calling thread (thread-safe; scratch is per thread).
 
-    The first frame of a rig prepares its arrays and mouth atlas (~20 ms), shared by every instance
+    The first frame of a rig prepares its arrays (a few ms), shared by every instance
     until the rig is garbage-collected."""
 
     name = "cpu"
@@ -239,7 +249,7 @@ class CpuBackend(LoopBatchMixin):
         x0, y0, x1, y1 = rig.roi
         view = out[y0:y1, x0:x1]
         cv2.remap(rig.image, full, None, cv2.INTER_LINEAR, dst=view, borderMode=cv2.BORDER_REFLECT)  # type: ignore[call-overload]
-        self._draw_mouth(out, rig, state, coefs, motion)
+        self._draw_mouth(out, rig, state, coefs, motion, _clamped(mouth.tongue))
         for eye, amount in enumerate((head.blink_left, head.blink_right)):
             if amount > 0.02:
                 upper, lower = (motion.move(c, state.eye_anchor[1]) for c in rig.eyelid_points[eye])
@@ -273,12 +283,23 @@ class CpuBackend(LoopBatchMixin):
         state: _Prepared,
         coefs: list[float],
         motion: HeadMotion,
+        tongue: float,
     ) -> None:
         shift = (np.asarray(coefs, dtype=np.float32) @ state.lip_motion).reshape(-1, 2)
         loop = motion.move(rig.lip_points + shift, state.mouth_anchor[1])
         # signed: pressing can push the lower lip's edge past the upper's
         gap = float(np.dot(loop[_LIP_MID_LO] - loop[_LIP_MID_UP], state.face_down))
         if gap > 0.6:
-            draw_interior(out, loop, state.atlas, coefs[1], coefs[3])
+            pose = InteriorPose(
+                affine=motion.affine(state.mouth_anchor[1]),
+                opening=coefs[1],
+                round=coefs[3],
+                tongue=tongue,
+                gap_share=min(gap / max(rig.open_gap_px, 1.0), 1.0),
+            )
+            draw_interior(
+                out, loop, rig.mouth_layers, rig.mouth_layer_box, rig.mouth_layer_motion, state.palette, pose,
+                rig.mouth_width_px,
+            )  # fmt: skip
         if gap < 3.0:
             draw_lip_line(out, loop, state.palette, strength=0.55 * (1.0 - gap / 3.0))

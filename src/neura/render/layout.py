@@ -1,4 +1,10 @@
-"""Layouts: where the avatar, the headline and the subtitles go in the video frame.
+"""Layouts: where the avatar, the title, the headline and the subtitles go in the video frame.
+
+The presenter layout (1280x720) keeps every text off the portrait card: the title sits at the top of
+the side column, and below it one block of text, either the scene's headline or, when subtitles are
+burned in, the sentence being spoken (which then replaces the headline, so two different sentences
+never show at once). That block is set as large as fits and shrinks before it is ever cut short.
+The square layout puts subtitles at the bottom, over the avatar (there is nowhere else).
 
 ``compose`` returns the frame as planar YUV 4:2:0 (I420, BT.709 limited range as the MP4 is tagged;
 see :mod:`neura.encode.yuv`), shape (height * 3 // 2, width), which the encoder consumes directly.
@@ -10,12 +16,13 @@ canvas: use one per video (or live session), from one thread at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from neura.render.text import RGBA, TextStyle, fit_lines, render_text
+from neura.render.text import RGBA, TextStyle, fit_block, fit_lines, render_text
 from neura.render.yuv import rgb_to_i420_planes
 
 RGB = npt.NDArray[np.uint8]
@@ -89,6 +96,9 @@ class Layout:
     corner_radius_px: int = 0
     headline_rect: Rect | None = None  # where the headline may go; None: no headline
     headline_style: TextStyle = field(default_factory=lambda: TextStyle(52, (245, 247, 250), stroke_px=1))
+    title_rect: Rect | None = None  # where the video's title goes; None: no title
+    title_style: TextStyle = field(default_factory=lambda: TextStyle(34, (150, 185, 250), stroke_px=0))
+    caption_place: Literal["bottom", "side"] = "bottom"  # "side": subtitles take the headline's place
     caption_style: TextStyle = field(
         default_factory=lambda: TextStyle(30, (255, 255, 255), align="center", box_colour=(10, 12, 18))
     )
@@ -104,13 +114,22 @@ class Layout:
         self._rgb = self._static.copy()
         self._i420 = np.empty((self.height * 3 // 2, self.width), np.uint8)
         self._to_i420((0, 0, self.width, self.height))
-        self._texts: dict[str, tuple[str | None, _Overlay | None]] = {"headline": (None, None), "caption": (None, None)}
+        self._texts: dict[str, tuple[str | None, _Overlay | None]] = {
+            "title": (None, None),
+            "headline": (None, None),
+            "caption": (None, None),
+        }
         self._opaque_cache: dict[Rect, bool] = {}
         self._avatar_probe: RGB | None = None  # sparse samples of the avatar's static part
         self._probe_at: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]] | None = None
         self._probe_roi: Rect | None = None
         ax, ay = self.avatar_xy
         self.avatar_rect: Rect = (ax, ay, ax + self.avatar_size, ay + self.avatar_size)
+
+    @property
+    def side_caption_style(self) -> TextStyle:
+        """Subtitles in the side column: the headline's size, not bold."""
+        return TextStyle(self.headline_style.size_px, (255, 255, 255), line_gap=0.25)
 
     @property
     def avatar_size_px(self) -> int:
@@ -139,10 +158,15 @@ class Layout:
         radius = max(8, avatar_size // 22)
         _drop_shadow(bg, (ax, ay, ax + avatar_size, ay + avatar_size), radius)
         if avatar_side == "left":
-            text_rect = (ax + avatar_size + 64, ay + 40, width - margin_px - 24, ay + avatar_size - 90)
+            tx0, tx1 = ax + avatar_size + 64, width - margin_px - 24
         else:
-            text_rect = (margin_px + 24, ay + 40, ax - 64, ay + avatar_size - 90)
-        return cls(width, height, bg, (ax, ay), avatar_size, radius, headline_rect=text_rect, dynamic_roi=dynamic_roi)
+            tx0, tx1 = margin_px + 24, ax - 64
+        title_rect = (tx0, ay + 24, tx1, ay + 112)
+        text_rect = (tx0, ay + 136, tx1, ay + avatar_size - 24)
+        return cls(
+            width, height, bg, (ax, ay), avatar_size, radius, headline_rect=text_rect, title_rect=title_rect,
+            caption_place="side", dynamic_roi=dynamic_roi,
+        )  # fmt: skip
 
     @classmethod
     def square(cls, size: int = 512, *, dynamic_roi: Rect | None = None) -> Layout:
@@ -154,31 +178,42 @@ class Layout:
 
     # --- composing
     def compose(
-        self, avatar_rgb: RGB, *, caption: str | None = None, headline: str | None = None, copy: bool = True
+        self,
+        avatar_rgb: RGB,
+        *,
+        caption: str | None = None,
+        headline: str | None = None,
+        title: str | None = None,
+        copy: bool = True,
     ) -> I420:
         """The frame as I420. Only the avatar's ROI and changed text are converted.
 
         ``copy=False`` returns a read-only view of the layout's canvas instead of a new array: valid
         until the next call, for a caller that hands it straight on (the MP4 writer copies it)."""
-        self._update(avatar_rgb, caption, headline)
+        self._update(avatar_rgb, caption, headline, title)
         if copy:
             return self._i420.copy()
         view = self._i420.view()
         view.flags.writeable = False
         return view
 
-    def compose_rgb(self, avatar_rgb: RGB, *, caption: str | None = None, headline: str | None = None) -> RGB:
+    def compose_rgb(
+        self, avatar_rgb: RGB, *, caption: str | None = None, headline: str | None = None, title: str | None = None
+    ) -> RGB:
         """The same frame as RGB (thumbnails, tests)."""
-        self._update(avatar_rgb, caption, headline)
+        self._update(avatar_rgb, caption, headline, title)
         return self._rgb.copy()
 
-    def _update(self, avatar: RGB, caption: str | None, headline: str | None) -> None:
+    def _update(self, avatar: RGB, caption: str | None, headline: str | None, title: str | None) -> None:
         resized = avatar.shape != (self.avatar_size, self.avatar_size, 3)
         if resized:  # a rig of another size: correct, but slow (and the ROI no longer applies)
             size = (self.avatar_size, self.avatar_size)
             interp = cv2.INTER_AREA if avatar.shape[0] > self.avatar_size else cv2.INTER_CUBIC
             avatar = np.asarray(cv2.resize(avatar, size, interpolation=interp), dtype=np.uint8)
+        if self.caption_place == "side" and caption and caption.strip():
+            headline = None  # the sentence being spoken takes the headline's place: never two at once
         dirty: list[Rect] = []
+        dirty += self._set_text("title", title)
         dirty += self._set_text("headline", headline)
         dirty += self._set_text("caption", caption)
         if self._static_part_changed(avatar) or self.dynamic_roi is None or resized:
@@ -221,12 +256,20 @@ class Layout:
         return [o.rect for o in (old, new) if o is not None]
 
     def _make_overlay(self, slot: str, text: str) -> _Overlay | None:
-        if slot == "headline":
+        if slot == "title":
+            if self.title_rect is None:
+                return None
+            x0, y0, x1, y1 = self.title_rect
+            style, lines = fit_block(text, self.title_style, x1 - x0, y1 - y0, min_size_px=20)
+            patch = render_text(text, style, x1 - x0, max_lines=lines)
+            return _Overlay((x0, y0, x0 + patch.shape[1], y0 + min(patch.shape[0], y1 - y0)), patch[: y1 - y0])
+        if slot == "headline" or (slot == "caption" and self.caption_place == "side"):
             if self.headline_rect is None:
                 return None
             x0, y0, x1, y1 = self.headline_rect
-            style = fit_lines(text, self.headline_style, x1 - x0, max_lines=5, min_size_px=28)
-            patch = render_text(text, style, x1 - x0, max_lines=6)
+            base = self.headline_style if slot == "headline" else self.side_caption_style
+            style, lines = fit_block(text, base, x1 - x0, y1 - y0, min_size_px=22)
+            patch = render_text(text, style, x1 - x0, max_lines=lines)
             h = min(patch.shape[0], y1 - y0)
             top = y0 + (y1 - y0 - h) // 2
             return _Overlay((x0, top, x0 + patch.shape[1], top + h), patch[:h])

@@ -67,6 +67,40 @@ def fit_lines(text: str, style: TextStyle, max_width_px: int, max_lines: int, mi
     return TextStyle(**{**style.__dict__, "size_px": size})
 
 
+def _metrics(style: TextStyle) -> tuple[int, int, int]:
+    """A line's height, the step from one line to the next, and the padding around the block (px)."""
+    f = font(style.size_px)
+    ascent, descent = f.getmetrics() if isinstance(f, ImageFont.FreeTypeFont) else (style.size_px, 0)
+    line_h = ascent + descent
+    step = round(line_h + style.line_gap * style.size_px)
+    pad = style.box_pad_px if style.box_colour is not None else 2 + style.stroke_px
+    return line_h, step, pad
+
+
+def block_height_px(n_lines: int, style: TextStyle) -> int:
+    """The height of ``n_lines`` of ``style`` as :func:`render_text` sets them (padding included)."""
+    line_h, step, pad = _metrics(style)
+    return step * (n_lines - 1) + line_h + 2 * pad
+
+
+def fit_block(
+    text: str, style: TextStyle, max_width_px: int, max_height_px: int, min_size_px: int
+) -> tuple[TextStyle, int]:
+    """The largest size (down to ``min_size_px``) at which ``text`` wraps into the box, and how many
+    lines fit there: text is cut short (with "…") only when even the smallest size overflows."""
+    size = style.size_px
+    while True:
+        n_lines = len(wrap(text, size, max_width_px))
+        sized = TextStyle(**{**style.__dict__, "size_px": size})
+        if block_height_px(n_lines, sized) <= max_height_px or size <= min_size_px:
+            break
+        size = max(min_size_px, int(size * 0.92))
+    room = n_lines
+    while room > 1 and block_height_px(room, sized) > max_height_px:
+        room -= 1
+    return sized, room
+
+
 @lru_cache(maxsize=64)
 def render_text(text: str, style: TextStyle, max_width_px: int, max_lines: int = 0) -> RGBA:
     """``text`` wrapped to ``max_width_px`` as a tight RGBA patch (premultiplied-free, straight alpha)."""
@@ -75,11 +109,8 @@ def render_text(text: str, style: TextStyle, max_width_px: int, max_lines: int =
         lines = lines[:max_lines]
         lines[-1] = lines[-1].rstrip(".,;: ") + "…"
     f = font(style.size_px)
-    ascent, descent = f.getmetrics() if isinstance(f, ImageFont.FreeTypeFont) else (style.size_px, 0)
-    line_h = ascent + descent
-    step = round(line_h + style.line_gap * style.size_px)
+    line_h, step, pad = _metrics(style)
     widths = [int(np.ceil(f.getlength(ln))) + 2 * style.stroke_px for ln in lines]
-    pad = style.box_pad_px if style.box_colour is not None else 2 + style.stroke_px
     w = max(widths) + 2 * pad
     h = step * (len(lines) - 1) + line_h + 2 * pad
     canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))

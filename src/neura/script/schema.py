@@ -38,11 +38,15 @@ def shorten(text: str, max_chars: int) -> str:
     return cut.rstrip(" ,;:-–—") + "…"
 
 
+def first_sentence(narration: str) -> str:
+    """The narration's first sentence, on one line, without its final full stop."""
+    first = _SENTENCE_END.split(" ".join(narration.split()), maxsplit=1)[0]
+    return first[:-1] if first.endswith(".") and not first.endswith("..") else first
+
+
 def caption_for(narration: str) -> str:
     """A caption made from the narration's first sentence, without its final full stop."""
-    first = _SENTENCE_END.split(" ".join(narration.split()), maxsplit=1)[0]
-    caption = shorten(first, MAX_CAPTION_CHARS)
-    return caption[:-1] if caption.endswith(".") and not caption.endswith("..") else caption
+    return shorten(first_sentence(narration), MAX_CAPTION_CHARS)
 
 
 class Scene(BaseModel):
