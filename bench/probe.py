@@ -197,7 +197,7 @@ def run_schemathesis(
                 str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(config),
                 "run", f"{url}/openapi.json", *selection,
                 "--header", f"Authorization: Bearer {token}",
-                "--checks", "not_a_server_error,response_schema_conformance",
+                "--checks", args.checks,
                 "--max-examples", str(args.max_examples), "--seed", str(args.seed),
                 "--generation-allow-x00", "true", "--workers", "2", "--request-timeout", "60",
                 "--suppress-health-check", "all", "--max-failures", "10000", "--continue-on-failure",
@@ -343,6 +343,9 @@ def main() -> int:
     parser.add_argument("--max-examples", type=int, default=100, help="test cases per operation and phase")
     parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful", help="schemathesis phases")
     parser.add_argument("--mode", default="all", choices=["positive", "negative", "all"])
+    parser.add_argument(
+        "--checks", default="not_a_server_error,response_schema_conformance", help="schemathesis checks (comma list)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-s", type=float, default=900.0, help="time budget for the whole probe")
     parser.add_argument("--hostile-s", type=float, default=120.0, help="time kept for the hostile inputs")
