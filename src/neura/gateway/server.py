@@ -44,29 +44,28 @@ class _HeadLimit:
     def _reset_head(self) -> None:
         self._head_bytes = 0
         self._head_tail = b""  # the last bytes seen, for a head end split across two reads
-        self._head_done = False
 
-    def _next_request_started(self) -> bool:
-        """After a request's head: whether the parser now waits for the next request (h11 says so by
-        its state; httptools by a callback that resets the count itself)."""
-        return False
+    def _waiting_for_head(self) -> bool:
+        """Whether the next bytes belong to a request head (the parser's own state says so)."""
+        raise NotImplementedError
 
     def data_received(self, data: bytes) -> None:
-        if not hasattr(self, "_head_done"):
+        if not hasattr(self, "_head_bytes"):
             self._reset_head()
-        if self._head_done and self._next_request_started():
-            self._reset_head()
-        if not self._head_done:
+        if self._waiting_for_head():
             window = self._head_tail + data
-            end = window.find(HEAD_END)
+            end = window.find(HEAD_END)  # bytes after it are the body's (the body limit's business)
             self._head_bytes += len(data) if end < 0 else end + len(HEAD_END) - len(self._head_tail)
             limit = self.config.h11_max_incomplete_event_size
             if limit is not None and self._head_bytes > limit:
                 self._refuse_head(limit)
                 return
             self._head_tail = window[-(len(HEAD_END) - 1) :]
-            self._head_done = end >= 0  # the body that follows is the body limit's business
         super().data_received(data)  # type: ignore[misc]
+        self._parsed()
+
+    def _parsed(self) -> None:
+        """After the parser has taken a read (h11 reports its state here)."""
 
     def _refuse_head(self, limit: int) -> None:
         self.logger.info("refused a request whose head is larger than %d bytes", limit)
@@ -97,8 +96,17 @@ class _HeadLimit:
 class H11Server(_HeadLimit, H11Protocol):
     """uvicorn's h11 protocol with NEURA's head cap and JSON errors."""
 
-    def _next_request_started(self) -> bool:
-        return self.conn.their_state is h11.IDLE
+    _was_idle = True  # a connection starts with a head
+
+    def _waiting_for_head(self) -> bool:
+        idle = self.conn.their_state is h11.IDLE  # no request yet in this cycle: its head is arriving
+        if idle and not self._was_idle:
+            self._reset_head()  # a new cycle since the last read: a new head
+        self._was_idle = idle
+        return idle
+
+    def _parsed(self) -> None:
+        self._was_idle = self.conn.their_state is h11.IDLE
 
 
 try:
@@ -109,11 +117,26 @@ else:
 
     class HttpToolsServer(_HeadLimit, HttpToolsProtocol):
         """uvicorn's httptools protocol (the faster parser, uvicorn's own default) with NEURA's head cap
-        and JSON errors."""
+        and JSON errors. The parser's callbacks say where a head starts and ends, also when one read
+        carries the end of a body and the next request (a refused body is read to its end, not counted)."""
+
+        _in_head = True  # a connection starts with a head
+
+        def _waiting_for_head(self) -> bool:
+            return self._in_head
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._in_head = True  # its bytes so far are counted already (the count restarts when one ends)
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            super().on_headers_complete()
 
         def on_message_complete(self) -> None:
             super().on_message_complete()
-            self._reset_head()  # the next bytes start the next request (a refused body is read to its end)
+            self._in_head = True  # the next bytes start the next request
+            self._reset_head()
 
     HTTP_PROTOCOL = "neura.gateway.server:HttpToolsServer"
 
