@@ -179,17 +179,25 @@ async def open_peer(http: httpx.AsyncClient, headers: dict[str, str]) -> tuple[L
 
 
 async def new_account(http: httpx.AsyncClient, database_url: str) -> dict[str, str]:
-    """A fresh user on the pro plan with plenty of credits; returns its auth headers."""
+    """A fresh user on the pro plan with plenty of credits (set with ``neura users``, as an operator
+    would); returns its auth headers."""
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     signup = await http.post("/v1/auth/signup", json={"email": email, "password": "bench pass 1234"})
     signup.raise_for_status()
-    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        user_id = signup.json()["user"]["id"]
-        await connection.execute("UPDATE users SET plan = 'pro', credits = 1000000 WHERE id = $1::uuid", user_id)
-    finally:
-        await connection.close()
+    await neura_users(database_url, "set-plan", email, "pro", "--reason", "bench/live.py")
+    await neura_users(database_url, "grant-credits", email, "1000000", "--reason", "bench/live.py")
     return {"Authorization": f"Bearer {signup.json()['access_token']}"}
+
+
+async def neura_users(database_url: str, *args: str) -> None:
+    """``neura users ARGS`` in a subprocess (the event loop keeps serving the open peers meanwhile)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DATABASE_URL": database_url, "ENV": "test"}
+    command = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "neura.cli", "users", *args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    _, err = await command.communicate()
+    if command.returncode != 0:
+        raise RuntimeError(f"neura users {' '.join(args)} failed ({command.returncode}): {err.decode().strip()}")
 
 
 async def capacity(

@@ -11,22 +11,29 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timezone
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from neura import __version__
+from neura import __version__, limits
 from neura.config import Settings, get_settings
 from neura.errors import NeuraError
 from neura.llm.providers import LLM
 from neura.tts.providers import TTS
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="neura",
@@ -34,9 +41,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: no boxes, no "<bool>" type labels on flags
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays on one line, however narrow the terminal
 
 STAGE_LABELS = {
     "script": "Script",
@@ -46,10 +54,52 @@ STAGE_LABELS = {
 }
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"neura {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", help="Print NEURA's version and exit.", is_eager=True, callback=_show_version),
+    ] = False,
+) -> None:
+    """NEURA: lifelike talking avatars. Render a lip-synced avatar video from a prompt or a script."""
+
+
+#: The flag for each request field an error can name (``NeuraError.fields``): hints are written for the
+#: API and the command line alike, and only here do they become flags.
+FIELD_FLAGS = {
+    "script": ("--script", "FILE"),
+    "duration_s": ("--duration", "SECONDS"),
+    "llm": ("--llm", "PROVIDER"),
+    "background": ("--background", "COLOUR"),
+    "avatar": ("--avatar", "PHOTO"),
+    "url": ("--url", "URL"),
+    "output_path": ("-o", "FILE.mp4"),
+}
+
+
+def _flags(fields: dict[str, str | None]) -> str:
+    """``--script FILE, --duration 60`` for the fields this command line has flags for."""
+    shown = []
+    for field, value in fields.items():
+        if field in FIELD_FLAGS:
+            flag, placeholder = FIELD_FLAGS[field]
+            shown.append(f"{flag} {shlex.quote(value) if value is not None else placeholder}")
+    return ", ".join(shown)
+
+
 def _fail(exc: NeuraError) -> typer.Exit:
+    """The one place where an error becomes what the user reads and the exit code."""
     err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-    if exc.hint:
-        err.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False)
+    flags = _flags(exc.fields)
+    if exc.hint or flags:
+        hint = f"{exc.hint} ({flags})" if exc.hint and flags else exc.hint or f"use {flags}"
+        err.print(f"  [yellow]hint:[/] {hint}", highlight=False)
     return typer.Exit(exc.exit_code)
 
 
@@ -58,29 +108,48 @@ def render(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the MP4.")] = Path("neura.mp4"),
     prompt: Annotated[
         str | None,
-        typer.Option("--prompt", "-p", help="What the video should explain; an LLM writes the script."),
+        typer.Option(
+            "--prompt",
+            "-p",
+            help=f"What the video should explain (at most {limits.PROMPT_MAX_CHARS:,} characters); an LLM writes "
+            "the script.",
+        ),
     ] = None,
     script: Annotated[
         Path | None,
         typer.Option(
             "--script",
             "-s",
-            help="A text file to speak as is (no LLM). Blank lines separate scenes; '# Title' first.",
+            help="A text file to speak as is (no LLM). Blank lines separate scenes; '# Title' first. At most "
+            f"{limits.SCRIPT_MAX_CHARS:,} characters of narration in {limits.SCRIPT_MAX_SCENES} scenes.",
         ),
     ] = None,
     duration: Annotated[
         float,
-        typer.Option("--duration", "-d", help="Target length in seconds (with --prompt).", min=5, max=600),
-    ] = 45.0,
+        typer.Option(
+            "--duration",
+            "-d",
+            help="Target length in seconds (with --prompt; a script sets its own).",
+            min=limits.DURATION_MIN_S,
+            max=limits.DURATION_MAX_S,
+        ),
+    ] = limits.DURATION_DEFAULT_S,
     avatar: Annotated[
-        Path | None, typer.Option("--avatar", "-a", help="A front-facing photo (JPEG, PNG or WebP).")
+        Path | None,
+        typer.Option(
+            "--avatar",
+            "-a",
+            help=f"A front-facing photo (JPEG, PNG or WebP; at most {limits.megabytes(limits.PHOTO_MAX_BYTES)} and "
+            f"{limits.PHOTO_MAX_PIXELS // 1_000_000} megapixels).",
+        ),
     ] = None,
     resolution: Annotated[
         str, typer.Option("--resolution", "-r", help="720p (1280x720 presenter layout) or 512 (512x512).")
     ] = "720p",
-    captions: Annotated[bool, typer.Option("--captions", help="Burn subtitles into the picture.", metavar="")] = False,
+    captions: Annotated[bool, typer.Option("--captions", help="Burn subtitles into the picture.")] = False,
     background: Annotated[
-        str | None, typer.Option("--background", help="Background colour (#1e293b) or image (720p layout).")
+        str | None,
+        typer.Option("--background", help="Background colour (#1e293b) or image, behind the 720p layout (not 512)."),
     ] = None,
     voice: Annotated[
         str | None,
@@ -92,7 +161,7 @@ def render(
     ] = None,
     llm: Annotated[str | None, typer.Option("--llm", help=f"LLM provider: {', '.join(LLM.names())}.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for blinks and head motion.", min=0)] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Render a talking-avatar MP4 (plus .srt, .vtt, .jpg thumbnail and a .json sidecar).
 
@@ -241,7 +310,11 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     """Apply migrations up to REVISION (default: the newest)."""
     from neura.db.migrate import upgrade
 
-    upgrade(get_settings().sqlalchemy_url, revision)
+    url = _reachable_database(get_settings(), schema=False)
+    try:
+        upgrade(url, revision)
+    except NeuraError as exc:
+        raise _fail(exc) from None
     out.print(f"database at revision {revision}")
 
 
@@ -250,8 +323,102 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision (
     """Revert migrations down to REVISION."""
     from neura.db.migrate import downgrade
 
-    downgrade(get_settings().sqlalchemy_url, revision)
+    url = _reachable_database(get_settings(), schema=False)
+    try:
+        downgrade(url, revision)
+    except NeuraError as exc:
+        raise _fail(exc) from None
     out.print(f"database at revision {revision}")
+
+
+def _reachable_database(settings: Settings, *, schema: bool) -> str:
+    """The database URL, once one connection to it worked (with ``schema``: and NEURA's tables are
+    there); otherwise one line saying what is missing and how to fix it, exit 69."""
+    import asyncio
+
+    from neura.db.check import check_database
+
+    url = settings.sqlalchemy_url
+    try:
+        asyncio.run(check_database(url, schema=schema))
+    except NeuraError as exc:
+        raise _fail(exc) from None
+    return url
+
+
+users_app = typer.Typer(
+    help="Accounts without SQL: list them, change a plan, grant or take credits (each change is a ledger entry).",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+
+def _with_database(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed transaction on the configured database (checked first)."""
+    import asyncio
+
+    from neura.db.session import make_engine, make_sessionmaker, transaction
+
+    url = _reachable_database(get_settings(), schema=True)
+
+    async def run() -> T:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except NeuraError as exc:
+        raise _fail(exc) from None
+
+
+@users_app.command("list")
+def users_list(
+    limit: Annotated[int, typer.Option(help="Show at most this many, newest first.", min=1)] = 100,
+) -> None:
+    """Accounts, newest first: email, plan, credits, created."""
+    from neura.accounts.admin import list_accounts
+
+    accounts = _with_database(lambda session: list_accounts(session, limit=limit))
+    table = Table("email", "plan", "credits", "created (UTC)")
+    for account in accounts:
+        created = account.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+        table.add_row(
+            account.email + ("" if account.is_active else " (disabled)"), account.plan, str(account.credits), created
+        )
+    out.print(table)
+    out.print(f"{len(accounts)} account(s)", highlight=False)
+
+
+@users_app.command("set-plan")
+def users_set_plan(
+    email: Annotated[str, typer.Argument(help="The account's email.", metavar="EMAIL")],
+    plan: Annotated[str, typer.Argument(help="; ".join(p.summary() for p in limits.PLANS.values()), metavar="PLAN")],
+    reason: Annotated[str, typer.Option(help="Why: kept in the credit ledger.")],
+) -> None:
+    """Move an account to another plan."""
+    from neura.accounts.admin import set_plan
+
+    change = _with_database(lambda session: set_plan(session, email, plan, reason=reason))
+    out.print(f"{change.email}: plan {change.before} -> {change.after} ({change.credits} credits)", highlight=False)
+
+
+@users_app.command("grant-credits", context_settings={"ignore_unknown_options": True})
+def users_grant_credits(
+    email: Annotated[str, typer.Argument(help="The account's email.", metavar="EMAIL")],
+    amount: Annotated[
+        int, typer.Argument(help="Credits to give; negative to take some back (never below zero).", metavar="AMOUNT")
+    ],
+    reason: Annotated[str, typer.Option(help="Why: kept in the credit ledger.")],
+) -> None:
+    """Give credits to an account, or take some back."""
+    from neura.accounts.admin import grant_credits
+
+    change = _with_database(lambda session: grant_credits(session, email, amount, reason=reason))
+    out.print(f"{change.email}: {change.delta:+d} credits, balance {change.balance}", highlight=False)
 
 
 def _service_settings() -> Settings:
@@ -291,13 +458,14 @@ def serve(
                 f"(each process opens its own port on that host), not {settings.live_internal_url}"
             )
             raise typer.Exit(78)  # EX_CONFIG
+    if settings.metrics_port and workers > 1:
+        err.print(
+            f"[bold red]error:[/] METRICS_PORT exports one process's metrics; with --workers {workers} set "
+            "METRICS_TOKEN instead (each scrape of /metrics then reads the process that answers it)"
+        )
+        raise typer.Exit(78)  # EX_CONFIG
+    _reachable_database(settings, schema=True)  # configuration first (78), then the services it names (69)
     if settings.metrics_port:
-        if workers > 1:
-            err.print(
-                f"[bold red]error:[/] METRICS_PORT exports one process's metrics; with --workers {workers} set "
-                "METRICS_TOKEN instead (each scrape of /metrics then reads the process that answers it)"
-            )
-            raise typer.Exit(78)  # EX_CONFIG
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
@@ -371,6 +539,7 @@ def worker(
     from neura.jobs.worker import run_worker
 
     settings = _service_settings()
+    _reachable_database(settings, schema=True)
     logging.getLogger("neura").setLevel(logging.INFO)
     port = settings.metrics_port if metrics_port is None else metrics_port
     if port:
@@ -412,7 +581,7 @@ def live(
         err.print(
             "[bold red]error:[/] an API key is needed: --api-key or NEURA_API_KEY (create one: POST /v1/api-keys)"
         )
-        raise typer.Exit(64)  # EX_USAGE
+        raise typer.Exit(2)  # bad usage, like every other command
 
     def show(message: dict[str, object]) -> None:
         if message.get("type") == "state":
@@ -474,7 +643,7 @@ def _print_json(document: object) -> None:
 @app.command()
 def version() -> None:
     """Print NEURA's version."""
-    out.print(f"neura {__version__}")
+    out.print(f"neura {__version__}", highlight=False)
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10_000_000, alias="MAX_UPLOAD_BYTES")
     max_body_bytes: int = Field(1_000_000, alias="MAX_BODY_BYTES")
     rate_limit_per_minute: int = Field(120, alias="RATE_LIMIT_PER_MINUTE")
+    script_drafts_per_minute: int = Field(10, alias="SCRIPT_DRAFTS_PER_MINUTE")  # POST /v1/scripts, per user
     login_max_failures: int = Field(20, alias="LOGIN_MAX_FAILURES")  # wrong passwords per account, any IP ...
     login_failure_window_s: int = Field(900, alias="LOGIN_FAILURE_WINDOW_S")  # ... in this window: then 429
     live_messages_per_minute: int = Field(20, alias="LIVE_MESSAGES_PER_MINUTE")  # per user: HTTP + data channel
@@ -166,12 +167,13 @@ class Settings(BaseSettings):
 
     @property
     def llm_chain(self) -> list[str]:
-        """Providers to try in order: production prefers Gemini and falls back to LM Studio."""
+        """Providers to try in order: production prefers Gemini and falls back to LM Studio; elsewhere LM
+        Studio comes first, then Gemini when GEMINI_API_KEY is set."""
         if self.llm_provider != "auto":
             return [self.llm_provider]
         if self.env == "production":
             return ["gemini", "lmstudio"]
-        return ["lmstudio"]
+        return ["lmstudio", "gemini"] if self.gemini_api_key.strip() else ["lmstudio"]
 
 
 def _provider_name(table: ProviderTable[Any], value: str) -> str:

@@ -3,11 +3,18 @@
 Every error a user can cause or fix is a :class:`NeuraError` with a message written for that user and
 a ``hint`` that says what to do. The CLI maps them to exit codes and the gateway to HTTP statuses, each
 in one place; engines only raise.
+
+A hint is written for every surface alike: it names settings (``GEMINI_API_KEY``) and what to do ("give
+the script yourself"), never a command-line flag, because the same error reaches API clients. Where a
+request field would fix it, the error names that field in ``fields`` (as the API and
+:class:`~neura.pipeline.RenderRequest` call it: ``script``, ``duration_s``, ``llm``...) with a suggested
+value, and the CLI shows its own flag for it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,10 +25,13 @@ class NeuraError(Exception):
     exit_code = 1
     http_status = 500
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, fields: Mapping[str, str | None] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.fields: dict[str, str | None] = dict(fields or {})  # request field -> suggested value (or None)
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
@@ -68,28 +78,47 @@ class LLMError(NeuraError):
     exit_code = 69  # EX_UNAVAILABLE
     http_status = 502
 
-    def __init__(self, message: str, *, hint: str | None = None, retryable: bool = False) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        retryable: bool = False,
+        fields: Mapping[str, str | None] | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, fields=fields)
         self.retryable = retryable
 
 
 class LLMUnavailableError(LLMError):
     """The language model server cannot be reached or refused our credentials."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint, retryable=True)
+    http_status = 503
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, fields: Mapping[str, str | None] | None = None
+    ) -> None:
+        super().__init__(message, hint=hint, retryable=True, fields=fields)
 
 
 class LLMOutputError(LLMError):
     """The model answered, but its output stayed unusable after a revision."""
 
     exit_code = 65
+    http_status = 422
 
 
 class EngineUnavailableError(NeuraError):
     """An engine (TTS voice, model weights) is not installed or cannot be loaded here."""
 
     exit_code = 69
+    http_status = 503
+
+
+class DatabaseUnavailableError(NeuraError):
+    """PostgreSQL cannot be used: unreachable, a missing role or database, a refused password."""
+
+    exit_code = 69  # EX_UNAVAILABLE
     http_status = 503
 
 
@@ -164,6 +193,14 @@ class IdleTimeoutError(NeuraError):
     """A realtime connection sent nothing for too long."""
 
     http_status = 408
+
+
+class BusyError(RateLimitedError):
+    """The same work is under way for another request and did not finish in time: retry shortly
+    (503 with Retry-After rather than 429: the caller asked for nothing too often)."""
+
+    exit_code = 75  # EX_TEMPFAIL
+    http_status = 503
 
 
 class StorageError(NeuraError):

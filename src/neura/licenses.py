@@ -70,6 +70,13 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component("ONNX Runtime", "engine", "MIT", "onnxruntime", "runs the Piper voice model"),
     Component(
+        "Swagger UI 5 and ReDoc 2 (inside fastapi-offline)",
+        "library",
+        "Apache-2.0 (Swagger UI); MIT (ReDoc, fastapi-offline)",
+        "fastapi-offline",
+        "the API documentation pages /docs and /redoc, served by the gateway (no CDN)",
+    ),
+    Component(
         "Coqui XTTS v2 (optional, local weights only)",
         "model",
         "Coqui Public Model License 1.0 (non-commercial)",

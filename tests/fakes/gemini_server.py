@@ -5,8 +5,11 @@
 
 Serves ``POST /{version}/models/{model}:generateContent`` (one ``GenerateContentResponse``) and
 ``:streamGenerateContent?alt=sse`` (server-sent events, one ``GenerateContentResponse`` each, with
-``candidates[0].content.parts[].text`` and ``usageMetadata``; the last carries ``finishReason``).
-Requests without the right ``x-goog-api-key`` header are refused as Google does: no key -> 403
+``candidates[0].content.parts[].text`` and ``usageMetadata``; the last carries ``finishReason``), and
+``GET /{version}/models/{model}`` (the model's ``Model`` resource, 404 for another model).
+A structured-output request (``generationConfig.responseJsonSchema`` or ``responseSchema``) must
+also ask for ``responseMimeType: application/json``, as Google requires; the answer is whatever the
+behaviour says. Requests without the right ``x-goog-api-key`` header are refused as Google does: no key -> 403
 PERMISSION_DENIED, a wrong key -> 400 INVALID_ARGUMENT with reason API_KEY_INVALID. Errors use
 Google's ``{"error": {"code", "message", "status", "details"}}`` body. Standalone::
 
@@ -40,6 +43,7 @@ DEFAULT_API_KEY = "fake-gemini-key"
 _PATH = re.compile(
     r"^/(?P<version>v1[a-z0-9]*)/models/(?P<model>[^:]+):(?P<method>generateContent|streamGenerateContent)$"
 )
+_MODEL_PATH = re.compile(r"^/(?P<version>v1[a-z0-9]*)/models/(?P<model>[^:/]+)$")
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -77,19 +81,16 @@ class FakeGeminiServer(FakeServer):
         return [r.json for r in self.requests if _PATH.match(r.path)]
 
     async def handle(self, request: RecordedRequest, send: Send) -> None:
+        model_get = _MODEL_PATH.match(request.path) if request.method == "GET" else None
         match = _PATH.match(request.path)
-        if request.method != "POST" or match is None:
+        if model_get is None and (request.method != "POST" or match is None):
             return await _error(send, 404, f"The requested URL {request.path} was not found on this server.")
-        key = request.headers.get("x-goog-api-key")
-        if not key:
-            return await _error(
-                send,
-                403,
-                "Method doesn't allow unregistered callers (callers without established identity). "
-                "Please use API Key or other form of API consumer identity to call this API.",
-            )
-        if key != self.api_key:
-            return await _error(send, 400, "API key not valid. Please pass a valid API key.", reason="API_KEY_INVALID")
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return await _error(send, *refusal[:2], reason=refusal[2])
+        if model_get is not None:
+            return await self._model(send, model_get["model"], model_get["version"])
+        assert match is not None
         model = match["model"].removeprefix("models/")
         if model != self.model:
             return await _error(
@@ -103,6 +104,9 @@ class FakeGeminiServer(FakeServer):
         body = request.json
         if not body or not body.get("contents"):
             return await _error(send, 400, "* GenerateContentRequest.contents: contents is not specified")
+        refusal = _refuse_generation_config(body.get("generationConfig") or {})
+        if refusal is not None:
+            return await _error(send, 400, refusal)
         tokens = split_tokens(self.next_reply(request))
         prompt_tokens = sum(len(str(p.get("text", "")).split()) for c in body["contents"] for p in c.get("parts", []))
         streaming = match["method"] == "streamGenerateContent"
@@ -117,6 +121,34 @@ class FakeGeminiServer(FakeServer):
         whole = responses[-1]
         whole["candidates"][0]["content"]["parts"] = parts
         await send_json(send, 200, whole)
+
+    def _refusal(self, request: RecordedRequest) -> tuple[int, str, str | None] | None:
+        """Google's answer to a missing or wrong API key (status, message, reason); None when it is right."""
+        key = request.headers.get("x-goog-api-key")
+        if not key:
+            return (
+                403,
+                "Method doesn't allow unregistered callers (callers without established identity). "
+                "Please use API Key or other form of API consumer identity to call this API.",
+                None,
+            )
+        if key != self.api_key:
+            return 400, "API key not valid. Please pass a valid API key.", "API_KEY_INVALID"
+        return None
+
+    async def _model(self, send: Send, model: str, version: str) -> None:
+        """``models.get``: the Model resource of the served model."""
+        if model.removeprefix("models/") != self.model:
+            return await _error(send, 404, f"models/{model} is not found for API version {version}.")
+        resource = {
+            "name": f"models/{self.model}",
+            "version": "001",
+            "displayName": self.model,
+            "inputTokenLimit": 1048576,
+            "outputTokenLimit": 65536,
+            "supportedGenerationMethods": ["generateContent", "countTokens"],
+        }
+        await send_json(send, 200, resource)
 
     async def _events(self, tokens: list[str], prompt_tokens: int) -> AsyncIterator[bytes]:
         async for response in self._responses(tokens, prompt_tokens):
@@ -148,6 +180,21 @@ class FakeGeminiServer(FakeServer):
             yield b"data: {this is not json\r\n\r\n"
 
         await send_event_stream(send, events())
+
+
+def _refuse_generation_config(config: dict[str, Any]) -> str | None:
+    """Google's 400 for a structured-output request it cannot take: a schema needs the JSON MIME type,
+    ``responseSchema`` and ``responseJsonSchema`` exclude each other, and a JSON Schema is an object."""
+    schema = config.get("responseJsonSchema")
+    if schema is None and config.get("responseSchema") is None:
+        return None
+    if config.get("responseMimeType") != "application/json":
+        return "* GenerateContentRequest.generation_config.response_mime_type: must be application/json for a schema"
+    if schema is not None and config.get("responseSchema") is not None:
+        return "* GenerateContentRequest.generation_config: response_schema and response_json_schema are exclusive"
+    if schema is not None and not isinstance(schema, dict):
+        return "* GenerateContentRequest.generation_config.response_json_schema: must be a JSON object"
+    return None
 
 
 async def _error(send: Send, status: int, message: str, *, reason: str | None = None) -> None:

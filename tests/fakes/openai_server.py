@@ -7,7 +7,11 @@
 
 Serves ``POST /v1/chat/completions`` (a ``chat.completion`` JSON body, or with ``"stream": true``
 server-sent events of ``chat.completion.chunk`` ending in ``data: [DONE]``, with a usage chunk when
-``stream_options.include_usage`` asks for it) and ``GET /v1/models``. Errors use OpenAI's
+``stream_options.include_usage`` asks for it) and ``GET /v1/models``. ``response_format`` (``text``,
+``json_object``, ``json_schema`` with a name and a schema) is checked as LM Studio checks it; a server
+that does not take a kind answers 400 naming it (:attr:`FakeOpenAIServer.accepted_response_formats`).
+The answer is whatever the behaviour says, JSON or prose: a real small model may ignore the format
+too. Errors use OpenAI's
 ``{"error": {"message", "type", "code"}}`` body. Standalone, for benchmarks::
 
     python -m tests.fakes.openai_server --port 1234 --reply-file reply.txt --ttft-ms 50 --tokens-per-s 80
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -52,7 +57,8 @@ class FakeOpenAIServer(FakeServer):
         super().__init__(behaviour, host=host, port=port)
         self.model = model
         self.api_key: str | None = None  # when set, any other bearer token gets 401
-        #: ``response_format`` types the server takes; None: any. LM Studio: {"json_schema", "text"}.
+        #: ``response_format`` types the server takes; None: any. LM Studio: {"json_schema", "text"};
+        #: a server without structured output: {"text"}; set() refuses every response_format.
         self.accepted_response_formats: set[str] | None = None
 
     @property
@@ -70,24 +76,23 @@ class FakeOpenAIServer(FakeServer):
         return [r.json for r in self.requests if r.path.endswith("/chat/completions")]
 
     async def handle(self, request: RecordedRequest, send: Send) -> None:
-        if request.method == "GET" and request.path == "/v1/models":
-            models = [{"id": self.model, "object": "model", "created": 0, "owned_by": "fake"}]
-            return await send_json(send, 200, {"object": "list", "data": models})
-        if request.method != "POST" or request.path != "/v1/chat/completions":
+        models = request.method == "GET" and request.path == "/v1/models"
+        if not models and (request.method != "POST" or request.path != "/v1/chat/completions"):
             return await _error(send, 404, f"Unexpected endpoint or method. ({request.method} {request.path})")
         if self.api_key is not None and request.headers.get("authorization") != f"Bearer {self.api_key}":
             return await _error(send, 401, "Incorrect API key provided.", code="invalid_api_key")
+        if models:
+            listed = [{"id": self.model, "object": "model", "created": 0, "owned_by": "fake"}]
+            return await send_json(send, 200, {"object": "list", "data": listed})
         failure = self.next_failure()
         if failure is not None:
             return await _error(send, *failure)
         if self.behaviour.hang == "before_headers":
             return await hang_forever()
         body = request.json
-        response_format = (body.get("response_format") or {}).get("type")
-        accepted = self.accepted_response_formats
-        if response_format and accepted is not None and response_format not in accepted:
-            allowed = " or ".join(repr(f) for f in sorted(accepted))
-            return await send_json(send, 400, {"error": f"'response_format.type' must be {allowed}"})
+        refusal = self._refuse_response_format(body.get("response_format"))
+        if refusal is not None:
+            return await send_json(send, 400, {"error": refusal})
         tokens = split_tokens(self.next_reply(request))
         if self.behaviour.garbage:
             return await self._garbage(send, stream=bool(body.get("stream")))
@@ -96,6 +101,24 @@ class FakeOpenAIServer(FakeServer):
             return await send_event_stream(send, self._chunks(tokens, body, include_usage=include_usage))
         pieces = [token async for token in paced(tokens, self.behaviour)]
         await send_json(send, 200, self._completion("".join(pieces), body, len(tokens)))
+
+    def _refuse_response_format(self, response_format: Any) -> str | None:
+        """Why this server answers HTTP 400 to ``response_format`` (LM Studio's words), or None. A
+        ``json_schema`` format must carry a name and a schema object, as OpenAI and LM Studio require."""
+        if response_format is None:
+            return None
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        accepted = self.accepted_response_formats
+        if kind not in ("text", "json_object", "json_schema") or (accepted is not None and kind not in accepted):
+            allowed = " or ".join(repr(f) for f in sorted(accepted or {"text", "json_object", "json_schema"}))
+            return f"'response_format.type' must be {allowed}"
+        if kind == "json_schema":
+            spec = response_format.get("json_schema")
+            if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
+                return "'response_format.json_schema.schema' must be an object"
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(spec.get("name", ""))):
+                return "'response_format.json_schema.name' must match ^[a-zA-Z0-9_-]{1,64}$"
+        return None
 
     async def _chunks(self, tokens: list[str], body: dict[str, Any], *, include_usage: bool) -> AsyncIterator[bytes]:
         head = {"id": f"chatcmpl-fake{len(self.requests)}", "created": int(time.time()), "model": self.model}

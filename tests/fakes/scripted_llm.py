@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from neura.errors import LLMError
-from neura.llm.base import ChatMessage
+from neura.llm.base import ChatMessage, JsonSchema
 
 Reply = str | LLMError | Callable[[Sequence[ChatMessage]], str]
 
@@ -24,6 +24,7 @@ class Call:
     temperature: float
     max_tokens: int | None
     json_mode: bool
+    json_schema: JsonSchema | None = None
 
 
 class ScriptedLLM:
@@ -47,8 +48,11 @@ class ScriptedLLM:
         temperature: float = 0.7,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        json_schema: JsonSchema | None = None,
     ) -> AsyncIterator[str]:
-        self.calls.append(Call(tuple(messages), temperature, max_tokens, json_mode))
+        self.calls.append(
+            Call(tuple(messages), temperature, max_tokens, json_mode or json_schema is not None, json_schema)
+        )
         reply = self.replies[min(len(self.calls), len(self.replies)) - 1]
         if isinstance(reply, LLMError):
             raise reply
@@ -64,6 +68,9 @@ class ScriptedLLM:
         temperature: float = 0.7,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        json_schema: JsonSchema | None = None,
     ) -> str:
-        pieces = self.stream_chat(messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+        pieces = self.stream_chat(
+            messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode, json_schema=json_schema
+        )
         return "".join([piece async for piece in pieces])

@@ -30,7 +30,7 @@ from tests.live.peer_client import LivePeer
 from tests.platform.conftest import METRICS_TOKEN, database_url, redis_url  # noqa: F401
 from tests.platform.db import plain_url
 from tests.platform.users import TestUser as Account
-from tests.platform.users import signup
+from tests.platform.users import arrange_account, signup
 from tests.servers import free_port, serve_in_thread
 
 T = TypeVar("T")
@@ -96,6 +96,15 @@ def run_gateway(settings: Settings, port: int) -> Iterator[Gateway]:
         yield Gateway(url, app)
 
 
+@contextmanager
+def own_gateway(db_url: str, redis_db_url: str, llm_url: str, root: Path, instance_id: str) -> Iterator[Gateway]:
+    """A gateway of its own (a fresh process state: no prepared engines, no sessions) for one test."""
+    port = free_port()
+    settings = live_settings(db_url, redis_db_url, llm_url, root / instance_id, port=port, LIVE_INSTANCE_ID=instance_id)
+    with run_gateway(settings, port) as gateway:
+        yield gateway
+
+
 @pytest.fixture(scope="session")
 def main_gateway(
     database_url: str,  # noqa: F811
@@ -130,15 +139,9 @@ def user(live_gateway: str) -> Account:
         return signup(client)
 
 
-async def set_account(db_url: str, user_id: str, *, plan: str | None = None, credits: int | None = None) -> None:
-    connection = await asyncpg.connect(plain_url(db_url))
-    try:
-        if plan is not None:
-            await connection.execute("UPDATE users SET plan = $1 WHERE id = $2::uuid", plan, user_id)
-        if credits is not None:
-            await connection.execute("UPDATE users SET credits = $1 WHERE id = $2::uuid", credits, user_id)
-    finally:
-        await connection.close()
+async def set_account(db_url: str, user: Account, *, plan: str | None = None, credits: int | None = None) -> None:
+    """Test set-up only: the plan and balance of a user (through the ledger, as ``neura users`` does)."""
+    await arrange_account(db_url, user, plan=plan, credits=credits)
 
 
 async def db_value(db_url: str, sql: str, *args: Any) -> Any:

@@ -23,7 +23,7 @@ NEURA = str(Path(sys.executable).with_name("neura"))
 
 @pytest.fixture
 async def api_key(live_gateway: str, user: Account, database_url: str) -> str:
-    await set_account(database_url, user.user_id, plan="pro")
+    await set_account(database_url, user, plan="pro")
     async with httpx.AsyncClient(base_url=live_gateway, timeout=30) as http:
         created = await http.post("/v1/api-keys", json={"name": "neura live"}, headers=user.headers)
     assert created.status_code == 201, created.text
@@ -67,7 +67,7 @@ def test_a_wrong_key_is_refused_with_a_clear_message(live_gateway: str) -> None:
 
 def test_without_a_key_the_usage_is_explained(live_gateway: str) -> None:
     result = run_live(live_gateway, "--say", "Hello")
-    assert result.returncode == 64 and "API key" in result.stderr
+    assert result.returncode == 2 and "API key" in result.stderr  # bad usage, like every command
 
 
 def test_an_unreachable_gateway_says_where_it_looked() -> None:

@@ -58,15 +58,18 @@ def pair(
         )
         for name, port, capacity in (("gw-a", ports[0], 2), ("gw-b", ports[1], 0))
     ]
-    with run_gateway(settings[0], ports[0]) as a, run_gateway(settings[1], ports[1]) as b:
-        yield a, b
+    try:
+        with run_gateway(settings[0], ports[0]) as a, run_gateway(settings[1], ports[1]) as b:
+            yield a, b
+    finally:
+        redis.Redis.from_url(own_redis).flushdb()  # nothing left behind
 
 
 @pytest.fixture
 async def pair_user(pair: tuple[Gateway, Gateway], database_url: str) -> Account:
     with httpx.Client(base_url=pair[0].url, timeout=30) as client:
         user = signup(client)
-    await set_account(database_url, user.user_id, plan="pro")
+    await set_account(database_url, user, plan="pro")
     return user
 
 
@@ -106,8 +109,12 @@ async def test_a_full_instance_opens_the_session_on_one_with_room(
 ) -> None:
     a, b = pair
     async with httpx.AsyncClient(base_url=b.url, timeout=60) as on_b:
-        session_id = await open_session(on_b, pair_user)  # gw-b has no capacity
+        created = await on_b.post("/v1/live/sessions", json={}, headers=pair_user.headers)  # gw-b has no room
+        assert created.status_code == 201, created.text
+        session_id = created.json()["id"]
         assert a.live.local(uuid.UUID(session_id)) is not None
+        assert created.headers["X-Credits-Charged"] == "10"  # the owner's answer, headers and all
+        assert "X-Credits-Remaining" in created.headers
         assert (await on_b.delete(f"/v1/live/sessions/{session_id}", headers=pair_user.headers)).status_code == 204
 
 
@@ -127,7 +134,7 @@ async def test_a_session_ends_gracefully_when_the_credits_run_out(
     pair: tuple[Gateway, Gateway], pair_user: Account, database_url: str
 ) -> None:
     a, _ = pair
-    await set_account(database_url, pair_user.user_id, credits=10)  # one billing period
+    await set_account(database_url, pair_user, credits=10)  # one billing period
     async with httpx.AsyncClient(base_url=a.url, timeout=60) as on_a, LivePeer() as peer:
         session_id = await open_session(on_a, pair_user)
         await peer.connect(on_a, session_id, pair_user.headers)

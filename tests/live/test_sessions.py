@@ -24,16 +24,14 @@ from tests.live.conftest import (
     Gateway,
     closed_state,
     db_value,
-    live_settings,
     open_session,
-    run_gateway,
+    own_gateway,
     set_account,
 )
 from tests.live.peer_client import LivePeer
 from tests.platform.photos import portrait
 from tests.platform.users import TestUser as Account
 from tests.platform.users import signup
-from tests.servers import free_port
 
 
 async def test_a_session_is_created_without_any_ice_server_and_reported(http: httpx.AsyncClient, user: Account) -> None:
@@ -42,6 +40,8 @@ async def test_a_session_is_created_without_any_ice_server_and_reported(http: ht
     body = response.json()
     assert body["ice_servers"] == []  # never a public STUN server unless configured
     assert body["data_channel"] == "neura"
+    # a paid answer: its first minute (10 credits) of the 300 a new account has
+    assert (response.headers["X-Credits-Charged"], response.headers["X-Credits-Remaining"]) == ("10", "290")
     state = (await http.get(f"/v1/live/sessions/{body['id']}", headers=user.headers)).json()
     assert (state["status"], state["state"], state["connection"], state["turns"]) == ("open", "listening", "new", [])
 
@@ -105,11 +105,11 @@ async def test_plan_limits_concurrency_minutes_and_credits(
     assert second.headers["retry-after"]
     await http.delete(f"/v1/live/sessions/{first}", headers=user.headers)
 
-    await set_account(database_url, user.user_id, credits=0)
+    await set_account(database_url, user, credits=0)
     broke = await http.post("/v1/live/sessions", json={}, headers=user.headers)
     assert broke.status_code == 402, broke.text
 
-    await set_account(database_url, user.user_id, credits=1000)
+    await set_account(database_url, user, credits=1000)
     used = await db_value(
         database_url,
         "INSERT INTO live_sessions (id, user_id, voice, status, seconds_used, credits_charged) "
@@ -161,7 +161,7 @@ async def test_sessions_leave_no_tasks_or_peer_connections_behind(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await set_account(database_url, user.user_id, plan="pro")  # five at a time
+    await set_account(database_url, user, plan="pro")  # five at a time
     openai_server.behaviour.replies = [REPLY_SHORT]
     monkeypatch.setattr(RTCPeerConnection, "__init__", _tracked_init)
     baseline = counts(main_gateway)
@@ -198,11 +198,7 @@ async def test_sessions_leave_no_tasks_or_peer_connections_behind(
 async def test_gateway_shutdown_ends_its_sessions_cleanly(
     database_url: str, redis_url: str, openai_server: FakeOpenAIServer, live_root: Path, user: Account
 ) -> None:
-    port = free_port()
-    settings = live_settings(
-        database_url, redis_url, openai_server.base_url, live_root / "shutdown", port=port, LIVE_INSTANCE_ID="gw-short"
-    )
-    with run_gateway(settings, port) as gateway:
+    with own_gateway(database_url, redis_url, openai_server.base_url, live_root, "gw-short") as gateway:
         async with httpx.AsyncClient(base_url=gateway.url, timeout=60) as short_lived:
             session_id = await open_session(short_lived, user)
             peer = LivePeer()

@@ -63,6 +63,7 @@ def two_workers(
         yield url
     finally:
         stop_process(process, timeout_s=20)
+        redis.Redis.from_url(own_redis).flushdb()  # nothing left behind
 
 
 def registered_urls(redis_url: str) -> set[str]:
@@ -79,7 +80,7 @@ async def test_every_request_for_a_session_reaches_the_process_that_runs_it(
 
     with httpx.Client(base_url=two_workers, timeout=30) as client:
         user = signup(client)
-    await set_account(database_url, user.user_id, plan="pro")
+    await set_account(database_url, user, plan="pro")
     async with httpx.AsyncClient(base_url=two_workers, timeout=30) as http:
         created = await http.post("/v1/live/sessions", json={}, headers=user.headers)
         assert created.status_code == 201, created.text

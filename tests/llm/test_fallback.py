@@ -81,7 +81,41 @@ async def test_both_down_is_one_error_naming_every_provider_and_url(
     message = str(caught.value)
     assert "gemini" in message and "GEMINI_API_KEY is empty" in message
     assert "lmstudio" in message and closed_port_url in message
-    assert "hint: start LM Studio and load a model, or set GEMINI_API_KEY, or pass --script" in message
+    assert caught.value.hint == (
+        "check GEMINI_API_KEY and GEMINI_MODEL, or start LM Studio and load a model (LMSTUDIO_BASE_URL, "
+        "LMSTUDIO_MODEL), or give the script yourself"
+    )
+    assert caught.value.fields == {"script": None}
+
+
+async def test_locally_a_gemini_key_makes_gemini_the_fallback_of_lm_studio(
+    fake_llm_settings: Settings, closed_port_url: str, gemini_server: FakeGeminiServer
+) -> None:
+    """ENV=local with GEMINI_API_KEY set: LM Studio down, Gemini answers (no hint needed at all)."""
+    local = fake_llm_settings.model_copy(update={"env": "local", "lmstudio_base_url": closed_port_url})
+    assert local.llm_chain == ["lmstudio", "gemini"]
+    assert local.model_copy(update={"gemini_api_key": ""}).llm_chain == ["lmstudio"]
+    gemini_server.behaviour.replies = ["from gemini"]
+    llm = create_llm(local)
+    assert await llm.complete(HELLO) == "from gemini"
+    await close_llm(llm)
+
+
+async def test_when_every_provider_fails_no_hint_repeats_itself_or_asks_for_what_is_set(
+    fake_llm_settings: Settings, closed_port_url: str, gemini_server: FakeGeminiServer
+) -> None:
+    local = fake_llm_settings.model_copy(update={"env": "local", "lmstudio_base_url": closed_port_url})
+    gemini_server.behaviour.fail_with = [503] * 10
+    llm = create_llm(local)
+    with pytest.raises(LLMError) as caught:
+        await llm.complete(HELLO)
+    await close_llm(llm)
+    hint = caught.value.hint or ""
+    assert "set GEMINI_API_KEY" not in hint  # it is set: the hint says to check it instead
+    clauses = [clause.strip() for clause in hint.split(", or ")]
+    assert len(clauses) == len(set(clauses)) == 3, hint
+    for word in ("GEMINI_API_KEY", "LM Studio", "script"):
+        assert hint.count(word) == 1, hint
 
 
 async def test_a_non_retryable_error_propagates_without_trying_the_next(
@@ -136,8 +170,8 @@ async def test_cancelling_through_the_chain_closes_the_http_stream(
 @pytest.mark.parametrize(
     ("env", "provider", "expected"),
     [
-        ("local", None, ["lmstudio"]),
-        ("test", "auto", ["lmstudio"]),
+        ("local", None, ["lmstudio", "gemini"]),  # the fake settings have a Gemini key: it is the fallback
+        ("test", "auto", ["lmstudio", "gemini"]),
         ("production", None, ["gemini", "lmstudio"]),
         ("production", "lmstudio", ["lmstudio"]),
         ("local", "gemini", ["gemini"]),
@@ -150,7 +184,7 @@ def test_create_llm_follows_the_environment_unless_a_provider_is_named(
     names = [p.name for p in llm.providers] if isinstance(llm, FallbackLLM) else [llm.name]
     assert names == expected
     if len(expected) > 1:
-        assert llm.name == "fallback(gemini,lmstudio)"
+        assert llm.name == f"fallback({','.join(expected)})"
 
 
 def test_llm_provider_setting_overrides_the_environment(fake_llm_settings: Settings) -> None:

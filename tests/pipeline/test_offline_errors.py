@@ -98,7 +98,7 @@ def test_unreachable_llm_names_the_url_and_the_fixes(tmp_path: Path, unused_tcp_
     with pytest.raises(LLMUnavailableError) as caught:
         render_video(RenderRequest(tmp_path / "out.mp4", prompt="Explain tides", duration_s=20), settings)
     message = str(caught.value)
-    assert url in message and "--script" in message
+    assert url in message and "give the script yourself" in message and caught.value.fields == {"script": None}
     assert not (tmp_path / "out.mp4").exists()
 
 

@@ -76,7 +76,8 @@ def test_production_prefers_gemini_and_falls_back_to_lm_studio(
 def test_unusable_llm_output_fails_clearly_and_writes_nothing(tmp_path: Path, openai_server: FakeOpenAIServer) -> None:
     openai_server.behaviour.replies = ["Sure! Here is a lovely script about leaves, no JSON though."]
     settings = _settings(tmp_path, LMSTUDIO_BASE_URL=openai_server.base_url, LLM_PROVIDER="lmstudio")
-    with pytest.raises(LLMOutputError, match="--script"):
+    with pytest.raises(LLMOutputError, match="the reply holds no narration") as caught:
         render_video(RenderRequest(tmp_path / "bad.mp4", prompt="Leaves?", duration_s=12), settings)
+    assert caught.value.fields == {"script": None}  # the CLI shows --script, the API names the field
     assert len(openai_server.chat_requests) == 2, "one revision is asked for before giving up"
     assert not list(tmp_path.glob("*.mp4"))

@@ -53,11 +53,15 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def redis_url() -> Iterator[str]:
+    """The test Redis database, empty at the start and emptied again at the end (nothing left behind)."""
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
-    client.close()
-    return REDIS_URL
+    try:
+        yield REDIS_URL
+    finally:
+        client.flushdb()
+        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 
+from neura.avatar import landmarks as lm
 from neura.avatar.rig import AvatarRig
 from neura.config import Settings
 from tests.platform import users
@@ -74,6 +77,29 @@ def test_the_preview_is_a_jpeg_of_the_cropped_portrait(
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(response.content)).size == (512, 512)
+
+
+def test_the_face_is_outlined_on_the_preview(
+    avatar: dict[str, Any], owner: users.TestUser, platform_settings: Settings
+) -> None:
+    """The box and outline are in the preview's pixels and hold the face the rig animates: its eyes
+    and mouth as the 512 px rig (the preview's) places them."""
+    rig = AvatarRig.load(avatar_folder(platform_settings, owner.user_id, avatar["id"]) / "rig-512.npz")
+    box = avatar["face_box"]
+    x0, y0, x1, y1 = box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"]
+    assert 0 <= x0 < x1 <= 512 and 0 <= y0 < y1 <= 512
+    features = lm.RIGHT_EYE_UPPER + lm.RIGHT_EYE_LOWER + lm.LEFT_EYE_UPPER + lm.LEFT_EYE_LOWER
+    features += lm.OUTER_LIP_UPPER + lm.OUTER_LIP_LOWER
+    for x, y in rig.landmarks[list(features)]:
+        assert x0 < x < x1 and y0 < y < y1
+    assert 0.05 < box["width"] * box["height"] / 512**2 < 0.5  # the face, not the whole head-and-shoulders crop
+    outline = np.array(avatar["face_outline"])
+    assert outline.shape == (36, 2)
+    assert np.allclose([outline.min(axis=0), outline.max(axis=0)], [[x0, y0], [x1, y1]], atol=0.05)  # the box bounds it
+    contour = outline.astype(np.float32).reshape(-1, 1, 2)
+    for x, y in rig.landmarks[list(features)]:
+        assert cv2.pointPolygonTest(contour, (float(x), float(y)), False) > 0  # inside the outline
+    assert avatar["faces_found"] == 1
 
 
 def test_get_and_list(client: httpx.Client, avatar: dict[str, Any], owner: users.TestUser) -> None:

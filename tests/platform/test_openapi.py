@@ -38,7 +38,9 @@ OPERATIONS = {
     "getAvatar": "GET /v1/avatars/{avatar_id}",
     "getAvatarPreview": "GET /v1/avatars/{avatar_id}/preview",
     "deleteAvatar": "DELETE /v1/avatars/{avatar_id}",
+    "getAvatarSample": "GET /v1/avatars/{avatar_id}/sample",
     "listVoices": "GET /v1/voices",
+    "getVoiceSample": "GET /v1/voices/{voice_id}/sample",
     "synthesizeSpeech": "POST /v1/tts",
     "createSpeech": "POST /v1/audio/speech",
     "streamSpeech": "GET /v1/tts/stream",
@@ -49,6 +51,9 @@ OPERATIONS = {
     "cancelVideo": "POST /v1/videos/{video_id}/cancel",
     "deleteVideo": "DELETE /v1/videos/{video_id}",
     "downloadVideo": "GET /v1/videos/{video_id}/download",
+    "estimateVideo": "POST /v1/videos/estimate",
+    "draftScript": "POST /v1/scripts",
+    "listLlmProviders": "GET /v1/llm/providers",
     "streamVideoEvents": "GET /v1/videos/{video_id}/events",
     "getFile": "GET /v1/files/{key}",
     "createWebhook": "POST /v1/webhooks",
@@ -76,6 +81,7 @@ PUBLIC = {
     "logout",
     "listPlans",
     "listVoices",
+    "getVoiceSample",
 }
 PUBLIC |= {"getFile", "streamSpeech"}  # a signed URL; a WebSocket's HTTP face (426)
 PUBLIC |= {"createSession", "refreshSession", "deleteSession"}  # browser sessions: cookies of their own

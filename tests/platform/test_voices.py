@@ -15,7 +15,7 @@ from neura.gateway.app import create_app
 from neura.tts import TTS, list_voices
 from tests.platform import users
 from tests.platform.speech_client import decode
-from tests.platform.videos import balance, set_account, submit
+from tests.platform.videos import balance, pro_member, submit
 from tests.platform.workers import clear_queues
 from tests.tts.conftest import median_pitch_hz
 
@@ -23,10 +23,7 @@ from tests.tts.conftest import median_pitch_hz
 @pytest.fixture(scope="module")
 def user(gateway_url: str, database_url: str, platform_settings: Settings) -> Iterator[users.TestUser]:
     """One pro user for the module. No worker runs here: what it submits is dropped from the queue."""
-    with httpx.Client(base_url=gateway_url) as client:
-        member = users.signup(client)
-    set_account(database_url, member, plan="pro", credits=10_000)
-    yield member
+    yield pro_member(gateway_url, database_url)
     clear_queues(platform_settings)
 
 

@@ -4,7 +4,9 @@ once, charged once), cancellation of a running render, permanent and transient f
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import tempfile
 import threading
 import time
 import uuid
@@ -134,6 +136,10 @@ def test_worker_killed_mid_render_completes_exactly_once(
     wait_until(lambda: events and events[-1]["type"] == "completed", 10, "the completed event", workers)
     assert [e["type"] for e in events].count("completed") == 1
     assert any(e["type"] == "status" and e["status"] == "queued" for e in events), "the requeue was not announced"
+    for event in events:  # progress reaches API clients: never a path of the worker's machine
+        text = json.dumps(event)
+        assert tempfile.gettempdir() + "/" not in text and str(platform_settings.storage_dir) not in text, event
+    assert any(e.get("stage") == "finish" and e.get("message") == "video.mp4" for e in events)
     assert stored_files(platform_settings.storage_dir, user, video["id"]) == [
         "r2/thumbnail.jpg",
         "r2/video.json",
@@ -226,6 +232,8 @@ def test_a_transient_error_is_retried_then_fails_with_a_refund(
     wait_until(lambda: events and events[-1]["type"] == "failed", 10, "the failed event", workers)
     assert any(e["type"] == "status" and e["status"] == "queued" and "retrying" in e["error"] for e in events)
     assert "script" in stages(events)
+    for text in [failed["error"], *(str(e.get("error")) for e in events)]:  # the API's words, not the CLI's
+        assert ("--" not in text and "give the script yourself" in text) or text == "None", text
 
 
 def test_deleting_a_running_video_stops_it_refunds_and_leaves_no_files(

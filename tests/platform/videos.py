@@ -3,6 +3,7 @@ database (ledger, balance) and in storage."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 
 from tests.platform.db import fetchval
-from tests.platform.users import TestUser
+from tests.platform.users import TestUser, arrange_account, signup
 
 SHORT_SCRIPT = "Hello there. This is a quick test."
 LONG_SCRIPT = """# Long enough to interrupt
@@ -55,11 +56,16 @@ def wait_for(
 
 
 def set_account(database_url: str, user: TestUser, *, plan: str | None = None, credits: int | None = None) -> None:
-    """Test set-up only: the plan and balance of a user (there is no API to buy a plan yet)."""
-    if plan is not None:
-        fetchval(database_url, "UPDATE users SET plan = $1 WHERE id = $2", plan, uuid.UUID(user.user_id))
-    if credits is not None:
-        fetchval(database_url, "UPDATE users SET credits = $1 WHERE id = $2", credits, uuid.UUID(user.user_id))
+    """Test set-up only: the plan and balance of a user (through the ledger, as ``neura users`` does)."""
+    asyncio.run(arrange_account(database_url, user, plan=plan, credits=credits))
+
+
+def pro_member(gateway_url: str, database_url: str) -> TestUser:
+    """A new user on the pro plan (ten videos at a time) with 10,000 credits."""
+    with httpx.Client(base_url=gateway_url) as client:
+        member = signup(client)
+    set_account(database_url, member, plan="pro", credits=10_000)
+    return member
 
 
 def balance(database_url: str, user: TestUser) -> int:

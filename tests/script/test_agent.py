@@ -10,7 +10,8 @@ import pytest
 from neura.errors import LLMOutputError, LLMUnavailableError, ScriptError
 from neura.llm import FallbackLLM, RetryPolicy
 from neura.llm.openai_compat import OpenAICompatLLM
-from neura.script import ScriptAgent, ScriptPlan, extract_json_object
+from neura.script import ScriptAgent, ScriptPlan, extract_json_object, prompt_schema
+from neura.script.agent import PROSE_WARNING, SCRIPT_SCHEMA
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.scripted_llm import ScriptedLLM
 
@@ -56,7 +57,8 @@ async def test_a_valid_first_answer_is_used_as_is() -> None:
     assert result.script.word_count == 144 and len(result.script.scenes) == 5
     assert (result.llm_name, result.model) == ("scripted", "scripted-1")
     (call,) = llm.calls
-    assert call.json_mode
+    assert call.json_mode and call.json_schema == SCRIPT_SCHEMA  # structured output, where the server can
+    assert SCRIPT_SCHEMA.name == "script" and SCRIPT_SCHEMA.schema == prompt_schema()
     system, user = call.messages
     assert "144 words of narration in total (at least 115, at most 173)" in system.content
     assert "5 scenes" in system.content and '"narration"' in system.content  # the schema is in the prompt
@@ -83,24 +85,55 @@ async def test_still_off_in_length_after_the_revision_is_accepted_with_a_warning
     assert result.warnings == ("the script is off in length after a revision: 250 words instead of 144",)
 
 
-async def test_invalid_json_twice_is_an_llm_output_error_that_suggests_script() -> None:
+async def test_nothing_usable_twice_is_an_llm_output_error_that_suggests_giving_the_script() -> None:
     llm = ScriptedLLM(["Sure! Here is your script: {title: oops", "I cannot do that."])
     with pytest.raises(LLMOutputError) as caught:
         await ScriptAgent(llm).write("Why is the sky blue?", 60)
-    message = str(caught.value)
-    assert "no usable script in two attempts" in message
-    assert "the JSON is invalid" in message and "the reply holds no JSON object" in message
-    assert "--script" in message
+    error = caught.value
+    assert "no usable script in two attempts" in error.message
+    assert "the JSON is invalid" in error.message and "4 words of prose, too few to be the narration" in error.message
+    assert error.hint == "try again, choose another model, or give the script yourself"
+    assert error.fields == {"script": None}  # the CLI shows --script for it; the API names the field
+    assert "--" not in str(error)
     assert len(llm.calls) == 2
 
 
+async def test_an_answer_in_prose_becomes_the_narration_with_a_warning() -> None:
+    paragraphs = [" ".join(SENTENCE[j % 10] for j in range(29)) + "." for _ in range(5)]
+    prose = "Sure! Here is a script about the sky:\n\n" + "\n\n".join(paragraphs) + "\n\nLet me know if you like it!"
+    llm = ScriptedLLM([prose])
+    result = await ScriptAgent(llm, words_per_second=2.5).write("why is the sky blue?", 60)
+
+    assert result.attempts == 1 and result.warnings == (PROSE_WARNING,)
+    assert result.script.title == "Why is the sky blue"  # none in the answer: the prompt's
+    assert len(result.script.scenes) == 5 and result.script.word_count == 145
+    assert "Sure" not in result.script.narration and "Let me know" not in result.script.narration
+
+
+async def test_prose_of_the_wrong_length_is_revised_like_json() -> None:
+    long_prose = "\n\n".join(" ".join(SENTENCE) + "." for _ in range(30))  # 300 words
+    right = "\n\n".join(" ".join(SENTENCE[j % 10] for j in range(36)) + "." for _ in range(4))  # 144 words
+    llm = ScriptedLLM([long_prose, right])
+    result = await ScriptAgent(llm, words_per_second=2.5).write("Why is the sky blue?", 60)
+    assert result.attempts == 2 and result.script.word_count == 144
+    assert result.warnings == (PROSE_WARNING,)
+    assert "You wrote 300 words; rewrite to 144 words" in llm.calls[1].messages[-1].content
+
+
+async def test_a_refusal_then_a_script_uses_the_script() -> None:
+    llm = ScriptedLLM(["I'm sorry, but I can't help with that.", script_json(144)])
+    result = await ScriptAgent(llm, words_per_second=2.5).write("Why is the sky blue?", 60)
+    assert result.attempts == 2 and result.warnings == () and result.script.word_count == 144
+    assert "too few to be the narration" in llm.calls[1].messages[-1].content
+
+
 async def test_a_schema_violation_is_named_in_the_revision_request() -> None:
-    broken = json.dumps({"title": "Sky", "scenes": [{"narration": "Blue light scatters."}]})
+    broken = json.dumps({"title": "Sky", "scenes": [{"caption": "Blue light"}]})  # no narration anywhere
     llm = ScriptedLLM([broken, script_json(144)])
     result = await ScriptAgent(llm, words_per_second=2.5).write("Why is the sky blue?", 60)
     assert result.attempts == 2
     feedback = llm.calls[1].messages[-1].content
-    assert feedback.startswith("Your reply could not be used: scenes.0.caption: Field required.")
+    assert feedback.startswith("Your reply could not be used: scenes.0.narration: Field required.")
     assert "144 words of narration in 5 scenes" in feedback
 
 
@@ -189,5 +222,8 @@ async def test_end_to_end_through_a_fallback_chain_to_an_openai_compatible_serve
 
     assert result.script.word_count == 60 and result.attempts == 1
     assert (result.llm_name, result.model) == ("lmstudio", "qwen/qwen3-vl-4b")  # the provider that answered
-    assert openai_server.chat_requests[0]["response_format"] == {"type": "json_object"}
+    assert openai_server.chat_requests[0]["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "script", "schema": prompt_schema()},
+    }
     await chain.aclose()

@@ -125,3 +125,20 @@ def test_the_prompt_schema_describes_title_scenes_narration_and_caption() -> Non
     assert "8 words" in scene["properties"]["caption"]["description"]
     assert "title" not in scene["properties"]["narration"]  # pydantic's titles are noise in a prompt
     assert Scene.model_json_schema()["required"] == ["narration", "caption"]
+
+
+def test_to_text_is_the_file_format_from_text_reads() -> None:
+    script = Script(
+        title="Why the sky is blue",
+        scenes=[
+            Scene(narration="Sunlight  holds every colour.\nBlue scatters most.", caption="Light"),
+            Scene(narration="# Not a title: it is spoken.", caption="Air"),
+        ],
+    )
+    text = script.to_text()
+    assert text == (
+        "# Why the sky is blue\n\nSunlight holds every colour. Blue scatters most.\n\n# Not a title: it is spoken.\n"
+    )
+    again = Script.from_text(text)
+    assert again.title == script.title
+    assert [s.narration for s in again.scenes] == [s.narration for s in script.scenes]

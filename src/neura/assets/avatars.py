@@ -24,12 +24,14 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import numpy as np
 from PIL import Image
 
 from neura.avatar.face import detect_faces
 from neura.avatar.image import load_image, sniff_image_type
+from neura.avatar.landmarks import FACE_OVAL
 from neura.avatar.rig import AvatarRig, RigLoadError, build_avatar, save_bytes
 from neura.errors import ImageError, NotFoundError, UnsupportedMediaTypeError
 from neura.storage import Storage
@@ -59,6 +61,20 @@ def image_type(data: bytes) -> str:
     return kind
 
 
+def face_geometry(rig: AvatarRig, faces_found: int) -> dict[str, Any]:
+    """Where the rig's face lies on its image (the preview): its outline (mediapipe's face oval: 36
+    points clockwise from the top of the forehead, along the jaw) and the box around it, in pixels,
+    rounded to 0.1 px and kept inside the image. JSON-ready: stored with the avatar."""
+    outline = np.round(np.clip(rig.landmarks[list(FACE_OVAL)].astype(np.float64), 0.0, float(rig.size_px)), 1)
+    (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
+    return {
+        "image_px": rig.size_px,
+        "box": [round(float(v), 1) for v in (x0, y0, x1 - x0, y1 - y0)],
+        "outline": outline.tolist(),
+        "faces_found": faces_found,
+    }
+
+
 @dataclass(frozen=True)
 class PreparedAvatar:
     kind: str  # jpeg | png | webp
@@ -67,6 +83,7 @@ class PreparedAvatar:
     face_px: int  # face height in the photo, forehead to chin
     preview_jpeg: bytes
     rigs: dict[int, bytes]  # size_px -> AvatarRig .npz bytes
+    face: dict[str, Any]  # face_geometry() of the preview
     warnings: list[str] = field(default_factory=list)
 
 
@@ -89,6 +106,7 @@ def prepare_avatar(data: bytes, *, max_bytes: int) -> PreparedAvatar:
         face_px=round(found.height_px),
         preview_jpeg=preview.getvalue(),
         rigs={size: save_bytes(rig) for size, rig in rigs.items()},
+        face=face_geometry(rigs[PREVIEW_RIG_PX], found.n_faces),
         warnings=warnings,
     )
 

@@ -10,6 +10,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from neura.errors import ImageError
+from neura.limits import PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS
 
 RGBImage = npt.NDArray[np.uint8]
 
@@ -43,13 +44,13 @@ def _describe(head: bytes) -> str:
     return "not an image we can read"
 
 
-def _read_source(source: str | Path | bytes, max_bytes: int) -> tuple[bytes, str]:
+def _read_source(source: str | Path | bytes, max_bytes: int, name: str | None) -> tuple[bytes, str]:
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
-        name = "the uploaded image"
+        name = name or "the uploaded image"
     else:
         path = Path(source)
-        name = path.name
+        name = name or path.name
         try:
             size = path.stat().st_size
         except OSError as exc:
@@ -88,14 +89,22 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def load_image(source: str | Path | bytes, *, max_bytes: int = 20_000_000, max_pixels: int = 40_000_000) -> RGBImage:
+def load_image(
+    source: str | Path | bytes,
+    *,
+    max_bytes: int = PHOTO_MAX_BYTES,
+    max_pixels: int = PHOTO_MAX_PIXELS,
+    name: str | None = None,
+) -> RGBImage:
     """Decode a JPEG, PNG or WebP photo into an RGB uint8 array of shape (height, width, 3).
+
+    ``name`` is how messages call it (default: a path's file name, or "the uploaded image" for bytes).
 
     The type is sniffed from the bytes, not the file name. EXIF orientation is applied. Files over
     ``max_bytes`` and images over ``max_pixels`` (decompression bombs) are refused before decoding.
     Raises :class:`ImageError` with a message for the user on anything unusable.
     """
-    data, name = _read_source(source, max_bytes)
+    data, name = _read_source(source, max_bytes, name)
     kind = sniff_image_type(data[:16])
     if kind is None:
         raise ImageError(f"{name} is {_describe(data[:16])}, not a JPEG, PNG or WebP image", hint=_HINT)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from neura.db.models import CreditEntry, User
-from neura.errors import NotFoundError, PaymentRequiredError
+from neura.errors import InputError, NotFoundError, PaymentRequiredError
 
 
 async def _apply(
@@ -89,5 +89,31 @@ async def charge(session: AsyncSession, user_id: uuid.UUID, amount: int, reason:
 async def give_back(session: AsyncSession, user_id: uuid.UUID, amount: int, reason: str, note: str) -> int:
     """Return credits charged for work that then failed on our side (speech). Returns the balance."""
     balance = await _apply(session, user_id, amount, reason, None, note)
+    assert balance is not None
+    return balance
+
+
+async def adjust(session: AsyncSession, user_id: uuid.UUID, delta: int, note: str) -> int:
+    """An operator's grant (``delta`` > 0) or withdrawal (< 0) of credits, reason ``operator``.
+
+    Returns the new balance; :class:`InputError` when a withdrawal would take the balance below zero."""
+    if delta == 0:
+        raise InputError("a change of 0 credits changes nothing", hint="give a positive or negative amount")
+    try:
+        balance = await _apply(session, user_id, delta, "operator", None, note)
+    except PaymentRequiredError:
+        current = await session.scalar(select(User.credits).where(User.id == user_id))
+        raise InputError(
+            f"the balance is {current} credits: taking {-delta} would take it below zero",
+            hint=f"take at most {current}",
+        ) from None
+    assert balance is not None
+    return balance
+
+
+async def record_plan_change(session: AsyncSession, user_id: uuid.UUID, note: str) -> int:
+    """A ledger entry of 0 credits (reason ``plan``) for a change of plan, so the ledger tells every change of
+    an account. Returns the (unchanged) balance."""
+    balance = await _apply(session, user_id, 0, "plan", None, note)
     assert balance is not None
     return balance

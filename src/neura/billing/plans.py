@@ -4,37 +4,15 @@ minute, or 1,000 characters of speech (text to speech, or a transcript to align)
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
 
+from neura.limits import PLANS, Plan
 
-@dataclass(frozen=True)
-class Plan:
-    name: str
-    monthly_credits: int
-    max_video_s: int
-    max_resolution: str  # "512" | "720p"
-    concurrent_jobs: int
-    live_minutes: int
-    concurrent_live_sessions: int
-
-    def allows_resolution(self, resolution: str) -> bool:
-        order = ["512", "720p"]
-        return order.index(resolution) <= order.index(self.max_resolution)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-PLANS: dict[str, Plan] = {
-    "free": Plan("free", 300, 60, "720p", 1, 5, 1),
-    "creator": Plan("creator", 3_000, 300, "720p", 3, 60, 2),
-    "pro": Plan("pro", 20_000, 600, "720p", 10, 300, 5),
-}
+__all__ = ["PLANS", "Plan", "credits_for_speech", "credits_for_video", "credits_to_reserve", "get_plan"]
 
 CREDITS_PER_LIVE_MINUTE = 10
 SPEECH_CHARS_PER_CREDIT = 1000  # text spoken (/v1/tts, /v1/audio/speech, /v1/tts/stream) or aligned (/v1/align)
 RESERVE_MARGIN = 1.25  # a prompt's real length can overshoot its target: reserve a margin, settle on the truth
+CREDITS_PER_SCRIPT_DRAFT = 1  # POST /v1/scripts: one language-model draft (given back when it fails)
 
 
 def get_plan(name: str) -> Plan:

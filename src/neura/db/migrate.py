@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import SQLAlchemyError
+
+from neura.db.check import Target, database_error
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,11 +21,19 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Raises :class:`~neura.errors.DatabaseUnavailableError` when PostgreSQL refuses (e.g. a role that
+    may not create tables)."""
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except (SQLAlchemyError, OSError) as error:
+        raise database_error(error, Target.of(url)) from error
 
 
 def downgrade(url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(url), revision)
+    try:
+        command.downgrade(alembic_config(url), revision)
+    except (SQLAlchemyError, OSError) as error:
+        raise database_error(error, Target.of(url)) from error
 
 
 def current(url: str) -> None:

@@ -90,6 +90,8 @@ class Avatar(Base):
     width: Mapped[int] = mapped_column(Integer, nullable=False)
     height: Mapped[int] = mapped_column(Integer, nullable=False)
     face_px: Mapped[int] = mapped_column(Integer, nullable=False)
+    # {"image_px", "box": [x, y, w, h], "outline": [[x, y], ...], "faces_found"} on the preview; None: before 0005
+    face: Mapped[dict[str, Any] | None] = mapped_column()
     warnings: Mapped[list[Any]] = mapped_column(nullable=False, default=list)
     created_at: Mapped[datetime] = _now()
 

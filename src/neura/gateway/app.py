@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from neura import __version__
 from neura.config import Settings
 from neura.gateway.browser import install_cors
+from neura.gateway.docs import install_docs, limits_description
 from neura.gateway.errors import install_error_handlers
 from neura.gateway.middleware import BodySizeLimitMiddleware, HeaderLimitMiddleware, RequestContextMiddleware
 from neura.gateway.openapi import fallback_operation_id, install_openapi
@@ -19,16 +20,21 @@ from neura.gateway.routes import (
     align,
     api_keys,
     auth,
+    avatar_samples,
     avatars,
     events,
     files,
     health,
     live,
+    llm,
     me,
     plans,
+    scripts,
     tts,
     tts_stream,
+    video_estimate,
     videos,
+    voice_samples,
     voices,
     webhooks,
     whep,
@@ -73,12 +79,14 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="NEURA API",
         version=__version__,
-        description=DESCRIPTION,
+        description=DESCRIPTION + limits_description(settings),
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs from the package's own files: no CDN
+        redoc_url=None,
         generate_unique_id_function=fallback_operation_id,
     )
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -100,11 +108,16 @@ def create_app(settings: Settings) -> FastAPI:
         api_keys.router,
         plans.router,
         avatars.router,
+        avatar_samples.router,
         voices.router,
+        voice_samples.router,
         tts.router,
         tts_stream.router,
         align.router,
         videos.router,
+        video_estimate.router,
+        scripts.router,
+        llm.router,
         events.router,
         files.router,
         webhooks.router,

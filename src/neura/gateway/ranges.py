@@ -1,10 +1,14 @@
-"""HTTP ``Range: bytes=...`` requests (RFC 9110 §14): one range per request, else the whole object."""
+"""HTTP ``Range: bytes=...`` requests (RFC 9110 §14): one range per request, else the whole object;
+:func:`object_response` streams a stored object that way (a ``<video>`` seeks with it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi.responses import StreamingResponse
+
 from neura.errors import InputError
+from neura.storage import Storage
 
 
 class RangeNotSatisfiableError(InputError):
@@ -58,3 +62,20 @@ def parse_range(header: str | None, size_bytes: int) -> ByteRange | None:
     if start >= size_bytes:
         raise RangeNotSatisfiableError(f"the range starts at byte {start}, past the end", size_bytes=size_bytes)
     return ByteRange(start, min(end, size_bytes - 1))
+
+
+async def object_response(
+    storage: Storage, key: str, range_header: str | None, headers: dict[str, str]
+) -> StreamingResponse:
+    """The object at ``key``, whole (200) or the one range asked for (206), with ``headers`` added."""
+    info = await storage.stat(key)
+    byte_range = parse_range(range_header, info.size_bytes)
+    headers = {"Accept-Ranges": "bytes", **headers}
+    if byte_range is None:
+        headers["Content-Length"] = str(info.size_bytes)
+        body = storage.iter_range(key, 0, info.size_bytes - 1)
+        return StreamingResponse(body, status_code=200, media_type=info.content_type, headers=headers)
+    headers["Content-Length"] = str(byte_range.length)
+    headers["Content-Range"] = byte_range.content_range(info.size_bytes)
+    body = storage.iter_range(key, byte_range.start, byte_range.end)
+    return StreamingResponse(body, status_code=206, media_type=info.content_type, headers=headers)

@@ -70,6 +70,7 @@ RULES = {
         "tts_stream_messages", False, lambda s: s.tts_stream_messages_per_minute, "TTS stream messages"
     ),
     "files": RateRule("files", True, lambda s: s.files_per_minute, "downloads"),
+    "script_drafts": RateRule("script_drafts", False, lambda s: s.script_drafts_per_minute, "script drafts"),
 }
 
 

@@ -29,6 +29,7 @@ from neura.billing import charge, credits_for_speech, give_back
 from neura.config import Settings
 from neura.db.models import User
 from neura.errors import AuthError, InputError, PayloadTooLargeError, PaymentRequiredError
+from neura.gateway.credits import credit_headers
 from neura.gateway.deps import State, authenticate, request_credentials
 from neura.gateway.errors import raises
 from neura.gateway.state import AppState
@@ -94,7 +95,7 @@ class SpeechBill:
     balance: int  # after the charge
 
     def headers(self) -> dict[str, str]:
-        return {"X-Credits-Charged": str(self.credits), "X-Credits-Remaining": str(self.balance)}
+        return credit_headers(self.credits, self.balance)
 
 
 async def charge_speech(state: AppState, user_id: uuid.UUID, chars: int, what: str) -> SpeechBill:

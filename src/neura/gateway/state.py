@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from neura.config import Settings
 from neura.db.session import make_engine, make_sessionmaker
 from neura.jobs import JobQueue
+from neura.llm.probe import ProbeCache
 from neura.storage import Storage, create_storage
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class AppState:
     queue: JobQueue | None = None  # connected by start_jobs() in the app's lifespan
     live: LiveManager | None = None  # started by neura.gateway.routes.live.start_live in the lifespan
     live_listener: OwnListener | None = None  # this process's own port (LIVE_INTERNAL_URL on port 0)
+    llm_probes: ProbeCache = field(default_factory=ProbeCache)  # GET /v1/llm/providers, a few seconds old at most
     _job_metrics: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     @classmethod

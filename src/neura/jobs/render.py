@@ -129,9 +129,10 @@ class RenderRun:
             except CancelledError:
                 return await self._stopped()
             except NeuraError as exc:
+                message = user_message(exc).replace(str(workdir), "the render's folder")  # never a server path
                 if is_transient(exc):
-                    return await self._retry_or_fail(user_message(exc))
-                return await self._fail(user_message(exc))
+                    return await self._retry_or_fail(message)
+                return await self._fail(message)
             except OSError as exc:
                 return await self._retry_or_fail(f"a system error stopped the render: {exc.strerror or exc}")
             except asyncio.CancelledError:  # the worker is shutting down: give the video back untouched

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from neura.billing import credits_to_reserve, get_plan, refund, reserve
+from neura.billing import Plan, credits_to_reserve, get_plan, refund, reserve
 from neura.db.models import Avatar, User, Video
 from neura.errors import ConflictError, ForbiddenError, InputError, NotFoundError, RateLimitedError
 from neura.jobs.webhooks import record_deliveries
@@ -27,6 +27,11 @@ SCRIPT_WORDS_PER_S = 2.5  # to size a script's reservation before it is spoken
 ACTIVE = ("queued", "running")
 CONCURRENCY_RETRY_AFTER_S = 30
 CURSOR_YEARS = (1970, 9998)  # a cursor outside them is forged (and PostgreSQL cannot compare it)
+
+
+def script_duration_s(text: str) -> float:
+    """How long a script's video is taken to last before it is spoken (its reservation's basis)."""
+    return max(1.0, count_words(text) / SCRIPT_WORDS_PER_S)
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,7 @@ class VideoSpec:
     background: str | None
 
     def target_duration_s(self) -> float:
-        if self.script is not None:
-            return max(1.0, count_words(self.script) / SCRIPT_WORDS_PER_S)
-        return self.duration_s
+        return script_duration_s(self.script) if self.script is not None else self.duration_s
 
     def matches(self, video: Video) -> bool:
         return (
@@ -77,6 +80,45 @@ async def owned_video(session: AsyncSession, user_id: uuid.UUID, video_id: uuid.
     return video
 
 
+@dataclass(frozen=True)
+class VideoQuote:
+    """What a video costs before it is rendered: the length it is sized for and the credits its
+    submission reserves (the unused part comes back when it finishes)."""
+
+    target_duration_s: float
+    credits_reserved: int
+    words: int | None  # a script's spoken words; None for a prompt
+    plan: Plan
+
+
+async def quote_video(session: AsyncSession, user: User, spec: VideoSpec) -> VideoQuote:
+    """Check ``spec`` as a submission does and price it, reserving nothing: the one function behind
+    both ``POST /v1/videos`` and ``POST /v1/videos/estimate``.
+
+    Raises ScriptError (422: a script with nothing to speak), ForbiddenError (403: the plan's resolution
+    or length) and InputError (422: an avatar that is not the user's)."""
+    words = None
+    if spec.script is not None:
+        Script.from_text(spec.script)  # ScriptError (422) now rather than a failed job later
+        words = count_words(spec.script)
+    plan = get_plan(user.plan)
+    if not plan.allows_resolution(spec.resolution):
+        raise ForbiddenError(
+            f"the {plan.name} plan renders up to {plan.max_resolution}", hint="choose a lower resolution or upgrade"
+        )
+    target_s = spec.target_duration_s()
+    if target_s > plan.max_video_s:
+        raise ForbiddenError(
+            f"this video would last about {target_s:.0f} s; the {plan.name} plan allows {plan.max_video_s} s",
+            hint="shorten the script or the duration, or upgrade your plan",
+        )
+    if spec.avatar_id is not None:
+        avatar = await session.get(Avatar, spec.avatar_id)
+        if avatar is None or avatar.user_id != user.id:
+            raise InputError("avatar not found", hint="list your avatars with GET /v1/avatars")
+    return VideoQuote(target_s, credits_to_reserve(target_s), words, plan)
+
+
 async def create_video(
     session: AsyncSession, user_id: uuid.UUID, spec: VideoSpec, idempotency_key: str | None
 ) -> tuple[Video, bool]:
@@ -99,23 +141,8 @@ async def create_video(
                     hint="use a new key for a new request",
                 )
             return earlier, False
-    if spec.script is not None:
-        Script.from_text(spec.script)  # ScriptError (422) now rather than a failed job later
-    plan = get_plan(user.plan)
-    if not plan.allows_resolution(spec.resolution):
-        raise ForbiddenError(
-            f"the {plan.name} plan renders up to {plan.max_resolution}", hint="choose a lower resolution or upgrade"
-        )
-    target_s = spec.target_duration_s()
-    if target_s > plan.max_video_s:
-        raise ForbiddenError(
-            f"this video would last about {target_s:.0f} s; the {plan.name} plan allows {plan.max_video_s} s",
-            hint="shorten the script or the duration, or upgrade your plan",
-        )
-    if spec.avatar_id is not None:
-        avatar = await session.get(Avatar, spec.avatar_id)
-        if avatar is None or avatar.user_id != user_id:
-            raise InputError("avatar not found", hint="list your avatars with GET /v1/avatars")
+    quote = await quote_video(session, user, spec)
+    plan = quote.plan
     active = await session.scalar(
         select(func.count()).select_from(Video).where(Video.user_id == user_id, Video.status.in_(ACTIVE))
     )
@@ -137,8 +164,8 @@ async def create_video(
         resolution=spec.resolution,
         captions=spec.captions,
         background=spec.background,
-        target_duration_s=target_s,
-        credits_reserved=credits_to_reserve(target_s),
+        target_duration_s=quote.target_duration_s,
+        credits_reserved=quote.credits_reserved,
         artifacts={},
         idempotency_key=idempotency_key,
     )

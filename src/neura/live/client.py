@@ -152,7 +152,8 @@ async def ask(
         except httpx.HTTPError as exc:
             raise LiveClientError(
                 f"cannot reach the NEURA gateway at {base_url}: {exc}",
-                hint="start it with `neura serve`, or pass --url",
+                hint="start it with `neura serve`, or name the right gateway",
+                fields={"url": None},
             ) from exc
         if created.status_code != 201:
             raise LiveClientError.from_response(created, "opening a live session")

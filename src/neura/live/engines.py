@@ -12,12 +12,13 @@ import asyncio
 import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from neura.assets.avatars import load_stored_rig
 from neura.avatar import AvatarRig, IdleMotion, build_avatar
 from neura.config import Settings
-from neura.errors import LLMError
+from neura.errors import LLMError, NeuraError
 from neura.live.avatar_video import AvatarFrames
 from neura.llm import LLMProvider, create_llm
 from neura.render import get_backend
@@ -105,6 +106,22 @@ class LiveEngines:
                 lambda: build_avatar(demo_avatar(), size_px=self.avatar_px, name="the demo avatar"),
             )
         return await load_stored_rig(self.storage, rig_key, self.avatar_px, executor=self.render_executor)
+
+    async def warm_up(self) -> None:
+        """Prepare what a default session needs (the demo portrait's rig, about 2 s of CPU; the default
+        voice; the language model's client), so the first session of the process opens as fast as the
+        next. Each part that fails is logged and left to the first session that needs it, which then
+        reports the error itself."""
+        parts: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
+            ("avatar", lambda: self.rig(None, None)),
+            ("voice", lambda: self.tts(None)),
+            ("language model", lambda: self.llm(None)),
+        )
+        for what, prepare in parts:
+            try:
+                await prepare()
+            except (NeuraError, OSError) as error:
+                log.warning("live: the default %s is not ready (the first session will try again): %s", what, error)
 
     def frames(self, rig: AvatarRig, seed: int) -> AvatarFrames:
         return AvatarFrames(rig, self.backend, IdleMotion(seed))

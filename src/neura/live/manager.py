@@ -129,6 +129,7 @@ class LiveManager:
         self._entries: dict[uuid.UUID, _Entry] = {}
         self._pending = 0  # sessions being created (they count against capacity)
         self._housekeeping: asyncio.Task[None] | None = None
+        self._warm_up: asyncio.Task[None] | None = None  # the engines' preparation, begun at start
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -141,13 +142,21 @@ class LiveManager:
         use_peer_timeout(self.settings.live_peer_timeout_s)
         await self.registry.heartbeat([])
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep(), name="live-housekeeping")
+        # in the background: the API is ready at once; a session created meanwhile waits for it in create()
+        self._warm_up = asyncio.get_running_loop().create_task(self.engines.warm_up(), name="live-warm-up")
+
+    async def warmed_up(self) -> None:
+        """Return once the engines' start-up preparation is over (done at once if it never began)."""
+        if self._warm_up is not None:
+            await asyncio.shield(self._warm_up)  # a caller that gives up does not stop the preparation
 
     async def shutdown(self) -> None:
         """Close every session (reason "shutdown"), leave the registry, release the engines."""
         self._closing = True
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            await asyncio.gather(self._housekeeping, return_exceptions=True)
+        for task in (self._housekeeping, self._warm_up):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await asyncio.gather(*(self.close(sid, "shutdown") for sid in list(self._entries)))
         try:
             await self.registry.unregister()
@@ -193,6 +202,7 @@ class LiveManager:
         plan = get_plan(plan_name)
         reserved = False
         try:
+            await self.warmed_up()  # the first session shares the start-up preparation instead of repeating it
             rig_key = await self._avatar_rig_key(request.avatar_id, user_id)
             llm, (first_tts, tts) = await self.engines.llm(request.llm), await self.engines.tts(request.voice)
             rig = await self.engines.rig(request.avatar_id, rig_key)

@@ -16,6 +16,7 @@ from neura.llm.base import (
     UNAVAILABLE_HINT,
     BaseLLM,
     ChatMessage,
+    JsonSchema,
     LLMProvider,
     RetryPolicy,
     close_llm,
@@ -33,6 +34,7 @@ __all__ = [
     "BaseLLM",
     "ChatMessage",
     "FallbackLLM",
+    "JsonSchema",
     "LLMProvider",
     "RetryPolicy",
     "ThinkFilter",
@@ -46,8 +48,9 @@ __all__ = [
 
 def create_llm(settings: Settings, provider: str | None = None) -> LLMProvider:
     """The provider ``provider`` names (``"lmstudio"``, ``"gemini"``), or with ``None``/``"auto"`` the
-    chain of ``settings.llm_chain`` (production: gemini -> lmstudio; elsewhere: lmstudio). A name not in
-    the table is an :class:`~neura.providers.UnknownProviderError` (an InputError naming the choices)."""
+    chain of ``settings.llm_chain`` (production: gemini -> lmstudio; elsewhere: lmstudio, then gemini when
+    GEMINI_API_KEY is set). A name not in the table is an :class:`~neura.providers.UnknownProviderError`
+    (an InputError naming the choices)."""
     names = settings.llm_chain if provider in (None, AUTO) else [provider]
     built = [LLM.create(name, settings) for name in names if name is not None]
     return built[0] if len(built) == 1 else FallbackLLM(built)

@@ -15,24 +15,40 @@ from __future__ import annotations
 import asyncio
 import random
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar, runtime_checkable
+from types import MappingProxyType
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from neura.errors import LLMError, LLMUnavailableError
 
 Role = Literal["system", "user", "assistant"]
 T = TypeVar("T")
 
-#: What a user can do when no language model answers; every "unavailable" error carries it.
-UNAVAILABLE_HINT = "start LM Studio and load a model, or set GEMINI_API_KEY, or pass --script"
+#: What a user can do when no language model answers; every "unavailable" error carries it, and
+#: NO_LLM_FIELDS: a script given as is needs no language model (the CLI shows its flag for it).
+START_LM_STUDIO = "start LM Studio and load a model"
+USE_GEMINI = "set GEMINI_API_KEY"
+WRITE_IT_YOURSELF = "give the script yourself"
+UNAVAILABLE_HINT = f"{START_LM_STUDIO}, or {USE_GEMINI}, or {WRITE_IT_YOURSELF}"
+NO_LLM_FIELDS: Mapping[str, str | None] = MappingProxyType({"script": None})
 
 
 @dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str
+
+
+@dataclass(frozen=True)
+class JsonSchema:
+    """The shape an answer must have (structured output): a name (``[A-Za-z0-9_-]``, OpenAI's
+    ``json_schema.name``) and a JSON Schema. Servers that can constrain their output to it do; the
+    others are asked for JSON in the prompt, so a caller still checks what comes back."""
+
+    name: str
+    schema: Mapping[str, Any]
 
 
 @runtime_checkable
@@ -59,6 +75,7 @@ class LLMProvider(Protocol):
         temperature: float = 0.7,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        json_schema: JsonSchema | None = None,
     ) -> AsyncIterator[str]: ...
 
     async def complete(
@@ -68,7 +85,16 @@ class LLMProvider(Protocol):
         temperature: float = 0.7,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        json_schema: JsonSchema | None = None,
     ) -> str: ...
+
+
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """A provider's answer to :meth:`BaseLLM.probe`."""
+
+    models: list[str]  # the model ids it lists
+    latency_ms: float  # of the models call alone (building the SDK client is not counted)
 
 
 @dataclass(frozen=True)
@@ -107,6 +133,7 @@ class BaseLLM(ABC):
         temperature: float,
         max_tokens: int | None,
         json_mode: bool,
+        json_schema: JsonSchema | None,
     ) -> AsyncIterator[str]:
         """One attempt: yield text pieces; raise :class:`LLMError` subclasses; close the HTTP stream in
         ``finally``."""
@@ -118,13 +145,22 @@ class BaseLLM(ABC):
         temperature: float = 0.7,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        json_schema: JsonSchema | None = None,
     ) -> AsyncIterator[str]:
+        """``json_mode``: ask for a JSON answer; ``json_schema``: ask for JSON of that shape (implies
+        ``json_mode``)."""
         if not messages:
             raise ValueError("stream_chat needs at least one message")
         retries = 0
         while True:
             emitted = False
-            attempt = self._stream(messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+            attempt = self._stream(
+                messages,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                json_mode=json_mode or json_schema is not None,
+                json_schema=json_schema,
+            )
             try:
                 async with closing_stream(attempt) as pieces:
                     async for piece in pieces:
@@ -153,11 +189,21 @@ class BaseLLM(ABC):
         temperature: float = 0.7,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        json_schema: JsonSchema | None = None,
     ) -> str:
-        return await join_stream(self, messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+        return await join_stream(
+            self, messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode, json_schema=json_schema
+        )
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing
         """Release connections; providers with a client override this."""
+
+    @abstractmethod
+    async def probe(self, timeout_s: float) -> ProbeAnswer:
+        """Whether the provider answers, without paying for a completion: the models it lists (a models
+        call, which ``timeout_s`` bounds). Raises :class:`LLMUnavailableError` when it cannot be reached or
+        refuses the credentials, :class:`LLMError` otherwise, in messages that name no address (users see
+        them)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, model={self.model!r}, endpoint={self.endpoint!r})"
@@ -170,9 +216,12 @@ async def join_stream(
     temperature: float = 0.7,
     max_tokens: int | None = None,
     json_mode: bool = False,
+    json_schema: JsonSchema | None = None,
 ) -> str:
     """The whole answer of ``llm.stream_chat`` as one string."""
-    stream = llm.stream_chat(messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+    stream = llm.stream_chat(
+        messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode, json_schema=json_schema
+    )
     async with closing_stream(stream) as pieces:
         return "".join([piece async for piece in pieces])
 

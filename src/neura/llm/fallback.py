@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 from neura.errors import LLMError, LLMUnavailableError
-from neura.llm.base import UNAVAILABLE_HINT, ChatMessage, LLMProvider, close_llm, closing_stream, join_stream
+from neura.llm.base import (
+    NO_LLM_FIELDS,
+    WRITE_IT_YOURSELF,
+    ChatMessage,
+    JsonSchema,
+    LLMProvider,
+    close_llm,
+    closing_stream,
+    join_stream,
+)
 
 
 class FallbackLLM:
@@ -42,11 +51,14 @@ class FallbackLLM:
         temperature: float = 0.7,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        json_schema: JsonSchema | None = None,
     ) -> AsyncIterator[str]:
         failures: list[tuple[LLMProvider, LLMError]] = []
         for provider in self.providers:
             emitted = False
-            stream = provider.stream_chat(messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+            stream = provider.stream_chat(
+                messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode, json_schema=json_schema
+            )
             try:
                 async with closing_stream(stream) as pieces:
                     async for piece in pieces:
@@ -70,8 +82,11 @@ class FallbackLLM:
         temperature: float = 0.7,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        json_schema: JsonSchema | None = None,
     ) -> str:
-        return await join_stream(self, messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+        return await join_stream(
+            self, messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode, json_schema=json_schema
+        )
 
     async def aclose(self) -> None:
         for provider in self.providers:
@@ -84,6 +99,10 @@ class FallbackLLM:
 def _all_failed(failures: list[tuple[LLMProvider, LLMError]]) -> LLMError:
     lines = "\n".join(f"  - {p.name} ({p.endpoint}): {e.message}" for p, e in failures)
     message = f"no language model could answer:\n{lines}"
+    # each provider that was tried says how to fix it (its setup is there: no "set GEMINI_API_KEY" for a
+    # key that is set but refused), then the way that needs none
+    fixes = dict.fromkeys(getattr(p, "setup_hint", f"check {p.name}") for p, _ in failures)
+    hint = ", or ".join([*fixes, WRITE_IT_YOURSELF])
     if all(isinstance(e, LLMUnavailableError) for _, e in failures):
-        return LLMUnavailableError(message, hint=UNAVAILABLE_HINT)
-    return LLMError(message, hint=UNAVAILABLE_HINT, retryable=True)
+        return LLMUnavailableError(message, hint=hint, fields=NO_LLM_FIELDS)
+    return LLMError(message, hint=hint, retryable=True, fields=NO_LLM_FIELDS)

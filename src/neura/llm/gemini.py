@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 
 import httpx2
@@ -12,14 +13,27 @@ from google.genai import types
 
 from neura.config import Settings
 from neura.errors import LLMError, LLMUnavailableError
-from neura.llm.base import UNAVAILABLE_HINT, BaseLLM, ChatMessage, RetryPolicy
+from neura.llm.base import (
+    NO_LLM_FIELDS,
+    START_LM_STUDIO,
+    UNAVAILABLE_HINT,
+    WRITE_IT_YOURSELF,
+    BaseLLM,
+    ChatMessage,
+    JsonSchema,
+    ProbeAnswer,
+    RetryPolicy,
+)
 
 GOOGLE_ENDPOINT = "https://generativelanguage.googleapis.com"
-_KEY_HINT = f"set GEMINI_API_KEY to a key from https://aistudio.google.com/apikey; or {UNAVAILABLE_HINT}"
+_KEY_HINT = (
+    f"set GEMINI_API_KEY to a key from https://aistudio.google.com/apikey, or {START_LM_STUDIO}, or {WRITE_IT_YOURSELF}"
+)
 
 
 class GeminiLLM(BaseLLM):
     name = "gemini"
+    setup_hint = "check GEMINI_API_KEY and GEMINI_MODEL"  # how to make it answer
 
     def __init__(
         self,
@@ -51,7 +65,9 @@ class GeminiLLM(BaseLLM):
     async def client(self) -> genai.Client:
         """The SDK client, built on first use in a worker thread (its TLS setup blocks for ~0.2 s)."""
         if not self._api_key:
-            raise LLMUnavailableError("Gemini is not configured: GEMINI_API_KEY is empty", hint=_KEY_HINT)
+            raise LLMUnavailableError(
+                "Gemini is not configured: GEMINI_API_KEY is empty", hint=_KEY_HINT, fields=NO_LLM_FIELDS
+            )
         if self._client is None:
             options = types.HttpOptions(
                 base_url=self.base_url or None,
@@ -76,6 +92,7 @@ class GeminiLLM(BaseLLM):
         temperature: float,
         max_tokens: int | None,
         json_mode: bool,
+        json_schema: JsonSchema | None,
     ) -> AsyncIterator[str]:
         system = "\n\n".join(m.content for m in messages if m.role == "system")
         contents = [
@@ -90,6 +107,8 @@ class GeminiLLM(BaseLLM):
             temperature=temperature,
             max_output_tokens=max_tokens,
             response_mime_type="application/json" if json_mode else None,
+            # Gemini constrains its output to a JSON Schema given here ($defs and $ref included)
+            response_json_schema=dict(json_schema.schema) if json_schema is not None else None,
         )
         client = await self.client()
         # The SDK nests several async generators and closes the HTTP response only when the innermost
@@ -126,15 +145,21 @@ class GeminiLLM(BaseLLM):
     def _translate(self, error: Exception) -> LLMError:
         where = f"Gemini ({self.model}) at {self.endpoint}"
         if isinstance(error, httpx2.TimeoutException):
-            return LLMUnavailableError(f"{where} did not answer within {self.timeout_s:g} s", hint=UNAVAILABLE_HINT)
+            return LLMUnavailableError(
+                f"{where} did not answer within {self.timeout_s:g} s", hint=UNAVAILABLE_HINT, fields=NO_LLM_FIELDS
+            )
         if isinstance(error, httpx2.HTTPError):
-            return LLMUnavailableError(f"cannot reach {where}: {error or type(error).__name__}", hint=UNAVAILABLE_HINT)
+            return LLMUnavailableError(
+                f"cannot reach {where}: {error or type(error).__name__}", hint=UNAVAILABLE_HINT, fields=NO_LLM_FIELDS
+            )
         if isinstance(error, genai_errors.APIError):
             code, status = error.code, error.status or ""
             detail = (error.message or str(error))[:300]
             if code in (401, 403) or _bad_api_key(error):
                 return LLMUnavailableError(
-                    f"{where} refused the API key (HTTP {code} {status}: {detail})", hint=_KEY_HINT
+                    f"{where} refused the API key (HTTP {code} {status}: {detail})",
+                    hint=_KEY_HINT,
+                    fields=NO_LLM_FIELDS,
                 )
             if code == 404:
                 return LLMError(
@@ -144,6 +169,28 @@ class GeminiLLM(BaseLLM):
             retryable = code in (408, 429) or code >= 500
             return LLMError(f"{where} answered HTTP {code} {status}: {detail}", retryable=retryable)
         return LLMError(f"{where} sent an unreadable answer ({error})")
+
+    async def probe(self, timeout_s: float) -> ProbeAnswer:
+        """``models.get`` of the configured model: the key works and the model exists (nothing is billed)."""
+        client = await self.client()  # LLMUnavailableError without GEMINI_API_KEY
+        config = types.GetModelConfig(http_options=types.HttpOptions(timeout=round(timeout_s * 1000)))
+        started = time.perf_counter()
+        try:
+            model = await client.aio.models.get(model=self.model, config=config)
+        except httpx2.TimeoutException as error:
+            raise LLMUnavailableError(f"no answer within {timeout_s:g} s") from error
+        except httpx2.HTTPError as error:
+            raise LLMUnavailableError(f"cannot connect ({error or type(error).__name__})") from error
+        except genai_errors.APIError as error:
+            if error.code in (401, 403) or _bad_api_key(error):
+                raise LLMUnavailableError(
+                    f"Gemini refused the API key (HTTP {error.code})", hint="check GEMINI_API_KEY"
+                ) from error
+            if error.code == 404:
+                raise LLMError(f"Gemini has no model {self.model!r}", hint="check GEMINI_MODEL") from error
+            raise LLMError(f"Gemini answered HTTP {error.code} {error.status or ''}".rstrip()) from error
+        name = (model.name or self.model).removeprefix("models/")
+        return ProbeAnswer([name], (time.perf_counter() - started) * 1000)
 
 
 def _answer_texts(response: types.GenerateContentResponse) -> list[str]:

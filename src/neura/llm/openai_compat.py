@@ -4,6 +4,7 @@ through the official ``openai`` SDK, streaming over server-sent events."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -12,20 +13,43 @@ from openai import AsyncOpenAI
 
 from neura.config import Settings
 from neura.errors import LLMError, LLMUnavailableError
-from neura.llm.base import UNAVAILABLE_HINT, BaseLLM, ChatMessage, RetryPolicy
+from neura.llm.base import (
+    NO_LLM_FIELDS,
+    START_LM_STUDIO,
+    UNAVAILABLE_HINT,
+    USE_GEMINI,
+    WRITE_IT_YOURSELF,
+    BaseLLM,
+    ChatMessage,
+    JsonSchema,
+    ProbeAnswer,
+    RetryPolicy,
+)
 from neura.llm.reasoning import ThinkFilter
 
-# What json_mode asks for, best first. LM Studio refuses "json_object" but takes "json_schema";
-# llama-server takes both; a server that takes neither gets a plain request (the prompt asks for JSON).
-_JSON_FORMATS: tuple[dict[str, Any] | None, ...] = (
-    {"type": "json_object"},
-    {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}}},
-    None,
-)
+# Structured output, best first. A server answers HTTP 400 naming ``response_format`` for a kind it does
+# not take (LM Studio refuses "json_object" and takes "json_schema"; llama-server takes both; some take
+# neither): the provider then tries the next kind and remembers the refusal, so later requests to the
+# same server go straight to what it takes. The last resort is a plain request (the prompt asks for JSON).
+JSON_OBJECT: dict[str, Any] = {"type": "json_object"}
+ANY_OBJECT = JsonSchema("answer", {"type": "object"})
+
+
+def _json_schema_format(schema: JsonSchema) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": schema.name, "schema": dict(schema.schema)}}
+
+
+def response_formats(json_schema: JsonSchema | None) -> list[dict[str, Any] | None]:
+    """What to ask for, best first: the caller's schema (then any JSON object), or for JSON without a
+    schema a JSON object (then a schema that any object matches); a plain request last."""
+    if json_schema is not None:
+        return [_json_schema_format(json_schema), JSON_OBJECT, None]
+    return [JSON_OBJECT, _json_schema_format(ANY_OBJECT), None]
 
 
 class OpenAICompatLLM(BaseLLM):
     name = "lmstudio"
+    setup_hint = f"{START_LM_STUDIO} (LMSTUDIO_BASE_URL, LMSTUDIO_MODEL)"  # how to make it answer
 
     def __init__(
         self,
@@ -45,7 +69,7 @@ class OpenAICompatLLM(BaseLLM):
         self._timeout = openai.Timeout(timeout_s, connect=connect_timeout_s)
         self.timeout_s = timeout_s
         self._client: AsyncOpenAI | None = None
-        self._json_format_index = 0  # moves on for good when this server refuses a format
+        self.refused_formats: set[str] = set()  # response_format types this server answered 400 to
 
     @classmethod
     def from_settings(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> OpenAICompatLLM:
@@ -82,8 +106,10 @@ class OpenAICompatLLM(BaseLLM):
         temperature: float,
         max_tokens: int | None,
         json_mode: bool,
+        json_schema: JsonSchema | None,
     ) -> AsyncIterator[str]:
-        stream = await self._open(messages, temperature=temperature, max_tokens=max_tokens, json_mode=json_mode)
+        formats: list[dict[str, Any] | None] = response_formats(json_schema) if json_mode else [None]
+        stream = await self._open(messages, temperature=temperature, max_tokens=max_tokens, formats=formats)
         think = ThinkFilter()
         try:
             async for chunk in stream:
@@ -110,7 +136,7 @@ class OpenAICompatLLM(BaseLLM):
         *,
         temperature: float,
         max_tokens: int | None,
-        json_mode: bool,
+        formats: list[dict[str, Any] | None],
     ) -> openai.AsyncStream[Any]:
         request: dict[str, Any] = {
             "model": self.model,
@@ -122,8 +148,9 @@ class OpenAICompatLLM(BaseLLM):
         if max_tokens is not None:
             request["max_tokens"] = max_tokens
         client = await self.client()
-        while True:
-            response_format = _JSON_FORMATS[self._json_format_index] if json_mode else None
+        for response_format in formats:
+            if response_format is not None and response_format["type"] in self.refused_formats:
+                continue
             if response_format is not None:
                 request["response_format"] = response_format
             else:
@@ -134,33 +161,58 @@ class OpenAICompatLLM(BaseLLM):
             except openai.BadRequestError as error:
                 if response_format is None or not _about_response_format(error):
                     raise self._translate(error) from error
-                self._json_format_index += 1
+                self.refused_formats.add(response_format["type"])
             except openai.OpenAIError as error:
                 raise self._translate(error) from error
+        raise AssertionError("the last format, a plain request, either answers or raises")
 
     def _translate(self, error: openai.OpenAIError) -> LLMError:
         where = f"the language model server (LM Studio) at {self.endpoint}"
         if isinstance(error, openai.APITimeoutError):
-            return LLMUnavailableError(f"{where} did not answer within {self.timeout_s:g} s", hint=UNAVAILABLE_HINT)
+            return LLMUnavailableError(
+                f"{where} did not answer within {self.timeout_s:g} s", hint=UNAVAILABLE_HINT, fields=NO_LLM_FIELDS
+            )
         if isinstance(error, openai.APIConnectionError):
             reason = str(error.__cause__ or error) or "connection failed"
-            return LLMUnavailableError(f"cannot reach {where}: {reason}", hint=UNAVAILABLE_HINT)
+            return LLMUnavailableError(f"cannot reach {where}: {reason}", hint=UNAVAILABLE_HINT, fields=NO_LLM_FIELDS)
         if isinstance(error, openai.APIStatusError):
             status, detail = error.status_code, _detail(error)
             if status in (401, 403):
                 return LLMUnavailableError(
                     f"{where} refused our credentials (HTTP {status}: {detail})",
-                    hint=f"set LMSTUDIO_API_KEY to the server's key; or {UNAVAILABLE_HINT}",
+                    hint=f"set LMSTUDIO_API_KEY to the server's key, or {USE_GEMINI}, or {WRITE_IT_YOURSELF}",
+                    fields=NO_LLM_FIELDS,
                 )
             if _model_missing(error):
                 return LLMUnavailableError(
                     f"{where} has no model {self.model!r} loaded (HTTP {status}: {detail})",
                     hint=f"load {self.model} in LM Studio or set LMSTUDIO_MODEL to a loaded model "
-                    f"(GET {self.base_url}/models lists them); or {UNAVAILABLE_HINT}",
+                    f"(GET {self.base_url}/models lists them), or {USE_GEMINI}, or {WRITE_IT_YOURSELF}",
+                    fields=NO_LLM_FIELDS,
                 )
             retryable = status == 408 or status == 429 or status >= 500
             return LLMError(f"{where} answered HTTP {status}: {detail}", retryable=retryable)
         return LLMError(f"{where} failed: {error}")
+
+    async def probe(self, timeout_s: float) -> ProbeAnswer:
+        """The ids ``GET /models`` lists (LM Studio: the models it has; llama-server: the one it serves)."""
+        client = await self.client()
+        started = time.perf_counter()
+        try:
+            page = await client.models.list(timeout=timeout_s)
+        except openai.APITimeoutError as error:
+            raise LLMUnavailableError(f"no answer within {timeout_s:g} s") from error
+        except openai.APIConnectionError as error:
+            raise LLMUnavailableError(f"cannot connect ({error.__cause__ or error})") from error
+        except openai.APIStatusError as error:
+            if error.status_code in (401, 403):
+                raise LLMUnavailableError(
+                    f"the server refused the credentials (HTTP {error.status_code})", hint="check LMSTUDIO_API_KEY"
+                ) from error
+            raise LLMError(f"the server answered GET /models with HTTP {error.status_code}") from error
+        except openai.OpenAIError as error:  # an unreadable body
+            raise LLMError(f"the server's model list is unreadable ({type(error).__name__})") from error
+        return ProbeAnswer([model.id for model in page.data], (time.perf_counter() - started) * 1000)
 
 
 def _detail(error: openai.APIStatusError) -> str:

@@ -86,7 +86,7 @@ def render_video(
     with timer.stage("avatar"):
         progress("avatar", 0.0, "finding the face")
         width, height = RESOLUTIONS[request.resolution]
-        layout, avatar_px = prepare_layout(request, width, height)
+        layout, avatar_px, layout_warnings = prepare_layout(request, width, height)
         avatar = prepare_avatar(request, avatar_px, settings.cache_dir)
         progress("avatar", 1.0, f"{len(avatar.rig.landmarks)} landmarks")
     cancel.raise_if_cancelled()
@@ -96,7 +96,7 @@ def render_video(
         result = _render_media(
             request, output, script_info.script, tts, avatar, layout, timer, progress, cancel, created
         )
-        result.warnings = script_info.warnings + avatar.warnings
+        result.warnings = script_info.warnings + layout_warnings + avatar.warnings
         if request.write_sidecar:
             with timer.stage("sidecar"):
                 result.timings_s = dict(timer.seconds)
@@ -114,7 +114,7 @@ def render_video(
                 )
                 created.append(result.sidecar_path)
         result.timings_s = {**timer.seconds, "total": time.perf_counter() - started}
-        progress("finish", 1.0, str(output))
+        progress("finish", 1.0, output.name)  # never the server's path: progress reaches API clients
         return result
     except BaseException:
         for path in created:
@@ -298,21 +298,33 @@ def _as_written(text: str, spoken: list[WordSpan]) -> list[WordSpan]:
 def _check_output(output: Path, duration_s: float) -> None:
     """Fail before any heavy work when the output cannot be written."""
     if output.suffix.lower() != ".mp4":
-        raise OutputError(f"the output must be an .mp4 file, not '{output.name}'", hint="use -o NAME.mp4")
+        raise OutputError(
+            f"the output must be an .mp4 file, not '{output.name}'", fields={"output_path": output.stem + ".mp4"}
+        )
     parent = output.parent
     if not parent.is_dir():
-        raise OutputError(f"the output folder {parent} does not exist", hint=f"create it: mkdir -p {parent}")
+        raise OutputError(
+            f"the output folder {parent} does not exist",
+            hint="create it first, or choose another output path",
+            fields={"output_path": None},
+        )
     if output.is_dir():
         raise OutputError(f"{output} is a folder, not a file name")
     for sibling in (output.with_suffix(suffix) for suffix in (".json", ".srt", ".vtt", ".jpg")):
         if sibling.is_dir():
-            raise OutputError(f"{sibling} is a folder: the render writes a file there", hint="choose another -o path")
+            raise OutputError(
+                f"{sibling} is a folder: the render writes a file there",
+                hint="choose another output path",
+                fields={"output_path": None},
+            )
     probe = parent / f".{output.name}.neura-write-test"
     try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise OutputError(f"cannot write to {parent}: {exc.strerror}", hint="choose another -o path") from exc
+        raise OutputError(
+            f"cannot write to {parent}: {exc.strerror}", hint="choose another output path", fields={"output_path": None}
+        ) from exc
     free_bytes = shutil.disk_usage(parent).free
     needed = int(max(duration_s, 30.0) * BYTES_PER_VIDEO_S)
     if free_bytes < needed:

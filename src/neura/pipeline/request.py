@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neura.errors import InputError
+from neura.limits import DURATION_DEFAULT_S
 from neura.media import MOUTH_CHANNELS, PhonemeSpan, WordSpan
 from neura.tts.voices import VoiceRef
 
@@ -26,7 +27,7 @@ class RenderRequest:
     output_path: Path
     prompt: str | None = None
     script_text: str | None = None
-    duration_s: float = 45.0
+    duration_s: float = DURATION_DEFAULT_S
     avatar: Path | bytes | None = None
     avatar_name: str | None = None
     resolution: Resolution = "720p"

@@ -70,8 +70,8 @@ def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None 
         key_bytes = hashlib.sha256(rgb.tobytes()).digest()
     else:
         raw = request.avatar if isinstance(request.avatar, bytes) else _read_avatar(request.avatar)
-        rgb = load_image(raw)
         source = request.avatar_name or (str(request.avatar) if isinstance(request.avatar, Path) else "upload")
+        rgb = load_image(raw, name=source if isinstance(request.avatar, Path) else f"the avatar photo '{source}'")
         key_bytes = raw
 
     cache_path = None
@@ -118,20 +118,26 @@ def parse_background(value: str | None) -> Any:
     if not path.is_file():
         raise InputError(
             f"background '{value}' is neither a colour like #1e293b nor an image file",
-            hint="pass --background '#1e293b' or --background path/to/image.jpg",
+            fields={"background": "#1e293b"},
         )
     from neura.avatar import load_image
 
-    return load_image(path.read_bytes())
+    return load_image(path, name=f"the background {path.name}")
 
 
-def prepare_layout(request: RenderRequest, width: int, height: int) -> tuple[Any, int]:
-    """The layout for the requested resolution and the avatar size (px) it wants."""
+BACKGROUND_UNUSED = (
+    "the background is not used at 512x512: the portrait fills the frame (it shows behind the 720p layout)"
+)
+
+
+def prepare_layout(request: RenderRequest, width: int, height: int) -> tuple[Any, int, list[str]]:
+    """The layout for the requested resolution, the avatar size (px) it wants, and warnings about
+    options that do nothing at this resolution."""
     from neura.render import Layout
 
-    background = parse_background(request.background)
+    background = parse_background(request.background)  # checked at every resolution: a typo is an error
     if request.resolution == "720p":
         layout = Layout.presenter_720p(background=background) if background is not None else Layout.presenter_720p()
-    else:
-        layout = Layout.square(size=width)
-    return layout, int(layout.avatar_size_px)
+        return layout, int(layout.avatar_size_px), []
+    layout = Layout.square(size=width)
+    return layout, int(layout.avatar_size_px), [BACKGROUND_UNUSED] if background is not None else []

@@ -4,13 +4,15 @@ result = await ScriptAgent(create_llm(settings), words_per_second=2.6).write("wh
 script = Script.from_text(Path("script.txt").read_text())
 """
 
-from neura.script.agent import ProgressCallback, ScriptAgent, ScriptPlan, ScriptResult, extract_json_object
+from neura.script.agent import ProgressCallback, ScriptAgent, ScriptPlan, ScriptResult
+from neura.script.answer import Reading, extract_json_object, read_answer
 from neura.script.schema import MAX_SCENES, MAX_TOTAL_CHARS, Scene, Script, count_words, prompt_schema
 
 __all__ = [
     "MAX_SCENES",
     "MAX_TOTAL_CHARS",
     "ProgressCallback",
+    "Reading",
     "Scene",
     "Script",
     "ScriptAgent",
@@ -19,4 +21,5 @@ __all__ = [
     "count_words",
     "extract_json_object",
     "prompt_schema",
+    "read_answer",
 ]

@@ -1,8 +1,10 @@
 """Prompt + duration -> a validated :class:`Script` sized to be spoken in that time.
 
-The agent asks the language model for JSON matching the script schema with a word budget, checks the
-answer (JSON, schema, word count), and asks for one revision naming the specific problem. A second
-unusable answer is an :class:`LLMOutputError`; a usable one that is still off in length is accepted
+The agent asks the language model for JSON matching the script schema with a word budget (as
+structured output where the server supports it: :class:`~neura.llm.JsonSchema`), reads the answer
+(:mod:`neura.script.answer`: the JSON asked for, JSON of another shape, or prose used as the narration),
+checks its length, and asks for one revision naming the specific problem. A second unusable answer
+(nothing to speak) is an :class:`LLMOutputError`; a usable one that is still off in length is accepted
 with a warning (the video is then a little longer or shorter than asked).
 """
 
@@ -12,22 +14,25 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import ValidationError
 
 from neura.errors import LLMOutputError, ScriptError
-from neura.llm.base import ChatMessage, LLMProvider, closing_stream
-from neura.llm.reasoning import strip_think
-from neura.script.schema import MAX_SCENES, Script, describe_validation_error, prompt_schema
+from neura.limits import DURATION_MAX_S, DURATION_MIN_S, PROMPT_MAX_CHARS
+from neura.llm.base import NO_LLM_FIELDS, ChatMessage, JsonSchema, LLMProvider, closing_stream
+from neura.script.answer import read_answer, title_from_prompt
+from neura.script.schema import MAX_SCENES, Script, prompt_schema
 
-MIN_DURATION_S = 5.0
-MAX_DURATION_S = 600.0
-MAX_PROMPT_CHARS = 4_000
+MIN_DURATION_S = DURATION_MIN_S
+MAX_DURATION_S = DURATION_MAX_S
+MAX_PROMPT_CHARS = PROMPT_MAX_CHARS
 SCENE_BREAK_S = 0.6  # the pause between two scenes
 SECONDS_PER_SCENE = 12.0
 LENGTH_TOLERANCE = 0.2  # accepted without revision: target ± 20 %
-SCRIPT_HINT = "try again, choose another model, or pass --script script.txt with your own text"
+PROSE_MIN_SHARE = 0.4  # prose shorter than this share of the least words asked for is no script ("I can't")
+PROSE_WARNING = "the language model answered in prose, not JSON: its text became the narration"
+SCRIPT_HINT = "try again, choose another model, or give the script yourself"
+
+#: The structured output asked of the model: the script schema.
+SCRIPT_SCHEMA = JsonSchema("script", prompt_schema())
 
 #: Called with a stage ("writing", "revising", "done") and the overall fraction done, 0..1.
 ProgressCallback = Callable[[str, float], None]
@@ -72,6 +77,7 @@ class _Verdict:
     script: Script | None  # None: unusable
     problem: str  # "" when the script is usable and the right length
     feedback: str  # what to tell the model in a revision request
+    warning: str = ""  # how the script was read, when the user should know (prose)
 
 
 class ScriptAgent:
@@ -96,23 +102,27 @@ class ScriptAgent:
         plan = ScriptPlan.for_duration(duration_s, self.words_per_second)
         messages = [ChatMessage("system", system_prompt(plan)), ChatMessage("user", user_prompt(prompt, plan))]
 
+        title = title_from_prompt(prompt)
         answer = await self._ask(messages, plan, stage="writing", start=0.0, end=0.5)
-        verdict = judge(answer, plan)
+        verdict = judge(answer, plan, title=title)
         attempts = 1
         warnings: list[str] = []
         if verdict.problem:
             messages += [ChatMessage("assistant", answer), ChatMessage("user", verdict.feedback)]
             answer = await self._ask(messages, plan, stage="revising", start=0.5, end=0.95)
-            first_problem, verdict, attempts = verdict.problem, judge(answer, plan), 2
+            first_problem, verdict, attempts = verdict.problem, judge(answer, plan, title=title), 2
             if verdict.script is None:
                 raise LLMOutputError(
                     f"the language model ({self.llm.name}, {self.llm.model}) wrote no usable script in two "
                     f"attempts: first {first_problem}; then {verdict.problem}",
                     hint=SCRIPT_HINT,
+                    fields=NO_LLM_FIELDS,
                 )
             if verdict.problem:
                 warnings.append(f"the script is off in length after a revision: {verdict.problem}")
         assert verdict.script is not None  # a first answer without a problem has a script
+        if verdict.warning:
+            warnings.insert(0, verdict.warning)
         self._progress("done", 1.0)
         answered = getattr(self.llm, "last_provider", None) or self.llm  # a FallbackLLM says which answered
         return ScriptResult(verdict.script, tuple(warnings), attempts, answered.name, answered.model, plan)
@@ -122,7 +132,10 @@ class ScriptAgent:
         pieces: list[str] = []
         words = 0
         stream = self.llm.stream_chat(
-            messages, temperature=self.temperature, max_tokens=max(4096, plan.target_words * 4 + 2000), json_mode=True
+            messages,
+            temperature=self.temperature,
+            max_tokens=max(4096, plan.target_words * 4 + 2000),
+            json_schema=SCRIPT_SCHEMA,
         )
         async with closing_stream(stream) as answer:
             async for piece in answer:
@@ -136,57 +149,38 @@ class ScriptAgent:
             self.on_progress(stage, fraction)
 
 
-def judge(answer: str, plan: ScriptPlan) -> _Verdict:
-    """Is ``answer`` a usable script of the planned length? If not, what should the revision fix?"""
+def judge(answer: str, plan: ScriptPlan, *, title: str = "Untitled") -> _Verdict:
+    """Is ``answer`` a usable script of the planned length? If not, what should the revision fix?
+    ``title`` is the script's title when the answer names none."""
     again = (
         f"Reply again with only the JSON object, matching the schema, with {plan.target_words} words of "
         f"narration in {_scenes(plan.scenes)}."
     )
-    try:
-        script = Script.model_validate(extract_json_object(answer))
-    except ValueError as error:  # invalid JSON, or a ValidationError (a ValueError too)
-        problem = describe_validation_error(error) if isinstance(error, ValidationError) else str(error)
+    reading = read_answer(answer, title=title)
+    problem = reading.problem
+    if reading.script is not None and reading.prose:
+        words = reading.script.word_count
+        if words < PROSE_MIN_SHARE * plan.min_words:
+            problem = f"{words} words of prose, too few to be the narration"
+    if reading.script is None or problem:
         return _Verdict(
             None, f"the answer was unusable ({problem})", f"Your reply could not be used: {problem}. {again}"
         )
-    words = script.word_count
+    warning = PROSE_WARNING if reading.prose else ""
+    words = reading.script.word_count
     if plan.min_words <= words <= plan.max_words:
-        return _Verdict(script, "", "")
+        return _Verdict(reading.script, "", "", warning)
     return _Verdict(
-        script,
+        reading.script,
         f"{words} words instead of {plan.target_words}",
         f"You wrote {words} words; rewrite to {plan.target_words} words (between {plan.min_words} and "
         f"{plan.max_words}) in {_scenes(plan.scenes)}, keeping the topic and tone. Reply with only the JSON object.",
+        warning,
     )
 
 
-def extract_json_object(text: str) -> dict[str, Any]:
-    """The first JSON object in a model's answer, tolerant of ```json fences, reasoning blocks and
-    chatter before or after it. Raises ValueError naming what was wrong."""
-    text = strip_think(text).strip()
-    if not text:
-        raise ValueError("the reply was empty")
-    decoder = json.JSONDecoder()
-    last_error: json.JSONDecodeError | None = None
-    start = text.find("{")
-    for _ in range(50):  # enough for any chatter; bounds the work on a pathological answer
-        if start < 0:
-            break
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError as error:
-            last_error = last_error or error
-        else:
-            if isinstance(value, dict):
-                return value
-        start = text.find("{", start + 1)
-    if last_error is not None:
-        raise ValueError(f"the JSON is invalid: {last_error.msg} at character {last_error.pos}")
-    raise ValueError("the reply holds no JSON object")
-
-
 def system_prompt(plan: ScriptPlan) -> str:
-    schema = json.dumps(prompt_schema(), separators=(",", ":"))
+    schema = json.dumps(SCRIPT_SCHEMA.schema, separators=(",", ":"))
     per_scene = max(1, round(plan.target_words / plan.scenes))
     return (
         "You write narration scripts for short videos in which one presenter speaks to the camera.\n"
@@ -223,10 +217,11 @@ def _check_request(prompt: str, duration_s: float) -> None:
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ScriptError(
             f"the prompt is too long: {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}",
-            hint="shorten it, or pass --script script.txt with the narration itself",
+            hint="shorten it, or give the narration itself as the script",
+            fields=NO_LLM_FIELDS,
         )
     if not (MIN_DURATION_S <= duration_s <= MAX_DURATION_S) or math.isnan(duration_s):
         raise ScriptError(
             f"the duration must be between {MIN_DURATION_S:g} and {MAX_DURATION_S:g} seconds, not {duration_s:g}",
-            hint="pass a duration such as --duration 60",
+            fields={"duration_s": "60"},
         )

@@ -12,9 +12,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from neura.errors import ScriptError
+from neura.limits import SCRIPT_MAX_CHARS, SCRIPT_MAX_SCENES
 
-MAX_TOTAL_CHARS = 20_000  # narration, all scenes together: about 20 minutes of speech
-MAX_SCENES = 40
+MAX_TOTAL_CHARS = SCRIPT_MAX_CHARS  # narration, all scenes together: about 20 minutes of speech
+MAX_SCENES = SCRIPT_MAX_SCENES
 MAX_CAPTION_CHARS = 60  # longer captions are shortened at a word boundary
 MAX_TITLE_CHARS = 80
 
@@ -96,6 +97,12 @@ class Script(BaseModel):
     def narration(self) -> str:
         """Everything the presenter says, scenes separated by blank lines."""
         return "\n\n".join(scene.narration for scene in self.scenes)
+
+    def to_text(self) -> str:
+        """The script in the file format :meth:`from_text` reads (``# Title``, then one paragraph per
+        scene): what a user edits and submits as a video's script. Captions are not part of that format
+        (:meth:`from_text` makes each from its scene's first sentence)."""
+        return f"# {self.title}\n\n{self.narration}\n"
 
     @classmethod
     def from_text(cls, text: str, *, title: str | None = None) -> Script:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from neura.config import Settings
-from neura.storage.base import ObjectInfo, Storage, check_key
+from neura.storage.base import ObjectInfo, Storage, check_key, exists
 from neura.storage.local import LocalStorage
 
 
@@ -15,4 +15,4 @@ def create_storage(settings: Settings) -> Storage:
     return LocalStorage(settings.storage_dir)
 
 
-__all__ = ["LocalStorage", "ObjectInfo", "Storage", "check_key", "create_storage"]
+__all__ = ["LocalStorage", "ObjectInfo", "Storage", "check_key", "create_storage", "exists"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from neura.errors import StorageError
+from neura.errors import NotFoundError, StorageError
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*(/[A-Za-z0-9][A-Za-z0-9._\-]*)*$")
 
@@ -45,3 +45,12 @@ class Storage(Protocol):
     async def delete(self, key: str) -> None: ...  # absent keys are fine
     async def delete_prefix(self, prefix: str) -> int: ...
     async def check(self) -> None: ...  # raises when unreachable (readiness)
+
+
+async def exists(storage: Storage, key: str) -> bool:
+    """Whether an object is stored at ``key``."""
+    try:
+        await storage.stat(key)
+    except NotFoundError:
+        return False
+    return True

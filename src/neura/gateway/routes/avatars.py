@@ -29,7 +29,7 @@ def _display_name(name: str | None, filename: str | None) -> str:
     return "".join(ch for ch in chosen if ch.isprintable())[:NAME_MAX_CHARS] or "avatar"
 
 
-async def _owned(session: DbSession, user: User, avatar_id: uuid.UUID) -> Avatar:
+async def owned_avatar(session: DbSession, user: User, avatar_id: uuid.UUID) -> Avatar:
     """The user's avatar; NotFoundError for an unknown id and for someone else's avatar alike."""
     avatar = await session.scalar(select(Avatar).where(Avatar.id == avatar_id, Avatar.user_id == user.id))
     if avatar is None:
@@ -73,6 +73,7 @@ async def create_avatar(
         width=prepared.width,
         height=prepared.height,
         face_px=prepared.face_px,
+        face=prepared.face,
         warnings=prepared.warnings,
     )
     session.add(avatar)
@@ -99,7 +100,7 @@ async def list_avatars(user: CurrentUser, session: DbSession, paging: Paging) ->
 
 @router.get("/{avatar_id}", operation_id="getAvatar", summary="One of your avatars")
 async def get_avatar(avatar_id: uuid.UUID, user: CurrentUser, session: DbSession) -> AvatarPublic:
-    return AvatarPublic.from_row(await _owned(session, user, avatar_id))
+    return AvatarPublic.from_row(await owned_avatar(session, user, avatar_id))
 
 
 @router.get(
@@ -110,7 +111,7 @@ async def get_avatar(avatar_id: uuid.UUID, user: CurrentUser, session: DbSession
     summary="The avatar's cropped portrait (JPEG)",
 )
 async def get_avatar_preview(avatar_id: uuid.UUID, user: CurrentUser, session: DbSession, state: State) -> Response:
-    avatar = await _owned(session, user, avatar_id)
+    avatar = await owned_avatar(session, user, avatar_id)
     data = await state.storage.get_bytes(avatar.preview_key)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
@@ -122,7 +123,7 @@ async def get_avatar_preview(avatar_id: uuid.UUID, user: CurrentUser, session: D
     summary="Delete an avatar and its files",
 )
 async def delete_avatar(avatar_id: uuid.UUID, user: CurrentUser, session: DbSession, state: State) -> None:
-    avatar = await _owned(session, user, avatar_id)
+    avatar = await owned_avatar(session, user, avatar_id)
     await session.delete(avatar)
     await session.flush()
     await delete_avatar_objects(state.storage, user.id, avatar_id)

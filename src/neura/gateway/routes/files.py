@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from neura.gateway.deps import SettingsDep, State
-from neura.gateway.ranges import parse_range
+from neura.gateway.ranges import object_response
 from neura.gateway.ratelimit import FilesRateLimited
 from neura.gateway.schemas.text import STORABLE, Text
 from neura.gateway.signed_urls import check_signature
@@ -42,19 +42,6 @@ async def get_file(
     range_header: Annotated[str | None, Header(alias="Range", max_length=200), STORABLE] = None,
 ) -> StreamingResponse:
     check_signature(settings, key, expires, sig)
-    info = await state.storage.stat(check_key(key))
-    byte_range = parse_range(range_header, info.size_bytes)
     name = key.rsplit("/", 1)[-1]
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Content-Disposition": f'inline; filename="{name}"',
-        "Cache-Control": "private, max-age=300",
-    }
-    if byte_range is None:
-        headers["Content-Length"] = str(info.size_bytes)
-        body = state.storage.iter_range(key, 0, info.size_bytes - 1)
-        return StreamingResponse(body, status_code=200, media_type=info.content_type, headers=headers)
-    headers["Content-Length"] = str(byte_range.length)
-    headers["Content-Range"] = byte_range.content_range(info.size_bytes)
-    body = state.storage.iter_range(key, byte_range.start, byte_range.end)
-    return StreamingResponse(body, status_code=206, media_type=info.content_type, headers=headers)
+    headers = {"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "private, max-age=300"}
+    return await object_response(state.storage, check_key(key), range_header, headers)

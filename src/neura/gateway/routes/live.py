@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp
 
 from neura.errors import NotFoundError
-from neura.gateway.deps import CurrentUser, State
+from neura.gateway.credits import CHARGED_HEADER, CREDIT_HEADERS_DOC, REMAINING_HEADER, balance, credit_headers
+from neura.gateway.deps import CurrentUser, DbSession, State
 from neura.gateway.errors import raises
 from neura.gateway.listener import OwnListener, wants_own_port
 from neura.gateway.ratelimit import RateLimited, limit_user
@@ -46,7 +47,16 @@ _FORWARDED_HEADERS = (  # the caller's credentials (token, key or browser sessio
     "if-match",
     "x-request-id",
 )
-_ANSWER_HEADERS = ("content-type", "retry-after", "location", "etag", "link", "accept-patch")
+_ANSWER_HEADERS = (
+    "content-type",
+    "retry-after",
+    "location",
+    "etag",
+    "link",
+    "accept-patch",
+    CHARGED_HEADER.lower(),
+    REMAINING_HEADER.lower(),
+)
 FORWARD_TIMEOUT_S = 30.0
 LIVE_RULES: dict[LiveUse, str] = {"session": "live_sessions", "message": "live_messages"}
 
@@ -206,18 +216,22 @@ async def session_or_forward(
     response_model=LiveSessionCreated,
     summary="Open a live session (then POST its SDP offer)",
     responses={
+        201: {"description": "open; its first minute is charged", "headers": CREDIT_HEADERS_DOC},
         402: {"description": "too few credits for the first minute"},
         403: {"description": "this month's live minutes of the plan are used up"},
         404: {"description": "no such avatar of yours"},
         429: {"description": "the plan's concurrent live sessions are all open"},
     },
 )
-async def create_session(body: LiveSessionCreate, request: Request, user: CurrentUser, live: Live) -> Any:
+async def create_session(
+    body: LiveSessionCreate, request: Request, response: Response, user: CurrentUser, db: DbSession, live: Live
+) -> Any:
     if not live.has_capacity() and not is_forwarded(request):
         other = await live.other_instance_with_room()
         if other is not None:
             return await forward(request, other.url, live)
     session = await live.create(user.id, user.plan, SessionRequest(body.avatar_id, body.voice, body.persona, body.llm))
+    response.headers.update(credit_headers(live.accounting.credits_per_period, await balance(db, user.id)))
     return LiveSessionCreated(id=session.id, voice=session.voice_id, ice_servers=session.ice_servers)
 
 

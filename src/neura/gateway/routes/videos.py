@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from redis.exceptions import RedisError
 
 from neura.errors import ConflictError, NotFoundError
+from neura.gateway.credits import CREDIT_HEADERS_DOC, balance, credit_headers
 from neura.gateway.deps import CurrentUser, DbSession, SettingsDep, State
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.schemas.text import STORABLE
@@ -67,6 +68,11 @@ async def _after_commit(state: AppState, after: AfterCommit) -> None:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit a video to render (give a prompt or a script)",
     responses={
+        202: {
+            "description": "queued; the credits of its reservation are taken (the unused part comes back when it "
+            "finishes)",
+            "headers": CREDIT_HEADERS_DOC,
+        },
         402: {"description": "not enough credits for the video's reservation"},
         403: {"description": "the plan does not allow this resolution or length"},
         409: {"description": "the Idempotency-Key was used for a different request"},
@@ -85,12 +91,15 @@ async def submit_video(
 ) -> VideoPublic:
     voice = check_voice(state.settings, body.voice)
     video, created = await create_video(session, user.id, body.spec(voice), idempotency_key)
+    remaining = await balance(session, user.id)  # what this transaction leaves
     await session.commit()
     if created:
         await _after_commit(state, AfterCommit(enqueue=video))
     else:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/videos/{video.id}"
+    charged = video.credits_reserved if created else 0  # a replay costs nothing more
+    response.headers.update(credit_headers(charged, remaining))
     return VideoPublic.from_row(video)
 
 

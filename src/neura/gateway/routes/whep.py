@@ -17,7 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from neura.errors import InputError, UnsupportedMediaTypeError
-from neura.gateway.deps import CurrentUser
+from neura.gateway.credits import CREDIT_HEADERS_DOC, balance, credit_headers
+from neura.gateway.deps import CurrentUser, DbSession
 from neura.gateway.errors import raises
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.routes.live import Live, LiveSessionCreate, forward, is_forwarded, session_or_forward
@@ -69,8 +70,10 @@ def _etag(session: LiveSession) -> str:
     openapi_extra=_body_of(SDP_CONTENT_TYPE),
     responses={
         201: {
-            "description": "the SDP answer; Location: the session (PATCH candidates, DELETE to end), ETag, Link",
+            "description": "the SDP answer; Location: the session (PATCH candidates, DELETE to end), ETag, Link; "
+            "its first minute is charged",
             "content": {SDP_CONTENT_TYPE: {"schema": {"type": "string"}}},
+            "headers": CREDIT_HEADERS_DOC,
         },
         402: {"description": "too few credits for the first minute"},
         403: {"description": "this month's live minutes of the plan are used up"},
@@ -80,7 +83,7 @@ def _etag(session: LiveSession) -> str:
 )
 @raises(UnsupportedMediaTypeError, InputError)
 async def create_whep_session(
-    request: Request, options: Annotated[LiveSessionCreate, Query()], user: CurrentUser, live: Live
+    request: Request, options: Annotated[LiveSessionCreate, Query()], user: CurrentUser, db: DbSession, live: Live
 ) -> Response:
     offer = await _text_body(request, SDP_CONTENT_TYPE)
     if not live.has_capacity() and not is_forwarded(request):
@@ -99,6 +102,7 @@ async def create_whep_session(
     response.headers["Location"] = location
     response.headers["ETag"] = _etag(session)
     response.headers["Accept-Patch"] = TRICKLE_CONTENT_TYPE
+    response.headers.update(credit_headers(live.accounting.credits_per_period, await balance(db, user.id)))
     for link in ice_server_links(session.ice_servers):
         response.headers.append("Link", link)
     return response

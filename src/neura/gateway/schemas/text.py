@@ -3,11 +3,14 @@ parameters): it refuses, with a 422 that names the field, what PostgreSQL cannot
 encode (see :mod:`neura.storable`).
 
     text: Text                                                        # no other constraint
-    name: Annotated[str, Field(max_length=100), STORABLE]             # constraints first, STORABLE last
+    name: Annotated[str | None, STORABLE] = Field(None, max_length=100)   # a field's own Field: as usual
+    sdp: Annotated[str, Field(max_length=200_000), STORABLE]          # constraints inside: STORABLE last
     cursor: Annotated[str | None, Query(max_length=200), STORABLE] = None
 
-``STORABLE`` goes after the length and pattern constraints: placed before them, pydantic checks them
-after the validator with generic messages ("at most 5 items") and ``strip_whitespace`` too late.
+``STORABLE`` must act after the length and pattern constraints (a field's ``= Field(...)`` constraints
+do; inside ``Annotated`` put it last). Before them, pydantic checks them after the validator with
+generic messages ("at most 5 items") and ``strip_whitespace`` too late; not ``Text | None =
+Field(max_length=...)`` for that reason. ``tests/platform/test_unstorable_text.py`` checks every route.
 """
 
 from __future__ import annotations

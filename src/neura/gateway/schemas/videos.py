@@ -8,13 +8,14 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from neura import limits
 from neura.db.models import Video
 from neura.gateway.schemas.text import STORABLE
 from neura.gateway.schemas.voices import VoiceField
 from neura.jobs.videos import VideoSpec
 from neura.tts.voices import VoiceRef
 
-DEFAULT_PROMPT_DURATION_S = 30.0
+DEFAULT_PROMPT_DURATION_S = limits.DURATION_DEFAULT_S  # the CLI's --duration default too
 VideoStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
 
@@ -22,21 +23,36 @@ ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
 class VideoCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: Annotated[str, Field(min_length=1, max_length=2000), STORABLE] | None = Field(
-        None, description="what the video should explain"
+    prompt: Annotated[str | None, STORABLE] = Field(
+        None,
+        min_length=1,
+        max_length=limits.PROMPT_MAX_CHARS,
+        description=f"what the video should explain (at most {limits.PROMPT_MAX_CHARS:,} characters); a language "
+        "model writes the script",
     )
-    script: Annotated[str, Field(min_length=1, max_length=20_000), STORABLE] | None = Field(
-        None, description="text to speak as is; blank lines separate scenes"
+    script: Annotated[str | None, STORABLE] = Field(
+        None,
+        min_length=1,
+        max_length=limits.SCRIPT_MAX_CHARS,
+        description="text to speak as is; blank lines separate scenes, an optional first line '# Title' titles it; at "
+        f"most {limits.SCRIPT_MAX_CHARS:,} characters in {limits.SCRIPT_MAX_SCENES} scenes",
     )
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; none: the built-in portrait")
     voice: VoiceField = None
     resolution: Literal["720p", "512"] = "720p"
     captions: bool = Field(False, description="burn subtitles into the picture")
     duration_s: float | None = Field(
-        None, ge=5, le=600, description="target length with a prompt (default 30 s); a script sets its own"
+        None,
+        ge=limits.DURATION_MIN_S,
+        le=limits.DURATION_MAX_S,
+        description=f"target length with a prompt, {limits.DURATION_MIN_S:g} to {limits.DURATION_MAX_S:g} s "
+        f"(default {limits.DURATION_DEFAULT_S:g} s; the plan's max_video_s caps it); a script sets its own",
     )
-    background: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$"), STORABLE] | None = Field(
-        None, description="background colour, #rrggbb"
+    background: Annotated[str | None, STORABLE] = Field(
+        None,
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="background colour, #rrggbb, behind the 720p layout (at 512 the portrait fills the frame: "
+        "unused, and the sidecar's warnings say so)",
     )
 
     @model_validator(mode="after")
