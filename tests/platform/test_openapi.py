@@ -45,6 +45,7 @@ OPERATIONS = {
     "createSpeech": "POST /v1/audio/speech",
     "streamSpeech": "GET /v1/tts/stream",
     "alignSpeech": "POST /v1/align",
+    "createTranscription": "POST /v1/audio/transcriptions",
     "createVideo": "POST /v1/videos",
     "listVideos": "GET /v1/videos",
     "getVideo": "GET /v1/videos/{video_id}",

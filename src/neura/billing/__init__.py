@@ -1,7 +1,15 @@
 """Plans and the credit ledger."""
 
 from neura.billing.ledger import adjust, charge, give_back, grant, record_plan_change, refund, reserve, settle
-from neura.billing.plans import PLANS, Plan, credits_for_speech, credits_for_video, credits_to_reserve, get_plan
+from neura.billing.plans import (
+    PLANS,
+    Plan,
+    credits_for_speech,
+    credits_for_transcription,
+    credits_for_video,
+    credits_to_reserve,
+    get_plan,
+)
 
 __all__ = [
     "PLANS",
@@ -9,6 +17,7 @@ __all__ = [
     "adjust",
     "charge",
     "credits_for_speech",
+    "credits_for_transcription",
     "credits_for_video",
     "credits_to_reserve",
     "get_plan",

@@ -209,7 +209,7 @@ def decode_audio_bytes(
                     if total > limit:
                         raise PayloadTooLargeError(
                             f"the recording is longer than the limit of {max_duration_s:g} s",
-                            hint="cut it into shorter parts and align each one",
+                            hint="cut it into shorter parts and send each one",
                         )
                     pieces.append(piece)
             pieces.extend(_mono(out) for out in resampler.resample(None))

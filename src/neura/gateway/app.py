@@ -30,6 +30,7 @@ from neura.gateway.routes import (
     me,
     plans,
     scripts,
+    transcriptions,
     tts,
     tts_stream,
     video_estimate,
@@ -45,7 +46,7 @@ log = logging.getLogger("neura.gateway")
 
 DESCRIPTION = """
 NEURA's HTTP API: accounts and credits, avatars from photos, voices, offline video jobs rendered on
-workers with live progress, NEURA's own TTS, and live avatar sessions over WebRTC.
+workers with live progress, NEURA's own TTS and speech recognition, and live avatar sessions over WebRTC.
 
 Authenticate with `Authorization: Bearer <access token>` (from `/v1/auth/login`) or
 `X-API-Key: nk_...` (from `/v1/api-keys`). Errors are JSON: `{"error": {"code", "message", "hint"},
@@ -91,7 +92,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        large_paths={"/v1/avatars": settings.max_upload_bytes, "/v1/align": settings.max_upload_bytes},
+        large_paths={
+            "/v1/avatars": settings.max_upload_bytes,
+            "/v1/align": settings.max_upload_bytes,
+            "/v1/audio/transcriptions": settings.max_upload_bytes,
+        },
     )
     app.add_middleware(
         HeaderLimitMiddleware,
@@ -114,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
         tts.router,
         tts_stream.router,
         align.router,
+        transcriptions.router,
         videos.router,
         video_estimate.router,
         scripts.router,

@@ -8,7 +8,8 @@ valid credentials, the client's IP address. Rules (requests a minute, each a set
 - what costs money or CPU, on top of ``default``: ``live_sessions`` (``LIVE_SESSIONS_PER_MINUTE``
   sessions opened per user), ``live_messages`` (``LIVE_MESSAGES_PER_MINUTE`` per user, over HTTP and the
   data channel alike: each one is a paid language-model call), ``speech`` (``SPEECH_PER_MINUTE``
-  requests to /v1/tts, /v1/audio/speech, /v1/align and WebSocket TTS connections per user),
+  requests to /v1/tts, /v1/audio/speech, /v1/audio/transcriptions, /v1/align and WebSocket TTS
+  connections per user), ``script_drafts`` (``SCRIPT_DRAFTS_PER_MINUTE``),
   ``tts_stream_messages`` (``TTS_STREAM_MESSAGES_PER_MINUTE`` messages on TTS WebSockets per user) and
   ``files`` (``FILES_PER_MINUTE`` signed downloads per client IP: a video player's Range requests);
 - per account: after ``LOGIN_MAX_FAILURES`` wrong passwords for one email within

@@ -3,6 +3,8 @@ shapes of timings shared by ``/v1/tts``, ``/v1/audio/speech``, ``/v1/tts/stream`
 
 All speech work of a gateway process runs on **one** worker thread, in arrival order: the engines share
 espeak-ng, whose library keeps global state, and one thread leaves the other core to the event loop.
+Speech recognition (``/v1/audio/transcriptions``) has a thread of its own (:func:`run_stt_work`), so a
+long recording being transcribed does not hold up speech synthesis.
 Scale out with more gateway processes (they are stateless). Work is stepped one sentence at a time, so
 a cancelled request (a closed WebSocket) stops after the sentence in progress.
 """
@@ -25,7 +27,7 @@ from fastapi import Depends, Request
 from prometheus_client import Histogram
 from pydantic import BaseModel, Field
 
-from neura.billing import charge, credits_for_speech, give_back
+from neura.billing import charge, credits_for_speech, credits_for_transcription, give_back
 from neura.config import Settings
 from neura.db.models import User
 from neura.errors import AuthError, InputError, PayloadTooLargeError, PaymentRequiredError
@@ -70,6 +72,20 @@ async def run_speech_work(function: Callable[..., T], *args: Any, **kwargs: Any)
     return await asyncio.get_running_loop().run_in_executor(_executor(), partial(function, *args, **kwargs))
 
 
+STT_THREADS = 2
+"""CPU threads of one transcription: its thread waits on them, so the event loop still gets its share."""
+
+
+@lru_cache(maxsize=1)
+def _stt_executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-stt")
+
+
+async def run_stt_work(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Like :func:`run_speech_work`, on the speech recognition thread (decoding uploads, transcribing)."""
+    return await asyncio.get_running_loop().run_in_executor(_stt_executor(), partial(function, *args, **kwargs))
+
+
 # --- authentication that does not hold a database connection while speech is made
 
 
@@ -98,21 +114,30 @@ class SpeechBill:
         return credit_headers(self.credits, self.balance)
 
 
-async def charge_speech(state: AppState, user_id: uuid.UUID, chars: int, what: str) -> SpeechBill:
-    """Charge ``chars`` characters of speech; PaymentRequiredError (402) when the balance is too low."""
-    credits = credits_for_speech(chars)
+async def charge_speech(
+    state: AppState, user_id: uuid.UUID, chars: int, what: str, *, audio_s: float | None = None
+) -> SpeechBill:
+    """Charge ``chars`` characters of speech, or ``audio_s`` seconds of recording transcribed;
+    PaymentRequiredError (402) when the balance is too low."""
+    if audio_s is not None:
+        credits, note, hint = credits_for_transcription(audio_s), f"{what}: {audio_s:.1f} s", "send a shorter recording"
+    else:
+        credits, note, hint = credits_for_speech(chars), f"{what}: {chars} characters", "send less text"
     try:
         async with state.sessions() as session, session.begin():
-            balance = await charge(session, user_id, credits, "speech", f"{what}: {chars} characters")
+            balance = await charge(session, user_id, credits, "speech", note)
     except PaymentRequiredError as exc:
-        raise PaymentRequiredError(exc.message, hint="send less text, or upgrade your plan") from None
+        raise PaymentRequiredError(exc.message, hint=f"{hint}, or upgrade your plan") from None
     return SpeechBill(credits, balance)
 
 
 @asynccontextmanager
-async def metered(state: AppState, user_id: uuid.UUID, chars: int, what: str) -> AsyncIterator[SpeechBill]:
-    """Charge, run the body, and give the credits back if it fails (or the caller goes away)."""
-    bill = await charge_speech(state, user_id, chars, what)
+async def metered(
+    state: AppState, user_id: uuid.UUID, chars: int, what: str, *, audio_s: float | None = None
+) -> AsyncIterator[SpeechBill]:
+    """Charge (``chars`` of text, or ``audio_s`` of recording to transcribe), run the body, and give the
+    credits back if it fails (or the caller goes away)."""
+    bill = await charge_speech(state, user_id, chars, what, audio_s=audio_s)
     try:
         yield bill
     except BaseException:
