@@ -42,7 +42,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, stop_process  # noqa: E402
+from tests.servers import free_port, stop_process, wait_until_ready  # noqa: E402
 
 from neura.db.migrate import upgrade  # noqa: E402
 
@@ -136,23 +136,11 @@ class Gateway:
                 "--log-level", "warning", "--no-access-log",
             ]  # fmt: skip
             self.process = subprocess.Popen(command, env=env, cwd=self.folder.name)
-            self._wait_ready(timeout_s=60)
+            wait_until_ready(self.process, f"{self.url}/readyz", timeout_s=60)
         except BaseException:
             self.__exit__()
             raise
         return self
-
-    def _wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the gateway exited with {self.process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError("the gateway did not become ready")
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:

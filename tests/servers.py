@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import threading
@@ -25,6 +26,21 @@ def stop_process(process: subprocess.Popen[Any], timeout_s: float = 15.0) -> Non
         process.wait()
 
 
+def wait_until_ready(process: subprocess.Popen[Any], url: str, timeout_s: float, what: str = "the gateway") -> None:
+    """Poll ``url`` until it answers 200; RuntimeError when ``process`` exits or ``timeout_s`` passes."""
+    import httpx  # only the callers that start servers need it
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not become ready")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -32,11 +48,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, port: int | None = None, timeout_s: float = 20.0) -> Iterator[str]:
-    """Run ``app`` under uvicorn on 127.0.0.1 and yield its base URL; stop it on exit."""
+def serve_in_thread(app: Any, *, port: int | None = None, timeout_s: float = 20.0, **options: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn on 127.0.0.1 and yield its base URL; stop it on exit. ``options`` go to
+    ``uvicorn.Config`` (the gateway's: ``neura.gateway.server.uvicorn_options``)."""
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio", **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

@@ -479,6 +479,7 @@ def serve(
     import uvicorn
 
     from neura.gateway.listener import wants_own_port
+    from neura.gateway.server import uvicorn_options
 
     settings = _service_settings()  # refuse early, before uvicorn starts its processes
     if workers > 1 and settings.live_max_sessions > 0:
@@ -492,9 +493,25 @@ def serve(
                 f"(each process opens its own port on that host), not {settings.live_internal_url}"
             )
             raise typer.Exit(78)  # EX_CONFIG
+    if settings.metrics_port and workers > 1:
+        err.print(
+            f"[bold red]error:[/] METRICS_PORT exports one process's metrics; with --workers {workers} set "
+            "METRICS_TOKEN instead (each scrape of /metrics then reads the process that answers it)"
+        )
+        raise typer.Exit(78)  # EX_CONFIG
     _reachable_database(settings, schema=True)  # configuration first (78), then the services it names (69)
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
     uvicorn.run(
-        "neura.gateway.app:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "neura.gateway.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        **uvicorn_options(settings),
     )
 
 
@@ -543,8 +560,13 @@ def worker(
         int | None, typer.Option(help="Renders at a time (default: WORKER_CONCURRENCY).", min=1)
     ] = None,
     metrics_port: Annotated[
-        int, typer.Option(help="Serve Prometheus metrics on this port (0: off).", min=0, max=65535)
-    ] = 0,
+        int | None,
+        typer.Option(
+            help="Serve Prometheus metrics on this port of METRICS_HOST (default METRICS_PORT; 0: off).",
+            min=0,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Run a job worker: renders queued videos, delivers webhooks, recovers lost jobs."""
     import asyncio
@@ -554,10 +576,11 @@ def worker(
     settings = _service_settings()
     _reachable_database(settings, schema=True)
     logging.getLogger("neura").setLevel(logging.INFO)
-    if metrics_port:
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    if port:
         from prometheus_client import start_http_server
 
-        start_http_server(metrics_port)
+        start_http_server(port, addr=settings.metrics_host)
 
     def ready(worker_id: str) -> None:
         err.print(f"neura worker {worker_id} ready (concurrency {concurrency or settings.worker_concurrency})")

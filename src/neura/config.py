@@ -21,6 +21,7 @@ Env = Literal["local", "test", "staging", "production"]
 
 
 LOCAL_SECRET = "neura-local-development-secret-change-me"
+METRICS_TOKEN_MIN_CHARS = 24
 
 
 def _default_cache_dir() -> Path:
@@ -79,6 +80,18 @@ class Settings(BaseSettings):
     script_drafts_per_minute: int = Field(10, alias="SCRIPT_DRAFTS_PER_MINUTE")  # POST /v1/scripts, per user
     login_max_failures: int = Field(20, alias="LOGIN_MAX_FAILURES")  # wrong passwords per account, any IP ...
     login_failure_window_s: int = Field(900, alias="LOGIN_FAILURE_WINDOW_S")  # ... in this window: then 429
+    live_messages_per_minute: int = Field(20, alias="LIVE_MESSAGES_PER_MINUTE")  # per user: HTTP + data channel
+    live_sessions_per_minute: int = Field(6, alias="LIVE_SESSIONS_PER_MINUTE")  # sessions opened, per user
+    speech_per_minute: int = Field(30, alias="SPEECH_PER_MINUTE")  # tts, speech, transcriptions, align, streams
+    tts_stream_messages_per_minute: int = Field(1200, alias="TTS_STREAM_MESSAGES_PER_MINUTE")  # per user
+    files_per_minute: int = Field(300, alias="FILES_PER_MINUTE")  # signed downloads (Range requests) per client IP
+    max_header_bytes: int = Field(32_768, alias="MAX_HEADER_BYTES")  # request line and headers together
+    max_header_value_bytes: int = Field(8192, alias="MAX_HEADER_VALUE_BYTES")  # one header, name and value
+    max_header_count: int = Field(100, alias="MAX_HEADER_COUNT")
+    webhook_allow_loopback: bool = Field(False, alias="WEBHOOK_ALLOW_LOOPBACK")  # local development only
+    metrics_token: str = Field("", alias="METRICS_TOKEN")  # set: /metrics answers this bearer token
+    metrics_port: int = Field(0, alias="METRICS_PORT")  # set: neura serve exports metrics on this port only
+    metrics_host: str = Field("127.0.0.1", alias="METRICS_HOST")  # ... bound to this interface
     signup_credits: int = Field(300, alias="SIGNUP_CREDITS")
     job_time_limit_s: int = Field(1800, alias="JOB_TIME_LIMIT_S")
     job_max_tries: int = Field(3, alias="JOB_MAX_TRIES")
@@ -156,6 +169,10 @@ class Settings(BaseSettings):
             problems.append("POSTGRES_PASSWORD must be set")
         if self.storage_backend == "s3" and not self.s3_secret_access_key:
             problems.append("S3_SECRET_ACCESS_KEY must be set")
+        if self.webhook_allow_loopback:
+            problems.append("WEBHOOK_ALLOW_LOOPBACK is for local development only")
+        if self.metrics_token and len(self.metrics_token) < METRICS_TOKEN_MIN_CHARS:
+            problems.append(f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_CHARS} characters")
         if problems:
             raise ValueError(f"refusing to start with ENV={self.env}: " + "; ".join(problems))
 

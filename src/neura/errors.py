@@ -235,4 +235,5 @@ def wire_error(exc: BaseException) -> tuple[WireError, int]:
     Anything but a :class:`NeuraError` is a bug: "internal", 500, and nothing of its text leaks."""
     if isinstance(exc, NeuraError):
         return WireError(code=error_code(exc), message=exc.message, hint=exc.hint or None), exc.http_status
-    return WireError(code="internal", message="internal server error", hint=None), 500
+    hint = "this is NEURA's fault, not yours: retry later, and report the request_id if it persists"
+    return WireError(code="internal", message="internal server error", hint=hint), 500

@@ -101,4 +101,8 @@ def sign(secret: str, message: str) -> str:
 
 
 def signature_matches(secret: str, message: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, message), signature)
+    """Compared as bytes in constant time; a signature that is not ASCII (a hex digest never is) never
+    matches (``hmac.compare_digest`` refuses non-ASCII ``str``)."""
+    if not signature.isascii():
+        return False
+    return hmac.compare_digest(sign(secret, message).encode("ascii"), signature.encode("ascii"))

@@ -27,7 +27,7 @@ from neura.live.peer import use_host_addresses
 from tests.fakes.fixtures import openai_server, openai_server_session  # noqa: F401
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.peer_client import LivePeer
-from tests.platform.conftest import database_url, redis_url  # noqa: F401
+from tests.platform.conftest import METRICS_TOKEN, database_url, redis_url  # noqa: F401
 from tests.platform.db import plain_url
 from tests.platform.users import TestUser as Account
 from tests.platform.users import arrange_account, signup
@@ -53,6 +53,9 @@ def live_settings(db_url: str, redis_db_url: str, llm_url: str, root: Path, *, p
         "STORAGE_DIR": root / "storage",
         "NEURA_CACHE_DIR": root / "cache",
         "RATE_LIMIT_PER_MINUTE": 10_000,
+        "LIVE_SESSIONS_PER_MINUTE": 10_000,
+        "LIVE_MESSAGES_PER_MINUTE": 10_000,
+        "METRICS_TOKEN": METRICS_TOKEN,
         "LLM_PROVIDER": "lmstudio",
         "LMSTUDIO_BASE_URL": llm_url,
         "LLM_TIMEOUT_S": 10.0,

@@ -14,6 +14,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.live.analysis import first_open, measure_faces, spread
 from tests.live.conftest import REPLY_LONG, REPLY_SHORT
 from tests.live.peer_client import SILENCE_RMS, LivePeer
+from tests.platform.conftest import METRICS_HEADERS
 from tests.platform.users import TestUser as Account
 
 MOUTH_OPEN = 0.05  # mouth gap ratio: the closed mouth measures about 0.00-0.01
@@ -61,7 +62,7 @@ async def test_a_message_is_answered_with_speech_and_a_mouth_in_sync_with_it(
     [latency] = [m for m in peer.messages_of("latency") if m["turn_id"] == transcripts[-1]["turn_id"]]
     for stage in ("llm_first_token", "first_clause", "first_audio", "first_audio_sent", "first_frame_sent"):
         assert latency[f"{stage}_ms"] > 0
-    metrics = (await http.get("/metrics")).text
+    metrics = (await http.get("/metrics", headers=METRICS_HEADERS)).text
     for stage in ("llm_first_token", "first_tts_audio", "first_frame_sent"):
         assert f'neura_live_stage_latency_seconds_count{{stage="{stage}"}}' in metrics
     assert "neura_live_sessions " in metrics

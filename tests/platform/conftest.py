@@ -21,10 +21,13 @@ import redis
 from neura.config import Settings
 from neura.db.migrate import upgrade
 from neura.gateway.app import create_app
+from neura.gateway.server import uvicorn_options
 from tests.servers import serve_in_thread
 
 PG_ADMIN_URL = os.environ.get("NEURA_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("NEURA_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+METRICS_TOKEN = "test-metrics-token-0123456789"  # /metrics answers only this bearer token
+METRICS_HEADERS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 async def _admin(sql: str) -> None:
@@ -70,14 +73,21 @@ def platform_settings(database_url: str, redis_url: str, tmp_path_factory: pytes
         REDIS_URL=redis_url,
         STORAGE_DIR=root / "storage",
         NEURA_CACHE_DIR=root / "cache",
-        RATE_LIMIT_PER_MINUTE=10_000,
+        RATE_LIMIT_PER_MINUTE=10_000,  # the limits are tested by test_ratelimit.py on a gateway of its own
+        SPEECH_PER_MINUTE=10_000,
+        TTS_STREAM_MESSAGES_PER_MINUTE=100_000,
+        FILES_PER_MINUTE=10_000,
+        LIVE_SESSIONS_PER_MINUTE=10_000,
+        LIVE_MESSAGES_PER_MINUTE=10_000,
+        WEBHOOK_ALLOW_LOOPBACK=True,  # webhook tests deliver to a receiver on 127.0.0.1
+        METRICS_TOKEN=METRICS_TOKEN,
     )
 
 
 @pytest.fixture(scope="session")
 def gateway_url(platform_settings: Settings) -> Iterator[str]:
     """The real gateway on a loopback port, shared by the platform tests."""
-    with serve_in_thread(create_app(platform_settings)) as url:
+    with serve_in_thread(create_app(platform_settings), **uvicorn_options(platform_settings)) as url:
         yield url
 
 

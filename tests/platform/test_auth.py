@@ -134,6 +134,17 @@ def test_logout_without_a_valid_access_token_still_revokes_the_refresh_token(cli
     assert client.post("/v1/auth/logout", json={"refresh_token": user.refresh_token}).status_code == 204  # idempotent
 
 
+def test_logout_never_revokes_another_accounts_access_token(client: httpx.Client) -> None:
+    """A fuzzer logged out its own account while sending the probe's access token: the probe was signed out."""
+    mine, theirs = signup(client), signup(client)
+    response = client.post(
+        "/v1/auth/logout", json={"refresh_token": theirs.refresh_token}, headers=bearer(mine.access_token)
+    )
+    assert response.status_code == 204
+    assert client.get("/v1/me", headers=bearer(mine.access_token)).status_code == 200
+    assert client.post("/v1/auth/refresh", json={"refresh_token": theirs.refresh_token}).status_code == 401
+
+
 def test_tokens_of_the_wrong_kind_are_refused(client: httpx.Client) -> None:
     user = signup(client)
     assert client.get("/v1/me", headers=bearer(user.refresh_token)).status_code == 401

@@ -96,3 +96,18 @@ def test_unsigned_link_is_403(client: httpx.Client) -> None:
 def test_a_signed_link_to_a_missing_object_is_404(client: httpx.Client, platform_settings: Settings) -> None:
     url, _ = signed_url(platform_settings, KEY.replace("r1", "r9"))
     assert client.get(httpx.URL(url).raw_path.decode()).status_code == 404
+
+
+@pytest.mark.parametrize("sig", ["é" * 64, "\u00e9", "\U0001f642", "%ED%A0%80", "ab\u00ff"])
+def test_a_signature_that_is_not_ascii_is_403(client: httpx.Client, path: str, sig: str) -> None:
+    url = httpx.URL(path).copy_set_param("sig", sig)
+    response = client.get(str(url))
+    assert response.status_code == 403, response.text
+    assert "not valid" in response.json()["error"]["message"]
+
+
+def test_a_nul_in_the_key_or_signature_is_refused(client: httpx.Client, path: str) -> None:
+    url = httpx.URL(path)
+    assert client.get(str(url.copy_set_param("sig", "\x00"))).status_code == 422
+    response = client.get(f"/v1/files/a%00b?expires={url.params['expires']}&sig={url.params['sig']}")
+    assert response.status_code == 422 and "key: must not contain" in response.json()["error"]["message"]

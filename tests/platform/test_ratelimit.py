@@ -4,6 +4,7 @@ Retry-After. Runs its own gateway with a limit of 12 a minute (auth: 5)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 
@@ -11,11 +12,17 @@ import httpx
 import pytest
 import redis
 from redis.asyncio import Redis
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from neura.config import Settings
 from neura.gateway.app import create_app
 from neura.gateway.ratelimit import hit
+from neura.gateway.server import uvicorn_options
+from neura.gateway.signed_urls import signed_url
+from neura.storage import LocalStorage
 from tests.platform import users
+from tests.platform.speech_client import ws_url
 from tests.servers import serve_in_thread
 
 LIMIT = 12
@@ -31,11 +38,16 @@ def clear_counters(redis_url: str) -> None:
         client.close()
 
 
+def gateway_with(platform_settings: Settings, **changes: object) -> Iterator[str]:
+    """A gateway of this module's own: the test settings with ``changes``."""
+    settings = platform_settings.model_copy(update=changes)
+    with serve_in_thread(create_app(settings), **uvicorn_options(settings)) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def strict_url(platform_settings: Settings) -> Iterator[str]:
-    settings = platform_settings.model_copy(update={"rate_limit_per_minute": LIMIT})
-    with serve_in_thread(create_app(settings)) as url:
-        yield url
+    yield from gateway_with(platform_settings, rate_limit_per_minute=LIMIT)
 
 
 @pytest.fixture
@@ -102,15 +114,12 @@ FAILURE_WINDOW_S = 5
 @pytest.fixture(scope="module")
 def guarded_url(platform_settings: Settings) -> Iterator[str]:
     """A gateway that pauses logins to an account after 3 wrong passwords in 5 s (IP limits out of the way)."""
-    settings = platform_settings.model_copy(
-        update={
-            "rate_limit_per_minute": 10_000,
-            "login_max_failures": FAILURES,
-            "login_failure_window_s": FAILURE_WINDOW_S,
-        }
+    yield from gateway_with(
+        platform_settings,
+        rate_limit_per_minute=10_000,
+        login_max_failures=FAILURES,
+        login_failure_window_s=FAILURE_WINDOW_S,
     )
-    with serve_in_thread(create_app(settings)) as url:
-        yield url
 
 
 def test_wrong_passwords_pause_logins_to_that_account_only(guarded_url: str, client: httpx.Client) -> None:
@@ -149,3 +158,87 @@ async def test_parallel_guesses_are_counted_before_any_password_is_checked(
         )
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [401] * FAILURES + [429] * (8 - FAILURES), statuses
+
+
+# --- what costs money or CPU has limits of its own (speech, TTS stream messages, signed downloads)
+
+SPEECH = 3
+STREAM_MESSAGES = 6
+FILES = 4
+
+
+@pytest.fixture(scope="module")
+def costly_url(platform_settings: Settings) -> Iterator[str]:
+    """A gateway with small limits on speech, TTS-stream messages and downloads (the rest out of the way)."""
+    yield from gateway_with(
+        platform_settings,
+        rate_limit_per_minute=10_000,
+        speech_per_minute=SPEECH,
+        tts_stream_messages_per_minute=STREAM_MESSAGES,
+        files_per_minute=FILES,
+    )
+
+
+@pytest.fixture
+def costly(costly_url: str, redis_url: str) -> Iterator[httpx.Client]:
+    clear_counters(redis_url)
+    with httpx.Client(base_url=costly_url, timeout=60.0) as http:
+        yield http
+    clear_counters(redis_url)
+
+
+def test_speech_is_limited_per_user_across_its_routes(costly: httpx.Client, client: httpx.Client) -> None:
+    first, second = users.signup(client), users.signup(client)
+    tts = costly.post("/v1/tts", json={"text": "Hi.", "voice": "espeak"}, headers=first.headers)
+    assert tts.status_code == 200, tts.text
+    assert tts.headers["X-RateLimit-Limit"] == str(SPEECH)  # the tighter of the two rules is shown
+    speech = {"model": "tts-1", "voice": "alloy", "input": "Hi.", "response_format": "wav"}
+    assert costly.post("/v1/audio/speech", json=speech, headers=first.headers).status_code == 200
+    files = {"audio": ("a.wav", b"not audio", "audio/wav")}
+    assert costly.post("/v1/align", data={"transcript": "hi"}, files=files, headers=first.headers).status_code == 422
+    assert_limited(costly.post("/v1/tts", json={"text": "Hi.", "voice": "espeak"}, headers=first.headers))
+    assert_limited(costly.post("/v1/audio/speech", json=speech, headers=first.headers))
+    assert costly.post("/v1/tts", json={"text": "Hi.", "voice": "espeak"}, headers=second.headers).status_code == 200
+
+
+def test_tts_stream_messages_are_limited(costly_url: str, costly: httpx.Client, client: httpx.Client) -> None:
+    speaker = users.signup(client)
+    url = ws_url(costly_url, access_token=speaker.access_token, voice="espeak")
+    with connect(url, open_timeout=10) as socket:
+        assert json.loads(socket.recv(timeout=10))["type"] == "ready"
+        for _ in range(STREAM_MESSAGES):  # a burst of pieces within the limit is spoken
+            socket.send(json.dumps({"type": "text", "text": "word "}))
+        socket.send(json.dumps({"type": "flush"}))  # one too many
+        error = None
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                message = socket.recv(timeout=30)
+                if isinstance(message, str) and json.loads(message)["type"] == "error":
+                    error = json.loads(message)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+    assert error is not None and error["code"] == "rate_limited" and "TTS stream messages" in error["message"]
+
+
+def test_a_websocket_connection_counts_as_a_speech_request(
+    costly_url: str, costly: httpx.Client, client: httpx.Client
+) -> None:
+    speaker = users.signup(client)
+    url = ws_url(costly_url, access_token=speaker.access_token, voice="espeak")
+    for _ in range(SPEECH):
+        with connect(url, open_timeout=10) as socket:
+            assert json.loads(socket.recv(timeout=10))["type"] == "ready"
+    with connect(url, open_timeout=10) as socket, pytest.raises(ConnectionClosed) as closed:
+        error = json.loads(socket.recv(timeout=10))
+        socket.recv(timeout=10)
+    assert error["type"] == "error" and error["code"] == "rate_limited"
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+
+
+def test_signed_downloads_are_limited_per_ip(costly: httpx.Client, platform_settings: Settings) -> None:
+    key = "users/00000000-0000-0000-0000-0000000000aa/videos/x/r1/video.mp4"
+    asyncio.run(LocalStorage(platform_settings.storage_dir).put_bytes(key, b"0123456789", "video/mp4"))
+    path = httpx.URL(signed_url(platform_settings, key)[0]).raw_path.decode()
+    for index in range(FILES):  # a player's range requests, within the limit
+        assert costly.get(path, headers={"Range": f"bytes={index}-"}).status_code == 206
+    assert_limited(costly.get(path))
+    assert_limited(costly.get("/v1/files/forged?expires=1&sig=00"))  # forgeries count too

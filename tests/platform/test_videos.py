@@ -4,6 +4,8 @@ deleting queued videos, and the sweeper's repairs (run in-process). Rendering is
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import math
 import time
 import uuid
@@ -20,6 +22,7 @@ from neura.jobs.queue import render_job_id
 from neura.jobs.sweeper import sweep_once
 from neura.script.schema import count_words
 from tests.platform import users
+from tests.platform.conftest import METRICS_HEADERS
 from tests.platform.db import fetchval
 from tests.platform.videos import SHORT_SCRIPT, balance, get, ledger, set_account, submit
 from tests.platform.workers import clear_queues
@@ -145,6 +148,18 @@ def test_list_is_newest_first_with_cursor_and_status_filter(client: httpx.Client
     assert bad.status_code == 422
 
 
+@pytest.mark.parametrize(
+    "created",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1000-01-01T00:00:00+00:00", "[[[]]]", "nope"],
+)
+def test_a_forged_cursor_is_422(client: httpx.Client, user: users.TestUser, created: str) -> None:
+    raw = json.dumps([created, str(uuid.uuid4())]).encode()
+    forged = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    response = client.get("/v1/videos", params={"cursor": forged}, headers=user.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == "the cursor is not valid"
+
+
 def test_cancel_a_queued_video_refunds_at_once(client: httpx.Client, user: users.TestUser, database_url: str) -> None:
     video = submit(client, user)
     response = client.post(f"/v1/videos/{video['id']}/cancel", headers=user.headers)
@@ -184,7 +199,7 @@ def test_job_metrics_are_exported(client: httpx.Client, user: users.TestUser) ->
     submit(client, user)
     deadline = time.monotonic() + 12
     while time.monotonic() < deadline:
-        text = client.get("/metrics").text
+        text = client.get("/metrics", headers=METRICS_HEADERS).text
         if 'neura_jobs{state="queued"}' in text and "neura_queue_depth" in text:
             queued = [line for line in text.splitlines() if line.startswith('neura_jobs{state="queued"}')]
             if float(queued[0].split()[-1]) >= 1:

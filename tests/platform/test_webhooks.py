@@ -77,7 +77,7 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> None:
 
 def test_create_list_get_delete(client: httpx.Client) -> None:
     user = users.signup(client)
-    created = client.post("/v1/webhooks", json={"url": "https://example.com/hook"}, headers=user.headers)
+    created = client.post("/v1/webhooks", json={"url": "https://93.184.215.14/hook"}, headers=user.headers)
     assert created.status_code == 201, created.text
     hook = created.json()
     assert hook["secret"].startswith("whsec_") and hook["events"] == ["video.completed", "video.failed"]
@@ -109,29 +109,82 @@ def test_bad_webhooks_are_422(client: httpx.Client, body: dict[str, Any]) -> Non
     assert response.json()["error"]["code"] in ("webhook_url", "invalid_request")
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://127.0.0.1/hook",
-        "http://localhost:8080/hook",
-        "http://10.1.2.3/hook",
-        "http://192.168.0.10/hook",
-        "http://169.254.169.254/latest/meta-data",
-        "http://[::1]/hook",
-        "http://[::ffff:127.0.0.1]/hook",
-        "http://0.0.0.0/hook",
-        "http://100.64.0.1/hook",
-    ],
-)
-def test_private_addresses_are_refused_outside_local_and_test(url: str) -> None:
-    production = Settings(ENV="production")
-    with pytest.raises(WebhookURLError, match="private or reserved"):
-        asyncio.run(check_url(url, production))
+REFUSED_EVERYWHERE = [
+    "http://10.1.2.3/hook",
+    "http://172.16.5.4/hook",
+    "http://192.168.0.10/hook",
+    "http://169.254.169.254/latest/meta-data",  # AWS, GCP, Azure metadata
+    "http://169.254.170.2/v2/credentials",  # ECS task credentials
+    "http://[fd00:ec2::254]/latest/meta-data",  # AWS metadata over IPv6
+    "http://metadata.google.internal/computeMetadata/v1/",  # refused by name, never resolved
+    "http://metadata.goog/",
+    "http://100.100.100.200/latest/meta-data",  # Alibaba metadata (shared address space)
+    "http://100.64.0.1/hook",  # carrier-grade NAT
+    "http://[fe80::1]/hook",
+    "http://[fc00::1]/hook",
+    "http://0.0.0.0/hook",
+    "http://[::]/hook",
+    "http://224.0.0.1/hook",
+    "http://[ff02::1]/hook",
+    "http://198.18.0.1/hook",  # benchmarking
+    "http://240.0.0.1/hook",  # reserved
+    "http://[2002:a00:1::]/hook",  # 6to4 around 10.0.0.1
+    "http://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 around 169.254.169.254
+    "http://[::ffff:10.0.0.1]/hook",
+]
+LOOPBACK = [
+    "http://127.0.0.1/hook",
+    "http://localhost:8080/hook",
+    "http://[::1]/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://2130706433/hook",  # 127.0.0.1 written as one number
+    "http://127.1/hook",
+]
+
+
+@pytest.mark.parametrize("env", ["local", "test", "staging", "production"])
+@pytest.mark.parametrize("url", REFUSED_EVERYWHERE + LOOPBACK)
+def test_private_metadata_and_loopback_addresses_are_refused_in_every_environment(env: str, url: str) -> None:
+    """Refused before any connection (only numeric addresses and /etc/hosts names are looked up)."""
+    with pytest.raises(WebhookURLError, match="which NEURA does not call"):
+        asyncio.run(check_url(url, Settings(_env_file=None, ENV=env)))  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("env", ["local", "test"])
+def test_loopback_is_allowed_only_when_a_local_setting_says_so(env: str) -> None:
+    settings = Settings(_env_file=None, ENV=env, WEBHOOK_ALLOW_LOOPBACK=True)  # type: ignore[call-arg]
+    for url in LOOPBACK:
+        assert asyncio.run(check_url(url, settings)) == url
+    for url in REFUSED_EVERYWHERE:  # the setting opens loopback only
+        with pytest.raises(WebhookURLError):
+            asyncio.run(check_url(url, settings))
+
+
+def test_the_loopback_setting_stops_a_production_service() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, ENV="production", NEURA_SECRET_KEY="x" * 40, POSTGRES_PASSWORD="pw", WEBHOOK_ALLOW_LOOPBACK=True
+    )
+    with pytest.raises(ValueError, match="WEBHOOK_ALLOW_LOOPBACK"):
+        settings.check_production_secrets()
+    with pytest.raises(WebhookURLError):  # and even if it started, loopback stays refused outside local/test
+        asyncio.run(check_url("http://127.0.0.1/hook", settings))
 
 
 def test_public_addresses_are_allowed_in_production() -> None:
     production = Settings(ENV="production")
     assert asyncio.run(check_url("https://93.184.215.14/hook", production))
+    assert asyncio.run(check_url("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/hook", production))
+
+
+def test_a_delivery_to_a_name_rebound_to_metadata_is_refused_in_local_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENV=local once turned the check off: a webhook to the metadata address was delivered."""
+
+    async def getaddrinfo(self: Any, host: str, port: int, **kwargs: Any) -> list[Any]:
+        return [(2, 1, 6, "", ("169.254.169.254", port))]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", getaddrinfo)
+    with pytest.raises(WebhookURLError, match="link-local"):
+        asyncio.run(destination("https://hooks.example.com/neura", Settings(_env_file=None, ENV="local")))  # type: ignore[call-arg]
 
 
 def test_a_delivery_connects_to_the_addresses_it_vetted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,7 +208,7 @@ def test_a_delivery_connects_to_the_addresses_it_vetted(monkeypatch: pytest.Monk
     ]
     assert target.host == "hooks.example.com:8443"
     assert target.extensions == {"sni_hostname": "hooks.example.com"}  # TLS checks the certificate's name
-    with pytest.raises(WebhookURLError, match="private or reserved"):  # the rebound answer, at the next delivery
+    with pytest.raises(WebhookURLError, match="loopback"):  # the rebound answer, at the next delivery
         asyncio.run(destination("https://hooks.example.com:8443/neura", production))
 
 

@@ -30,6 +30,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "STORAGE_DIR": str(settings.storage_dir),
         "NEURA_CACHE_DIR": str(settings.cache_dir),
         "WORKER_HEARTBEAT_S": str(HEARTBEAT_S),
+        "WEBHOOK_ALLOW_LOOPBACK": "true" if settings.webhook_allow_loopback else "false",  # test receivers
         "PYTHONUNBUFFERED": "1",
     }
     env.update(extra)

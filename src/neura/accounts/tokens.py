@@ -97,14 +97,15 @@ async def rotate_refresh_token(
     raise AuthError("the refresh token is not valid or has expired", hint="log in again")
 
 
-async def revoke_refresh_token(session: AsyncSession, settings: Settings, refresh_token: str) -> None:
-    """Log out one session. Revoking an already revoked token is not an error."""
+async def revoke_refresh_token(session: AsyncSession, settings: Settings, refresh_token: str) -> TokenClaims:
+    """Log out one session; its claims. Revoking an already revoked token is not an error."""
     claims = decode_token(settings.secret_key, refresh_token, "refresh")
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == claims.jti, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
     )
+    return claims
 
 
 def access_claims_or_none(settings: Settings, access_token: str) -> TokenClaims | None:

@@ -14,7 +14,7 @@ from neura.config import Settings
 from neura.gateway.browser import install_cors
 from neura.gateway.docs import install_docs, limits_description
 from neura.gateway.errors import install_error_handlers
-from neura.gateway.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from neura.gateway.middleware import BodySizeLimitMiddleware, HeaderLimitMiddleware, RequestContextMiddleware
 from neura.gateway.openapi import fallback_operation_id, install_openapi
 from neura.gateway.routes import (
     align,
@@ -97,6 +97,12 @@ def create_app(settings: Settings) -> FastAPI:
             "/v1/align": settings.max_upload_bytes,
             "/v1/audio/transcriptions": settings.max_upload_bytes,
         },
+    )
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        max_total_bytes=settings.max_header_bytes,
+        max_value_bytes=settings.max_header_value_bytes,
+        max_count=settings.max_header_count,
     )
     app.add_middleware(RequestContextMiddleware)
     install_cors(app, settings)  # outermost: preflights are answered first, errors carry CORS headers too

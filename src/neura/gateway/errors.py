@@ -56,15 +56,21 @@ def declared_errors(function: object) -> tuple[type[NeuraError], ...]:
     return tuple(getattr(function, "__neura_raises__", ()))
 
 
+def error_payload(
+    code: str, message: str, hint: str | None, request_id: str | None, details: list[FieldProblem] | None = None
+) -> dict[str, Any]:
+    """An :class:`ErrorBody` as JSON data (``hint`` null when none; ``details`` only when given); also for
+    the answers middleware and the server protocol write themselves, outside any route."""
+    body = ErrorBody(
+        error=ErrorInfo(code=code, message=message, hint=hint or None, details=details), request_id=request_id
+    )
+    return body.model_dump(mode="json", exclude={"error": {"details"}} if details is None else None)
+
+
 def error_body(
     request: Request, code: str, message: str, hint: str | None = None, details: list[FieldProblem] | None = None
 ) -> dict[str, Any]:
-    """An :class:`ErrorBody` as JSON data (``hint`` null when none; ``details`` only when given)."""
-    body = ErrorBody(
-        error=ErrorInfo(code=code, message=message, hint=hint or None, details=details),
-        request_id=getattr(request.state, "request_id", None),
-    )
-    return body.model_dump(mode="json", exclude={"error": {"details"}} if details is None else None)
+    return error_payload(code, message, hint, getattr(request.state, "request_id", None), details)
 
 
 def error_response(request: Request, exc: NeuraError) -> JSONResponse:
@@ -83,18 +89,20 @@ async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {
-        400: "bad_request",
-        401: "auth",
-        403: "forbidden",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "payload_too_large",
-    }
-    code = codes.get(exc.status_code, "http_error")
+    code, hint = _HTTP_ERRORS.get(exc.status_code, ("http_error", "the API is documented at /docs"))
     return JSONResponse(
-        error_body(request, code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers or None
+        error_body(request, code, str(exc.detail), hint), status_code=exc.status_code, headers=exc.headers or None
     )
+
+
+_HTTP_ERRORS = {  # Starlette's own errors (no route, wrong method, unreadable body): code and hint
+    400: ("bad_request", "check the request's syntax and its Content-Type"),
+    401: ("auth", "send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...'"),
+    403: ("forbidden", "these credentials may not do this"),
+    404: ("not_found", "check the path: every route is listed at /docs"),
+    405: ("method_not_allowed", "the methods this path allows are in the Allow header"),
+    413: ("payload_too_large", "send a smaller body"),
+}
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -129,7 +137,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     wire, status = wire_error(exc)
-    return JSONResponse(error_body(request, wire.code, wire.message), status_code=status)
+    return JSONResponse(error_body(request, wire.code, wire.message, wire.hint), status_code=status)
 
 
 # --- WebSockets: an error is a message, then the close code 4000 + its HTTP status (4401, 4404, 4429...)

@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, structured access logs, latency metrics and a body-size limit."""
+"""ASGI middleware: request ids, structured access logs, latency metrics, body-size and header limits."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from neura.gateway.errors import error_payload
 from neura.metrics import REQUEST_LATENCY
 
 access_log = logging.getLogger("neura.access")
@@ -108,17 +109,60 @@ class _TooLarge(HTTPException):
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    await _send_error(
+        scope,
+        send,
+        413,
+        "payload_too_large",
+        f"the request body is larger than {limit} bytes",
+        "send a smaller body (photos and recordings: at most MAX_UPLOAD_BYTES)",
+    )
+
+
+async def _send_error(scope: Scope, send: Send, status: int, code: str, message: str, hint: str) -> None:
+    """An error answered by middleware, before any route: the same JSON body as every other error."""
     request_id = scope.get("state", {}).get("request_id")
-    body = json.dumps(
-        {
-            "error": {
-                "code": "payload_too_large",
-                "message": f"the request body is larger than {limit} bytes",
-                "hint": None,
-            },
-            "request_id": request_id,
-        }
-    ).encode()
+    body = json.dumps(error_payload(code, message, hint, request_id)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class HeaderLimitMiddleware:
+    """431 for a request with more than ``max_count`` headers, one longer than ``max_value_bytes`` (name
+    and value), or more than ``max_total_bytes`` of them. ``neura serve``'s protocol already refuses an
+    oversized head while it arrives (:mod:`neura.gateway.server`); this holds under any ASGI server. A
+    WebSocket handshake over the limits is refused (403)."""
+
+    def __init__(self, app: ASGIApp, *, max_total_bytes: int, max_value_bytes: int, max_count: int) -> None:
+        self.app = app
+        self.max_total_bytes = max_total_bytes
+        self.max_value_bytes = max_value_bytes
+        self.max_count = max_count
+
+    def _problem(self, headers: list[tuple[bytes, bytes]]) -> str | None:
+        if len(headers) > self.max_count:
+            return f"the request has {len(headers)} headers; at most {self.max_count} are accepted"
+        total = 0
+        for name, value in headers:
+            size = len(name) + len(value)
+            if size > self.max_value_bytes:
+                shown = name.decode("latin-1")[:40]
+                return f"the {shown} header is {size} bytes long; at most {self.max_value_bytes} are accepted"
+            total += size + 4  # ": " and CRLF
+        if total > self.max_total_bytes:
+            return f"the headers are {total} bytes long; at most {self.max_total_bytes} are accepted"
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        problem = self._problem(scope["headers"])
+        if problem is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "request headers too large"})
+        else:
+            hint = "send fewer or shorter headers (cookies included)"
+            await _send_error(scope, send, 431, "header_fields_too_large", problem, hint)

@@ -26,6 +26,7 @@ from neura.script.schema import Script, count_words
 SCRIPT_WORDS_PER_S = 2.5  # to size a script's reservation before it is spoken
 ACTIVE = ("queued", "running")
 CONCURRENCY_RETRY_AFTER_S = 30
+CURSOR_YEARS = (1970, 9998)  # a cursor outside them is forged (and PostgreSQL cannot compare it)
 
 
 def script_duration_s(text: str) -> float:
@@ -229,8 +230,11 @@ def encode_cursor(video: Video) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         created, video_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), uuid.UUID(video_id)
-    except (ValueError, TypeError, binascii.Error):
+        moment = datetime.fromisoformat(created).astimezone(UTC)  # OverflowError at the ends of time
+        if not CURSOR_YEARS[0] <= moment.year <= CURSOR_YEARS[1]:
+            raise ValueError("out of range")
+        return moment, uuid.UUID(video_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error, RecursionError):
         raise InputError("the cursor is not valid", hint="pass next_cursor from the previous page as is") from None
 
 

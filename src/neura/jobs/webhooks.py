@@ -6,12 +6,14 @@ the hex being HMAC-SHA256 (key: the webhook's secret) of ``"<ts>.<body>"``; rece
 timestamps older than a few minutes. A non-2xx answer, a timeout or a refused connection is retried
 after :data:`RETRY_DELAYS_S` (through arq's deferred retry); then the delivery is ``failed``.
 
-Webhook URLs come from users, so outside ENV=local/test a host that resolves to a private, loopback,
-link-local or otherwise non-public address is refused (server-side request forgery), when the webhook
-is created and again before each delivery (the name may resolve elsewhere by then). A delivery resolves
-the name once and connects to the addresses it vetted (Host header and TLS name unchanged), so the name
-cannot be rebound to a private address between the check and the connection. Redirects are not
-followed.
+Webhook URLs come from users, so in every environment a host that is a cloud metadata name or resolves
+to a non-public address (private, link-local and cloud metadata, shared/CGNAT, unspecified, multicast,
+reserved; IPv4 inside IPv6 judged as IPv4) is refused (server-side request forgery), when the webhook
+is created and again before each delivery (the name may resolve elsewhere by then). Loopback is refused
+too unless ``WEBHOOK_ALLOW_LOOPBACK=true``, which only ENV=local and ENV=test accept (a receiver on the
+developer's own machine). A delivery resolves the name once and connects to the addresses it vetted
+(Host header and TLS name unchanged), so the name cannot be rebound to a private address between the
+check and the connection. Redirects are not followed.
 """
 
 from __future__ import annotations
@@ -68,10 +70,52 @@ def signature_header(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={sign(secret, f'{timestamp}.{body.decode()}')}"
 
 
-def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
+METADATA_HOSTS = frozenset(
+    {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
+)
+"""Cloud metadata services by name (their addresses, such as 169.254.169.254 and fd00:ec2::254, are
+link-local or private and refused as such)."""
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64): it is what gets reached."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_loopback: bool = False) -> str | None:
+    """Why NEURA must not send a request to ``address``; None when it may (a public unicast address)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return refusal(embedded, allow_loopback=allow_loopback)
+    if address.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    if address.is_link_local:
+        return "a link-local address (where cloud metadata services live)"
+    if address.is_unspecified:
+        return "the unspecified address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "a reserved or shared (carrier-grade NAT) address"
+    return None
+
+
+def allows_loopback(settings: Settings) -> bool:
+    """Loopback targets: only with WEBHOOK_ALLOW_LOOPBACK, and only in ENV=local/test (elsewhere the
+    setting stops the service from starting)."""
+    return settings.webhook_allow_loopback and settings.env in ("local", "test")
 
 
 _HOST_NAME = re.compile(
@@ -117,27 +161,37 @@ def _ascii_host(host: str) -> str | None:
 
 
 async def _addresses(parts: SplitResult, port: int, settings: Settings) -> list[str]:
-    """The addresses the URL's host resolves to; WebhookURLError if any is not public (outside
-    ENV=local/test)."""
+    """The addresses the URL's host resolves to; WebhookURLError if the host is a metadata name or any
+    address is one NEURA must not call (see :func:`refusal`)."""
     assert parts.hostname is not None
+    name = _ascii_host(parts.hostname)
+    if name is not None and name.rstrip(".") in METADATA_HOSTS:
+        raise WebhookURLError(
+            f"the webhook host {parts.hostname} is a cloud metadata service, which NEURA does not call",
+            hint="webhooks must be reachable on the public internet",
+        )
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
         raise WebhookHostUnresolved(f"the webhook host {parts.hostname} does not resolve") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if settings.env not in ("local", "test") and any(_refused(ipaddress.ip_address(a)) for a in addresses):
-        raise WebhookURLError(
-            f"the webhook host {parts.hostname} resolves to a private or reserved address",
-            hint="webhooks must be reachable on the public internet",
-        )
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))  # no IPv6 zone ids
+    allow_loopback = allows_loopback(settings)
+    for address in addresses:
+        why = refusal(ipaddress.ip_address(address), allow_loopback=allow_loopback)
+        if why is not None:
+            raise WebhookURLError(
+                f"the webhook host {parts.hostname} resolves to {address}: {why}, which NEURA does not call",
+                hint="webhooks must be reachable on the public internet"
+                + ("" if allow_loopback else " (local development: WEBHOOK_ALLOW_LOOPBACK=true for 127.0.0.1)"),
+            )
     return addresses
 
 
 async def check_url(url: str, settings: Settings) -> str:
-    """The URL if NEURA may call it; WebhookURLError otherwise (when a webhook is registered)."""
+    """The URL if NEURA may call it; WebhookURLError otherwise (when a webhook is registered: its host
+    is resolved now, and again at every delivery)."""
     parts, port = _parse(url)
-    if settings.env not in ("local", "test"):
-        await _addresses(parts, port, settings)
+    await _addresses(parts, port, settings)
     return url
 
 

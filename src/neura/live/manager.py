@@ -18,9 +18,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -65,6 +66,12 @@ class LiveMetrics:
     set_open_sessions: Callable[[int], None] | None = None
 
 
+LiveUse = Literal["session", "message"]
+LiveGate = Callable[[LiveUse, uuid.UUID], Awaitable[None]]
+"""Called before a user opens a session and before each message (HTTP or data channel) starts a turn;
+raises RateLimitedError to refuse it (the gateway passes its Redis rate limits here)."""
+
+
 @dataclass
 class _Billing:
     user_id: uuid.UUID
@@ -95,9 +102,10 @@ class LiveManager:
         metrics: LiveMetrics | None = None,
         engines: LiveEngines | None = None,
         internal_url: str | None = None,
+        gate: LiveGate | None = None,
     ) -> None:
         """``internal_url``: where other instances reach this one (default: LIVE_INTERNAL_URL, else
-        PUBLIC_BASE_URL)."""
+        PUBLIC_BASE_URL); ``gate``: rate limits (none without it)."""
         self.settings = settings
         self.instance_id = settings.live_instance_id or default_instance_id()
         self.internal_url = (internal_url or settings.live_internal_url or settings.public_base_url).rstrip("/")
@@ -105,6 +113,7 @@ class LiveManager:
         self.ice_servers = parse_ice_servers(settings.webrtc_ice_servers)
         self.timezone = resolve_timezone(settings.live_timezone)
         self.metrics = metrics or LiveMetrics()
+        self.gate = gate
         self.registry = LiveRegistry(
             redis,
             instance_id=self.instance_id,
@@ -186,6 +195,8 @@ class LiveManager:
         NotFoundError (an avatar that is not the user's), InputError (an unknown voice or model)."""
         if not self.has_capacity():
             raise LiveCapacityError("this server has no room for another live session", hint="try again shortly")
+        if self.gate is not None:
+            await self.gate("session", user_id)
         self._pending += 1
         session_id = uuid.uuid4()
         plan = get_plan(plan_name)
@@ -231,6 +242,7 @@ class LiveManager:
                 conversation,
                 self.ice_servers,
                 observe_stage=self.metrics.observe_stage,
+                admit=partial(self.gate, "message", user_id) if self.gate is not None else None,
             )
         except BaseException:
             if reserved:

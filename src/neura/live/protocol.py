@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from neura.errors import InputError, InvalidMessageError, WireError, wire_error
 from neura.live.events import Role, State
 from neura.live.turns import REPORTED_STAGES, Turn
+from neura.storable import require_storable
 
 CHANNEL_LABEL = "neura"
 MAX_MESSAGE_CHARS = 4000
@@ -132,7 +133,7 @@ LiveServerMessage = Annotated[
 
 
 def check_text(text: str) -> str:
-    text = text.strip()
+    text = require_storable(text, "the message").strip()
     if not text:
         raise InputError("the message is empty", hint="send some text for the avatar to answer")
     if len(text) > MAX_MESSAGE_CHARS:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +95,7 @@ class LiveSession:
         *,
         chunk_policy: ChunkPolicy | None = None,
         observe_stage: Callable[[str, float], None] | None = None,  # metric stage name, seconds
+        admit: Callable[[], Awaitable[None]] | None = None,  # before each message: raises to refuse it
     ) -> None:
         self.id = session_id
         self.user_id = user_id
@@ -110,6 +111,7 @@ class LiveSession:
         self.end_reason = ""
         self.closed = asyncio.Event()
         self._observe_stage = observe_stage
+        self._admit = admit
         self._events: asyncio.Queue[LiveEvent] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._turn_id = 0
@@ -240,6 +242,8 @@ class LiveSession:
         received_s = received_s or time.monotonic()
         if self._closing:
             raise ConflictError("this live session has ended")
+        if self._admit is not None:
+            await self._admit()  # rate limits: each message is a paid language-model call
         self.touch()
         if self.turns.current is not None:
             await self._interrupt("barge_in")

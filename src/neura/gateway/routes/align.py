@@ -19,7 +19,8 @@ from neura.db.models import User
 from neura.encode.audio import AudioDecodeError, decode_audio_bytes
 from neura.errors import InputError, PayloadTooLargeError
 from neura.gateway.deps import SettingsDep, State
-from neura.gateway.ratelimit import RateLimited
+from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.speech import (
     STT_THREADS,
     PhonemeTiming,
@@ -37,7 +38,7 @@ from neura.stt import TranscribeOptions, create_stt
 from neura.stt.recordings import NoSpeechError, read_recording, transcribe_recording
 from neura.tts.align import align_words
 
-router = APIRouter(tags=["speech"], dependencies=[RateLimited])
+router = APIRouter(tags=["speech"], dependencies=[RateLimited, SpeechRateLimited])
 
 MAX_DURATION_S = 600.0
 MAX_TRANSCRIPT_CHARS = 20_000
@@ -76,7 +77,9 @@ async def align(
     response: Response,
     audio: Annotated[UploadFile, File(description="WAV, MP3, Ogg/Opus, M4A/AAC, FLAC or WebM; at most 10 minutes")],
     transcript: Annotated[
-        str | None, Form(description="exactly what the recording says (English); left out: transcribed first")
+        str | None,
+        Form(description="exactly what the recording says (English); left out: transcribed first"),
+        STORABLE,
     ] = None,
 ) -> AlignResponse:
     """Force-align an uploaded recording with its transcript.

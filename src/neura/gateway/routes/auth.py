@@ -107,11 +107,11 @@ async def refresh(body: RefreshRequest, state: State) -> TokenPair:
 async def logout(
     body: RefreshRequest, request: Request, session: DbSession, settings: SettingsDep, redis: RedisDep
 ) -> None:
-    await tokens.revoke_refresh_token(session, settings, body.refresh_token)
+    refresh_claims = await tokens.revoke_refresh_token(session, settings, body.refresh_token)
     scheme, _, access_token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and access_token.strip():
         claims = tokens.access_claims_or_none(settings, access_token.strip())
-        if claims is not None:
+        if claims is not None and claims.user_id == refresh_claims.user_id:  # never another account's token
             await tokens.deny_access_token(redis, claims)
 
 

@@ -22,6 +22,7 @@ from neura.gateway.deps import State
 from neura.gateway.ranges import object_response
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.routes.avatars import owned_avatar
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.single_flight import one_at_a_time
 from neura.gateway.speech import SpeechUser, check_voice
 from neura.gateway.state import AppState
@@ -69,7 +70,7 @@ async def get_avatar_sample(
     avatar_id: uuid.UUID,
     user: SpeechUser,
     state: State,
-    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=200), STORABLE] = None,
 ) -> StreamingResponse:
     """About 2.5 seconds at 512x512, with sound: the avatar blinks and says "Hello, nice to meet you!"
     in this server's default voice, rendered by the same pipeline as its videos. The first request

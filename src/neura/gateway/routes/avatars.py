@@ -17,6 +17,7 @@ from neura.gateway.deps import CurrentUser, DbSession, State
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.schemas.avatars import AvatarPublic
 from neura.gateway.schemas.pagination import Page, Paging
+from neura.gateway.schemas.text import STORABLE
 
 router = APIRouter(prefix="/v1/avatars", tags=["avatars"], dependencies=[RateLimited])
 
@@ -52,7 +53,7 @@ async def create_avatar(
     user: CurrentUser,
     session: DbSession,
     state: State,
-    name: Annotated[str | None, Form(max_length=NAME_MAX_CHARS)] = None,
+    name: Annotated[str | None, Form(max_length=NAME_MAX_CHARS), STORABLE] = None,
 ) -> AvatarPublic:
     limit = state.settings.max_upload_bytes
     data = await file.read(limit + 1)

@@ -13,10 +13,12 @@ from fastapi.responses import StreamingResponse
 
 from neura.gateway.deps import SettingsDep, State
 from neura.gateway.ranges import object_response
+from neura.gateway.ratelimit import FilesRateLimited
+from neura.gateway.schemas.text import STORABLE, Text
 from neura.gateway.signed_urls import check_signature
 from neura.storage import check_key
 
-router = APIRouter(prefix="/v1/files", tags=["files"])
+router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[FilesRateLimited])
 
 
 @router.get(
@@ -32,12 +34,12 @@ router = APIRouter(prefix="/v1/files", tags=["files"])
     },
 )
 async def get_file(
-    key: str,
+    key: Text,
     settings: SettingsDep,
     state: State,
     expires: Annotated[int | None, Query()] = None,
-    sig: Annotated[str | None, Query(max_length=128)] = None,
-    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+    sig: Annotated[str | None, Query(max_length=128), STORABLE] = None,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=200), STORABLE] = None,
 ) -> StreamingResponse:
     check_signature(settings, key, expires, sig)
     name = key.rsplit("/", 1)[-1]

@@ -1,17 +1,25 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+``/metrics`` is not public: without ``METRICS_TOKEN`` it is a 404 like any unknown path (scrape the
+internal ``METRICS_PORT`` of ``neura serve`` instead); with it, only ``Authorization: Bearer <token>``
+reads it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from neura.gateway.deps import State
+from neura.errors import AuthError, NotFoundError
+from neura.gateway.deps import SettingsDep, State
+from neura.gateway.errors import raises
 
 router = APIRouter(tags=["operations"])
 
@@ -57,6 +65,18 @@ async def readyz(state: State) -> JSONResponse:
     )
 
 
-@router.get("/metrics", operation_id="getMetrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+@router.get(
+    "/metrics",
+    operation_id="getMetrics",
+    summary="Prometheus metrics (only with METRICS_TOKEN set, for Authorization: Bearer <METRICS_TOKEN>)",
+    response_class=Response,
+)
+@raises(NotFoundError, AuthError)
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    if not settings.metrics_token:  # answered as a path that does not exist would be
+        raise NotFoundError("Not Found", hint="check the path: every route is listed at /docs")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expected = settings.metrics_token.encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("latin-1"), expected):
+        raise AuthError("the metrics token is missing or wrong", hint="send 'Authorization: Bearer <METRICS_TOKEN>'")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

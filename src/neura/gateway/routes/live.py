@@ -22,15 +22,18 @@ from neura.gateway.credits import CHARGED_HEADER, CREDIT_HEADERS_DOC, REMAINING_
 from neura.gateway.deps import CurrentUser, DbSession, State
 from neura.gateway.errors import raises
 from neura.gateway.listener import OwnListener, wants_own_port
+from neura.gateway.ratelimit import RateLimited, limit_user
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.schemas.voices import VoiceField
 from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
+from neura.live.manager import LiveUse
 from neura.live.whep import MAX_CANDIDATES, parse_candidate
 from neura.llm.providers import AUTO, LLM
 from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
 
-router = APIRouter(prefix="/v1/live", tags=["live"])
+router = APIRouter(prefix="/v1/live", tags=["live"], dependencies=[RateLimited])
 
 FORWARDED_HEADER = "x-neura-live-forwarded"  # set on requests one instance forwards to another
 _FORWARDED_HEADERS = (  # the caller's credentials (token, key or browser session), the body's type, WHEP's
@@ -55,15 +58,18 @@ _ANSWER_HEADERS = (
     REMAINING_HEADER.lower(),
 )
 FORWARD_TIMEOUT_S = 30.0
+LIVE_RULES: dict[LiveUse, str] = {"session": "live_sessions", "message": "live_messages"}
 
 
 # --- schemas
 class LiveSessionCreate(BaseModel):
     avatar_id: uuid.UUID | None = Field(None, description="one of your avatars; default: the demo portrait")
     voice: VoiceField = None
-    persona: str | None = Field(None, max_length=4000, description="system prompt: who the avatar is")
-    llm: str | None = Field(
-        None, max_length=50, description=f"language model provider: {', '.join((AUTO, *LLM.names()))}"
+    persona: Annotated[str, Field(max_length=4000), STORABLE] | None = Field(
+        None, description="system prompt: who the avatar is"
+    )
+    llm: Annotated[str, Field(max_length=50), STORABLE] | None = Field(
+        None, description=f"language model provider: {', '.join((AUTO, *LLM.names()))}"
     )
 
 
@@ -76,12 +82,12 @@ class LiveSessionCreated(BaseModel):
 
 
 class SdpMessage(BaseModel):
-    sdp: str = Field(..., max_length=200_000)
+    sdp: Annotated[str, Field(max_length=200_000), STORABLE]
     type: Literal["offer", "answer"]
 
 
 class LiveMessage(BaseModel):
-    text: str = Field(..., min_length=1, max_length=4000)
+    text: Annotated[str, Field(min_length=1, max_length=4000), STORABLE]
 
 
 class MessageAccepted(BaseModel):
@@ -95,10 +101,12 @@ class InterruptResult(BaseModel):
 class IceCandidateInit(BaseModel):
     """A browser's ``RTCIceCandidate.toJSON()``; an empty ``candidate`` means end-of-candidates."""
 
-    candidate: str = Field(..., max_length=1000, examples=["candidate:1 1 udp 2122260223 192.0.2.1 61764 typ host"])
-    sdpMid: str | None = Field(None, max_length=32)  # camelCase: the browser's own field names
+    candidate: Annotated[str, STORABLE] = Field(
+        ..., max_length=1000, examples=["candidate:1 1 udp 2122260223 192.0.2.1 61764 typ host"]
+    )
+    sdpMid: Annotated[str, Field(max_length=32), STORABLE] | None = None  # camelCase: the browser's own names
     sdpMLineIndex: int | None = Field(None, ge=0, le=64)
-    usernameFragment: str | None = Field(None, max_length=256)
+    usernameFragment: Annotated[str, Field(max_length=256), STORABLE] | None = None
 
 
 class LiveCandidates(BaseModel):
@@ -115,13 +123,23 @@ async def start_live(state: AppState, app: ASGIApp) -> None:
         set_open_sessions=LIVE_SESSIONS.set,
     )
     internal_url = None
+
+    async def gate(what: LiveUse, user_id: uuid.UUID) -> None:  # sessions opened, messages: per user
+        await limit_user(state.redis, state.settings, LIVE_RULES[what], user_id)
+
     if wants_own_port(state.settings.live_internal_url):
         listener = OwnListener(app, state.settings.live_internal_url)
         await listener.start()
         state.live_listener, internal_url = listener, listener.url
     try:
         manager = LiveManager(
-            state.settings, state.sessions, state.redis, state.storage, metrics=metrics, internal_url=internal_url
+            state.settings,
+            state.sessions,
+            state.redis,
+            state.storage,
+            metrics=metrics,
+            internal_url=internal_url,
+            gate=gate,
         )
         await manager.start()
     except BaseException:

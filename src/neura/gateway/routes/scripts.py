@@ -16,10 +16,10 @@ from fastapi import APIRouter, Response
 from neura.billing import get_plan
 from neura.billing.plans import CREDITS_PER_SCRIPT_DRAFT
 from neura.config import Settings
-from neura.errors import ForbiddenError, RateLimitedError
+from neura.errors import ForbiddenError
 from neura.gateway.deps import State
 from neura.gateway.metering import Charge, paid
-from neura.gateway.ratelimit import RATE_LIMIT_PREFIX, RateLimited, hit
+from neura.gateway.ratelimit import RateLimited, limit_user
 from neura.gateway.schemas.scripts import ScriptDraft, ScriptDraftRequest
 from neura.gateway.speech import SpeechUser
 from neura.gateway.state import AppState
@@ -41,14 +41,7 @@ async def write_draft(settings: Settings, prompt: str, duration_s: float) -> Scr
 
 
 async def _limit_drafts(state: AppState, user_id: uuid.UUID) -> None:
-    limit = state.settings.script_drafts_per_minute
-    _, retry_after_s = await hit(state.redis, f"{RATE_LIMIT_PREFIX}script_drafts:user:{user_id}", limit)
-    if retry_after_s:
-        raise RateLimitedError(
-            f"too many script drafts: the limit is {limit} a minute",
-            retry_after_s=retry_after_s,
-            hint=f"retry in {retry_after_s} s",
-        )
+    await limit_user(state.redis, state.settings, "script_drafts", user_id)
 
 
 @router.post(

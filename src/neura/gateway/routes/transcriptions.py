@@ -14,7 +14,8 @@ from neura.encode.subtitles import Cue, to_srt, to_vtt, wrap_words
 from neura.errors import EngineUnavailableError, PayloadTooLargeError, PaymentRequiredError
 from neura.gateway.deps import SettingsDep, State
 from neura.gateway.errors import raises
-from neura.gateway.ratelimit import RateLimited
+from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.speech import STT_THREADS, SpeechUser, metered, run_stt_work
 from neura.stt import STTEngine, TranscribeOptions, Transcript, create_stt
 from neura.stt.base import check_language
@@ -22,7 +23,7 @@ from neura.stt.models import WHISPER_LANGUAGES
 from neura.stt.recordings import read_recording, transcribe_recording
 from neura.stt.registry import check_model_name
 
-router = APIRouter(tags=["speech"], dependencies=[RateLimited])
+router = APIRouter(tags=["speech"], dependencies=[RateLimited, SpeechRateLimited])
 
 ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
 Granularity = Literal["word", "segment"]
@@ -137,11 +138,13 @@ async def transcriptions(
     file: Annotated[
         UploadFile, File(description="WAV, MP3, Ogg/Opus, WebM, M4A/AAC or FLAC; or a video, whose audio is used")
     ],
-    model: Annotated[str, Form(description="'whisper-1' (STT_MODEL), 'base', 'tiny.en' or one in STT_MODEL_DIR")] = (
-        "whisper-1"
-    ),
-    language: Annotated[str | None, Form(description="ISO 639-1 code of the spoken language ('en')")] = None,
-    prompt: Annotated[str | None, Form(description="text that came before: names and spellings to expect")] = None,
+    model: Annotated[
+        str, Form(description="'whisper-1' (STT_MODEL), 'base', 'tiny.en' or one in STT_MODEL_DIR"), STORABLE
+    ] = "whisper-1",
+    language: Annotated[str | None, Form(description="ISO 639-1 code of the spoken language ('en')"), STORABLE] = None,
+    prompt: Annotated[
+        str | None, Form(description="text that came before: names and spellings to expect"), STORABLE
+    ] = None,
     response_format: Annotated[ResponseFormat, Form()] = "json",
     temperature: Annotated[float, Form(ge=0.0, le=1.0, description="0: greedy, hotter only if it fails")] = 0.0,
     timestamp_granularities: Annotated[

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from neura.encode.audio import CONTENT_TYPES, AudioFormat, change_tempo, encode_audio
 from neura.errors import InputError
 from neura.gateway.deps import SettingsDep, State
-from neura.gateway.ratelimit import RateLimited
+from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
+from neura.gateway.schemas.text import Text
 from neura.gateway.schemas.voices import VoiceField, parse_voice
 from neura.gateway.speech import (
     MAX_TEXT_CHARS,
@@ -30,7 +31,7 @@ from neura.gateway.speech import (
 )
 from neura.tts import TTSEngine, VoiceRef
 
-router = APIRouter(tags=["speech"], dependencies=[RateLimited])
+router = APIRouter(tags=["speech"], dependencies=[RateLimited, SpeechRateLimited])
 
 OPENAI_VOICES = frozenset(
     {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar"}
@@ -41,7 +42,7 @@ _AUDIO_RESPONSES = {t: {"schema": {"type": "string", "format": "binary"}} for t 
 
 
 class TTSRequest(BaseModel):
-    text: str = Field(description=f"What to say: 1 to {MAX_TEXT_CHARS} characters of plain text (several sentences)")
+    text: Text = Field(description=f"What to say: 1 to {MAX_TEXT_CHARS} characters of plain text (several sentences)")
     voice: VoiceField = None
     format: AudioFormat = Field("wav", description="wav (16-bit PCM), mp3, opus (in Ogg), aac (ADTS), flac or pcm")
     sample_rate_hz: int | None = Field(
@@ -157,19 +158,19 @@ async def tts(
 
 
 class OpenAIVoice(BaseModel):
-    id: str
+    id: Text
 
 
 class SpeechRequest(BaseModel):
     """OpenAI's `POST /v1/audio/speech` body, field for field."""
 
-    model: str = Field(description="'neura-tts' (or OpenAI's names as aliases: tts-1, tts-1-hd, gpt-4o-mini-tts)")
-    input: str = Field(description=f"the text to speak, at most {MAX_TEXT_CHARS} characters")
-    voice: str | OpenAIVoice = Field(
+    model: Text = Field(description="'neura-tts' (or OpenAI's names as aliases: tts-1, tts-1-hd, gpt-4o-mini-tts)")
+    input: Text = Field(description=f"the text to speak, at most {MAX_TEXT_CHARS} characters")
+    voice: Text | OpenAIVoice = Field(
         description="an OpenAI voice name (alloy, echo, ...: NEURA's default voice), 'default', an engine name "
         "or a NEURA voice id ('espeak:en-gb'); also as {'id': ...}"
     )
-    instructions: str | None = Field(None, description="accepted for compatibility; NEURA's voices ignore it")
+    instructions: Text | None = Field(None, description="accepted for compatibility; NEURA's voices ignore it")
     response_format: AudioFormat = Field("mp3", description="mp3, opus, aac, flac, wav or pcm (24 kHz s16le)")
     speed: float = Field(1.0, ge=0.25, le=4.0, description="0.25 to 4.0; changes tempo, not pitch")
     stream_format: Literal["audio", "sse"] | None = Field(None, description="only 'audio' is supported")

@@ -22,17 +22,13 @@ from neura.errors import (
     InvalidMessageError,
     NeuraError,
     PayloadTooLargeError,
-    RateLimitedError,
     ScriptError,
     UnsupportedMediaTypeError,
 )
 from neura.gateway.deps import authenticate, request_credentials
 from neura.gateway.errors import close_with_error, raises
-from neura.gateway.ratelimit import (
-    RATE_LIMIT_PREFIX,  # the same counters as the HTTP routes
-    RULES,
-    hit,
-)
+from neura.gateway.ratelimit import limit_user  # the same counters as the HTTP routes
+from neura.gateway.schemas.text import Text
 from neura.gateway.schemas.tts_stream import (
     TTS_STREAM_CLIENT_MESSAGE,
     TTSStreamCancel,
@@ -233,6 +229,7 @@ class _Stream:
     async def _listen(self) -> None:
         while True:
             message = await self._receive()
+            await limit_user(self.state.redis, self.state.settings, "tts_stream_messages", self.user_id)
             if self.ended and not isinstance(message, TTSStreamCancel):
                 raise InvalidMessageError(f"'{message.type}' after 'end'")
             if isinstance(message, TTSStreamFlush):
@@ -334,18 +331,6 @@ async def _stop(tasks: tuple[asyncio.Task[None], ...]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _count_connection(state: AppState, user_id: uuid.UUID) -> None:
-    """A connection counts as one request against the caller's default rate limit."""
-    limit = RULES["default"].limit(state.settings)
-    _, retry_after_s = await hit(state.redis, f"{RATE_LIMIT_PREFIX}default:user:{user_id}", limit)
-    if retry_after_s:
-        raise RateLimitedError(
-            f"too many requests: the limit is {limit} a minute",
-            retry_after_s=retry_after_s,
-            hint=f"retry in {retry_after_s} s",
-        )
-
-
 def parse_message(raw: str) -> TTSStreamClientMessage:
     """One client message; PayloadTooLargeError or InvalidMessageError when it is not one of the protocol's."""
     if len(raw) > 4 * MAX_TEXT_CHARS:
@@ -386,13 +371,13 @@ async def tts_stream_over_http() -> None:
 
 
 @router.websocket("/v1/tts/stream")
-async def tts_stream(websocket: WebSocket, voice: str | None = None) -> None:
+async def tts_stream(websocket: WebSocket, voice: Text | None = None) -> None:
     """Streaming text to speech: see :data:`PROTOCOL`."""
     await websocket.accept()
     state: AppState = websocket.app.state.neura
     try:
         user = await authenticate(state, request_credentials(websocket))
-        await _count_connection(state, user.id)
+        await limit_user(state.redis, state.settings, "speech", user.id)  # a connection is one speech request
         engine = await load_engine(state.settings, parse_voice(voice))
         ready = TTSStreamReady(voice=engine.voice.id, sample_rate_hz=engine.sample_rate_hz)
         await websocket.send_text(ready.model_dump_json())

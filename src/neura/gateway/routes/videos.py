@@ -18,6 +18,7 @@ from neura.errors import ConflictError, NotFoundError
 from neura.gateway.credits import CREDIT_HEADERS_DOC, balance, credit_headers
 from neura.gateway.deps import CurrentUser, DbSession, SettingsDep, State
 from neura.gateway.ratelimit import RateLimited
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.schemas.videos import ArtifactKind, DownloadLink, VideoCreate, VideoPage, VideoPublic, VideoStatus
 from neura.gateway.signed_urls import signed_url
 from neura.gateway.speech import check_voice
@@ -39,6 +40,7 @@ IdempotencyKey = Annotated[
         pattern=r"^[\x21-\x7e]+$",
         description="any unique string; a retry with the same key returns the same video",
     ),
+    STORABLE,
 ]
 
 
@@ -107,7 +109,7 @@ async def get_videos(
     session: DbSession,
     status_filter: Annotated[VideoStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200), STORABLE] = None,
 ) -> VideoPage:
     videos, next_cursor = await list_videos(session, user.id, status=status_filter, limit=limit, cursor=cursor)
     return VideoPage(items=[VideoPublic.from_row(v) for v in videos], next_cursor=next_cursor)

@@ -18,6 +18,7 @@ from neura.errors import NotFoundError
 from neura.gateway.deps import State
 from neura.gateway.ranges import object_response
 from neura.gateway.ratelimit import RateLimited
+from neura.gateway.schemas.text import STORABLE, Text
 from neura.gateway.schemas.voices import parse_voice
 from neura.gateway.single_flight import one_at_a_time
 from neura.gateway.speech import Speech, check_voice, load_engine, run_speech_work, synthesize
@@ -88,11 +89,11 @@ async def synthesize_sample(settings: Settings, voice: VoiceRef, audio_format: S
     },
 )
 async def get_voice_sample(
-    voice_id: str,
+    voice_id: Text,
     state: State,
     audio_format: Annotated[SampleFormat | None, Query(alias="format")] = None,
-    accept: Annotated[str | None, Header(max_length=1000)] = None,
-    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
+    accept: Annotated[str | None, Header(max_length=1000), STORABLE] = None,
+    range_header: Annotated[str | None, Header(alias="Range", max_length=200), STORABLE] = None,
 ) -> StreamingResponse:
     voice = sample_voice(state.settings, voice_id)
     chosen = sample_format(audio_format, accept)

@@ -20,6 +20,7 @@ from neura.errors import InputError, UnsupportedMediaTypeError
 from neura.gateway.credits import CREDIT_HEADERS_DOC, balance, credit_headers
 from neura.gateway.deps import CurrentUser, DbSession
 from neura.gateway.errors import raises
+from neura.gateway.ratelimit import RateLimited
 from neura.gateway.routes.live import Live, LiveSessionCreate, forward, is_forwarded, session_or_forward
 from neura.live import LiveSession, SessionRequest
 from neura.live.whep import (
@@ -30,8 +31,9 @@ from neura.live.whep import (
     ice_server_links,
     parse_sdpfrag,
 )
+from neura.storable import require_storable
 
-router = APIRouter(prefix="/v1/live", tags=["live"])
+router = APIRouter(prefix="/v1/live", tags=["live"], dependencies=[RateLimited])  # sessions opened: the gate too
 
 MAX_SDP_BYTES = 200_000
 
@@ -50,7 +52,7 @@ async def _text_body(request: Request, content_type: str) -> str:
     if len(body) > MAX_SDP_BYTES:
         raise InputError(f"the body is longer than {MAX_SDP_BYTES} bytes")
     try:
-        return body.decode("utf-8")
+        return require_storable(body.decode("utf-8"), "the body")
     except UnicodeDecodeError as exc:
         raise InputError("the body is not UTF-8 text") from exc
 

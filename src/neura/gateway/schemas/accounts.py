@@ -11,9 +11,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from neura.accounts.users import EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, normalise_email
 from neura.billing import Plan
 from neura.gateway.schemas.pagination import Page
+from neura.gateway.schemas.text import STORABLE
 
-Email = Annotated[str, Field(max_length=EMAIL_MAX_CHARS, examples=["ada@example.com"]), AfterValidator(normalise_email)]
-Password = Annotated[str, Field(min_length=PASSWORD_MIN_CHARS, max_length=PASSWORD_MAX_CHARS)]
+Email = Annotated[
+    str, Field(max_length=EMAIL_MAX_CHARS, examples=["ada@example.com"]), STORABLE, AfterValidator(normalise_email)
+]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN_CHARS, max_length=PASSWORD_MAX_CHARS), STORABLE]
 
 
 class UserCreate(BaseModel):
@@ -22,12 +25,12 @@ class UserCreate(BaseModel):
 
 
 class LoginRequest(BaseModel):
-    email: Annotated[str, Field(min_length=1, max_length=EMAIL_MAX_CHARS)]
-    password: Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_CHARS)]
+    email: Annotated[str, Field(min_length=1, max_length=EMAIL_MAX_CHARS), STORABLE]
+    password: Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_CHARS), STORABLE]
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
+    refresh_token: Annotated[str, Field(min_length=1, max_length=4096), STORABLE]
 
 
 class UserPublic(BaseModel):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.schemas.videos import DEFAULT_PROMPT_DURATION_S
 from neura.jobs.videos import SCRIPT_WORDS_PER_S, script_duration_s
 from neura.script import ScriptResult
@@ -14,7 +17,9 @@ PROMPT_MAX_CHARS = 2000  # as VideoCreate.prompt
 class ScriptDraftRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    prompt: str = Field(min_length=1, max_length=PROMPT_MAX_CHARS, description="what the video should explain")
+    prompt: Annotated[str, STORABLE] = Field(
+        min_length=1, max_length=PROMPT_MAX_CHARS, description="what the video should explain"
+    )
     duration_s: float = Field(
         DEFAULT_PROMPT_DURATION_S, ge=5, le=600, description="the length to write for, in seconds of video"
     )

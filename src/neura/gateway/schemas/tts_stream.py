@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from neura.gateway.errors import RealtimeError
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.speech import MAX_TEXT_CHARS, PhonemeTiming, WordTiming
 from neura.media import PhonemeAlphabet
 
@@ -21,7 +22,7 @@ class TTSStreamText(BaseModel):
     """Text to append (partial sentences are fine)."""
 
     type: Literal["text"]
-    text: str = Field(max_length=MAX_TEXT_CHARS)
+    text: Annotated[str, Field(max_length=MAX_TEXT_CHARS), STORABLE]
 
 
 class TTSStreamFlush(BaseModel):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from neura import limits
 from neura.db.models import Video
+from neura.gateway.schemas.text import STORABLE
 from neura.gateway.schemas.voices import VoiceField
 from neura.jobs.videos import VideoSpec
 from neura.tts.voices import VoiceRef
@@ -22,14 +23,14 @@ ArtifactKind = Literal["mp4", "srt", "vtt", "thumbnail", "sidecar"]
 class VideoCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str | None = Field(
+    prompt: Annotated[str | None, STORABLE] = Field(
         None,
         min_length=1,
         max_length=limits.PROMPT_MAX_CHARS,
         description=f"what the video should explain (at most {limits.PROMPT_MAX_CHARS:,} characters); a language "
         "model writes the script",
     )
-    script: str | None = Field(
+    script: Annotated[str | None, STORABLE] = Field(
         None,
         min_length=1,
         max_length=limits.SCRIPT_MAX_CHARS,
@@ -47,7 +48,7 @@ class VideoCreate(BaseModel):
         description=f"target length with a prompt, {limits.DURATION_MIN_S:g} to {limits.DURATION_MAX_S:g} s "
         f"(default {limits.DURATION_DEFAULT_S:g} s; the plan's max_video_s caps it); a script sets its own",
     )
-    background: str | None = Field(
+    background: Annotated[str | None, STORABLE] = Field(
         None,
         pattern=r"^#[0-9a-fA-F]{6}$",
         description="background colour, #rrggbb, behind the 720p layout (at 512 the portrait fills the frame: "

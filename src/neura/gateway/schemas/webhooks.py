@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from neura.db.models import Webhook, WebhookDelivery
+from neura.gateway.schemas.text import STORABLE
 
 WebhookEvent = Literal["video.completed", "video.failed", "video.cancelled"]
 
@@ -16,7 +17,9 @@ WebhookEvent = Literal["video.completed", "video.failed", "video.cancelled"]
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=8, max_length=2000, examples=["https://example.com/neura-hook"])
+    url: Annotated[str, Field(min_length=8, max_length=2000), STORABLE] = Field(
+        examples=["https://example.com/neura-hook"]
+    )
     events: list[WebhookEvent] = Field(default=["video.completed", "video.failed"], min_length=1, max_length=3)
 
 
