@@ -1,4 +1,4 @@
-"""Hand-written hostile inputs for ``bench/probe.py``: each must get the status it names and NEURA's
+"""Hand-written hostile inputs for ``bench/fuzz.py``: each must get the status it names and NEURA's
 JSON error body (``error.code``, ``error.message``, ``error.hint``), never a 5xx or a dropped connection.
 
 The inputs: NUL and lone surrogates in every kind of field that reaches PostgreSQL (JSON, query,

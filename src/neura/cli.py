@@ -329,7 +329,12 @@ def transcribe(
     try:
         engine = create_stt(settings, check_model_name(settings, model))
         options = TranscribeOptions(language=check_language(engine.model, language), word_timestamps=as_json)
-        recording = read_recording(read_file(file), max_duration_s=settings.stt_max_duration_s)
+        data = read_file(file)
+        try:
+            recording = read_recording(data, max_duration_s=settings.stt_max_duration_s)
+        except NeuraError as exc:
+            exc.message = f"{file}: {exc.message}"  # the file it is about, as image errors name theirs
+            raise
         transcript = transcribe_recording(engine, recording, options)
     except NeuraError as exc:
         raise _fail(exc) from None

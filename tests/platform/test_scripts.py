@@ -13,6 +13,7 @@ import pytest
 from neura.config import Settings
 from neura.gateway.app import create_app
 from neura.script import Script
+from tests.corpus.cases import FILES
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.platform import users
 from tests.platform.videos import balance, set_account
@@ -187,3 +188,22 @@ def test_the_openapi_document_describes_drafts(http: httpx.Client) -> None:
     assert operation["operationId"] == "draftScript"
     assert "one per draft" in operation["description"] and "SCRIPT_DRAFTS_PER_MINUTE" in operation["description"]
     assert {"402", "403", "422", "429", "502", "503"} <= set(operation["responses"])
+
+
+def test_a_prompt_injection_stays_the_users_topic_and_reaches_no_secret(
+    http: httpx.Client, llm: FakeOpenAIServer, platform_settings: Settings
+) -> None:
+    """The corpus's injection text as a prompt: it travels only as the user's message (never in the
+    system prompt), the model is told nothing secret, and what comes back is still just a script."""
+    injection = (FILES / "prompt_injection_script.txt").read_text()
+    user = users.signup(http)
+    response = draft(http, user, prompt=injection)
+    assert response.status_code == 200, response.text
+    assert set(response.json()) >= {"title", "text", "scenes"}
+    (request,) = llm.chat_requests
+    system = [m["content"] for m in request["messages"] if m["role"] == "system"]
+    assert system and all("Ignore all previous instructions" not in text for text in system)
+    assert any("Ignore all previous instructions" in m["content"] for m in request["messages"] if m["role"] == "user")
+    everything = json.dumps(request)
+    for secret in (platform_settings.secret_key, str(platform_settings.database_url), user.access_token):
+        assert secret not in everything

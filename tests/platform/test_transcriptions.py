@@ -3,11 +3,8 @@ kind of bad input: refused with a clear 4xx and nothing charged."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
-from fractions import Fraction
 
-import av
 import httpx
 import numpy as np
 import openai
@@ -15,6 +12,7 @@ import pytest
 
 from neura.encode.audio import encode_audio, resample
 from neura.stt.scoring import word_error_rate
+from tests.corpus.audio import two_hour_mp3, video_without_sound, webm_video_with
 from tests.platform import users
 from tests.platform.test_speech_billing import speech_ledger
 from tests.platform.videos import balance, set_account
@@ -105,34 +103,6 @@ def test_transcription_is_metered_per_started_minute(
     assert refused.status_code == 402 and refused.json()["error"]["code"] == "payment_required"
 
 
-def _two_hour_mp3() -> bytes:
-    """Two hours of tone as plain MP3 frames (8 kbit/s): 7.3 MB, under the upload limit."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp3", options={"write_xing": "0", "id3v2_version": "0"}) as container:
-        stream = container.add_stream("libmp3lame", rate=8000, layout="mono")
-        stream.bit_rate = 8000
-        tone = (0.3 * np.sin(2 * np.pi * 300 * np.arange(80000) / 8000)).astype(np.float32).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(tone, format="flt", layout="mono")
-        frame.sample_rate, frame.pts, frame.time_base = 8000, 0, Fraction(1, 8000)
-        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=8000)
-        for out in [*resampler.resample(frame), *resampler.resample(None)]:
-            container.mux(stream.encode(out))
-        container.mux(stream.encode(None))
-    return buffer.getvalue() * 720  # ten seconds, 720 times
-
-
-def _video_without_sound() -> bytes:
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
-        for i in range(10):
-            image = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i * 20, np.uint8), format="rgb24")
-            container.mux(stream.encode(image))
-        container.mux(stream.encode(None))
-    return buffer.getvalue()
-
-
 REFUSALS = {
     "not-audio": (lambda: b"%PDF-1.7 this is a document, not a recording " * 50, 422, "audio_decode", "not audio"),
     "silence": (lambda: wav_bytes(np.zeros(3 * RATE_HZ, np.float32)), 422, "no_speech", "silent"),
@@ -142,8 +112,8 @@ REFUSALS = {
         "no_speech",
         "no speech",
     ),
-    "video-without-sound": (_video_without_sound, 422, "audio_decode", "no audio stream"),
-    "two-hours": (_two_hour_mp3, 413, "payload_too_large", "600 s"),
+    "video-without-sound": (video_without_sound, 422, "audio_decode", "no audio stream"),
+    "two-hours": (two_hour_mp3, 413, "payload_too_large", "600 s"),
 }
 
 
@@ -184,33 +154,10 @@ def test_hard_but_usable_audio_is_transcribed(client: httpx.Client, speaker: use
     elif kind == "noisy-10db":
         audio = wav_bytes(with_noise(clip, 10.0))
     else:
-        audio = _webm_video_with(clip)
+        audio = webm_video_with(clip)
     response = _post(client, speaker, audio, name=f"{kind}.bin", response_format="verbose_json")
     assert response.status_code == 200, response.text
     assert word_error_rate([SENTENCES[0]], [response.json()["text"]]) <= 0.25, response.json()["text"]
-
-
-def _webm_video_with(samples: np.ndarray) -> bytes:
-    """A WebM video (VP8) with the speech as its Opus sound track."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="webm") as container:
-        video = container.add_stream("libvpx", rate=10)
-        video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
-        audio = container.add_stream("libopus", rate=48000, layout="mono")
-        for i in range(int(samples.size / RATE_HZ * 10)):
-            image = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 128, np.uint8), format="rgb24")
-            image.pts = i
-            container.mux(video.encode(image))
-        container.mux(video.encode(None))
-        sound = av.AudioFrame.from_ndarray(
-            resample(samples, RATE_HZ, 48000).reshape(1, -1), format="flt", layout="mono"
-        )
-        sound.sample_rate, sound.pts, sound.time_base = 48000, 0, Fraction(1, 48000)
-        resampler = av.AudioResampler(format=audio.codec_context.format.name, layout="mono", rate=48000, frame_size=960)
-        for out in [*resampler.resample(sound), *resampler.resample(None)]:
-            container.mux(audio.encode(out))
-        container.mux(audio.encode(None))
-    return buffer.getvalue()
 
 
 def test_align_without_a_transcript_transcribes_then_aligns(client: httpx.Client, database_url: str) -> None:

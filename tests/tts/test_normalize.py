@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from neura.tts import normalize_text
+from neura.tts.normalize import foreign_script
 from neura.tts.numbers import cardinal_words, fraction_words, number_words, ordinal_words, year_words
 
 CASES = [
@@ -153,3 +154,24 @@ def test_fractions_and_tokens() -> None:
     assert number_words("-1,500.25") == "minus one thousand five hundred point two five"
     with pytest.raises(ValueError):
         number_words("12a")
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ('<speak>Hello <break time="2s"/>world.</speak>', "Hello, world."),
+        ("<p>Fish &amp; chips</p>", "Fish and chips"),
+        ("\x1b[31mRed\x1b[0m alert.", "Red alert."),
+        ("If x<y and y>z, stop.", "If x y and y z, stop."),  # not tags: the words stay
+    ],
+)
+def test_markup_and_terminal_codes_are_not_spoken(written: str, spoken: str) -> None:
+    assert normalize_text(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [("مرحبا بكم", "Arabic"), ("Привет, мир", "Cyrillic"), ("Hello, Zoë and Renée", None), ("42 🎉", None)],
+)
+def test_text_mostly_in_another_writing_system_is_named(text: str, script: str | None) -> None:
+    assert foreign_script(text) == script

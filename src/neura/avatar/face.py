@@ -180,8 +180,9 @@ def detect_faces(
         small = np.asarray(cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
     with _MODELS.lock:
         faces = [pts / np.float32(scale) for pts in _MODELS.mesh(small)]
-        if not faces:  # the mesh's own detector only sees faces that fill much of the frame
-            for bx0, by0, bx1, by1 in _MODELS.detect(small):
+        boxes = _MODELS.detect(small)  # the mesh's own detector only sees faces that fill much of the frame
+        if not faces:
+            for bx0, by0, bx1, by1 in boxes:
                 pts = _mesh_in_box(rgb, (bx0 / scale, by0 / scale, bx1 / scale, by1 / scale))
                 if pts is not None:
                     faces.append(pts)
@@ -193,12 +194,13 @@ def detect_faces(
     faces.sort(key=_area, reverse=True)
     chosen = faces[0].astype(np.float32)
     notes = []
-    if len(faces) > 1:
-        notes.append(f"{len(faces)} faces found; using the largest")
+    found = max(len(faces), len(boxes))  # a group photo: the mesh may see only the largest face
+    if found > 1:
+        notes.append(f"{found} faces found; using the largest")
     turned = _turn_warning(chosen)
     if turned:
         notes.append(turned)
-    detection = FaceDetection(chosen, _bbox(chosen), len(faces), notes)
+    detection = FaceDetection(chosen, _bbox(chosen), found, notes)
     if detection.height_px < min_face_px:
         raise FaceTooSmallError(
             f"the face in {name} is only {detection.height_px:.0f} px tall (forehead to chin); "

@@ -199,7 +199,7 @@ def decode_audio_bytes(
     try:
         with av.open(io.BytesIO(data), "r") as container:
             if not container.streams.audio:
-                raise AudioDecodeError("the file has no audio stream", hint="upload a WAV, MP3, Ogg, M4A or FLAC file")
+                raise AudioDecodeError("the file has no audio stream", hint="use a WAV, MP3, Ogg, M4A or FLAC file")
             stream = container.streams.audio[0]
             resampler = AudioResampler(format="flt", layout="mono", rate=sample_rate_hz)
             for frame in container.decode(stream):
@@ -217,7 +217,7 @@ def decode_audio_bytes(
         if not pieces:
             raise AudioDecodeError(
                 f"the file is not audio that can be decoded ({exc.strerror or type(exc).__name__})",
-                hint="upload a WAV, MP3, Ogg, M4A or FLAC file",
+                hint="use a WAV, MP3, Ogg, M4A or FLAC file",
             ) from None
         # a truncated file: keep what decoded before the damage (it is checked for sound below)
     audio = np.concatenate(pieces).astype(np.float32, copy=False) if pieces else np.zeros(0, np.float32)

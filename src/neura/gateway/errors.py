@@ -90,11 +90,19 @@ async def _neura_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, hint = _HTTP_ERRORS.get(exc.status_code, ("http_error", "the API is documented at /docs"))
+    detail = str(exc.detail)
+    json_body = "json" in request.headers.get("content-type", "")
+    if exc.status_code == 400 and detail == _FASTAPI_UNPARSABLE_BODY and json_body:  # json.loads gave up
+        code, detail, hint = "invalid_json", _UNPARSABLE_JSON, "send a JSON object"
     return JSONResponse(
-        error_body(request, code, str(exc.detail), hint), status_code=exc.status_code, headers=exc.headers or None
+        error_body(request, code, detail, hint), status_code=exc.status_code, headers=exc.headers or None
     )
 
 
+_FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
+_UNPARSABLE_JSON = (
+    "the request body is not JSON that can be read: a number with thousands of digits or nesting too deep"
+)
 _HTTP_ERRORS = {  # Starlette's own errors (no route, wrong method, unreadable body): code and hint
     400: ("bad_request", "check the request's syntax and its Content-Type"),
     401: ("auth", "send 'Authorization: Bearer <token>' or 'X-API-Key: nk_...'"),

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from neura.billing import charge, credits_for_speech, credits_for_transcription, give_back
 from neura.config import Settings
 from neura.db.models import User
-from neura.errors import AuthError, InputError, PayloadTooLargeError, PaymentRequiredError
+from neura.errors import AuthError, InputError, PayloadTooLargeError, PaymentRequiredError, ScriptError
 from neura.gateway.credits import credit_headers
 from neura.gateway.deps import State, authenticate, request_credentials
 from neura.gateway.errors import raises
@@ -38,6 +38,7 @@ from neura.gateway.state import AppState
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.tts import TTSEngine, VoiceRef, create_tts, find_voice
 from neura.tts.chunking import with_pause
+from neura.tts.normalize import foreign_script
 
 MAX_TEXT_CHARS = 5000
 """Longest text one request may speak (about five minutes of speech)."""
@@ -164,6 +165,12 @@ def check_text(text: str) -> str:
     stripped = text.strip()
     if not any(ch.isalnum() for ch in stripped):
         raise EmptyTextError("the text is empty: there is nothing to speak", hint="give at least one word")
+    script = foreign_script(stripped)
+    if script:  # refused before it is charged, rather than failing (and refunded) in the voice
+        raise ScriptError(
+            f"the text is written in {script} script; NEURA's voices speak English",
+            hint="write the text in English (Latin letters)",
+        )
     return stripped
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from neura.errors import ScriptError
 from neura.limits import SCRIPT_MAX_CHARS, SCRIPT_MAX_SCENES
+from neura.tts.normalize import foreign_script, strip_markup
 
 MAX_TOTAL_CHARS = SCRIPT_MAX_CHARS  # narration, all scenes together: about 20 minutes of speech
 MAX_SCENES = SCRIPT_MAX_SCENES
@@ -108,7 +109,7 @@ class Script(BaseModel):
     def from_text(cls, text: str, *, title: str | None = None) -> Script:
         """A script from plain text: blank-line-separated paragraphs become scenes; a first line
         ``# Title`` becomes the title; each caption is its scene's first sentence, shortened."""
-        text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").strip()
+        text = strip_markup(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")).strip()
         if not text:
             raise ScriptError("the script is empty", hint="write the narration as paragraphs separated by blank lines")
         first_line, _, rest = text.partition("\n")
@@ -121,6 +122,12 @@ class Script(BaseModel):
         if not any(ch.isalnum() for p in paragraphs for ch in p):
             raise ScriptError(
                 "the script has no words to speak", hint="write the narration in words (letters or digits)"
+            )
+        script = foreign_script(text)
+        if script:
+            raise ScriptError(
+                f"the script is written in {script} script; NEURA's voices speak English",
+                hint="write the narration in English (Latin letters)",
             )
         chars = sum(len(p) for p in paragraphs)
         if chars > MAX_TOTAL_CHARS:

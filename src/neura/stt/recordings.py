@@ -53,7 +53,7 @@ def read_recording(data: bytes, *, max_duration_s: float, vad: VadConfig | None 
     if not speech:
         raise NoSpeechError(
             f"no speech was found in the recording ({duration_s:.1f} s of sound without a voice)",
-            hint="upload a recording in which someone speaks",
+            hint="use a recording in which someone speaks",
         )
     return Recording(samples, speech)
 

@@ -10,7 +10,7 @@ import numpy as np
 from neura.errors import ScriptError
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.tts.base import SILENCE_PHONEME
-from neura.tts.normalize import normalize_text
+from neura.tts.normalize import foreign_script, normalize_text, strip_markup
 from neura.tts.sentences import MAX_CHUNK_CHARS, split_for_speech, word_tokens
 
 STRESS_MARKS = "ˈˌ"
@@ -27,6 +27,13 @@ class SpeechPiece:
 
 def speech_pieces(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[SpeechPiece]:
     """Split ``text`` into pieces to speak; raise :class:`ScriptError` when there is nothing to say."""
+    text = strip_markup(text)  # so that subtitles show the words too, not the tags
+    script = foreign_script(text)
+    if script:
+        raise ScriptError(
+            f"the text is written in {script} script; NEURA's voices speak English",
+            hint="write the text in English (Latin letters)",
+        )
     pieces: list[SpeechPiece] = []
     for part in split_for_speech(text, max_chars):
         spoken = normalize_text(part)

@@ -18,6 +18,7 @@ Rules a reader may need to know (each has a test in tests/tts/test_normalize.py)
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Callable
@@ -149,8 +150,45 @@ def _apply(pattern: str, repl: _Sub | str, text: str, flags: int = 0) -> str:
     return re.sub(pattern, repl, text, flags=flags)
 
 
+# Markup a pasted text may carry: SSML (which NEURA does not interpret) and common HTML. Only these tag
+# names are removed, so that "x<y and y>z" keeps its words; <break> becomes a pause.
+_MARKUP_TAGS = (
+    "speak|break|prosody|emphasis|say-as|sub|phoneme|voice|audio|mark|lang|p|s|w|"
+    "html|body|div|span|br|b|i|u|em|strong|a|h[1-6]|ul|ol|li|font|small|big|sup"
+)
+_TAG = re.compile(rf"</?(?:{_MARKUP_TAGS})(?:\s[^<>]{{0,300}})?/?>", re.IGNORECASE)
+_PAUSE_TAG = re.compile(r"<(?:break|br|p|/p|s|/s|div|/div|li)\b[^<>]{0,300}>", re.IGNORECASE)
+_TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def strip_markup(text: str) -> str:
+    """Terminal colour codes, SSML/HTML tags and character entities -> the text they wrap."""
+    text = _TERMINAL_ESCAPE.sub("", text)
+    if "<" in text:
+        text = _TAG.sub(" ", _PAUSE_TAG.sub(", ", text))
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+def foreign_script(text: str) -> str | None:
+    """The writing system most of ``text``'s letters are in, when it is not Latin (the voices speak
+    English); None when the text is mostly Latin letters or has no letters."""
+    scripts: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "UNKNOWN")
+            script = name.split(" ", 1)[0]
+            scripts[script] = scripts.get(script, 0) + 1
+    letters = sum(scripts.values())
+    if not letters or scripts.get("LATIN", 0) * 2 >= letters:
+        return None
+    return max(scripts, key=lambda k: scripts[k]).title()
+
+
 def clean_unicode(text: str) -> str:
-    """Quotes, dashes, odd spaces, zero-width characters, markdown emphasis -> plain text."""
+    """Markup, quotes, dashes, odd spaces, control and zero-width characters, markdown emphasis -> plain text."""
+    text = strip_markup(text)
     for char, replacement in _UNICODE_BEFORE_NFKC.items():
         text = text.replace(char, replacement)
     text = text.translate(_ZERO_WIDTH)
@@ -406,7 +444,7 @@ def _tidy(text: str) -> str:
     text = _apply(r"\s+([,.;:!?])", r"\1", text)
     text = _apply(r",(?:\s*,)+", ",", text)
     text = _apply(r",\s*([.;:!?])", r"\1", text)
-    text = _apply(r"^[,;:]\s*", "", text)
+    text = _apply(r"^[,;:]\s*|\s*,$", "", text)
     return _apply(r"([,;:])(?=\w)", r"\1 ", text)
 
 
