@@ -21,6 +21,9 @@ from dataclasses import dataclass
 import httpx
 import jwt
 import pytest
+from fastapi.routing import APIWebSocketRoute
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from neura.config import Settings
 from neura.gateway.app import create_app
@@ -158,6 +161,35 @@ def test_every_secured_operation_refuses_every_bad_credential(
     response = client.request(method, url, json=body, headers=credentials.headers[credential])
     assert_hidden(response, 401)
     assert response.json()["error"]["hint"], "every refusal says what to do"
+
+
+def _websocket_paths() -> list[str]:
+    """Every WebSocket route of the app (they are not in the OpenAPI schema), ids as {id}."""
+
+    def walk(routes: list[object]) -> Iterator[object]:
+        for route in routes:
+            inner = getattr(route, "original_router", None)  # a router included in another
+            yield from walk(inner.routes) if inner is not None else [route]
+
+    app = create_app(Settings(ENV="test"))  # type: ignore[call-arg]
+    found = {re.sub(r"{[^}]+}", "{id}", r.path) for r in walk(app.router.routes) if isinstance(r, APIWebSocketRoute)}
+    assert found, "the walk found no WebSocket route: has FastAPI's route table changed shape?"
+    return sorted(found)
+
+
+@pytest.mark.parametrize("credential", BAD_CREDENTIALS)
+@pytest.mark.parametrize("path", _websocket_paths())
+def test_every_websocket_refuses_every_bad_credential(
+    gateway_url: str, credentials: Credentials, path: str, credential: str
+) -> None:
+    """A refused WebSocket sends one error message, then closes with 4401 (4000 + the HTTP status)."""
+    url = gateway_url.replace("http://", "ws://") + path.replace("{id}", str(uuid.uuid4()))
+    with connect(url, additional_headers=credentials.headers[credential], open_timeout=10) as socket:
+        error = json.loads(socket.recv(timeout=10))
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    assert error["type"] == "error", error
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401, closed.value
 
 
 def test_the_bad_credentials_changed_nothing_for_their_victim(
