@@ -33,12 +33,14 @@ SECRET_SETTINGS = {name for name in SETTINGS if SECRET_SETTING.search(name)}
 overlays = pytest.mark.parametrize("overlay", OVERLAYS)
 
 
-def _containers(objects: tuple[Obj, ...]) -> list[tuple[str, Obj, Obj]]:
-    """(workload name, pod spec, container) for every container of every Deployment and Job."""
+def _containers(objects: tuple[Obj, ...], *, neura_only: bool = False) -> list[tuple[str, Obj, Obj]]:
+    """(workload name, pod spec, container) for every container of every Deployment and Job; with
+    ``neura_only``, of NEURA's own image (not the web app, which reads no NEURA setting)."""
     return [
         (workload["metadata"]["name"], spec, container)
         for workload, spec in pod_specs(objects)
         for container in spec["containers"]
+        if not neura_only or workload["metadata"]["labels"]["app.kubernetes.io/name"] == "neura"
     ]
 
 
@@ -63,7 +65,7 @@ def test_every_object_validates_against_the_schemas(overlay: str, version: str) 
 def test_the_workloads_and_what_serves_them(overlay: str) -> None:
     objects = render(overlay)
     deployments = {obj["metadata"]["name"]: obj for obj in of_kind(objects, "Deployment")}
-    assert set(deployments) == {"neura-api", "neura-media", "neura-worker"}
+    assert set(deployments) == {"neura-api", "neura-media", "neura-worker", "neura-web"}
     assert [job["metadata"]["name"] for job in of_kind(objects, "Job")] == ["neura-migrate"]
     pods = {name: d["spec"]["template"]["metadata"]["labels"] for name, d in deployments.items()}
     for selecting in (*of_kind(objects, "Service"), *of_kind(objects, "PodDisruptionBudget")):
@@ -97,6 +99,23 @@ def test_every_container_has_probes_and_resources(overlay: str) -> None:
 
 
 @overlays
+def test_the_declared_ports_are_where_the_processes_listen(overlay: str) -> None:
+    objects = render(overlay)
+    config = config_data(objects)
+    neura = {name for name, _, _ in _containers(objects, neura_only=True)}
+    for name, _, container in _deployment_containers(objects):
+        if name not in neura:
+            continue
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        env, command = container_env(container, config), container["command"]
+        assert ports["metrics"] == int(env["METRICS_PORT"]), f"{name}: metrics are served elsewhere"
+        if "--port" in command:
+            assert ports["http"] == int(command[command.index("--port") + 1]), f"{name}: --port"
+        if "LIVE_INTERNAL_URL" in env:  # what API pods call to reach this pod's sessions
+            assert env["LIVE_INTERNAL_URL"].endswith(f":{ports['http']}"), name
+
+
+@overlays
 def test_every_container_is_unprivileged_and_read_only(overlay: str) -> None:
     for name, spec, container in _containers(render(overlay)):
         pod = spec["securityContext"]
@@ -106,11 +125,16 @@ def test_every_container_is_unprivileged_and_read_only(overlay: str) -> None:
         assert own["allowPrivilegeEscalation"] is False, name
         assert own["readOnlyRootFilesystem"] is True, name
         assert own["capabilities"]["drop"] == ["ALL"] and not own["capabilities"].get("add"), name
-        assert spec["serviceAccountName"] == "neura" and not spec.get("hostNetwork"), name
-        mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
-        assert {"/tmp", container_env(container, {}).get("NEURA_CACHE_DIR", "/data/cache")} <= mounts, name
+        assert not spec.get("hostNetwork") and not spec.get("hostPID"), name
+        no_token = spec.get("automountServiceAccountToken") is False or spec.get("serviceAccountName") == "neura"
+        assert no_token, f"{name}: mounts a Kubernetes API token"
+        assert "/tmp" in {mount["mountPath"] for mount in container["volumeMounts"]}, name
     account = named(render(overlay), "ServiceAccount", "neura")
     assert account["automountServiceAccountToken"] is False
+    config = config_data(render(overlay))
+    for name, _, container in _containers(render(overlay), neura_only=True):
+        mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
+        assert container_env(container, config)["NEURA_CACHE_DIR"] in mounts, f"{name}: the cache is read-only"
 
 
 @overlays
@@ -118,8 +142,9 @@ def test_the_grace_period_outlasts_the_drain(overlay: str) -> None:
     objects = render(overlay)
     config = config_data(objects)
     assert "DRAIN_TIMEOUT_S" in config, "the drain deadline is configuration, not a default nobody sees"
+    neura = {name for name, _, _ in _containers(objects, neura_only=True)}
     for name, spec, container in _deployment_containers(objects):
-        drain_s = float(container_env(container, config)["DRAIN_TIMEOUT_S"])
+        drain_s = float(container_env(container, config)["DRAIN_TIMEOUT_S"]) if name in neura else 0.0
         pre_stop_s = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
         needed_s = pre_stop_s + drain_s + DRAIN_MARGIN_S
         assert spec["terminationGracePeriodSeconds"] >= needed_s, f"{name}: SIGKILL before the drain ends"
@@ -134,6 +159,8 @@ def test_no_secret_value_anywhere(overlay: str) -> None:
     for name, _, container in _containers(objects):
         inline = {entry["name"] for entry in container.get("env", []) if "value" in entry}
         assert not inline & SECRET_SETTINGS, f"{name}: inline secret {inline & SECRET_SETTINGS}"
+    assert "envFrom" not in named(objects, "Deployment", "neura-web")["spec"]["template"]["spec"]["containers"][0]
+    for name, _, container in _containers(objects, neura_only=True):
         sources = container["envFrom"]
         assert {"secretRef": {"name": SECRET_NAME}} in sources, name
         assert any(source.get("configMapRef", {}).get("name", "").startswith("neura-config-") for source in sources)
@@ -145,7 +172,7 @@ def test_settings_are_names_neura_reads_with_valid_values(overlay: str) -> None:
     config = config_data(objects)
     known = SETTINGS | POD_ENV | NOT_YET_SETTINGS
     assert not set(config) - known, f"unknown settings (misspelt?): {sorted(set(config) - known)}"
-    for name, _, container in _containers(objects):
+    for name, _, container in _containers(objects, neura_only=True):
         names = {entry["name"] for entry in container.get("env", [])}
         assert not names - known, f"{name}: unknown settings {sorted(names - known)}"
         values = {key: value for key, value in container_env(container, config).items() if key in SETTINGS}
@@ -175,7 +202,7 @@ def _serve_has_roles() -> bool:
 @pytest.mark.xfail(not _serve_has_roles(), reason="neura serve --role comes with issue 11's scale-out", strict=True)
 @overlays
 def test_every_command_is_one_the_cli_accepts(overlay: str) -> None:
-    for name, _, container in _containers(render(overlay)):
+    for name, _, container in _containers(render(overlay), neura_only=True):
         try:
             _parse(container["command"])
         except Exception as exc:  # Typer's own (vendored) click exceptions
@@ -214,3 +241,10 @@ def _exported_metric_names() -> set[str]:
     import neura.metrics  # noqa: F401  (registers NEURA's metrics)
 
     return {metric.name for metric in REGISTRY.collect()}
+
+
+def test_the_documented_secret_holds_the_settings_production_needs() -> None:
+    """docs/deploy.md's `kubectl create secret` names secret settings NEURA reads, those production needs first."""
+    keys = set(re.findall(r"--from-literal=([A-Z0-9_]+)=", (k8s.ROOT / "docs" / "deploy.md").read_text()))
+    assert {"NEURA_SECRET_KEY", "POSTGRES_PASSWORD", "S3_SECRET_ACCESS_KEY"} <= keys
+    assert keys <= SECRET_SETTINGS, f"not secret settings of NEURA: {sorted(keys - SECRET_SETTINGS)}"
