@@ -54,6 +54,7 @@ class OwnedKind:
     object_routes: tuple[Route, ...] = field(default_factory=tuple)
     # without a list route: whether the owner still has the object, unchanged (client, owner, id)
     still_there: Callable[[httpx.Client, Owner, str], bool] | None = None
+    end_route: str | None = None  # DELETE route that frees what the object holds once the matrix is done
 
     def owner_still_has(self, client: httpx.Client, owner: Owner, object_id: str) -> bool:
         if self.still_there is not None:

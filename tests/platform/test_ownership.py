@@ -80,6 +80,7 @@ KINDS = [
         create=_create_live_session,
         list_route=None,
         still_there=_live_session_open,
+        end_route="/v1/live/sessions/{id}",  # a session holds a slot of the gateway's LIVE_MAX_SESSIONS
         object_routes=(
             Route("GET", "/v1/live/sessions/{id}"),
             Route("POST", "/v1/live/sessions/{id}/offer", json={"sdp": "v=0", "type": "offer"}),
@@ -136,7 +137,11 @@ def world(gateway_url: str) -> Iterator[World]:
     with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
         owner, intruder = users.signup(client), users.signup(client)
         key = client.post("/v1/api-keys", json={"name": "intruder"}, headers=intruder.headers).json()["key"]
-        yield World(client, owner, {"bearer": intruder.headers, "api_key": {"X-API-Key": key}})
+        world = World(client, owner, {"bearer": intruder.headers, "api_key": {"X-API-Key": key}})
+        yield world
+        for kind in KINDS:
+            if kind.end_route and kind.name in world.objects:
+                client.delete(kind.end_route.format(id=world.objects[kind.name]), headers=owner.headers)
 
 
 @pytest.mark.parametrize("credential", ["bearer", "api_key"])
