@@ -2,6 +2,8 @@
 either public (listed below, with why) or needs a user, and every operation that needs a user refuses
 every credential that is not a live one of an active user: none, a forged or tampered JWT, an expired
 one, a refresh token used as an access token, a logged-out token, a revoked API key, a token of nobody.
+WebSockets (not in the schema) are walked from the route table and refuse the same, and the public
+refresh routes, whose credential is the refresh token in the body, refuse every bad refresh token.
 
 The matrix is generated from the app's routes: a new operation is tested here the day it is added
 (if it declares a security requirement) or fails ``test_every_public_operation_is_listed_with_why``
@@ -161,6 +163,59 @@ def test_every_secured_operation_refuses_every_bad_credential(
     response = client.request(method, url, json=body, headers=credentials.headers[credential])
     assert_hidden(response, 401)
     assert response.json()["error"]["hint"], "every refusal says what to do"
+
+
+BAD_REFRESH_TOKENS = [
+    "not a token",
+    "tampered: another user's id",
+    "unsigned (alg none)",
+    "signed with another key",
+    "expired",
+    "access token as refresh token",
+    "signed, but never issued",
+    "revoked by logout",
+]
+
+
+@pytest.fixture(scope="module")
+def refresh_tokens(gateway_url: str, platform_settings: Settings) -> dict[str, str]:
+    """Bad refresh tokens of every kind: the refresh token is the credential of the public refresh routes."""
+    secret = platform_settings.secret_key
+    with httpx.Client(base_url=gateway_url, timeout=30.0) as client:
+        victim, other, logged_out = users.signup(client), users.signup(client), users.signup(client)
+        assert client.post("/v1/auth/logout", json={"refresh_token": logged_out.refresh_token}).status_code == 204
+    victim_id = uuid.UUID(victim.user_id)
+    claims = {"sub": victim.user_id, "typ": "refresh", "jti": str(uuid.uuid4()), "exp": 4_102_444_800}
+    tokens = {
+        "not a token": "not-a-token",
+        "tampered: another user's id": _with_claims(victim.refresh_token, sub=other.user_id),
+        "unsigned (alg none)": jwt.encode(claims, key=None, algorithm="none"),
+        "signed with another key": jwt.encode(claims, "another-secret-" * 4, algorithm=JWT_ALGORITHM),
+        "expired": issue_token(secret, victim_id, "refresh", ttl_s=-60),
+        "access token as refresh token": victim.access_token,
+        "signed, but never issued": issue_token(secret, victim_id, "refresh", ttl_s=900),
+        "revoked by logout": logged_out.refresh_token,
+    }
+    assert list(tokens) == BAD_REFRESH_TOKENS
+    return tokens
+
+
+# Logging out is idempotent (neura.accounts.tokens.revoke_refresh_token): a genuine token, revoked or
+# not, is "logged out" afterwards either way. Only NEURA's key can sign one.
+LOGGED_OUT_ANYWAY = {"signed, but never issued", "revoked by logout"}
+
+
+@pytest.mark.parametrize("token", BAD_REFRESH_TOKENS)
+@pytest.mark.parametrize("route", ["/v1/auth/refresh", "/v1/auth/logout"])
+def test_the_refresh_routes_refuse_every_bad_refresh_token(
+    client: httpx.Client, refresh_tokens: dict[str, str], route: str, token: str
+) -> None:
+    response = client.post(route, json={"refresh_token": refresh_tokens[token]})
+    if route.endswith("/logout") and token in LOGGED_OUT_ANYWAY:
+        assert response.status_code == 204, response.text
+    else:
+        assert_hidden(response, 401)
+        assert "access_token" not in response.text
 
 
 def _websocket_paths() -> list[str]:
