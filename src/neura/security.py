@@ -29,6 +29,7 @@ from neura.errors import AuthError
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 API_KEY_PREFIX = "nk_"
 JWT_ALGORITHM = "HS256"
+_NEW_TOKEN = "log in again (POST /v1/auth/login) or refresh (POST /v1/auth/refresh) for a new access token"
 
 
 def hash_password(password: str) -> str:
@@ -72,7 +73,7 @@ def decode_token(secret: str, token: str, expected_type: str) -> TokenClaims:
     except jwt.ExpiredSignatureError:
         raise AuthError("the token has expired", hint="log in again or use your refresh token") from None
     except jwt.PyJWTError:
-        raise AuthError("the token is not valid") from None
+        raise AuthError("the token is not valid", hint=_NEW_TOKEN) from None
     if claims.get("typ") != expected_type:
         article = "an" if expected_type[0] in "aeiou" else "a"
         raise AuthError(
@@ -82,7 +83,7 @@ def decode_token(secret: str, token: str, expected_type: str) -> TokenClaims:
     try:
         return TokenClaims(uuid.UUID(claims["sub"]), claims["typ"], uuid.UUID(claims["jti"]), float(claims["exp"]))
     except (KeyError, ValueError):
-        raise AuthError("the token is not valid") from None
+        raise AuthError("the token is not valid", hint=_NEW_TOKEN) from None
 
 
 def new_api_key() -> tuple[str, str, str]:

@@ -79,6 +79,7 @@ def platform_settings(database_url: str, redis_url: str, tmp_path_factory: pytes
         FILES_PER_MINUTE=10_000,
         LIVE_SESSIONS_PER_MINUTE=10_000,
         LIVE_MESSAGES_PER_MINUTE=10_000,
+        LIVE_CONNECT_TIMEOUT_S=600,  # test_ownership keeps a never-connected session open for its module
         WEBHOOK_ALLOW_LOOPBACK=True,  # webhook tests deliver to a receiver on 127.0.0.1
         METRICS_TOKEN=METRICS_TOKEN,
     )

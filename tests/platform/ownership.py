@@ -6,6 +6,8 @@ reach it. tests/platform/test_ownership.py runs every row against two users:
   still there for its owner afterwards;
 - without credentials every route answers 401.
 
+A kind without a list route (live sessions) says instead how its owner sees that it is still there.
+
 To cover a new kind of object, add an ``OwnedKind`` to ``test_ownership.KINDS``, e.g.::
 
     OwnedKind(
@@ -48,10 +50,19 @@ class Route:
 class OwnedKind:
     name: str
     create: Callable[[httpx.Client, Owner], str]  # makes one object for the owner; returns its id
-    list_route: str  # GET route whose JSON "items" list the user's objects ("id" each)
+    list_route: str | None  # GET route whose JSON "items" list the user's objects ("id" each)
     object_routes: tuple[Route, ...] = field(default_factory=tuple)
+    # without a list route: whether the owner still has the object, unchanged (client, owner, id)
+    still_there: Callable[[httpx.Client, Owner, str], bool] | None = None
+    end_route: str | None = None  # DELETE route that frees what the object holds once the matrix is done
+
+    def owner_still_has(self, client: httpx.Client, owner: Owner, object_id: str) -> bool:
+        if self.still_there is not None:
+            return self.still_there(client, owner, object_id)
+        return object_id in self.listed_ids(client, owner.headers)
 
     def listed_ids(self, client: httpx.Client, headers: dict[str, str]) -> set[str]:
+        assert self.list_route is not None, f"{self.name} has no list route"
         ids: set[str] = set()
         offset: int | None = 0
         while offset is not None:

@@ -83,6 +83,24 @@ def test_anonymous_and_badly_authenticated_callers_are_counted_per_ip(strict: ht
     assert_limited(strict.get("/v1/me", headers={"Authorization": "Bearer forged"}))
 
 
+@pytest.mark.parametrize("caller", ["one user", "made-up API keys"])
+async def test_a_parallel_burst_gets_exactly_the_limit(
+    strict_url: str, strict: httpx.Client, client: httpx.Client, caller: str
+) -> None:
+    """Three times the limit at once: exactly the limit gets through (no race past the counter), and
+    guessing API keys in parallel spends the IP's budget, not one budget per guess."""
+    user = users.signup(client) if caller == "one user" else None
+
+    def headers(i: int) -> dict[str, str]:
+        return user.headers if user is not None else {"X-API-Key": f"nk_guess{i:040d}"}
+
+    async with httpx.AsyncClient(base_url=strict_url, timeout=60.0) as http:
+        answers = await asyncio.gather(*(http.get("/v1/me", headers=headers(i)) for i in range(3 * LIMIT)))
+    through = 200 if user is not None else 401
+    assert sorted(answer.status_code for answer in answers) == sorted([through] * LIMIT + [429] * (2 * LIMIT))
+    assert_limited(next(answer for answer in answers if answer.status_code == 429))
+
+
 def test_auth_routes_have_a_stricter_limit_per_ip(strict: httpx.Client) -> None:
     for _ in range(AUTH_LIMIT):  # signup, login and refresh share one budget per IP
         assert strict.post("/v1/auth/refresh", json={"refresh_token": "stolen?"}).status_code == 401

@@ -78,7 +78,7 @@ async def rotate_refresh_token(
         if user_id is not None:
             user = await session.get(User, user_id)
             if user is None or not user.is_active:
-                raise AuthError("the account does not exist or is disabled")
+                raise AuthError("the account does not exist or is disabled", hint="sign up (POST /v1/auth/signup)")
             return await issue_session(session, settings, user_id)
         known = await session.get(RefreshToken, claims.jti)
         reused = known is not None and known.revoked_at is not None

@@ -68,7 +68,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     stored = user.password_hash if user is not None else _dummy_hash()
     matches = await asyncio.to_thread(verify_password, stored, password)
     if user is None or not matches:
-        raise AuthError(INVALID_LOGIN)
+        raise AuthError(INVALID_LOGIN, hint="check both, or sign up (POST /v1/auth/signup)")
     if not user.is_active:
         raise AuthError("this account is disabled", hint="contact support")
     if password_needs_rehash(user.password_hash):

@@ -129,7 +129,9 @@ async def user_from_credentials(
             select(ApiKey).where(ApiKey.key_hash == hash_api_key(token), ApiKey.revoked_at.is_(None))
         )
         if key is None:
-            raise AuthError("the API key is not valid or was revoked")
+            raise AuthError(
+                "the API key is not valid or was revoked", hint="create a key (POST /v1/api-keys): it is shown once"
+            )
         await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=datetime.now(UTC)))
         user_id: uuid.UUID = key.user_id
     else:
@@ -139,7 +141,7 @@ async def user_from_credentials(
         user_id = claims.user_id
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
-        raise AuthError("the account does not exist or is disabled")
+        raise AuthError("the account does not exist or is disabled", hint="sign up (POST /v1/auth/signup)")
     return user
 
 
