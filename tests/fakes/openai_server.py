@@ -15,12 +15,16 @@ too. Errors use OpenAI's
 ``{"error": {"message", "type", "code"}}`` body. Standalone, for benchmarks::
 
     python -m tests.fakes.openai_server --port 1234 --reply-file reply.txt --ttft-ms 50 --tokens-per-s 80
+
+``--reply-file`` may be given several times: the answers then take turns (request 1 gets the first
+file, request 2 the second, ..., then the first again).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import re
 import time
@@ -175,14 +179,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1234, help="0: any free port (printed on start)")
-    parser.add_argument("--reply-file", type=Path, help="the answer to every request (default: a greeting)")
+    parser.add_argument(
+        "--reply-file",
+        type=Path,
+        action="append",
+        help="the answer to every request (default: a greeting); several: they take turns",
+    )
     parser.add_argument("--ttft-ms", type=float, default=50.0, help="time to first token")
     parser.add_argument("--tokens-per-s", type=float, default=80.0)
     parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
     behaviour = Behaviour(ttft_ms=args.ttft_ms, tokens_per_s=args.tokens_per_s)
     if args.reply_file:
-        behaviour.replies = [args.reply_file.read_text(encoding="utf-8").strip()]
+        rotation = itertools.cycle([path.read_text(encoding="utf-8").strip() for path in args.reply_file])
+        behaviour.replies = lambda _request: next(rotation)
     server = FakeOpenAIServer(behaviour, model=args.model, host=args.host, port=args.port)
     print(f"fake OpenAI-compatible server on {server.base_url} (model {server.model})", flush=True)
     server.serve_forever()

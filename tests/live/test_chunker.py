@@ -14,6 +14,10 @@ def chunk(text: str) -> list[tuple[int, str]]:
     return out + [(-1, piece) for piece in splitter.flush()]
 
 
+def first_piece(text: str) -> str:
+    return chunk(text)[0][1]
+
+
 def test_an_exclamation_is_spoken_as_soon_as_it_arrives() -> None:
     pieces = chunk("Great question! The ocean covers most of our planet, and most of it is unexplored.")
     assert pieces[0] == (1, "Great question!")
@@ -25,13 +29,46 @@ def test_an_exclamation_is_spoken_as_soon_as_it_arrives() -> None:
 
 
 def test_the_first_clause_is_cut_after_a_few_words_even_without_punctuation() -> None:
-    pieces = chunk("Well here is how it works step by step with no punctuation at all until the very end")
+    pieces = chunk("Honestly okay fine alright then sure thing whatever works for everyone at all until the end")
     first_token, first = pieces[0]
-    assert first == "Well here is how it works" and first_token == 6
+    assert first == "Honestly okay fine alright then sure" and first_token == 6  # six words: no phrase opener
     assert (
         " ".join(p for _, p in pieces)
-        == "Well here is how it works step by step with no punctuation at all until the very end"
+        == "Honestly okay fine alright then sure thing whatever works for everyone at all until the end"
     )
+
+
+def test_a_one_word_interjection_before_a_comma_is_the_first_piece() -> None:
+    pieces = chunk("Sure, here is a quick overview. The deep ocean is the largest habitat on Earth.")
+    assert pieces[:2] == [(1, "Sure,"), (6, "here is a quick overview.")]
+
+
+def test_a_long_opener_is_cut_before_its_first_phrase_once_three_words_have_come() -> None:
+    pieces = chunk("The main difference between these two approaches is cost. The cheaper one needs less care.")
+    # cut when " these" shows that "between" is a whole word: before the opener, not after it
+    assert pieces[0] == (4, "The main difference")
+    assert pieces[1] == (9, "between these two approaches is cost.")
+    assert first_piece("In most cases the simplest option is also the cheapest.") == "In most cases"
+    assert first_piece("Well here is how it works, step by step.") == "Well here is"
+
+
+def test_the_first_piece_never_ends_between_two_phrase_openers_or_before_a_binding_word() -> None:
+    assert first_piece("We went out because of the rain and the cold.") == "We went out"
+    assert first_piece("There are a lot of ways to do this in practice.") == "There are a lot of ways"
+    assert first_piece("Honestly I would like to know more about it.") == "Honestly I would like to know"
+    assert first_piece("It is in the middle of the sea, far away.") == "It is in the middle"  # not "of | the"
+
+
+def test_an_opener_is_not_taken_for_one_before_the_next_token_shows_the_whole_word() -> None:
+    splitter = ClauseSplitter()
+    assert splitter.feed("The main difference") == [] and splitter.feed(" the") == []  # "the" or "these"?
+    assert splitter.feed("se") == []
+    assert splitter.feed(" two") == ["The main difference"]
+
+
+def test_only_the_first_piece_is_cut_early() -> None:
+    pieces = [p for _, p in chunk("Yes. The main difference between these two approaches is cost, and time.")]
+    assert pieces == ["Yes.", "The main difference between these two approaches is cost,", "and time."]
 
 
 def test_numbers_and_abbreviations_are_never_split() -> None:

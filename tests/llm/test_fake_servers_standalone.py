@@ -46,6 +46,18 @@ async def test_openai_server_command_line_serves_the_reply_file(tmp_path: Path) 
         await llm.aclose()
 
 
+async def test_openai_server_command_line_takes_turns_between_several_reply_files(tmp_path: Path) -> None:
+    files = [tmp_path / "first.txt", tmp_path / "second.txt"]
+    files[0].write_text("Sure, here is a quick overview.")
+    files[1].write_text("The main difference between these two approaches is cost.")
+    args = [arg for path in files for arg in ("--reply-file", str(path))]
+    with standalone("tests.fakes.openai_server", *args, "--ttft-ms", "0") as url:
+        llm = OpenAICompatLLM(base_url=url, model="qwen/qwen3-vl-4b")
+        answers = [await llm.complete([ChatMessage("user", "hi")]) for _ in range(3)]
+        await llm.aclose()
+    assert answers == [files[0].read_text(), files[1].read_text(), files[0].read_text()]
+
+
 async def test_gemini_server_command_line_serves_the_reply_file_to_its_key(tmp_path: Path) -> None:
     reply_file = tmp_path / "reply.txt"
     reply_file.write_text(REPLY)

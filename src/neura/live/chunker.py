@@ -1,14 +1,25 @@
 """LLM text as it streams -> clauses to speak, the first one as early as it can sound right.
 
 Waiting for a whole sentence before synthesising costs hundreds of milliseconds at the start of every
-answer. :class:`ClauseSplitter` cuts at a sentence end whatever its length, at a clause break (, ; : and
-dashes) once a few words have come, and, for the first piece of a turn only, after a handful of words
-even without punctuation. Later pieces are longer (better prosody), since by then the voice is already
-speaking and the text keeps ahead of it.
+answer, and so does a long first clause: synthesis takes time in proportion to the words ("The main
+difference between these two approaches is cost." takes Piper about three times as long as "The main
+difference"). :class:`ClauseSplitter` cuts at a sentence end whatever its length and at a clause break
+(, ; : and dashes) once a few words have come. The first piece of a turn is cut sooner, where a speaker
+could pause:
 
-A cut is made only at the whitespace *after* punctuation, so "3.5", "1,000" and "Dr. Smith" arriving
-token by token are never split inside; "!" and "?" (which no number or abbreviation contains) end a
-sentence as soon as they arrive.
+* at its first clause break, even after one word ("Sure," "Well," "In 2019,");
+* else, after three words or more, before a word that opens a new phrase (a preposition, conjunction,
+  determiner or question word following a word that does not: "The main difference | between these
+  two approaches", "In most cases | the simplest option", never "because | of" or "of | the");
+* else after six words, punctuation or not (fewer when the sixth leans on the next: "of", "the", "and").
+
+The rest of the turn comes in longer pieces (better prosody): by then the voice is speaking and the
+text keeps ahead of it.
+
+A cut is made only at whitespace that a complete word follows or precedes, so "3.5", "1,000" and
+"Dr. Smith" arriving token by token are never split inside, nor is "the" taken for a phrase opener
+before the next token shows it was not "these"; "!" and "?" (which no number or abbreviation contains)
+end a sentence as soon as they arrive.
 """
 
 from __future__ import annotations
@@ -31,13 +42,27 @@ _BREAK = re.compile(
     r"|[!?]$"  # "!" and "?" end a sentence at once: no number or abbreviation contains them
 )
 _WORD = re.compile(r"\S*[^\W_]\S*")  # a whitespace-delimited token with a letter or digit: "3.5", "it's"
+_PREPOSITIONS = """about above across after against along among around at before behind below beneath beside
+    between beyond by despite during except for from in inside into near on onto over past per since through
+    throughout toward towards under underneath until unlike upon versus via with within without"""
+_CONJUNCTIONS = "and but or nor so yet because although though whereas while whilst unless if whether once"
+_DETERMINERS = "a an the this that these those my your our their its each every either neither some any no most such"
+_QUESTION_WORDS = "what which who whom whose when where why how"
+PHRASE_OPENERS = frozenset(" ".join((_PREPOSITIONS, _CONJUNCTIONS, _DETERMINERS, _QUESTION_WORDS)).split())
+"""Words a new phrase often begins with: the first piece may end before one (the "chinks and chunks"
+phrasing of speech synthesis: a break goes where a function word follows a content word). Not the words
+that bind to the word before them: "of" ("instead of", "a lot of"), "to" ("want to"), "as" ("as well
+as"), "than" ("more than"), "like" ("would like") and "off" ("take off")."""
+BINDS_FORWARD = PHRASE_OPENERS | {"of", "to", "as", "than"}
+"""Words a piece never ends with when it can help it: they lean on the word after them."""
 
 
 @dataclass(frozen=True)
 class ChunkPolicy:
     """Word counts that decide where the text is cut."""
 
-    first_min_words: int = 2  # the first piece ends at a clause break once it has this many words
+    first_min_words: int = 1  # the first piece ends at a clause break once it has this many words
+    first_phrase_words: int = 3  # ... or before a phrase opener once it has this many words
     first_max_words: int = 6  # ... or after this many words, punctuation or not
     min_words: int = 6  # later pieces end at a clause break once they have this many words
     max_words: int = 28  # ... or after this many words, punctuation or not
@@ -92,16 +117,40 @@ class ClauseSplitter:
                 return end
             if mark in CLAUSE_BREAK and words >= min_words:
                 return end
+        if first and (cut := self._phrase_cut()) is not None:
+            return cut
         return self._word_limit_cut(max_words)
 
+    def _phrase_cut(self) -> int | None:
+        """The whitespace before the first phrase opener that follows a content word once
+        ``first_phrase_words`` words have come; only when whitespace after the opener shows it complete."""
+        words = list(_WORD.finditer(self._buffer))
+        for index in range(self.policy.first_phrase_words, min(len(words), self.policy.first_max_words + 1)):
+            opener, before = words[index], words[index - 1]
+            if opener.end() == len(self._buffer):  # perhaps not the whole word yet ("the" of "these")
+                return None
+            if _bare(opener.group(0)) in PHRASE_OPENERS and _bare(before.group(0)) not in BINDS_FORWARD:
+                return before.end()
+        return None
+
     def _word_limit_cut(self, max_words: int) -> int | None:
-        """The end of the ``max_words``-th word, when a whitespace has confirmed that word complete."""
+        """The end of the ``max_words``-th word, when a whitespace has confirmed that word complete; or of
+        an earlier word, so that the piece does not end on one that leans on the next ("in the middle
+        of | the sea" is cut "in the middle | of the sea")."""
         words = list(_WORD.finditer(self._buffer))
         if len(words) <= max_words:
             return None
-        end = words[max_words - 1].end()
-        space = re.compile(r"\s").search(self._buffer, end)
-        return space.start() if space is not None and space.start() < words[max_words].start() else None
+        space = re.compile(r"\s").search(self._buffer, words[max_words - 1].end())
+        if space is None or space.start() >= words[max_words].start():
+            return None
+        last = max_words - 1
+        while last > 0 and _bare(words[last].group(0)) in BINDS_FORWARD:
+            last -= 1
+        return words[last].end()
+
+
+def _bare(word: str) -> str:
+    return word.lower().strip(CLOSERS + "\"'(“‘«")
 
 
 def _is_abbreviation(head: str) -> bool:

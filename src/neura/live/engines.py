@@ -1,9 +1,10 @@
 """The engines live sessions share within one process: loaded once, kept warm, closed at shutdown.
 
 Language models (one client per provider name), TTS engines (cached by :func:`create_tts`), avatar
-rigs (the default portrait and recently used avatars), the render backend, and three executors: TTS,
-lip sync (resampling and mouth tracks: a few milliseconds that must not wait behind a synthesis) and
-frames (render and encode), so a long synthesis never delays a frame.
+rigs (the default portrait and recently used avatars), the render backend, and three executors: TTS
+(the clause due soonest first, see :mod:`neura.live.deadlines`), lip sync (resampling and mouth tracks:
+a few milliseconds that must not wait behind a synthesis) and frames (render and encode), so a long
+synthesis never delays a frame.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from neura.avatar import AvatarRig, IdleMotion, build_avatar
 from neura.config import Settings
 from neura.errors import LLMError, NeuraError
 from neura.live.avatar_video import AvatarFrames
+from neura.live.deadlines import DeadlineExecutor
 from neura.llm import LLMProvider, create_llm
 from neura.render import get_backend
 from neura.storage import Storage
@@ -51,7 +53,7 @@ class LiveEngines:
         self.storage = storage
         self.avatar_px = avatar_px
         self.first_clause_tts_threads = first_clause_tts_threads
-        self.speech_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-speech")
+        self.speech_executor = DeadlineExecutor(max_workers=2, thread_name_prefix="neura-live-speech")
         self.lipsync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-live-lipsync")
         self.render_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-render")
         self.backend = get_backend("cpu")

@@ -22,6 +22,7 @@ from neura.errors import ConflictError, InputError, NeuraError
 from neura.live.chunker import ChunkPolicy, ClauseChunker
 from neura.live.clock import MediaClock
 from neura.live.conversation import Conversation
+from neura.live.deadlines import DeadlineExecutor
 from neura.live.errors import MediaStoppedError
 from neura.live.events import (
     ErrorRaised,
@@ -79,7 +80,7 @@ class SessionEngines:
     tts: TTSEngine
     first_clause_tts: TTSEngine  # the same voice, faster per call (more threads): what the user waits for
     frames: FrameSource
-    speech_executor: Executor  # TTS
+    speech_executor: DeadlineExecutor  # TTS, the clause due soonest first
     lipsync_executor: Executor  # resampling and mouth tracks
     render_executor: Executor  # avatar frames (render and encode)
 

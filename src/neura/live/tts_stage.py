@@ -1,7 +1,10 @@
 """``SpeakText`` -> ``Speech``: synthesis on a worker thread, one clause at a time, in order.
 
-A TTS engine's ``synthesize`` is blocking and CPU-heavy, so it runs in an executor. An interrupt
-cancels the coroutine awaiting it; the thread finishes its clause and the result is dropped.
+A TTS engine's ``synthesize`` is blocking and CPU-heavy, so it runs on the speech threads every
+session shares (a :class:`~neura.live.deadlines.DeadlineExecutor`), due when the speech already queued
+for the listener runs out: a turn's first clause at once, ahead of later clauses of other sessions,
+whose listeners still have speech to hear. An interrupt cancels the coroutine awaiting it: a clause
+still waiting for a thread is dropped; one being synthesised finishes and its result is dropped.
 
 The first clause of a turn is synthesised at once; later ones only while less than ``ahead_s`` of
 speech waits to be played. A model streams its answer faster than it is spoken, and synthesising it
@@ -13,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
-from concurrent.futures import Executor
 
 from neura.errors import NeuraError, ScriptError
+from neura.live.deadlines import DeadlineExecutor
 from neura.live.events import ErrorRaised, StageReached
 from neura.live.frames import Frame, SpeakText, Speech
 from neura.live.processor import Processor
@@ -42,7 +46,7 @@ class TTSStage(Processor):
     def __init__(
         self,
         tts: TTSEngine,
-        executor: Executor,
+        executor: DeadlineExecutor,
         *,
         first_clause_tts: TTSEngine | None = None,
         queued_s: Callable[[], float] = lambda: 0.0,
@@ -66,9 +70,9 @@ class TTSStage(Processor):
             while self.queued_s() > self.ahead_s:
                 await asyncio.sleep(PACE_POLL_S)
         tts = self.first_clause_tts if frame.index == 0 else self.tts
-        loop = asyncio.get_running_loop()
+        due_s = time.monotonic() + self.queued_s()
         try:
-            chunks = await loop.run_in_executor(self.executor, synthesize_all, tts, frame.text)
+            chunks = await asyncio.wrap_future(self.executor.submit_by(due_s, synthesize_all, tts, frame.text))
         except NeuraError as error:
             log.warning("live turn %d: speech synthesis failed: %s", frame.turn_id, error.message)
             self.emit(ErrorRaised(frame.turn_id, error))
