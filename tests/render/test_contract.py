@@ -61,7 +61,10 @@ def outside(roi: tuple[int, int, int, int], size: int) -> np.ndarray:
 
 def test_speech_gives_its_frames_in_order_then_idle_frames(renderer: Renderer, asset: RenderAsset) -> None:
     stream = renderer.stream(asset, fps=25, seed=3, batch_frames=4)
-    assert stream.push_speech(speech(10)) == 0
+    pushed = speech(10)
+    assert stream.push_speech(pushed) == 0
+    at = stream.speech_at(3)  # what an audio-driven backend reads its audio window from
+    assert at is not None and at[0] is pushed and at[1] == 3 and stream.speech_at(10) is None
     frames = [f for _ in range(4) for f in stream.render_next()]
     assert [f.pts for f in frames] == list(range(16))
     assert all(f.image.shape == (SIZE_PX, SIZE_PX, 3) and f.image.dtype == np.uint8 for f in frames)
@@ -72,7 +75,7 @@ def test_speech_gives_its_frames_in_order_then_idle_frames(renderer: Renderer, a
     assert np.abs(roi_of[5] - roi_of[15]).mean() > 0.5
     # speech queued behind speech starts where the first ends; frames already made are never changed
     assert stream.push_speech(speech(3)) == 16
-    assert stream.push_speech(speech(2), start_pts=0) == 16 + 0  # replaces what was queued from there
+    assert stream.push_speech(speech(2), start_pts=0) == 16  # replaces what was queued from there
     assert stream.queued_end_pts() == 18
 
 

@@ -58,6 +58,11 @@ class SpeechTrack:
         if self.mouth.ndim != 2 or self.mouth.shape[1] != MOUTH_CHANNELS:
             raise ValueError(f"mouth must be (frames, {MOUTH_CHANNELS}), got {self.mouth.shape}")
 
+    def first_frames(self, n_frames: int, fps: int) -> SpeechTrack:
+        """The first ``n_frames`` frames of this speech (and their audio)."""
+        n_samples = n_frames * self.sample_rate_hz // fps
+        return SpeechTrack(self.samples[:n_samples], self.sample_rate_hz, self.mouth[:n_frames])
+
 
 @dataclass(frozen=True)
 class RenderedFrame:
@@ -105,7 +110,7 @@ class RenderStream:
         self.motion = IdleMotion(seed, size_px=asset.size_px)
         self._lock = threading.Lock()
         self._next_pts = 0
-        self._speech: list[tuple[int, F32]] = []  # (first pts, mouth track), in pts order, not overlapping
+        self._speech: list[tuple[int, SpeechTrack]] = []  # (first pts, speech), in pts order, not overlapping
         self._closing_from: int | None = None
         self._closing_pose = _CLOSED
         self._last_pose = _CLOSED
@@ -122,19 +127,20 @@ class RenderStream:
     def queued_end_pts(self) -> int:
         """The frame after the last one of the queued speech (``next_pts`` when none is queued)."""
         with self._lock:
-            return max([self._next_pts, *(start + len(mouth) for start, mouth in self._speech)])
+            return self._queued_end()
+
+    def _queued_end(self) -> int:
+        return max([self._next_pts, *(start + len(speech.mouth) for start, speech in self._speech)])
 
     def push_speech(self, speech: SpeechTrack, *, start_pts: int | None = None) -> int:
         """Queue ``speech`` from frame ``start_pts`` (None: right after the speech already queued); frames
         already rendered are never changed, so a ``start_pts`` in the past is moved to ``next_pts``.
         Returns the frame it starts on."""
         with self._lock:
-            end = max([self._next_pts, *(s + len(m) for s, m in self._speech)])
-            start = end if start_pts is None else max(start_pts, self._next_pts)
-            self._speech = [(s, m[: max(0, start - s)]) for s, m in self._speech if s < start]
-            self._speech.append((start, np.asarray(speech.mouth, np.float32)))
+            start = self._queued_end() if start_pts is None else max(start_pts, self._next_pts)
+            self._speech = [(s, sp.first_frames(start - s, self.fps)) for s, sp in self._speech if s < start]
+            self._speech.append((start, speech))
             self._closing_from = None
-            self._on_speech(speech, start)
             return start
 
     def clear_buffer(self) -> None:
@@ -143,7 +149,6 @@ class RenderStream:
             self._speech = []
             self._closing_from = self._next_pts
             self._closing_pose = self._last_pose
-            self._on_clear()
 
     def skip_to(self, pts: int) -> None:
         """Render from frame ``pts`` on (a reader that fell behind the clock); never backwards."""
@@ -160,7 +165,7 @@ class RenderStream:
             first = self._next_pts
             mouths = [self._pose_at(first + i) for i in range(n)]
             self._next_pts = first + n
-            self._forget_played()
+            self._forget_played(first)  # what this batch shows stays readable (speech_at) while it renders
         opening = np.array([m[0] for m in mouths], np.float32)
         levels = smooth_activity(np.minimum(1.0, opening * SPEAKING_GAIN), self.fps, initial=self._speaking)
         if n:
@@ -190,19 +195,22 @@ class RenderStream:
         """Images for paired poses, in order, in ``self.output``'s format."""
         raise NotImplementedError
 
-    def _on_speech(self, speech: SpeechTrack, start_pts: int) -> None:
-        """Called (under the stream's lock) with each pushed speech: an audio-driven backend keeps its
-        audio; the warp needs only the mouth track, which the base keeps."""
-
-    def _on_clear(self) -> None:
-        """Called (under the stream's lock) on :meth:`clear_buffer`: drop buffered audio."""
+    def speech_at(self, pts: int) -> tuple[SpeechTrack, int] | None:
+        """The queued speech that frame ``pts`` shows and the frame's index in it (None: no speech): an
+        audio-driven backend reads its audio window from there in ``_render`` (the warp needs only the
+        mouth poses it is handed)."""
+        with self._lock:
+            for start, speech in self._speech:
+                if start <= pts < start + len(speech.mouth):
+                    return speech, pts - start
+        return None
 
     # --- the pose buffer
     def _pose_at(self, pts: int) -> F32:
         pose = _CLOSED
-        for start, mouth in self._speech:
-            if start <= pts < start + len(mouth):
-                pose = mouth[pts - start]
+        for start, speech in self._speech:
+            if start <= pts < start + len(speech.mouth):
+                pose = np.asarray(speech.mouth[pts - start], np.float32)
                 self._closing_from = None
                 break
         else:
@@ -215,8 +223,8 @@ class RenderStream:
         self._last_pose = pose
         return pose
 
-    def _forget_played(self) -> None:
-        self._speech = [(s, m) for s, m in self._speech if s + len(m) > self._next_pts]
+    def _forget_played(self, pts: int) -> None:
+        self._speech = [(s, sp) for s, sp in self._speech if s + len(sp.mouth) > pts]
 
 
 class Renderer(Protocol):
