@@ -54,6 +54,7 @@ class FakeRenderer:
     name = "fake"
     asset_kind = "fake"
     device = "cpu"
+    batches_streams = False
 
     def prepare(self, photo: Image, *, size_px: int, name: str = "the photo") -> FakeAsset:
         image = np.asarray(cv2.resize(photo, (size_px, size_px), interpolation=cv2.INTER_AREA), np.uint8)

@@ -55,8 +55,10 @@ class LiveEngines:
         self.first_clause_tts_threads = first_clause_tts_threads
         self.speech_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-speech")
         self.lipsync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-live-lipsync")
-        self.render_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-render")
         self.renderer = create_renderer(settings)
+        # a renderer that batches streams together (torch) needs every session's job waiting at once
+        threads = max(2, settings.live_max_sessions) if self.renderer.batches_streams else 2
+        self.render_executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="neura-live-render")
         self._llms: dict[str, LLMProvider] = {}
         self._assets: OrderedDict[str, RenderAsset] = OrderedDict()
         self._lock = asyncio.Lock()

@@ -74,6 +74,7 @@ class CpuRenderer(RigRenderer):
 
     name = "cpu"
     device = "cpu"
+    batches_streams = False  # each stream renders on its reader's thread
 
     def __init__(self) -> None:
         self.warp = CpuBackend()

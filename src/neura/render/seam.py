@@ -231,11 +231,12 @@ class Renderer(Protocol):
     """A render backend: makes assets from photos and streams of frames from assets.
 
     ``asset_kind`` names the asset format: backends of the same kind share stored assets (the CPU warp
-    and the torch warp both read the ``rig``)."""
+    and the torch warp both read the ``rig``). Renderers are thread-safe and shared by a process."""
 
     name: str
     asset_kind: str
     device: str
+    batches_streams: bool  # frames of concurrent streams are rendered together: read them from many threads
 
     def prepare(self, photo: Image, *, size_px: int, name: str = "the photo") -> RenderAsset:
         """The asset of a photo (blocking, heavy: face landmarks, warp bases, latents)."""

@@ -159,6 +159,7 @@ class TorchRenderer(RigRenderer):
     """The warp in PyTorch on ``device`` (``auto``: CUDA when available, else CPU torch)."""
 
     name = "torch"
+    batches_streams = True  # one FrameBatcher renders the frames of all streams
 
     def __init__(self, device: str = "auto", *, gather_s: float = GATHER_S) -> None:
         if torch is None:
