@@ -179,6 +179,20 @@ async def load_stored_asset(
     return asset
 
 
+async def stored_asset(
+    storage: Storage, rig_keys: dict[str, Any], size_px: int, renderer: Renderer, *, executor: Executor | None = None
+) -> RenderAsset | None:
+    """The renderer's asset stored with an avatar (``rig_keys``) at this size, rebuilt and stored back
+    when outdated; None when none of this renderer's asset kind is stored (prepare the photo instead)."""
+    key = rig_keys.get(str(size_px))
+    if not isinstance(key, str) or not key.rsplit("/", 1)[-1].startswith(f"{renderer.asset_kind}-"):
+        return None
+    try:
+        return await load_stored_asset(storage, key, size_px, renderer, executor=executor)
+    except NotFoundError:
+        return None
+
+
 async def _original_photo(storage: Storage, prefix: str) -> bytes:
     for extension, _ in _TYPES.values():
         try:

@@ -25,7 +25,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from neura.assets.avatars import load_stored_asset
+from neura.assets.avatars import stored_asset
 from neura.db.models import Avatar, Video
 from neura.db.session import transaction
 from neura.errors import CancelledError, ImageError, LLMError, NeuraError, NotFoundError, OutputError, StorageError
@@ -182,7 +182,11 @@ class RenderRun:
             if row is None or row.user_id != video.user_id:
                 raise ImageError("the avatar of this video was deleted", hint="choose another avatar")
             avatar_name = row.name
-            asset = await self._stored_asset(row, avatar_px(resolution))
+            renderer = create_renderer(self.jobs.settings)
+            size_px = avatar_px(resolution)
+            asset = await stored_asset(
+                self.jobs.storage, row.rig_keys or {}, size_px, renderer, executor=self.jobs.executor
+            )
             if asset is None:
                 try:
                     avatar = await self.jobs.storage.get_bytes(row.image_key)
@@ -202,18 +206,6 @@ class RenderRun:
             background=video.background,
             voice=VoiceRef.parse(video.voice),  # checked when it was submitted; stored as "engine:voice"
         )
-
-    async def _stored_asset(self, row: Avatar, size_px: int) -> RenderAsset | None:
-        """The renderer's asset stored with the avatar at this size (rebuilt and stored back when outdated),
-        or None when none of this renderer's kind is stored (the photo is then prepared in the render)."""
-        renderer = create_renderer(self.jobs.settings)
-        key = (row.rig_keys or {}).get(str(size_px))
-        if not isinstance(key, str) or not key.rsplit("/", 1)[-1].startswith(f"{renderer.asset_kind}-"):
-            return None
-        try:
-            return await load_stored_asset(self.jobs.storage, key, size_px, renderer, executor=self.jobs.executor)
-        except NotFoundError:
-            return None
 
     # --- progress, heartbeat
 
