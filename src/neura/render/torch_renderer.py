@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -86,7 +87,7 @@ class FrameBatcher:
         while True:
             jobs = [self._queue.get()]
             if self.gather_s > 0:
-                threading.Event().wait(self.gather_s)
+                time.sleep(self.gather_s)
             while True:
                 try:
                     jobs.append(self._queue.get_nowait())
