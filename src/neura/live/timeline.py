@@ -98,16 +98,16 @@ class SpeechTimeline:
 
     # --- what the pipeline's sink does
     def schedule(self, speech: TimedSpeech) -> Segment:
-        segment = Segment(
-            speech.turn_id, speech.text, self.earliest_start(), speech.samples_48k, speech.mouth, speech.words
-        )
+        # the renderer may pass the frame asked for meanwhile (it renders on another thread): the frame
+        # it answers is where both the voice and the mouth start
+        track = SpeechTrack(speech.samples_48k, AUDIO_RATE_HZ, speech.mouth)
+        start_frame = self._video.push_speech(track, start_pts=self.earliest_start() // SAMPLES_PER_VIDEO_FRAME)
+        start_sample = start_frame * SAMPLES_PER_VIDEO_FRAME
+        segment = Segment(speech.turn_id, speech.text, start_sample, speech.samples_48k, speech.mouth, speech.words)
         if speech.turn_id > self._scheduled_turn:  # the turn's first clause
             self._scheduled_turn = speech.turn_id
             self._first_frames.setdefault(segment.start_frame, speech.turn_id)
         self._segments.append(segment)
-        self._video.push_speech(
-            SpeechTrack(speech.samples_48k, AUDIO_RATE_HZ, speech.mouth), start_pts=segment.start_frame
-        )
         return segment
 
     def end_turn(self, turn_id: int) -> None:
