@@ -11,6 +11,7 @@ names (settings validation does) costs nothing.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neura.errors import EngineUnavailableError
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from neura.render.seam import Renderer
 
 AUTO = "auto"
+NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")  # present while the NVIDIA kernel driver is loaded (Linux)
 RENDERERS: ProviderTable[Renderer] = ProviderTable("render", setting="RENDER_BACKEND")
 
 
@@ -46,6 +48,8 @@ RENDERERS.add("torch", _torch, "the same warp in PyTorch, batched on a GPU (or C
 
 
 def _cuda_available() -> bool:
+    if not NVIDIA_DRIVER.exists():  # no NVIDIA driver loaded: no CUDA, and no need to import torch (seconds)
+        return False
     try:
         import torch
     except ImportError:  # torch is the optional extra neura[gpu]
