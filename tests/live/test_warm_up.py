@@ -31,7 +31,7 @@ async def test_the_first_session_opens_about_as_fast_as_the_second(
     with own_gateway(database_url, redis_url, openai_server.base_url, live_root, "gw-warm") as gateway:
         engines = gateway.live.engines
         gateway.run(gateway.live.warmed_up(), timeout_s=120)  # what a gateway does in its first seconds
-        assert "default" in engines._rigs, "the default avatar was not prepared at start-up"
+        assert "default" in engines._assets, "the default avatar was not prepared at start-up"
         async with httpx.AsyncClient(base_url=gateway.url, timeout=60) as http:
             first = await _open_and_close(http, user)
             second = await _open_and_close(http, user)
@@ -46,5 +46,5 @@ async def test_a_session_created_during_the_preparation_waits_for_it_instead_of_
     with own_gateway(database_url, redis_url, openai_server.base_url, live_root, "gw-early") as gateway:
         async with httpx.AsyncClient(base_url=gateway.url, timeout=60) as http:
             await _open_and_close(http, user)  # at once: shares the preparation in progress
-        rigs = gateway.live.engines._rigs
-        assert list(rigs) == ["default"]  # built once, not twice
+        assets = gateway.live.engines._assets
+        assert list(assets) == ["default"]  # built once, not twice

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from neura.assets.avatars import avatar_prefix
 from neura.config import Settings
+from neura.render.seam import RenderAsset
 from neura.tts.voices import VoiceRef
 
 SAMPLE_VERSION = 1
 AVATAR_SAMPLE_PHRASE = "Hello, nice to meet you!"
+AVATAR_SAMPLE_PX = 512  # the sample is a square render: the avatar's asset of this size draws it
 VOICE_SAMPLE_SENTENCE = "Hello! This is how I sound when I read your script aloud."
 BLINK_WINDOW_S = (0.5, 1.5)
 """The first blink starts in this window: after the clip has begun, and over well before it ends."""
@@ -54,9 +56,12 @@ def blink_seed() -> int:
     raise RuntimeError(f"no idle-motion seed blinks first between {first_s} and {last_s} s")
 
 
-def render_avatar_sample(photo: bytes, settings: Settings, voice: VoiceRef) -> bytes:
-    """The avatar's sample as MP4 bytes: the photo rigged and rendered at 512x512 by the offline
-    pipeline, saying :data:`AVATAR_SAMPLE_PHRASE` in ``voice`` and blinking once. Blocking."""
+def render_avatar_sample(
+    photo: bytes | None, settings: Settings, voice: VoiceRef, *, asset: RenderAsset | None = None
+) -> bytes:
+    """The avatar's sample as MP4 bytes: its stored renderer ``asset`` (else the photo, prepared now)
+    rendered at 512x512 by the offline pipeline, saying :data:`AVATAR_SAMPLE_PHRASE` in ``voice`` and
+    blinking once. Blocking."""
     from neura.pipeline.offline import render_video
     from neura.pipeline.request import RenderRequest
 
@@ -66,6 +71,7 @@ def render_avatar_sample(photo: bytes, settings: Settings, voice: VoiceRef) -> b
             output_path=output,
             script_text=AVATAR_SAMPLE_PHRASE,
             avatar=photo,
+            avatar_asset=asset,
             avatar_name="the avatar",
             resolution="512",
             voice=voice,

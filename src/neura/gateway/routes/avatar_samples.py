@@ -15,7 +15,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
-from neura.assets.samples import avatar_sample_key, render_avatar_sample
+from neura.assets.avatars import stored_asset
+from neura.assets.samples import AVATAR_SAMPLE_PX, avatar_sample_key, render_avatar_sample
 from neura.db.models import Avatar, User
 from neura.errors import NotFoundError
 from neura.gateway.deps import State
@@ -26,6 +27,7 @@ from neura.gateway.schemas.text import STORABLE
 from neura.gateway.single_flight import one_at_a_time
 from neura.gateway.speech import SpeechUser, check_voice
 from neura.gateway.state import AppState
+from neura.render.providers import create_renderer
 from neura.storage import exists
 from neura.tts import VoiceRef
 
@@ -45,8 +47,10 @@ async def make_avatar_sample(state: AppState, avatar: Avatar, voice: VoiceRef, k
     async with one_at_a_time(state.redis, f"avatar-sample:{key}", ttl_s=RENDER_LOCK_TTL_S, wait_s=RENDER_WAIT_S):
         if await exists(state.storage, key):
             return
-        photo = await state.storage.get_bytes(avatar.image_key)
-        video = await asyncio.to_thread(render_avatar_sample, photo, state.settings, voice)
+        renderer = create_renderer(state.settings)
+        asset = await stored_asset(state.storage, avatar.rig_keys or {}, AVATAR_SAMPLE_PX, renderer)
+        photo = None if asset is not None else await state.storage.get_bytes(avatar.image_key)
+        video = await asyncio.to_thread(render_avatar_sample, photo, state.settings, voice, asset=asset)
         await state.storage.put_bytes(key, video, "video/mp4")
     async with state.sessions() as session:
         if await session.get(Avatar, avatar.id) is None:  # deleted while it rendered: leave nothing behind
