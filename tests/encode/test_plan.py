@@ -11,7 +11,14 @@ import pytest
 from neura.encode import probe
 from neura.encode.background import BackgroundMp4Writer
 from neura.encode.h264 import encoder_opens, pick_h264
-from neura.encode.plan import SEGMENT_MIN_CORES, SEGMENT_MIN_VIDEO_S, EncodePlan, open_mp4_writer, plan_encoding
+from neura.encode.plan import (
+    SEGMENT_MIN_CORES,
+    SEGMENT_MIN_VIDEO_S,
+    EncodePlan,
+    open_mp4_writer,
+    plan_encoding,
+    workers_that_fit,
+)
 from neura.encode.segments import SegmentedMp4Writer
 from neura.errors import EngineUnavailableError
 
@@ -82,3 +89,11 @@ def test_the_writer_follows_the_plan(tmp_path: Path) -> None:
     assert isinstance(single, BackgroundMp4Writer) and isinstance(segmented, SegmentedMp4Writer)
     assert segmented.segment_frames == 100
     assert list(tmp_path.iterdir()) == []
+
+
+def test_segments_take_only_the_workers_shared_memory_has_slots_for() -> None:
+    """Docker gives /dev/shm 64 MB by default: not one 2-second 720p segment (RGB 276 MB)."""
+    slot_bytes = 1280 * 720 * 3 * 50
+    assert workers_that_fit(15, slot_bytes, 64_000_000) == 0
+    assert workers_that_fit(15, slot_bytes, 4 * slot_bytes) == 3  # a slot is kept for the frames coming in
+    assert workers_that_fit(4, slot_bytes, 24_000_000_000) == 4

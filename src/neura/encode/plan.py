@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 from neura.encode.background import BackgroundMp4Writer
 from neura.encode.h264 import H264Choice, H264Codec, pick_h264
-from neura.encode.segments import SegmentedMp4Writer
+from neura.encode.segments import SegmentedMp4Writer, segment_frames
 
 SegmentsChoice = Literal["auto", "on", "off"]
 VideoWriter = BackgroundMp4Writer | SegmentedMp4Writer
@@ -70,19 +71,35 @@ def plan_encoding(
     return EncodePlan(codec, n_workers, segment_s)
 
 
+def shared_memory_free_bytes() -> int:
+    """Free room for frame slots (POSIX shared memory lives in /dev/shm; a container may give it 64 MB)."""
+    try:
+        return shutil.disk_usage("/dev/shm").free
+    except OSError:
+        return 0
+
+
+def workers_that_fit(workers: int, slot_bytes: int, free_bytes: int) -> int:
+    """As many of ``workers`` as shared memory holds slots for (``workers + 1`` slots): 0 if not one."""
+    return max(0, min(workers, free_bytes // max(1, slot_bytes) - 1))
+
+
 def open_mp4_writer(
     path: Path, plan: EncodePlan, *, width: int, height: int, fps: float, **options: Any
 ) -> VideoWriter:
     """A writer that follows ``plan``; ``options`` are :class:`~neura.encode.mp4.Mp4Writer`'s (in
-    segments x264 runs one thread per worker process, whatever ``threads`` says)."""
-    if plan.workers:
+    segments x264 runs one thread per worker process, whatever ``threads`` says). Segments get fewer
+    workers, or none, where shared memory cannot hold their frames (an RGB slot, the larger kind)."""
+    slot_bytes = width * height * 3 * segment_frames(fps, plan.segment_s)
+    workers = workers_that_fit(plan.workers, slot_bytes, shared_memory_free_bytes()) if plan.workers else 0
+    if workers:
         options = {**options, "threads": 1}
         return SegmentedMp4Writer(
             path,
             width=width,
             height=height,
             fps=fps,
-            workers=plan.workers,
+            workers=workers,
             segment_s=plan.segment_s,
             codec=plan.codec,
             **options,

@@ -76,6 +76,12 @@ def _write_segment(buffer: memoryview, job: _SegmentJob) -> None:
             writer.write_frame(frame)
 
 
+def segment_frames(fps: float, segment_s: float) -> int:
+    """Frames in one segment: ``segment_s`` rounded to whole keyframe intervals, at least one."""
+    gop = gop_frames(fps_fraction(fps))
+    return gop * max(1, round(segment_s * fps / gop))
+
+
 def _warm() -> None:
     """Started once per worker while the first segment fills, so no segment waits for a process to
     start and import PyAV."""
@@ -113,7 +119,7 @@ class SegmentedMp4Writer(ClosesOnExit):
         self.path = Path(path)
         self.width, self.height = width, height
         self.fps = fps_fraction(fps)
-        self.segment_frames = gop_frames(self.fps) * max(1, round(segment_s * float(self.fps) / gop_frames(self.fps)))
+        self.segment_frames = segment_frames(fps, segment_s)
         self.n_frames = 0
         self.busy_s = 0.0  # seconds spent encoding, summed over the workers, plus the join
         self._writer_options = {
