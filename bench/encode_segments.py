@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -35,19 +36,26 @@ WIDTH, HEIGHT, FPS = 1280, 720, 25
 X264_OPTIONS = {"crf": 23, "preset": "veryfast", "threads": 0}  # the render's (neura.pipeline.offline)
 
 
+def cpu_s() -> float:
+    """CPU time of this process and of its finished children (the segment workers, once shut down)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def encode(plan: EncodePlan, frames: list[Any], n_frames: int, folder: Path) -> dict[str, float]:
-    """Wall time of ``n_frames`` (cycling through ``frames``) and a tone through the plan's writer."""
+    """Wall and CPU time of ``n_frames`` (cycling through ``frames``) and a tone through the plan's
+    writer. CPU time is what other load on the machine disturbs least."""
     path = folder / f"encode-{plan.workers}.mp4"
     tone = (0.1 * np.sin(2 * np.pi * 220 * np.arange(48000 // FPS) / 48000)).astype(np.float32)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), cpu_s()
     with open_mp4_writer(path, plan, width=WIDTH, height=HEIGHT, fps=FPS, **X264_OPTIONS) as writer:
         for i in range(n_frames):
             writer.write_frame(frames[i % len(frames)])
             writer.write_audio(tone, 48000)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, cpu_s() - started_cpu
     info = probe(path)
     assert info.n_frames == n_frames and abs(info.audio_duration_s - info.video_duration_s) <= 1 / FPS
-    return {"seconds": seconds, "fps": n_frames / seconds, "mb": path.stat().st_size / 1e6}
+    return {"seconds": seconds, "cpu_s": cpu_seconds, "fps": n_frames / seconds, "mb": path.stat().st_size / 1e6}
 
 
 def render(segments: str, workers: int, folder: Path) -> dict[str, float]:
@@ -89,9 +97,9 @@ def main() -> int:
     load = os.getloadavg()
 
     print(f"machine: {machine()}; {cores} usable cores; segment workers {workers}; load {load[0]:.2f}")
-    print(f"{'encode':<18} {'wall s':>7} {'fps':>6}")
+    print(f"{'':<18} {'wall s':>7} {'cpu s':>7} {'MB':>6}")
     for name, row in rows.items():
-        print(f"{name:<18} {row['seconds']:>7.2f} {n_frames / row['seconds'] if 'fps' in row else 0:>6.0f}")
+        print(f"{name:<18} {row['seconds']:>7.2f} {row.get('cpu_s', 0):>7.1f} {row.get('mb', 0):>6.1f}")
     summary = {
         "machine": machine(),
         "cores": cores,
@@ -100,6 +108,7 @@ def main() -> int:
         "video_s": args.seconds,
         "size": f"{WIDTH}x{HEIGHT}",
         **{f"{name}_s": round(row["seconds"], 2) for name, row in rows.items()},
+        **{f"{name}_cpu_s": round(row["cpu_s"], 2) for name, row in rows.items() if "cpu_s" in row},
         "speedup": round(rows["single"]["seconds"] / rows["segmented"]["seconds"], 3),
     }
     print(json.dumps(summary))
