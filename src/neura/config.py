@@ -8,6 +8,7 @@ defaults below (which are meant for a laptop: ``ENV=local``). Everything else re
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
     stt_model_dir: Path | None = Field(None, alias="STT_MODEL_DIR")  # CTranslate2 Whisper models of your own
     stt_max_duration_s: float = Field(600.0, gt=0, alias="STT_MAX_DURATION_S")  # longest recording transcribed
     cache_dir: Path = Field(default_factory=_default_cache_dir, alias="NEURA_CACHE_DIR")
+    # avatar rendering (neura.render.providers): "auto" is torch where torch sees a CUDA device, else cpu
+    render_backend: str = Field("auto", alias="RENDER_BACKEND")  # "auto" or a name of RENDERERS
+    render_device: str = Field("auto", alias="RENDER_DEVICE")  # auto | cpu | cuda | cuda:<n>
 
     # --- platform (gateway, workers, storage)
     database_url: str = Field("", alias="DATABASE_URL")  # empty: built from POSTGRES_*
@@ -146,6 +150,21 @@ class Settings(BaseSettings):
         from neura.stt.providers import STT
 
         return _provider_name(STT, value)
+
+    @field_validator("render_backend")
+    @classmethod
+    def _render_backend_known(cls, value: str) -> str:
+        from neura.render.providers import AUTO, RENDERERS
+
+        return AUTO if value.strip().lower() == AUTO else _provider_name(RENDERERS, value)
+
+    @field_validator("render_device")
+    @classmethod
+    def _render_device_known(cls, value: str) -> str:
+        device = value.strip().lower()
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+            raise ValueError(f"RENDER_DEVICE must be auto, cpu, cuda or cuda:<index>, not {value!r}")
+        return device
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -13,11 +13,12 @@ import cv2
 import numpy as np
 import pytest
 
-from neura.assets.avatars import load_stored_rig
+from neura.assets.avatars import load_stored_asset
 from neura.avatar import AvatarRig, RigLoadError, build_avatar, detect_faces, rig_cache_key
 from neura.avatar import landmarks as lm
 from neura.avatar.rig import RIG_VERSION, save_bytes
 from neura.errors import ImageError
+from neura.render.cpu_renderer import CpuRenderer
 from neura.storage import LocalStorage
 
 from .conftest import RGB, encode
@@ -109,7 +110,7 @@ def _as_version(rig_bytes: bytes, version: int) -> bytes:
     return out.getvalue()
 
 
-def test_an_outdated_stored_rig_is_rebuilt_from_its_photo(tmp_path: Path, astronaut: RGB) -> None:
+def test_an_outdated_stored_asset_is_rebuilt_from_its_photo(tmp_path: Path, astronaut: RGB) -> None:
     rig = build_avatar(astronaut, size_px=256)
     old = _as_version(save_bytes(rig), RIG_VERSION - 1)
     with pytest.raises(RigLoadError, match=f"this build reads {RIG_VERSION}"):
@@ -120,14 +121,14 @@ def test_an_outdated_stored_rig_is_rebuilt_from_its_photo(tmp_path: Path, astron
     async def scenario() -> None:
         await storage.put_bytes(prefix + "rig-256.npz", old, "application/octet-stream")
         with pytest.raises(ImageError, match="photo is missing"):
-            await load_stored_rig(storage, prefix + "rig-256.npz", 256)
+            await load_stored_asset(storage, prefix + "rig-256.npz", 256, CpuRenderer())
         await storage.put_bytes(prefix + "original.png", encode(astronaut), "image/png")
-        rebuilt = await load_stored_rig(storage, prefix + "rig-256.npz", 256)
+        rebuilt = await load_stored_asset(storage, prefix + "rig-256.npz", 256, CpuRenderer())
         assert np.array_equal(rebuilt.image, rig.image) and rebuilt.size_px == 256
         stored = AvatarRig.load(io.BytesIO(await storage.get_bytes(prefix + "rig-256.npz")))  # written back
         assert stored.roi == rig.roi
-        current = await load_stored_rig(storage, prefix + "rig-256.npz", 256)  # now simply loaded
-        assert current.mouth_layer_box == rig.mouth_layer_box
+        current = await load_stored_asset(storage, prefix + "rig-256.npz", 256, CpuRenderer())  # now simply loaded
+        assert isinstance(current, AvatarRig) and current.mouth_layer_box == rig.mouth_layer_box
 
     asyncio.run(scenario())
 

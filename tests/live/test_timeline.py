@@ -1,5 +1,6 @@
-"""The media timeline: speech placed on frame boundaries after what was already sent, audio and mouth
-poses read by position, and a cut that fades the voice and closes the mouth."""
+"""The media timeline: speech placed on frame boundaries after what was already rendered, audio read by
+position and the mouth track pushed into the renderer's stream from the same frame, and a cut that fades
+the voice and closes the mouth. The renderer is the tests' fake (the contract test covers the real ones)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,28 @@ import numpy as np
 
 from neura.live.events import LiveEvent, SpeechCut, SpeechStarted, StageReached, TurnPlayed
 from neura.live.frames import TimedSpeech
-from neura.live.timeline import CLOSE_FRAMES, SAMPLES_PER_VIDEO_FRAME, SpeechTimeline
+from neura.live.timeline import SAMPLES_PER_VIDEO_FRAME, SpeechTimeline
 from neura.media import WordSpan
+from neura.render.seam import CLOSE_FRAMES, RenderStream
+from tests.fakes.renderer import FakeRenderer
 
 RATE = 48_000
+
+
+def video() -> RenderStream:
+    renderer = FakeRenderer()
+    return renderer.stream(renderer.prepare(np.zeros((64, 64, 3), np.uint8), size_px=64), output="i420")
+
+
+def opening(stream: RenderStream) -> float:
+    """The mouth's opening in the next frame the stream renders."""
+    return float(stream.render_next(1)[0].mouth[0])
 
 
 def speech(turn_id: int, seconds: float, level: float = 0.5) -> TimedSpeech:
     samples = np.full(round(seconds * RATE), level, dtype=np.float32)
     frames = int(np.ceil(seconds * 25))
-    mouth = np.tile(np.array([0.6, 0.1, 0.0, 0.0], dtype=np.float32), (frames, 1))
+    mouth = np.tile(np.array([0.6, 0.1, 0.0, 0.0, 0.0], dtype=np.float32), (frames, 1))
     words = [WordSpan("one", 0.0, seconds / 2), WordSpan("two", seconds / 2, seconds)]
     return TimedSpeech(turn_id, "one two", 0, samples, mouth, words)
 
@@ -27,15 +40,15 @@ def run_audio(timeline: SpeechTimeline, first_frame: int, count: int) -> np.ndar
 
 def test_speech_starts_on_the_first_frame_not_yet_taken_and_voice_and_mouth_share_it() -> None:
     events: list[LiveEvent] = []
-    timeline = SpeechTimeline(events.append)
+    stream = video()
+    timeline = SpeechTimeline(events.append, stream)
     run_audio(timeline, 0, 5)  # 100 ms of silence sent
-    for n in range(3):
-        timeline.mouth_for_frame(n)  # frames 0..2 taken by the video track
+    stream.render_next(3)  # frames 0..2 rendered for the video track
     segment = timeline.schedule(speech(1, 0.5))
     assert segment.start_sample == 3 * SAMPLES_PER_VIDEO_FRAME  # frame 3 = 120 ms = audio frame 6
     audio = run_audio(timeline, 5, 10)
     assert np.all(audio[:960] == 0) and np.all(audio[960:] == 0.5)  # speech from sample 5760 on
-    assert timeline.mouth_for_frame(3)[0] == np.float32(0.6)
+    assert opening(stream) == np.float32(0.6)
     assert any(isinstance(e, SpeechStarted) for e in events)
     second = timeline.schedule(speech(1, 0.2))
     assert second.start_sample == segment.start_sample + 13 * SAMPLES_PER_VIDEO_FRAME  # right after, on a frame
@@ -43,10 +56,11 @@ def test_speech_starts_on_the_first_frame_not_yet_taken_and_voice_and_mouth_shar
 
 def test_turn_played_comes_after_its_last_sample_and_first_frame_when_sent() -> None:
     events: list[LiveEvent] = []
-    timeline = SpeechTimeline(events.append)
+    stream = video()
+    timeline = SpeechTimeline(events.append, stream)
     timeline.schedule(speech(7, 0.1))
     timeline.end_turn(7)
-    timeline.mouth_for_frame(0)
+    stream.render_next(1)
     timeline.frame_sent(0)
     run_audio(timeline, 0, 4)  # 80 of its 100 ms
     assert not any(isinstance(e, TurnPlayed) for e in events)
@@ -58,16 +72,16 @@ def test_turn_played_comes_after_its_last_sample_and_first_frame_when_sent() -> 
 
 def test_a_cut_fades_the_voice_at_once_drops_the_rest_and_closes_the_mouth() -> None:
     events: list[LiveEvent] = []
-    timeline = SpeechTimeline(events.append)
+    stream = video()
+    timeline = SpeechTimeline(events.append, stream)
     timeline.schedule(speech(1, 1.0))
     timeline.schedule(speech(1, 1.0))
     run_audio(timeline, 0, 20)  # 400 ms played
-    for n in range(11):
-        timeline.mouth_for_frame(n)
+    stream.render_next(11)
     timeline.cut()
     after = run_audio(timeline, 20, 5)
     assert 0 < np.abs(after[:120]).max() <= 0.5 and np.all(after[120:] == 0)  # 2.5 ms fade, then silence
-    poses = [timeline.mouth_for_frame(n)[0] for n in range(11, 11 + CLOSE_FRAMES + 2)]
+    poses = [opening(stream) for _ in range(CLOSE_FRAMES + 2)]
     assert 0 < poses[0] < 0.6 and poses[CLOSE_FRAMES] == 0 and poses[-1] == 0
     [cut] = [e for e in events if isinstance(e, SpeechCut)]
     assert cut.spoken == "one"  # "two" starts at 0.5 s: never heard

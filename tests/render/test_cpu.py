@@ -11,11 +11,15 @@ import pytest
 
 from neura.avatar import AvatarRig, IdleMotion, build_avatar
 from neura.avatar import landmarks as lm
+from neura.config import Settings
 from neura.errors import EngineUnavailableError
 from neura.lipsync.visemes import VISEMES
 from neura.media import NEUTRAL_HEAD, HeadPose, MouthPose
-from neura.render import CpuBackend, RenderBackend, get_backend
+from neura.providers import UnknownProviderError
+from neura.render import CpuBackend
 from neura.render.cpu import HeadMotion
+from neura.render.cpu_renderer import CpuRenderer
+from neura.render.providers import RENDERERS, create_renderer, resolve_backend
 from tests.portraits import PORTRAITS
 
 from .conftest import landmarks_of
@@ -30,11 +34,18 @@ def _outside(mask_box: tuple[int, int, int, int], shape: tuple[int, ...], grow: 
     return outside
 
 
-def test_protocol_and_registry() -> None:
-    backend = get_backend("cpu")
-    assert isinstance(backend, RenderBackend) and backend.name == "cpu"
-    with pytest.raises(EngineUnavailableError, match="not available"):
-        get_backend("vulkan")
+def test_the_settings_choose_the_renderer_through_the_table() -> None:
+    renderer = create_renderer(Settings(RENDER_BACKEND="cpu", RENDER_DEVICE="cpu"))
+    assert isinstance(renderer, CpuRenderer) and renderer.asset_kind == "rig"
+    assert resolve_backend("auto", "cuda:1") == "torch" and resolve_backend("cpu", "auto") == "cpu"
+    with pytest.raises(UnknownProviderError, match="vulkan"):
+        RENDERERS.create("vulkan", "auto")
+    with pytest.raises(ValueError, match="RENDER_BACKEND"):
+        Settings(RENDER_BACKEND="vulkan")
+    with pytest.raises(ValueError, match="RENDER_DEVICE"):
+        Settings(RENDER_DEVICE="tpu")
+    with pytest.raises(EngineUnavailableError, match="only on the CPU"):
+        RENDERERS.create("cpu", "cuda")
 
 
 def test_frames_are_new_rgb_arrays(rig: AvatarRig, backend: CpuBackend) -> None:
@@ -42,8 +53,6 @@ def test_frames_are_new_rgb_arrays(rig: AvatarRig, backend: CpuBackend) -> None:
     b = backend.render(rig, MouthPose(open=0.5), MOVED)
     assert a.shape == (512, 512, 3) and a.dtype == np.uint8
     assert a is not b and np.array_equal(a, b)
-    batch = backend.render_batch(rig, [MouthPose(open=0.5)] * 2, [MOVED, NEUTRAL_HEAD])
-    assert np.array_equal(batch[0], a)
 
 
 @pytest.mark.parametrize("head", [NEUTRAL_HEAD, MOVED, HeadPose(dx_px=-5, dy_px=5, roll_deg=-2.5, scale=0.995)])

@@ -5,7 +5,7 @@
     idle = IdleMotion(seed, size_px=rig.size_px)
     head = idle.head_pose(t_s, speaking=envelope)     # any t, any order: blinks, breath, head motion, brows
 
-Frames come from :mod:`neura.render` (``get_backend("cpu").render(rig, mouth_pose, head_pose)``).
+Frames come from :mod:`neura.render` (a renderer's ``stream(rig)``; see :mod:`neura.render.seam`).
 "Left" and "right" (``HeadPose.blink_left``) are the subject's own: the left eye is on the image's right.
 """
 

@@ -30,7 +30,7 @@ from neura.errors import ImageError
 RIG_VERSION = 4
 """Bumped whenever what a rig holds or means changes. 3: the mouth interior as layers (teeth, gums,
 tongue, cavity) and stronger lip rounding; 2 and older are refused by :meth:`AvatarRig.load` and rebuilt
-from the photo (see :func:`neura.assets.avatars.load_stored_rig`)."""
+from the photo (see :func:`neura.assets.avatars.load_stored_asset`)."""
 
 F32 = npt.NDArray[np.float32]
 RGB = npt.NDArray[np.uint8]

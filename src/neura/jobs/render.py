@@ -25,6 +25,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from neura.assets.avatars import load_stored_asset
 from neura.db.models import Avatar, Video
 from neura.db.session import transaction
 from neura.errors import CancelledError, ImageError, LLMError, NeuraError, NotFoundError, OutputError, StorageError
@@ -37,6 +38,9 @@ from neura.jobs.transitions import Run
 from neura.jobs.webhooks import record_deliveries
 from neura.metrics import RENDER_DURATION
 from neura.pipeline import CancelToken, RenderRequest, RenderResult, render_video
+from neura.pipeline.request import Resolution, avatar_px
+from neura.render.providers import create_renderer
+from neura.render.seam import RenderAsset
 from neura.tts.voices import VoiceRef
 
 log = logging.getLogger(__name__)
@@ -168,18 +172,22 @@ class RenderRun:
 
     async def _request(self, workdir: Path) -> RenderRequest:
         video = self.video
+        resolution: Resolution = "512" if video.resolution == "512" else "720p"
         avatar: bytes | None = None
         avatar_name: str | None = None
+        asset: RenderAsset | None = None
         if video.avatar_id is not None:
             async with transaction(self.jobs.sessions) as session:
                 row = await session.get(Avatar, video.avatar_id)
             if row is None or row.user_id != video.user_id:
                 raise ImageError("the avatar of this video was deleted", hint="choose another avatar")
-            try:
-                avatar = await self.jobs.storage.get_bytes(row.image_key)
-            except NotFoundError:
-                raise ImageError("the avatar's photo is missing from storage", hint="upload it again") from None
             avatar_name = row.name
+            asset = await self._stored_asset(row, avatar_px(resolution))
+            if asset is None:
+                try:
+                    avatar = await self.jobs.storage.get_bytes(row.image_key)
+                except NotFoundError:
+                    raise ImageError("the avatar's photo is missing from storage", hint="upload it again") from None
         script = (video.script or {}).get("text")
         return RenderRequest(
             output_path=workdir / FILE_NAMES["mp4"],
@@ -188,11 +196,24 @@ class RenderRun:
             duration_s=video.target_duration_s,
             avatar=avatar,
             avatar_name=avatar_name,
-            resolution="512" if video.resolution == "512" else "720p",
+            avatar_asset=asset,
+            resolution=resolution,
             burn_captions=video.captions,
             background=video.background,
             voice=VoiceRef.parse(video.voice),  # checked when it was submitted; stored as "engine:voice"
         )
+
+    async def _stored_asset(self, row: Avatar, size_px: int) -> RenderAsset | None:
+        """The renderer's asset stored with the avatar at this size (rebuilt and stored back when outdated),
+        or None when none of this renderer's kind is stored (the photo is then prepared in the render)."""
+        renderer = create_renderer(self.jobs.settings)
+        key = (row.rig_keys or {}).get(str(size_px))
+        if not isinstance(key, str) or not key.rsplit("/", 1)[-1].startswith(f"{renderer.asset_kind}-"):
+            return None
+        try:
+            return await load_stored_asset(self.jobs.storage, key, size_px, renderer, executor=self.jobs.executor)
+        except NotFoundError:
+            return None
 
     # --- progress, heartbeat
 

@@ -1,34 +1,36 @@
 """The engines live sessions share within one process: loaded once, kept warm, closed at shutdown.
 
-Language models (one client per provider name), TTS engines (cached by :func:`create_tts`), avatar
-rigs (the default portrait and recently used avatars), the render backend, and three executors: TTS,
-lip sync (resampling and mouth tracks: a few milliseconds that must not wait behind a synthesis) and
-frames (render and encode), so a long synthesis never delays a frame.
+Language models (one client per provider name), TTS engines (cached by :func:`create_tts`), the
+renderer (RENDER_BACKEND, RENDER_DEVICE) and its avatar assets (the default portrait and recently used
+avatars), and three executors: TTS, lip sync (resampling and mouth tracks: a few milliseconds that must
+not wait behind a synthesis) and frames (render and encode), so a long synthesis never delays a frame.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from neura.assets.avatars import load_stored_rig
-from neura.avatar import AvatarRig, IdleMotion, build_avatar
+from neura.assets.avatars import load_stored_asset
 from neura.config import Settings
 from neura.errors import LLMError, NeuraError
-from neura.live.avatar_video import AvatarFrames
+from neura.live.timeline import FPS
 from neura.llm import LLMProvider, create_llm
-from neura.render import get_backend
+from neura.render.providers import create_renderer
+from neura.render.seam import RenderAsset, RenderStream
 from neura.storage import Storage
 from neura.tts import TTSEngine, VoiceRef, create_tts, find_voice
 
 log = logging.getLogger(__name__)
 
 DEFAULT_AVATAR = "default"
-KEPT_RIGS = 8
+KEPT_ASSETS = 8
+BATCH_FRAMES = 2  # frames per render job: fewer jobs, at most one frame (40 ms) more before new speech shows
 
 
 async def _build_clients(llm: LLMProvider) -> None:
@@ -54,9 +56,9 @@ class LiveEngines:
         self.speech_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-speech")
         self.lipsync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-live-lipsync")
         self.render_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-render")
-        self.backend = get_backend("cpu")
+        self.renderer = create_renderer(settings)
         self._llms: dict[str, LLMProvider] = {}
-        self._rigs: OrderedDict[str, AvatarRig] = OrderedDict()
+        self._assets: OrderedDict[str, RenderAsset] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def llm(self, provider: str | None) -> LLMProvider:
@@ -83,29 +85,31 @@ class LiveEngines:
         steady = await loop.run_in_executor(self.speech_executor, lambda: create_tts(ref, self.settings, threads=1))
         return fast, steady
 
-    async def rig(self, avatar_id: uuid.UUID | None, rig_key: str | None) -> AvatarRig:
-        """The default portrait's rig, or the stored rig of an avatar (``rig_key`` in object storage)."""
+    async def asset(self, avatar_id: uuid.UUID | None, asset_key: str | None) -> RenderAsset:
+        """The renderer's asset of the default portrait, or the stored one of an avatar (``asset_key`` in
+        object storage)."""
         key = DEFAULT_AVATAR if avatar_id is None else str(avatar_id)
         async with self._lock:
-            rig = self._rigs.get(key)
-            if rig is None:
-                rig = await self._load_rig(rig_key)
-                self._rigs[key] = rig
-                while len(self._rigs) > KEPT_RIGS:
-                    self._rigs.popitem(last=False)
-            self._rigs.move_to_end(key)
-            return rig
+            asset = self._assets.get(key)
+            if asset is None:
+                asset = await self._load_asset(asset_key)
+                self._assets[key] = asset
+                while len(self._assets) > KEPT_ASSETS:
+                    self._assets.popitem(last=False)
+            self._assets.move_to_end(key)
+            return asset
 
-    async def _load_rig(self, rig_key: str | None) -> AvatarRig:
-        loop = asyncio.get_running_loop()
-        if rig_key is None:
+    async def _load_asset(self, asset_key: str | None) -> RenderAsset:
+        if asset_key is None:
             from neura.pipeline.defaults import demo_avatar
 
-            return await loop.run_in_executor(
+            return await asyncio.get_running_loop().run_in_executor(
                 self.render_executor,
-                lambda: build_avatar(demo_avatar(), size_px=self.avatar_px, name="the demo avatar"),
+                lambda: self.renderer.prepare(demo_avatar(), size_px=self.avatar_px, name="the demo avatar"),
             )
-        return await load_stored_rig(self.storage, rig_key, self.avatar_px, executor=self.render_executor)
+        return await load_stored_asset(
+            self.storage, asset_key, self.avatar_px, self.renderer, executor=self.render_executor
+        )
 
     async def warm_up(self) -> None:
         """Prepare what a default session needs (the demo portrait's rig, about 2 s of CPU; the default
@@ -113,7 +117,7 @@ class LiveEngines:
         next. Each part that fails is logged and left to the first session that needs it, which then
         reports the error itself."""
         parts: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
-            ("avatar", lambda: self.rig(None, None)),
+            ("avatar", lambda: self.asset(None, None)),
             ("voice", lambda: self.tts(None)),
             ("language model", lambda: self.llm(None)),
         )
@@ -122,9 +126,17 @@ class LiveEngines:
                 await prepare()
             except (NeuraError, OSError) as error:
                 log.warning("live: the default %s is not ready (the first session will try again): %s", what, error)
+        # Everything loaded so far (models, SDKs, the default asset) lives as long as the process: freeze
+        # it out of the collector's reach, so a full collection scans only what sessions allocate instead
+        # of stalling every session's frames for hundreds of milliseconds (measured in tests/live/test_tracks).
+        gc.collect()
+        gc.freeze()
 
-    def frames(self, rig: AvatarRig, seed: int) -> AvatarFrames:
-        return AvatarFrames(rig, self.backend, IdleMotion(seed))
+    def stream(self, asset: RenderAsset, seed: int) -> RenderStream:
+        """A session's video: I420 frames at 25 fps, rendered a batch per job on the render executor."""
+        return self.renderer.stream(
+            asset, fps=FPS, seed=seed, output="i420", batch_frames=BATCH_FRAMES, executor=self.render_executor
+        )
 
     async def close(self) -> None:
         for llm in self._llms.values():

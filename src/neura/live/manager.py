@@ -205,7 +205,7 @@ class LiveManager:
             await self.warmed_up()  # the first session shares the start-up preparation instead of repeating it
             rig_key = await self._avatar_rig_key(request.avatar_id, user_id)
             llm, (first_tts, tts) = await self.engines.llm(request.llm), await self.engines.tts(request.voice)
-            rig = await self.engines.rig(request.avatar_id, rig_key)
+            asset = await self.engines.asset(request.avatar_id, rig_key)
             reserved, count = await self.registry.reserve(session_id, user_id, plan.concurrent_live_sessions)
             if not reserved:
                 raise RateLimitedError(
@@ -230,7 +230,7 @@ class LiveManager:
                 llm=llm,
                 tts=tts,
                 first_clause_tts=first_tts,
-                frames=self.engines.frames(rig, seed=session_id.int % (2**31)),
+                video=self.engines.stream(asset, seed=session_id.int % (2**31)),
                 speech_executor=self.engines.speech_executor,
                 lipsync_executor=self.engines.lipsync_executor,
                 render_executor=self.engines.render_executor,

@@ -54,11 +54,12 @@ from neura.live.protocol import (
     parse_client_message,
 )
 from neura.live.timeline import SpeechOutput, SpeechTimeline
-from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack, FrameSource
+from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack
 from neura.live.tts_stage import TTSStage
 from neura.live.turns import Turn, TurnLog
 from neura.live.whep import IceRestartError, ice_ufrag, is_mdns_name, without_mdns_candidates
 from neura.llm import LLMProvider
+from neura.render.seam import RenderStream
 from neura.tts import TTSEngine
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class SessionEngines:
     llm: LLMProvider
     tts: TTSEngine
     first_clause_tts: TTSEngine  # the same voice, faster per call (more threads): what the user waits for
-    frames: FrameSource
+    video: RenderStream  # the avatar's frames (I420, 25 fps): speech is pushed into it
     speech_executor: Executor  # TTS
     lipsync_executor: Executor  # resampling and mouth tracks
     render_executor: Executor  # avatar frames (render and encode)
@@ -123,7 +124,7 @@ class LiveSession:
         self.remote_ufrag: str | None = None
 
         self.clock = MediaClock()
-        self.timeline = SpeechTimeline(self._events.put_nowait)
+        self.timeline = SpeechTimeline(self._events.put_nowait, engines.video)
         self.pipeline = Pipeline(
             [
                 LLMStage(engines.llm, conversation),
@@ -140,7 +141,7 @@ class LiveSession:
             self._events.put_nowait,
         )
         self.audio = AvatarAudioTrack(self.clock, self.timeline)
-        self.video = AvatarVideoTrack(self.clock, self.timeline, engines.frames, engines.render_executor)
+        self.video = AvatarVideoTrack(self.clock, self.timeline, engines.video, engines.render_executor)
         self.video.on("ended", self._on_video_ended)
 
     # --- lifecycle

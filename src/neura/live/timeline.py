@@ -2,12 +2,14 @@
 
 Time is counted in 48 kHz samples from the session clock's start; video frame ``n`` shows time
 ``n / 25`` s, that is sample ``n * 1920``. A clause is placed at a frame boundary no earlier than the
-first audio sample not yet sent and the first frame whose pose has not yet been taken, right after the
-clause before it. The audio track then reads its samples and the video track the mouth pose of each
-frame *by position on the same timeline*, so lips and voice cannot drift apart however long the session.
+first audio sample not yet sent and the first frame the renderer has not rendered yet, right after the
+clause before it. The audio track then reads its samples *by position on the same timeline*, and the
+renderer's stream (:mod:`neura.render.seam`) is pushed the clause's audio and mouth track from the same
+frame, so lips and voice cannot drift apart however long the session.
 
 :meth:`SpeechTimeline.cut` is what an interrupt does here: the clause playing is faded out over 2.5 ms
-at the next unsent sample, everything after it is dropped, and the mouth closes over two frames.
+at the next unsent sample, everything after it is dropped, and the renderer's buffer is cleared (the
+mouth closes over two frames).
 """
 
 from __future__ import annotations
@@ -22,13 +24,12 @@ from neura.live.events import EventSink, SpeechCut, SpeechStarted, StageReached,
 from neura.live.frames import Frame, Interrupt, TimedSpeech, TurnEnd
 from neura.live.processor import Processor
 from neura.media import WordSpan
+from neura.render.seam import RenderStream, SpeechTrack
 
 AUDIO_RATE_HZ = 48_000
 FPS = 25
 SAMPLES_PER_VIDEO_FRAME = AUDIO_RATE_HZ // FPS  # 1920
 FADE_SAMPLES = 120  # 2.5 ms: no click, and the next frame is silent
-CLOSE_FRAMES = 2  # the mouth closes over this many frames after a cut
-CLOSED = np.zeros(4, dtype=np.float32)
 
 
 @dataclass
@@ -57,18 +58,23 @@ class Segment:
 
 
 class SpeechTimeline:
-    def __init__(self, events: EventSink) -> None:
+    """Places speech on the session's media time: its audio for the audio track, and (pushed into the
+    renderer's stream) its mouth track for the video, both from the same frame."""
+
+    def __init__(self, events: EventSink, video: RenderStream) -> None:
         self._events = events
+        self._video = video  # the avatar's frames: speech is pushed in, an interrupt clears its buffer
         self._segments: list[Segment] = []
         self._audio_cursor = 0  # first sample not yet read by the audio track
-        self._video_cursor = 0  # first frame whose pose has not been taken
         self._turn_ends: dict[int, int] = {}  # turn -> sample after its last clause
         self._first_frames: dict[int, int] = {}  # frame index -> turn whose first clause starts there
         self._audio_reported_turn = -1
         self._scheduled_turn = -1
-        self._closing_from: int | None = None  # first frame of the mouth's closing ramp after a cut
-        self._closing_pose = CLOSED
-        self._last_pose = CLOSED
+
+    @property
+    def _video_cursor(self) -> int:
+        """The first frame the renderer has not rendered yet (speech can start there at the earliest)."""
+        return self._video.next_pts
 
     # --- state
     @property
@@ -99,6 +105,9 @@ class SpeechTimeline:
             self._scheduled_turn = speech.turn_id
             self._first_frames.setdefault(segment.start_frame, speech.turn_id)
         self._segments.append(segment)
+        self._video.push_speech(
+            SpeechTrack(speech.samples_48k, AUDIO_RATE_HZ, speech.mouth), start_pts=segment.start_frame
+        )
         return segment
 
     def end_turn(self, turn_id: int) -> None:
@@ -118,8 +127,7 @@ class SpeechTimeline:
         self._segments = kept
         self._turn_ends.clear()
         self._first_frames = {f: t for f, t in self._first_frames.items() if f < self._video_cursor}
-        self._closing_from = self._video_cursor
-        self._closing_pose = self._last_pose
+        self._video.clear_buffer()  # the renderer closes the mouth over a couple of frames
 
     def _truncate(self, segment: Segment, cursor: int) -> Segment:
         keep = min(len(segment.samples), cursor - segment.start_sample + FADE_SAMPLES)
@@ -151,24 +159,6 @@ class SpeechTimeline:
         self._report_played_turns()
         self._forget_played()
         return out
-
-    def mouth_for_frame(self, frame_index: int) -> npt.NDArray[np.float32]:
-        """(open, spread, round, close) of frame ``frame_index``: the clause's pose, or closed."""
-        self._video_cursor = max(self._video_cursor, frame_index + 1)
-        pose = CLOSED
-        for segment in self._segments:
-            if segment.start_frame <= frame_index < segment.end_frame:
-                pose = segment.mouth[frame_index - segment.start_frame]
-                break
-        else:
-            if self._closing_from is not None:
-                step = frame_index - self._closing_from
-                if 0 <= step < CLOSE_FRAMES:
-                    pose = self._closing_pose * (1.0 - (step + 1) / (CLOSE_FRAMES + 1))
-                elif step >= CLOSE_FRAMES:
-                    self._closing_from = None
-        self._last_pose = pose
-        return pose
 
     def frame_sent(self, frame_index: int) -> None:
         """The video track sent ``frame_index``: report a turn's first frame."""

@@ -4,12 +4,12 @@ Both read the :class:`SpeechTimeline` at their frame's position: audio samples `
 packet ``k`` is due, the mouth pose of frame ``n`` (time ``n / 25``). They hand aiortc encoded packets
 (see :mod:`neura.live.encoders`).
 
-Video is made by a producer task, one frame at a time, just ahead of the clock: it takes frame ``n``'s
-pose at ``n / 25 - lead`` (as late as possible, so new speech starts on the nearest frame) and renders
-and encodes it in one executor job, while aiortc is still sending the frame before. ``lead`` follows
-the time recent jobs took, so a loaded machine renders a little earlier instead of sending late.
-A producer that falls behind by more than two frames skips to the present *before* encoding (every
-encoded VP8 frame is sent, so the decoder never misses a reference). Audio is encoded inline.
+Video is made by a producer task, a batch of frames at a time (the renderer stream's ``batch_frames``),
+just ahead of the clock: at ``n / 25 - lead`` it has the stream render frames ``n ..`` and encodes them,
+in one executor job, while aiortc is still sending the frames before. ``lead`` follows the time recent
+jobs took, so a loaded machine renders a little earlier instead of sending late. A producer that falls
+behind by more than two frames skips to the present *before* rendering (every encoded VP8 frame is
+sent, so the decoder never misses a reference). Audio is encoded inline.
 """
 
 from __future__ import annotations
@@ -21,16 +21,15 @@ import math
 import time
 from collections import deque
 from concurrent.futures import Executor
-from typing import Protocol
 
 import av
 import numpy as np
-import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from neura.live.clock import MediaClock
 from neura.live.encoders import AudioEncoder, VideoEncoder
 from neura.live.timeline import AUDIO_RATE_HZ, FPS, SpeechTimeline
+from neura.render.seam import RenderStream
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +42,6 @@ MAX_LEAD_S = 0.08
 LEAD_MARGIN_S = 0.004
 MAX_VIDEO_LATE_FRAMES = 2  # further behind than this: skip to the present
 MAX_AUDIO_LATE_S = 0.1
-
-
-class FrameSource(Protocol):
-    def render(self, frame_index: int, mouth: npt.NDArray[np.float32]) -> av.VideoFrame:
-        """Frame ``frame_index`` with this mouth pose; blocking and thread-safe (runs in an executor)."""
-        ...
 
 
 class AvatarAudioTrack(MediaStreamTrack):
@@ -86,11 +79,14 @@ class AvatarAudioTrack(MediaStreamTrack):
 class AvatarVideoTrack(MediaStreamTrack):
     kind = "video"
 
-    def __init__(self, clock: MediaClock, timeline: SpeechTimeline, source: FrameSource, executor: Executor) -> None:
+    def __init__(self, clock: MediaClock, timeline: SpeechTimeline, stream: RenderStream, executor: Executor) -> None:
+        """``stream``: the avatar's frames as I420 (``output="i420"``), at 25 fps."""
         super().__init__()
+        if stream.output != "i420" or stream.fps != FPS:
+            raise ValueError(f"the video track needs I420 frames at {FPS} fps")
         self.clock = clock
         self.timeline = timeline
-        self.source = source
+        self.stream = stream
         self.executor = executor
         self.encoder = VideoEncoder()
         self.frames_sent = 0
@@ -99,7 +95,7 @@ class AvatarVideoTrack(MediaStreamTrack):
         self.lead_s = MIN_LEAD_S
         self._job_s: deque[float] = deque(maxlen=25)
         self._keyframe = True
-        self._ready: asyncio.Queue[tuple[int, av.Packet | None]] = asyncio.Queue(maxsize=1)
+        self._ready: asyncio.Queue[tuple[int, av.Packet | None]] = asyncio.Queue(maxsize=stream.batch_frames)
         self._producer: asyncio.Task[None] | None = None
 
     def request_keyframe(self) -> None:
@@ -129,10 +125,11 @@ class AvatarVideoTrack(MediaStreamTrack):
             self._producer.cancel()
 
     async def aclose(self) -> None:
-        """Stop, and wait for the producer to finish (no task left behind)."""
+        """Stop, wait for the producer to finish (no task left behind) and release the stream."""
         self.stop()
         if self._producer is not None:
             await asyncio.gather(self._producer, return_exceptions=True)
+        self.stream.close()
 
     async def _produce(self) -> None:
         try:
@@ -144,26 +141,32 @@ class AvatarVideoTrack(MediaStreamTrack):
 
     async def _produce_frames(self) -> None:
         loop = asyncio.get_running_loop()
-        index = 0
+        index = self.stream.next_pts
         while True:
             late_frames = math.floor(self.clock.lateness_s(index / FPS) * FPS)
             if late_frames > MAX_VIDEO_LATE_FRAMES:
                 self.frames_skipped += late_frames
                 index += late_frames
+                self.stream.skip_to(index)
             await self.clock.wait_until(index / FPS - self.lead_s)
-            mouth = self.timeline.mouth_for_frame(index)
             keyframe, self._keyframe = self._keyframe, False
             started = time.monotonic()
-            packet = await loop.run_in_executor(self.executor, self._render_encode, index, mouth, keyframe)
+            n_frames = 1 if index == 0 else None  # the very first frame is late by its job: make it one frame
+            packets = await loop.run_in_executor(self.executor, self._render_encode, keyframe, n_frames)
             self._adapt_lead(time.monotonic() - started)
-            await self._ready.put((index, packet))
-            index += 1
+            for packet in packets:
+                await self._ready.put(packet)
+            index = self.stream.next_pts
 
-    def _render_encode(self, index: int, mouth: npt.NDArray[np.float32], keyframe: bool) -> av.Packet | None:
-        frame = self.source.render(index, mouth)
-        frame.pts = index * (VIDEO_CLOCK_HZ // FPS)
-        frame.time_base = VIDEO_TIME_BASE
-        return self.encoder.encode(frame, keyframe=keyframe)
+    def _render_encode(self, keyframe: bool, n_frames: int | None) -> list[tuple[int, av.Packet | None]]:
+        """The stream's next batch, encoded (the first frame as a keyframe when one is wanted)."""
+        packets = []
+        for i, rendered in enumerate(self.stream.render_next(n_frames)):
+            frame = av.VideoFrame.from_ndarray(rendered.image, format="yuv420p")
+            frame.pts = rendered.pts * (VIDEO_CLOCK_HZ // FPS)
+            frame.time_base = VIDEO_TIME_BASE
+            packets.append((rendered.pts, self.encoder.encode(frame, keyframe=keyframe and i == 0)))
+        return packets
 
     def _adapt_lead(self, job_s: float) -> None:
         """Lead = the 90th percentile of the last second's jobs plus a margin: a rare slow job makes

@@ -8,7 +8,6 @@ stay aligned by construction however long the video is.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import shutil
 import time
@@ -19,20 +18,20 @@ import numpy as np
 import numpy.typing as npt
 
 from neura import __version__
-from neura.avatar import IdleMotion, smooth_activity
 from neura.config import Settings
 from neura.encode import build_cues, cue_at, save_thumbnail, write_srt, write_vtt
 from neura.encode.plan import EncodePlan, VideoWriter, open_mp4_writer, plan_encoding
 from neura.errors import OutputError
 from neura.licenses import PROJECT_LICENSE, components_for
 from neura.lipsync import mouth_track, stream_guard_s
-from neura.media import MOUTH_CLOSED, PhonemeSpan, SpeechChunk, WordSpan
+from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.pipeline.control import CancelToken, ProgressCallback, StageTimer, no_progress
 from neura.pipeline.request import RESOLUTIONS, RenderRequest, RenderResult
 from neura.pipeline.sidecar import write_sidecar
 from neura.pipeline.speech import SceneEnd, SpeechProducer
-from neura.pipeline.stages import PreparedAvatar, prepare_avatar, prepare_layout, resolve_script
-from neura.render import get_backend
+from neura.pipeline.stages import LoadedAvatar, prepare_avatar, prepare_layout, resolve_script
+from neura.render.providers import create_renderer
+from neura.render.seam import Renderer, SpeechTrack
 from neura.script import Script
 from neura.script.schema import Scene, first_sentence
 from neura.tts import TTSEngine, create_tts
@@ -46,6 +45,7 @@ TAIL_S = 0.5
 # x264/AAC settings of every offline render (see encoder_options); bench/render.py's encode-only floor uses
 # them with x264's automatic threading, the fastest encode.
 ENCODER_OPTIONS: dict[str, Any] = {"crf": 23, "preset": "veryfast", "threads": 0, "audio_sample_rate_hz": 48000}
+BATCH_FRAMES = 4  # avatar frames rendered per call of the renderer (a GPU backend batches them)
 SINGLE_THREAD_MAX_PIXELS = 512 * 512
 """Frames this small are encoded on one x264 thread: one core keeps up with them (about 420 fps at
 512x512), which leaves the other to the voice; frame threads only add overhead there (bench/render.py
@@ -100,15 +100,16 @@ def render_video(
         progress("avatar", 0.0, "finding the face")
         width, height = RESOLUTIONS[request.resolution]
         layout, avatar_px, layout_warnings = prepare_layout(request, width, height)
-        avatar = prepare_avatar(request, avatar_px, settings.cache_dir)
-        progress("avatar", 1.0, f"{len(avatar.rig.landmarks)} landmarks")
+        renderer = create_renderer(settings)
+        avatar = prepare_avatar(request, avatar_px, renderer, settings.cache_dir)
+        progress("avatar", 1.0, f"{avatar_px} px avatar")
     cancel.raise_if_cancelled()
 
     created: list[Path] = []
     try:
         plan = encode_plan(settings, script_info.script, tts)
         result = _render_media(
-            request, output, script_info.script, tts, avatar, layout, plan, timer, progress, cancel, created
+            request, output, script_info.script, tts, renderer, avatar, layout, plan, timer, progress, cancel, created
         )
         result.warnings = script_info.warnings + layout_warnings + avatar.warnings
         if request.write_sidecar:
@@ -143,7 +144,8 @@ class _SegmentRenderer:
     def __init__(
         self,
         request: RenderRequest,
-        avatar: PreparedAvatar,
+        renderer: Renderer,
+        avatar: LoadedAvatar,
         layout: Any,
         writer: VideoWriter,
         sample_rate_hz: int,
@@ -155,15 +157,13 @@ class _SegmentRenderer:
         self.side_captions = request.burn_captions and getattr(layout, "caption_place", "bottom") == "side"
         self.sentence: str | None = None  # the sentence on screen (side captions), kept through pauses
         self.fps = request.fps
-        self.rig = avatar.rig
+        self.renderer = renderer
+        self.asset = avatar.asset
+        self.stream = renderer.stream(self.asset, fps=self.fps, seed=request.seed, batch_frames=BATCH_FRAMES)
         self.layout = layout
         self.writer = writer
         self.sample_rate_hz = sample_rate_hz
-        self.backend = get_backend("cpu")
-        self.motion = IdleMotion(seed=request.seed, size_px=self.rig.size_px)
-        layout.dynamic_roi = self.rig.roi  # only the avatar's moving region is converted per frame
-        self.face: npt.NDArray[np.uint8] | None = None  # reused frame buffer (the static part stays)
-        self.speaking = 0.0
+        layout.dynamic_roi = self.asset.roi  # only the avatar's moving region is converted per frame
         self.n_frames = 0
         self.words: list[WordSpan] = []
         self.phonemes: list[PhonemeSpan] = []
@@ -193,21 +193,23 @@ class _SegmentRenderer:
         if self.side_captions and chunk.text.strip():
             self.sentence = chunk.text.strip()
 
-        speaking = smooth_activity(np.minimum(1.0, track.values[:, 0] * 2.0), fps, initial=self.speaking)
-        self.speaking = float(speaking[-1])
-        for i in range(n_frames):
-            if i % fps == 0:
-                cancel.raise_if_cancelled()
+        self.stream.push_speech(SpeechTrack(audio, rate, track.values), start_pts=start_frame)
+        done = 0
+        while done < n_frames:
+            cancel.raise_if_cancelled()
             t0 = time.perf_counter()
-            t_s = (start_frame + i) / fps
-            mouth = track.pose(i)
-            head = self.motion.head_pose(t_s, speaking=float(speaking[i]))
-            face = self.face = self.backend.render(self.rig, mouth, head, out=self.face)
-            cue = cue_at(cues, t_s) if cues else None
-            caption = cue.text if cue is not None else self.sentence
-            frame = self.layout.compose(face, caption=caption, headline=headline, title=self.title, copy=False)
-            self.render_s += time.perf_counter() - t0
-            self.writer.write_frame(frame)  # queued: x264 works on its own thread while we render on
+            batch = self.stream.render_next(min(BATCH_FRAMES, n_frames - done))
+            for frame in batch:
+                t_s = frame.pts / fps
+                cue = cue_at(cues, t_s) if cues else None
+                caption = cue.text if cue is not None else self.sentence
+                composed = self.layout.compose(
+                    frame.image, caption=caption, headline=headline, title=self.title, copy=False
+                )
+                self.render_s += time.perf_counter() - t0
+                self.writer.write_frame(composed)  # queued: x264 works on its own thread while we render on
+                t0 = time.perf_counter()
+            done += len(batch)
         self.writer.write_audio(audio, rate)
         self.n_frames += n_frames
         self.words.extend(words)
@@ -217,8 +219,7 @@ class _SegmentRenderer:
     def still(self, headline: str | None = None) -> npt.NDArray[np.uint8]:
         """The thumbnail: the layout with the title and the headline, the face at rest (mouth closed
         and relaxed, eyes open, head upright)."""
-        head = dataclasses.replace(self.motion.head_pose(0.0), blink_left=0.0, blink_right=0.0, brow=0.0)
-        face = self.backend.render(self.rig, MOUTH_CLOSED, head)
+        face = self.renderer.still(self.asset, seed=self.request.seed)
         return self.layout.compose_rgb(face, caption=None, headline=headline, title=self.title)
 
 
@@ -227,7 +228,8 @@ def _render_media(
     output: Path,
     script: Script,
     tts: TTSEngine,
-    avatar: PreparedAvatar,
+    renderer: Renderer,
+    avatar: LoadedAvatar,
     layout: Any,
     plan: EncodePlan,
     timer: StageTimer,
@@ -241,18 +243,18 @@ def _render_media(
     options = encoder_options(layout.width, layout.height)
     writer = open_mp4_writer(output, plan, width=layout.width, height=layout.height, fps=request.fps, **options)
     with writer:  # from here on any failure discards the writer's temporary file
-        renderer = _SegmentRenderer(request, avatar, layout, writer, tts.sample_rate_hz, title=script.title)
+        segments = _SegmentRenderer(request, renderer, avatar, layout, writer, tts.sample_rate_hz, title=script.title)
         producer = SpeechProducer(tts, [scene.narration for scene in scenes], cancel)
         progress("render", 0.0, f"0/{len(scenes)} scenes")
-        renderer.pause(LEAD_IN_S, headline_of(scenes[0]), cancel)
+        segments.pause(LEAD_IN_S, headline_of(scenes[0]), cancel)
         with producer:
             for item in producer:
                 scene = scenes[item.scene_index]
                 if isinstance(item, SceneEnd):
                     last = item.scene_index == len(scenes) - 1
-                    renderer.pause(TAIL_S if last else SCENE_PAUSE_S, headline_of(scene), cancel)
+                    segments.pause(TAIL_S if last else SCENE_PAUSE_S, headline_of(scene), cancel)
                 else:
-                    renderer.segment(item.chunk, SENTENCE_PAUSE_S, headline_of(scene), cancel)
+                    segments.segment(item.chunk, SENTENCE_PAUSE_S, headline_of(scene), cancel)
                     words_done += len(item.chunk.text.split())
                 progress(
                     "render",
@@ -261,19 +263,19 @@ def _render_media(
                 )
     created.append(output)
     timer.add("encode", writer.busy_s)  # the encoder's busy time (over its processes), overlapping render and TTS
-    timer.add("render", renderer.render_s)
+    timer.add("render", segments.render_s)
     timer.add("tts", producer.busy_s)
-    progress("render", 1.0, f"{renderer.n_frames} frames")
+    progress("render", 1.0, f"{segments.n_frames} frames")
 
     result = RenderResult(
         output_path=output,
-        duration_s=renderer.n_frames / request.fps,
-        n_frames=renderer.n_frames,
+        duration_s=segments.n_frames / request.fps,
+        n_frames=segments.n_frames,
         width=layout.width,
         height=layout.height,
-        words=renderer.words,
-        phonemes=renderer.phonemes,
-        mouth=np.concatenate(renderer.mouth),
+        words=segments.words,
+        phonemes=segments.phonemes,
+        mouth=np.concatenate(segments.mouth),
     )
     with timer.stage("finish"):
         if request.write_subtitles and result.words:
@@ -285,7 +287,7 @@ def _render_media(
             created.append(result.vtt_path)
         if request.write_thumbnail:
             result.thumbnail_path = output.with_suffix(".jpg")
-            save_thumbnail(renderer.still(headline_of(scenes[0])), result.thumbnail_path)
+            save_thumbnail(segments.still(headline_of(scenes[0])), result.thumbnail_path)
             created.append(result.thumbnail_path)
     return result
 

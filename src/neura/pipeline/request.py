@@ -17,12 +17,19 @@ from neura.tts.voices import VoiceRef
 Resolution = Literal["720p", "512"]
 
 RESOLUTIONS: dict[str, tuple[int, int]] = {"720p": (1280, 720), "512": (512, 512)}
+_AVATAR_PX: dict[str, int] = {"720p": 640, "512": 512}  # the avatar card's side in each layout
+
+
+def avatar_px(resolution: str) -> int:
+    """The avatar's side (px) in a resolution's layout: the size of the asset a render needs."""
+    return _AVATAR_PX[resolution]
 
 
 @dataclass
 class RenderRequest:
     """One offline video. Give ``prompt`` (an LLM writes the script) or ``script_text``; neither means
-    the embedded demo script. ``avatar`` is a photo (path or bytes); None means the default portrait."""
+    the embedded demo script. ``avatar`` is a photo (path or bytes); None means the default portrait;
+    ``avatar_asset`` (a :class:`~neura.render.seam.RenderAsset`) replaces the photo."""
 
     output_path: Path
     prompt: str | None = None
@@ -30,6 +37,7 @@ class RenderRequest:
     duration_s: float = DURATION_DEFAULT_S
     avatar: Path | bytes | None = None
     avatar_name: str | None = None
+    avatar_asset: Any = None  # the renderer's asset of an avatar (its stored one, at avatar_px): no rebuild
     resolution: Resolution = "720p"
     burn_captions: bool = False
     background: str | None = None  # "#rrggbb" or an image path

@@ -13,7 +13,7 @@ from neura.encode.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
     from neura.pipeline.request import RenderRequest, RenderResult
-    from neura.pipeline.stages import PreparedAvatar, ScriptInfo
+    from neura.pipeline.stages import LoadedAvatar, ScriptInfo
 
 MOUTH_COLUMNS = ["open", "spread", "round", "close", "tongue"]
 
@@ -24,7 +24,7 @@ def build_sidecar(
     result: RenderResult,
     script_info: ScriptInfo,
     voice: Any,
-    avatar: PreparedAvatar,
+    avatar: LoadedAvatar,
     version: str,
     project_license: str,
     models: list[dict[str, str]],
@@ -58,7 +58,7 @@ def build_sidecar(
         },
         "llm": script_info.llm,
         "voice": _plain(voice),
-        "avatar": {"source": avatar.source, "size_px": int(avatar.rig.size_px), "cached_rig": avatar.cached},
+        "avatar": {"source": avatar.source, "size_px": int(avatar.asset.size_px), "cached_rig": avatar.cached},
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
         "warnings": result.warnings,
         "words": [[w.word, round(w.start_s, 3), round(w.end_s, 3)] for w in words],

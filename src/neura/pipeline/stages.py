@@ -8,14 +8,17 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neura.config import Settings
 from neura.errors import InputError
 from neura.pipeline.defaults import DEMO_AVATAR_NAME, DEMO_SCRIPT, demo_avatar
-from neura.pipeline.request import RenderRequest
+from neura.pipeline.request import RenderRequest, avatar_px
 from neura.script import Script
 from neura.tts import TTSEngine
+
+if TYPE_CHECKING:
+    from neura.render.seam import RenderAsset, Renderer
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +35,10 @@ class ScriptInfo:
 
 
 @dataclass
-class PreparedAvatar:
-    rig: Any  # neura.avatar.AvatarRig
+class LoadedAvatar:
+    """The avatar of one render: the renderer's asset (stored, cached or built now) and where it came from."""
+
+    asset: RenderAsset
     source: str
     warnings: list[str] = field(default_factory=list)
     cached: bool = False
@@ -60,10 +65,18 @@ def resolve_script(request: RenderRequest, settings: Settings, tts: TTSEngine) -
     )
 
 
-def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None = None) -> PreparedAvatar:
-    """Load the photo, find the face and build (or load from cache) the rig at ``size_px``."""
-    from neura.avatar import AvatarRig, build_avatar, load_image, rig_cache_key
+def prepare_avatar(
+    request: RenderRequest, size_px: int, renderer: Renderer, cache_dir: Path | None = None
+) -> LoadedAvatar:
+    """The renderer's asset at ``size_px``: the one the request brings (an avatar's stored asset), else
+    loaded from the cache, else built from the photo (and cached)."""
+    from neura.avatar import load_image, rig_cache_key
 
+    if request.avatar_asset is not None:
+        asset = request.avatar_asset
+        if asset.size_px != size_px:
+            raise InputError(f"the avatar's asset is {asset.size_px} px; this layout needs {size_px} px")
+        return LoadedAvatar(asset, request.avatar_name or "avatar", warnings=list(asset.warnings), cached=True)
     if request.avatar is None:
         rgb = demo_avatar()
         source = DEMO_AVATAR_NAME
@@ -76,21 +89,21 @@ def prepare_avatar(request: RenderRequest, size_px: int, cache_dir: Path | None 
 
     cache_path = None
     if cache_dir is not None:
-        cache_path = cache_dir / "rigs" / f"{rig_cache_key(key_bytes, size_px)}.npz"
+        cache_path = cache_dir / "assets" / renderer.asset_kind / f"{rig_cache_key(key_bytes, size_px)}.bin"
         if cache_path.is_file():
             try:
-                rig = AvatarRig.load(cache_path)
-                return PreparedAvatar(rig, source, warnings=list(rig.warnings), cached=True)
-            except (OSError, ValueError) as exc:  # a stale or torn cache entry (RigLoadError is a ValueError): rebuild
+                asset = renderer.load_asset(cache_path.read_bytes())
+                return LoadedAvatar(asset, source, warnings=list(asset.warnings), cached=True)
+            except (OSError, ValueError) as exc:  # a stale or torn cache entry (an outdated asset): rebuild
                 log.warning("ignoring unreadable avatar cache %s: %s", cache_path, exc)
 
-    rig = build_avatar(rgb, size_px=size_px, name=source)
+    asset = renderer.prepare(rgb, size_px=size_px, name=source)
     if cache_path is not None:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_path.with_suffix(".tmp.npz")
-        rig.save(tmp)
+        tmp = cache_path.with_suffix(".tmp")
+        tmp.write_bytes(renderer.dump_asset(asset))
         tmp.replace(cache_path)
-    return PreparedAvatar(rig, source, warnings=list(rig.warnings))
+    return LoadedAvatar(asset, source, warnings=list(asset.warnings))
 
 
 def _read_avatar(path: Path) -> bytes:
@@ -137,7 +150,7 @@ def prepare_layout(request: RenderRequest, width: int, height: int) -> tuple[Any
 
     background = parse_background(request.background)  # checked at every resolution: a typo is an error
     if request.resolution == "720p":
-        layout = Layout.presenter_720p(background=background) if background is not None else Layout.presenter_720p()
+        layout = Layout.presenter_720p(background, avatar_size=avatar_px(request.resolution))
         return layout, int(layout.avatar_size_px), []
-    layout = Layout.square(size=width)
+    layout = Layout.square(size=avatar_px(request.resolution))
     return layout, int(layout.avatar_size_px), [BACKGROUND_UNUSED] if background is not None else []

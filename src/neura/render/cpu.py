@@ -1,4 +1,4 @@
-"""The CPU render backend: one ``cv2.remap`` of the head ROI per frame, plus the mouth interior.
+"""The CPU warp: one ``cv2.remap`` of the head ROI per frame, plus the mouth interior.
 
 Per frame the backward map is built as: the ROI's pixel grid + the masked head similarity (computed at
 a quarter of the resolution and upsampled) + the mouth and eye fields, each added on its own small box
@@ -26,10 +26,10 @@ from neura.avatar.geometry import Box
 from neura.avatar.mouth_interior import MouthPalette, draw_lip_line
 from neura.avatar.rig import AvatarRig
 from neura.media import HeadPose, MouthPose
-from neura.render.backend import LoopBatchMixin, RGBFrame
 from neura.render.cpu_mouth import InteriorPose, draw_interior
 
 F32 = npt.NDArray[np.float32]
+RGBFrame = npt.NDArray[np.uint8]
 _LIP_MID_UP, _LIP_MID_LO = 5, 15  # landmarks 13 and 14 in INNER_LIP_LOOP
 
 
@@ -176,13 +176,12 @@ _PREPARED: weakref.WeakKeyDictionary[AvatarRig, _Prepared] = weakref.WeakKeyDict
 _PREPARED_LOCK = threading.Lock()
 
 
-class CpuBackend(LoopBatchMixin):
-    """Renders with numpy and OpenCV on the calling thread (thread-safe; scratch is per thread).
+class CpuBackend:
+    """The warp, one frame per call: renders with numpy and OpenCV on the calling thread (thread-safe;
+    scratch is per thread). :class:`neura.render.cpu_renderer.CpuRenderer` puts the seam around it.
 
     The first frame of a rig prepares its arrays (a few ms), shared by every instance
     until the rig is garbage-collected."""
-
-    name = "cpu"
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -208,7 +207,7 @@ class CpuBackend(LoopBatchMixin):
         known = filled.get(id(out))
         if known is None or known[0]() is not out or known[1]() is not rig:
             np.copyto(out, rig.image)
-            if len(filled) > 8:
+            if len(filled) > 64:  # a few streams of a few buffers each, per thread
                 filled.clear()
             filled[id(out)] = (weakref.ref(out), weakref.ref(rig))
         return out

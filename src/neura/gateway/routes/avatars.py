@@ -18,6 +18,7 @@ from neura.gateway.ratelimit import RateLimited
 from neura.gateway.schemas.avatars import AvatarPublic
 from neura.gateway.schemas.pagination import Page, Paging
 from neura.gateway.schemas.text import STORABLE
+from neura.render.providers import create_renderer
 
 router = APIRouter(prefix="/v1/avatars", tags=["avatars"], dependencies=[RateLimited])
 
@@ -60,7 +61,8 @@ async def create_avatar(
     if len(data) > limit:
         raise PayloadTooLargeError(f"the photo is larger than {limit} bytes", hint="upload a smaller photo")
     image_type(data)  # 415 before any heavy work
-    prepared = await asyncio.to_thread(prepare_avatar, data, max_bytes=limit)
+    renderer = create_renderer(state.settings)  # its assets are stored: offline and live renders reuse them
+    prepared = await asyncio.to_thread(prepare_avatar, data, max_bytes=limit, renderer=renderer)
     avatar_id = uuid.uuid4()
     stored = await store_avatar(state.storage, user.id, avatar_id, data, prepared)
     avatar = Avatar(
