@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from neura.media import HeadPose, MouthPose
-from neura.render.seam import FrameFormat, RenderAsset, RenderStream
+from neura.render.seam import RenderAsset, RenderStream
 
 Image = npt.NDArray[np.uint8]
 
@@ -34,8 +34,8 @@ def grey_of(mouth: MouthPose, head: HeadPose) -> int:
 
 
 class FakeStream(RenderStream):
-    def __init__(self, asset: FakeAsset, **options: object) -> None:
-        super().__init__(asset, **options)  # type: ignore[arg-type]
+    def __init__(self, asset: FakeAsset, **options: Any) -> None:
+        super().__init__(asset, **options)
         self.fake = asset
         self.batches: list[int] = []  # the size of every batch rendered
 
@@ -70,18 +70,9 @@ class FakeRenderer:
             image, roi = arrays["image"], [int(v) for v in arrays["roi"]]
         return FakeAsset(int(image.shape[0]), image, (roi[0], roi[1], roi[2], roi[3]))
 
-    def stream(
-        self,
-        asset: RenderAsset,
-        *,
-        fps: int = 25,
-        seed: int = 0,
-        output: FrameFormat = "rgb",
-        batch_frames: int = 4,
-        executor: Executor | None = None,
-    ) -> FakeStream:
+    def stream(self, asset: RenderAsset, **options: Any) -> FakeStream:
         assert isinstance(asset, FakeAsset)
-        return FakeStream(asset, fps=fps, seed=seed, output=output, batch_frames=batch_frames, executor=executor)
+        return FakeStream(asset, **options)
 
     def still(self, asset: RenderAsset, *, seed: int = 0) -> Image:
         return asset.image.copy()

@@ -8,7 +8,6 @@ nothing outside the asset's ROI ever changes; an asset survives its bytes.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,8 +27,8 @@ _ASSETS: dict[str, RenderAsset] = {}
 def _renderer(name: str) -> Renderer:
     if name == "fake":
         return FakeRenderer()
-    if name == "torch" and importlib.util.find_spec("torch") is None:
-        pytest.skip("torch is not installed (pip install 'neura[gpu]')")
+    if name == "torch":
+        pytest.importorskip("torch", reason="torch is not installed (pip install 'neura[gpu]')")
     return RENDERERS.create(name, "cpu")
 
 

@@ -63,22 +63,36 @@ def measure_eyelids(image: RGB, pts: F32) -> Eyelids:
     return Eyelids(points, colours)
 
 
-def draw_blink(out: RGB, upper: F32, lower: F32, colours: F32, amount: float) -> None:
+@dataclass(frozen=True)
+class Blink:
+    """One eye's closing lid over ``box`` (x0, y0, x1, y1), as per-pixel arrays: what :func:`apply_blink`
+    (numpy) or a GPU renderer blends into the frame. The lid's colour is taken from the frame itself
+    (the skin at ``rows`` above the eye, per column), so it is applied after the warp."""
+
+    box: tuple[int, int, int, int]
+    alpha: F32  # (h, w): lid coverage, lashes included
+    shade: F32  # (h, w): the lid's shading
+    lash: F32  # (h, w): the lash line's opacity
+    rows: npt.NDArray[np.intp]  # (w,): the frame row whose skin colours each column's lid
+    colours: F32  # (2, 3): lid skin, lash line
+
+
+def plan_blink(shape: tuple[int, ...], upper: F32, lower: F32, colours: F32, amount: float) -> Blink | None:
     """Close one eye by ``amount`` (0..1): lid skin from the upper lid down to its moving edge."""
     if amount <= 0.02:
-        return
+        return None
     amount = min(amount, 1.0)
     edge = upper + (lower - upper) * np.float32(amount)
     eye_w = float(upper[:, 0].max() - upper[:, 0].min())
     opening = float(np.max(lower[:, 1] - upper[:, 1]))
     lash_px = max(1.2, 0.06 * eye_w)
-    h_img, w_img = out.shape[:2]
+    h_img, w_img = shape[:2]
     x0 = max(int(np.floor(upper[:, 0].min())) - 2, 0)
     x1 = min(int(np.ceil(upper[:, 0].max())) + 3, w_img)
     y0 = max(int(np.floor(upper[:, 1].min())) - 3, 0)
     y1 = min(int(np.ceil(edge[:, 1].max() + lash_px)) + 3, h_img)
     if x1 - x0 < 3 or y1 - y0 < 3:
-        return
+        return None
     # the curtain: the lid polygon, its top feathered over the photo's own lash line
     polygon = np.concatenate([upper + np.array([0, -1.2], np.float32), edge[::-1]])
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
@@ -103,19 +117,25 @@ def draw_blink(out: RGB, upper: F32, lower: F32, colours: F32, amount: float) ->
     lash_a = np.exp(-(lash_d**2) * 1.6) * (0.82 * taper)
     lash_a *= min(1.0, amount * 2.5)
     alpha = np.maximum(alpha, lash_a * (np.abs(ys - bottom) < 2 * lash_px))
+    rows = np.clip(np.round(top - max(3.0, 0.45 * opening)).astype(np.intp), 0, h_img - 1)
+    f32 = np.float32
+    return Blink((x0, y0, x1, y1), alpha.astype(f32), shade.astype(f32), lash_a.astype(f32), rows, colours)
 
+
+def apply_blink(out: RGB, blink: Blink) -> None:
+    """Draw ``blink`` into ``out`` (in place)."""
+    x0, y0, x1, y1 = blink.box
     # the lid's colour: the skin just above the eye in this very frame (so light and motion match),
     # steadied by the colour measured on the photo
-    rows = np.clip(np.round(top - max(3.0, 0.45 * opening)).astype(np.intp), 0, h_img - 1)
-    above = out[rows, np.arange(x0, x1)].astype(np.float32)
+    above = out[blink.rows, np.arange(x0, x1)].astype(np.float32)
     above = cv2.blur(above[None], (5, 1))[0]
-    lid_rgb = 0.5 * above + 0.5 * colours[0]
+    lid_rgb = 0.5 * above + 0.5 * blink.colours[0]
 
     patch = out[y0:y1, x0:x1]
     channels = []
     for c in range(3):
-        lid = shade * lid_rgb[None, :, c]
-        lid += (float(colours[1, c]) - lid) * lash_a
+        lid = blink.shade * lid_rgb[None, :, c]
+        lid += (float(blink.colours[1, c]) - lid) * blink.lash
         base = patch[..., c].astype(np.float32)
-        channels.append(np.clip(base + (lid - base) * alpha, 0.0, 255.0).astype(np.uint8))
+        channels.append(np.clip(base + (lid - base) * blink.alpha, 0.0, 255.0).astype(np.uint8))
     patch[:] = cv2.merge(channels)

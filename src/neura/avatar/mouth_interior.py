@@ -10,6 +10,7 @@ drawn layers carry so they do not read as flat paint beside the photographed ski
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -213,20 +214,41 @@ def coverage(polygon: F32, box: tuple[int, int, int, int], feather_px: float = 0
     return cv2.GaussianBlur(mask, (3, 3), feather_px).astype(np.float32) * np.float32(1 / 255)
 
 
-def draw_lip_line(out: RGB, loop: F32, palette: MouthPalette, strength: float) -> None:
+@dataclass(frozen=True)
+class Overlay:
+    """Colour blended over a box of the frame by per-pixel coverage: ``out += (colour - out) * alpha``.
+    What the warp's drawn parts (the mouth interior, the lips' line) are, for :func:`apply_overlay`
+    (numpy/OpenCV) or a GPU renderer alike."""
+
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1
+    colour: npt.NDArray[Any]  # (h, w, 3) uint8 per pixel, or (3,) float32 for one colour
+    alpha: F32  # (h, w), 0..1
+
+
+def lip_line_overlay(shape: tuple[int, ...], loop: F32, palette: MouthPalette, strength: float) -> Overlay | None:
     """The soft dark line where closed lips meet."""
     n_upper = len(lm.INNER_LIP_UPPER)
     line = loop[:n_upper]
     x0 = max(int(np.floor(line[:, 0].min())) - 2, 0)
     y0 = max(int(np.floor(line[:, 1].min())) - 3, 0)
-    x1 = min(int(np.ceil(line[:, 0].max())) + 3, out.shape[1])
-    y1 = min(int(np.ceil(line[:, 1].max())) + 4, out.shape[0])
+    x1 = min(int(np.ceil(line[:, 0].max())) + 3, shape[1])
+    y1 = min(int(np.ceil(line[:, 1].max())) + 4, shape[0])
     if x1 - x0 < 3 or y1 - y0 < 3:
-        return
+        return None
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     fixed = np.round((line - np.array([x0, y0])) * (1 << _SUBPIXEL_BITS)).astype(np.int32)
     cv2.polylines(mask, [fixed], False, (255,), 1, lineType=cv2.LINE_AA, shift=_SUBPIXEL_BITS)
     alpha = cv2.GaussianBlur(mask, (3, 3), 0.7).astype(np.float32) * np.float32(strength / 255)
+    return Overlay((x0, y0, x1, y1), np.asarray(palette.lip_line, np.float32), alpha)
+
+
+def apply_overlay(out: RGB, overlay: Overlay) -> None:
+    """Blend ``overlay`` into ``out`` (in place)."""
+    x0, y0, x1, y1 = overlay.box
+    if overlay.colour.ndim == 3:  # a picture: OpenCV's blend (numpy's is several times slower on small boxes)
+        patch = out[y0:y1, x0:x1]
+        patch[:] = cv2.blendLinear(overlay.colour, patch, overlay.alpha, 1.0 - overlay.alpha)
+        return
     patch = out[y0:y1, x0:x1].astype(np.float32)
-    patch += (palette.lip_line - patch) * alpha[..., None]
+    patch += (overlay.colour - patch) * overlay.alpha[..., None]
     out[y0:y1, x0:x1] = np.clip(patch, 0, 255).astype(np.uint8)

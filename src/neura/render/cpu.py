@@ -21,12 +21,12 @@ import numpy.typing as npt
 
 from neura.avatar import landmarks as lm
 from neura.avatar.eye_basis import HEAD_MASK_STEP_PX
-from neura.avatar.eyelids import draw_blink
+from neura.avatar.eyelids import Blink, apply_blink, plan_blink
 from neura.avatar.geometry import Box
-from neura.avatar.mouth_interior import MouthPalette, draw_lip_line
+from neura.avatar.mouth_interior import MouthPalette, Overlay, apply_overlay, lip_line_overlay
 from neura.avatar.rig import AvatarRig
 from neura.media import HeadPose, MouthPose
-from neura.render.cpu_mouth import InteriorPose, draw_interior
+from neura.render.cpu_mouth import InteriorPose, interior_overlay
 
 F32 = npt.NDArray[np.float32]
 RGBFrame = npt.NDArray[np.uint8]
@@ -34,7 +34,7 @@ _LIP_MID_UP, _LIP_MID_LO = 5, 15  # landmarks 13 and 14 in INNER_LIP_LOOP
 
 
 @dataclass
-class _Prepared:
+class WarpState:
     """Per-rig arrays in the layout the CPU path wants (derived from the rig, never saved)."""
 
     roi_shape: tuple[int, int]
@@ -55,7 +55,7 @@ def _relative(box: Box, roi: Box) -> Box:
     return box[0] - roi[0], box[1] - roi[1], box[2] - roi[0], box[3] - roi[1]
 
 
-def _prepare(rig: AvatarRig) -> _Prepared:
+def prepare_state(rig: AvatarRig) -> WarpState:
     x0, y0, x1, y1 = rig.roi
     step = HEAD_MASK_STEP_PX
     # quarter-resolution samples sit at 4j + 1.5; one extra ring around them lets cv2.resize
@@ -83,7 +83,7 @@ def _prepare(rig: AvatarRig) -> _Prepared:
         return (float(point[0]), float(point[1])), float(m[qi, qj])
 
     down = rig.landmarks[lm.CHIN] - rig.landmarks[lm.FOREHEAD]
-    return _Prepared(
+    return WarpState(
         roi_shape=(y1 - y0, x1 - x0),
         grid_low=np.ascontiguousarray(np.dstack([gx, gy]), dtype=np.float32),
         head_fields=head,
@@ -172,7 +172,7 @@ def _clamped(v: float) -> float:
     return min(max(v, 0.0), 1.0)
 
 
-_PREPARED: weakref.WeakKeyDictionary[AvatarRig, _Prepared] = weakref.WeakKeyDictionary()
+_PREPARED: weakref.WeakKeyDictionary[AvatarRig, WarpState] = weakref.WeakKeyDictionary()
 _PREPARED_LOCK = threading.Lock()
 
 
@@ -187,11 +187,11 @@ class CpuBackend:
         self._local = threading.local()
 
     @staticmethod
-    def _state(rig: AvatarRig) -> _Prepared:
+    def state(rig: AvatarRig) -> WarpState:
         with _PREPARED_LOCK:
             state = _PREPARED.get(rig)
         if state is None:
-            state = _prepare(rig)
+            state = prepare_state(rig)
             with _PREPARED_LOCK:
                 state = _PREPARED.setdefault(rig, state)
         return state
@@ -225,7 +225,7 @@ class CpuBackend:
 
         Passing back a frame this backend rendered for the same rig saves copying the static part
         (only the ROI is rewritten): the fast path for a render-then-compose loop."""
-        state = self._state(rig)
+        state = self.state(rig)
         motion = HeadMotion.of(head, rig.head_pivot)
         h, w = state.roi_shape
         pad = HEAD_MASK_STEP_PX
@@ -248,11 +248,11 @@ class CpuBackend:
         x0, y0, x1, y1 = rig.roi
         view = out[y0:y1, x0:x1]
         cv2.remap(rig.image, full, None, cv2.INTER_LINEAR, dst=view, borderMode=cv2.BORDER_REFLECT)  # type: ignore[call-overload]
-        self._draw_mouth(out, rig, state, coefs, motion, _clamped(mouth.tongue))
-        for eye, amount in enumerate((head.blink_left, head.blink_right)):
-            if amount > 0.02:
-                upper, lower = (motion.move(c, state.eye_anchor[1]) for c in rig.eyelid_points[eye])
-                draw_blink(out, upper, lower, rig.eyelid_colours[eye], _clamped(amount))
+        overlays, blinks = drawn_parts(rig, state, mouth, head, motion, coefs)
+        for overlay in overlays:
+            apply_overlay(out, overlay)
+        for blink in blinks:
+            apply_blink(out, blink)
         return out
 
     @staticmethod
@@ -263,42 +263,52 @@ class CpuBackend:
         box: Box,
         anchor: tuple[tuple[float, float], float],
         motion: HeadMotion,
-    ) -> tuple[int, int]:
-        (cx, cy), weight = anchor
-        mx, my = motion.shift_at(cx, cy, weight)
-        h, w = full.shape[:2]
-        sx = min(max(round(mx), -box[0]), w - box[2])
-        sy = min(max(round(my), -box[1]), h - box[3])
+    ) -> None:
+        sx, sy = field_shift(full.shape, box, anchor, motion)
         target = full[box[1] + sy : box[3] + sy, box[0] + sx : box[2] + sx]
         for field, coef in zip(fields, coefs, strict=True):
             if coef != 0.0:
                 cv2.scaleAdd(field, coef, target, dst=target)
-        return sx, sy
 
-    @staticmethod
-    def _draw_mouth(
-        out: RGBFrame,
-        rig: AvatarRig,
-        state: _Prepared,
-        coefs: list[float],
-        motion: HeadMotion,
-        tongue: float,
-    ) -> None:
-        shift = (np.asarray(coefs, dtype=np.float32) @ state.lip_motion).reshape(-1, 2)
-        loop = motion.move(rig.lip_points + shift, state.mouth_anchor[1])
-        # signed: pressing can push the lower lip's edge past the upper's
-        gap = float(np.dot(loop[_LIP_MID_LO] - loop[_LIP_MID_UP], state.face_down))
-        if gap > 0.6:
-            pose = InteriorPose(
-                affine=motion.affine(state.mouth_anchor[1]),
-                opening=coefs[1],
-                round=coefs[3],
-                tongue=tongue,
-                gap_share=min(gap / max(rig.open_gap_px, 1.0), 1.0),
-            )
-            draw_interior(
-                out, loop, rig.mouth_layers, rig.mouth_layer_box, rig.mouth_layer_motion, state.palette, pose,
-                rig.mouth_width_px,
-            )  # fmt: skip
-        if gap < 3.0:
-            draw_lip_line(out, loop, state.palette, strength=0.55 * (1.0 - gap / 3.0))
+
+def field_shift(
+    roi_shape: tuple[int, ...], box: Box, anchor: tuple[tuple[float, float], float], motion: HeadMotion
+) -> tuple[int, int]:
+    """Where a field's box (ROI pixels) moves with the head: whole pixels, kept inside the ROI."""
+    (cx, cy), weight = anchor
+    mx, my = motion.shift_at(cx, cy, weight)
+    h, w = roi_shape[:2]
+    return min(max(round(mx), -box[0]), w - box[2]), min(max(round(my), -box[1]), h - box[3])
+
+
+def drawn_parts(
+    rig: AvatarRig, state: WarpState, mouth: MouthPose, head: HeadPose, motion: HeadMotion, coefs: list[float]
+) -> tuple[list[Overlay], list[Blink]]:
+    """What is drawn over the warped frame, in order: the mouth interior and the lips' line (overlays
+    from the rig alone), then the blinks (coloured from the warped frame itself)."""
+    shape = rig.image.shape
+    shift = (np.asarray(coefs, dtype=np.float32) @ state.lip_motion).reshape(-1, 2)
+    loop = motion.move(rig.lip_points + shift, state.mouth_anchor[1])
+    # signed: pressing can push the lower lip's edge past the upper's
+    gap = float(np.dot(loop[_LIP_MID_LO] - loop[_LIP_MID_UP], state.face_down))
+    overlays: list[Overlay | None] = []
+    if gap > 0.6:
+        pose = InteriorPose(
+            affine=motion.affine(state.mouth_anchor[1]),
+            opening=coefs[1],
+            round=coefs[3],
+            tongue=_clamped(mouth.tongue),
+            gap_share=min(gap / max(rig.open_gap_px, 1.0), 1.0),
+        )
+        overlays.append(interior_overlay(
+            shape, loop, rig.mouth_layers, rig.mouth_layer_box, rig.mouth_layer_motion, state.palette, pose,
+            rig.mouth_width_px,
+        ))  # fmt: skip
+    if gap < 3.0:
+        overlays.append(lip_line_overlay(shape, loop, state.palette, strength=0.55 * (1.0 - gap / 3.0)))
+    blinks = []
+    for eye, amount in enumerate((head.blink_left, head.blink_right)):
+        if amount > 0.02:
+            upper, lower = (motion.move(c, state.eye_anchor[1]) for c in rig.eyelid_points[eye])
+            blinks.append(plan_blink(shape, upper, lower, rig.eyelid_colours[eye], _clamped(amount)))
+    return [o for o in overlays if o is not None], [b for b in blinks if b is not None]

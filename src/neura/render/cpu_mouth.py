@@ -4,9 +4,9 @@ Per frame, on the small box around the moved inner-lip polygon: each layer is mo
 ``cv2.warpAffine``: the head's motion, plus the jaw's drop for the lower teeth and tongue, plus the
 tip's rise for l/n/t/d/th), the layers are alpha-blended back to front (cavity, tongue tip, jaw,
 upper teeth), shaded by the lips (the upper lip's shadow on the teeth, the dark corners, the wet inner
-lip along both edges, less light through a small opening) and blended into the frame by the
-polygon's anti-aliased coverage. Everything is a warp or a per-pixel blend of precomputed layers, so
-a GPU backend can do the same with ``grid_sample`` and a few tensor operations.
+lip along both edges, less light through a small opening). The result is an :class:`Overlay` (the
+painted box and the polygon's anti-aliased coverage): it depends only on the rig and the pose, never
+on the warped frame, so the CPU warp blends it with OpenCV and the torch renderer on its device.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neura.avatar import landmarks as lm
-from neura.avatar.mouth_interior import MouthPalette, coverage, edges, interior_box
+from neura.avatar.mouth_interior import MouthPalette, Overlay, coverage, edges, interior_box
 
 F32 = npt.NDArray[np.float32]
 RGB = npt.NDArray[np.uint8]
@@ -69,8 +69,8 @@ def _cavity(layer: npt.NDArray[np.uint8], affine: npt.NDArray[np.float64], origi
     return np.asarray(cv2.cvtColor(_warp(layer, affine, origin, box), cv2.COLOR_RGBA2RGB), np.uint8)
 
 
-def draw_interior(
-    out: RGB,
+def interior_overlay(
+    shape: tuple[int, ...],
     loop: F32,
     layers: npt.NDArray[np.uint8],
     layer_box: tuple[int, int, int, int],
@@ -78,11 +78,12 @@ def draw_interior(
     palette: MouthPalette,
     pose: InteriorPose,
     mouth_width_px: float,
-) -> None:
-    """Composite the mouth interior inside the inner-lip polygon ``loop`` (frame pixels), in place."""
-    box = interior_box(loop, out.shape)
+) -> Overlay | None:
+    """The mouth interior inside the inner-lip polygon ``loop`` (frame pixels) of a frame of ``shape``:
+    painted from the rig's layers alone (never from the frame), so any renderer can blend it in."""
+    box = interior_box(loop, shape)
     if box is None:
-        return
+        return None
     alpha = coverage(loop, box)
     origin = (float(layer_box[0]), float(layer_box[1]))
     jaw = layer_motion[0] * np.float32(pose.opening)
@@ -120,6 +121,4 @@ def draw_interior(
     wet = wet.astype(np.float32)
     black = np.zeros_like(colour)
     painted = cv2.add(cv2.blendLinear(colour, black, keep, 1.0 - keep), cv2.blendLinear(lip, black, wet, 1.0 - wet))
-
-    patch = out[y0:y1, x0:x1]
-    patch[:] = cv2.blendLinear(painted, patch, alpha, 1.0 - alpha)
+    return Overlay(box, np.asarray(painted, np.uint8), alpha)

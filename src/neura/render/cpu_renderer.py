@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,7 +18,7 @@ from neura.avatar import IdleMotion
 from neura.avatar.rig import AvatarRig, build_avatar, save_bytes
 from neura.media import MOUTH_CLOSED, HeadPose, MouthPose
 from neura.render.cpu import CpuBackend
-from neura.render.seam import FrameFormat, Image, RenderAsset, RenderStream, at_rest
+from neura.render.seam import Image, RenderAsset, RenderStream, at_rest
 
 
 def as_rig(asset: RenderAsset) -> AvatarRig:
@@ -43,8 +43,8 @@ class RigRenderer:
 
 
 class CpuStream(RenderStream):
-    def __init__(self, rig: AvatarRig, warp: CpuBackend, **options: object) -> None:
-        super().__init__(rig, **options)  # type: ignore[arg-type]
+    def __init__(self, rig: AvatarRig, warp: CpuBackend, **options: Any) -> None:
+        super().__init__(rig, **options)
         self.rig = rig
         self.warp = warp
         # buffers reused batch after batch: the warp rewrites only their ROI (the rest stays the rig's)
@@ -78,19 +78,8 @@ class CpuRenderer(RigRenderer):
     def __init__(self) -> None:
         self.warp = CpuBackend()
 
-    def stream(
-        self,
-        asset: RenderAsset,
-        *,
-        fps: int = 25,
-        seed: int = 0,
-        output: FrameFormat = "rgb",
-        batch_frames: int = 4,
-        executor: Executor | None = None,
-    ) -> CpuStream:
-        return CpuStream(
-            as_rig(asset), self.warp, fps=fps, seed=seed, output=output, batch_frames=batch_frames, executor=executor
-        )
+    def stream(self, asset: RenderAsset, **options: Any) -> CpuStream:
+        return CpuStream(as_rig(asset), self.warp, **options)
 
     def still(self, asset: RenderAsset, *, seed: int = 0) -> Image:
         rig = as_rig(asset)

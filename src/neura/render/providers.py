@@ -11,7 +11,6 @@ names (settings validation does) costs nothing.
 from __future__ import annotations
 
 import functools
-import importlib.util
 from typing import TYPE_CHECKING
 
 from neura.errors import EngineUnavailableError
@@ -47,10 +46,10 @@ RENDERERS.add("torch", _torch, "the same warp in PyTorch, batched on a GPU (or C
 
 
 def _cuda_available() -> bool:
-    if importlib.util.find_spec("torch") is None:
+    try:
+        import torch
+    except ImportError:  # torch is the optional extra neura[gpu]
         return False
-    import torch
-
     return bool(torch.cuda.is_available())
 
 
