@@ -15,8 +15,9 @@ What it measures, with ``RENDER_BACKEND=torch`` on ``--device``:
 
 * **offline** at 1920x1080 and 1280x720: ``--seconds`` of speech (the espeak voice: a voice model
   would not fit the lease's carry, and the voice is not what is measured) rendered by the torch
-  backend, the avatar (frame height square) composed into the middle of a still background, and
-  encoded as an offline render encodes on that machine (:func:`neura.encode.plan.plan_encoding`:
+  backend, the avatar (frame height square, I420 made on the device) put into the middle of a still
+  background (BT.601, as the renderer makes I420 for WebRTC: colours a little off in a BT.709 MP4,
+  timing the same), and encoded as an offline render encodes on that machine (:func:`neura.encode.plan.plan_encoding`:
   NVENC where it opens, else parallel x264 segments on many cores) with its AAC track. Wall time from
   the first frame to the closed MP4, and real-time factor. Also the product's own pipeline at 720p
   (``render_video``: voice, presenter layout, subtitles, thumbnail) for the same text.
@@ -145,7 +146,7 @@ def offline(
     renderer: Any, size: str, seconds: float, voice: tuple[Any, ...], store: Path, folder: Path
 ) -> dict[str, Any]:
     """Render, compose and encode ``seconds`` of video at ``size`` (see the module's docstring)."""
-    from neura.encode import probe
+    from neura.encode import i420_planes, probe, rgb_to_i420
     from neura.encode.plan import open_mp4_writer, plan_encoding
     from neura.render.seam import SpeechTrack
 
@@ -153,20 +154,24 @@ def offline(
     samples, rate_hz, mouth, _ = voice
     asset = load_asset(renderer, height, store)
     plan = plan_encoding(encoder="auto", segments="auto", workers=0, segment_s=2.0, expected_duration_s=lambda: seconds)
-    canvas = np.empty((height, width, 3), np.uint8)
-    canvas[:] = np.linspace(40, 90, width, dtype=np.float32)[None, :, None].astype(np.uint8)
-    left = (width - height) // 2
+    background = np.empty((height, width, 3), np.uint8)
+    background[:] = np.linspace(40, 90, width, dtype=np.float32)[None, :, None].astype(np.uint8)
+    canvas = rgb_to_i420(background)
+    left = (width - height) // 2  # even at both sizes: the chroma planes split evenly
+    canvas_planes = i420_planes(canvas)
     path = folder / f"offline-{size}.mp4"
     n_frames = len(mouth)
     started = time.perf_counter()
-    stream = renderer.stream(asset, fps=FPS, output="rgb", batch_frames=16)
+    stream = renderer.stream(asset, fps=FPS, output="i420", batch_frames=16)
     stream.push_speech(SpeechTrack(samples, rate_hz, mouth))
     with open_mp4_writer(path, plan, width=width, height=height, fps=FPS, crf=23, preset="veryfast") as writer:
         writer.write_audio(samples, rate_hz)  # encoded only as far as the video has got
         done = 0
         while done < n_frames:
             for frame in stream.render_next(min(16, n_frames - done)):
-                canvas[:, left : left + height] = frame.image
+                for plane, face in zip(canvas_planes, i420_planes(frame.image), strict=True):
+                    x0 = left * plane.shape[1] // width
+                    plane[:, x0 : x0 + face.shape[1]] = face
                 writer.write_frame(canvas)
             done += min(16, n_frames - done)
     wall_s = time.perf_counter() - started
@@ -206,12 +211,12 @@ def live_round(renderer: Any, asset: Any, n_sessions: int, seconds: float, devic
     mouth = np.zeros((FPS, MOUTH_CHANNELS), np.float32)
     mouth[:, 0] = 0.6
     utterance = SpeechTrack(np.zeros(48_000, np.float32), 48_000, mouth)
+    memory = gpu_memory(device, reset=True)
     streams = [renderer.stream(asset, fps=FPS, seed=i, output="i420", batch_frames=1) for i in range(n_sessions)]
     pushed_at: list[float | None] = [None] * n_sessions
     first_frame_ms: list[float] = []
     late = 0
     lock = threading.Lock()
-    memory = gpu_memory(device, reset=True)
 
     def tick(i: int, deadline: float) -> bool:
         frame = streams[i].render_next(1)[0]
