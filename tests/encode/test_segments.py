@@ -24,7 +24,8 @@ SHM = Path("/dev/shm")
 
 
 def shared_memory_names() -> set[str]:
-    return {p.name for p in SHM.iterdir()} if SHM.is_dir() else set()
+    """Python's shared memory blocks ("psm_" names; PostgreSQL's and others' come and go beside them)."""
+    return {p.name for p in SHM.glob("psm_*")} if SHM.is_dir() else set()
 
 
 def keyframe_indices(path: Path) -> list[int]:
