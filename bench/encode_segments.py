@@ -65,10 +65,12 @@ def render(segments: str, workers: int, folder: Path) -> dict[str, float]:
 
     settings = Settings(NEURA_CACHE_DIR=folder / "cache", ENCODE_SEGMENTS=segments, ENCODE_WORKERS=workers)
     render_video(RenderRequest(folder / "warm.mp4", script_text="Warming up."), settings)
-    started = time.perf_counter()
-    result = render_video(RenderRequest(folder / f"render-{segments}.mp4", script_text=SCRIPT), settings)
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "video_s": result.duration_s, "rtf": seconds / result.duration_s}
+    output = folder / f"render-{segments}.mp4"
+    started, started_cpu = time.perf_counter(), cpu_s()
+    result = render_video(RenderRequest(output, script_text=SCRIPT), settings)
+    seconds, cpu_seconds = time.perf_counter() - started, cpu_s() - started_cpu
+    size_mb = output.stat().st_size / 1e6
+    return {"seconds": seconds, "cpu_s": cpu_seconds, "mb": size_mb, "rtf": seconds / result.duration_s}
 
 
 def main() -> int:
