@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     job_max_tries: int = Field(3, alias="JOB_MAX_TRIES")
     worker_concurrency: int = Field(1, alias="WORKER_CONCURRENCY")
     worker_heartbeat_s: float = Field(5.0, alias="WORKER_HEARTBEAT_S")
+    # offline video encoding (neura.encode.plan): the H.264 encoder, and parallel segments on many cores
+    video_encoder: Literal["auto", "libx264", "h264_nvenc"] = Field(
+        "auto", alias="VIDEO_ENCODER"
+    )  # auto: NVENC where it opens
+    encode_segments: Literal["auto", "on", "off"] = Field("auto", alias="ENCODE_SEGMENTS")  # auto: many cores + long
+    encode_workers: int = Field(0, ge=0, alias="ENCODE_WORKERS")  # segment encoder processes; 0: one per core but one
+    encode_segment_s: float = Field(2.0, gt=0, alias="ENCODE_SEGMENT_S")  # rounded to whole keyframe intervals (2 s)
     webrtc_ice_servers: str = Field("", alias="WEBRTC_ICE_SERVERS")  # JSON list of RTCIceServer; empty: none
 
     # --- browsers (neura.gateway.browser)

@@ -72,6 +72,11 @@ class OutputError(NeuraError):
     http_status = 507
 
 
+class EncoderError(OutputError):
+    """An encoder process died (killed, out of memory) before the video was finished: nothing was
+    written, and another try may succeed (an :class:`OutputError`, so a job retries it)."""
+
+
 class LLMError(NeuraError):
     """The language model failed or answered with something unusable."""
 

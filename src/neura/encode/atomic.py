@@ -25,22 +25,35 @@ def output_error(path: Path, exc: BaseException, what: str = "file") -> OutputEr
     )
 
 
+def _check_parent(path: Path, what: str) -> None:
+    if not path.parent.is_dir():
+        raise OutputError(
+            f"Cannot write the {what} {path}: the folder {path.parent} does not exist",
+            hint="Create the folder first or choose another output path.",
+        )
+
+
 def temp_path_beside(path: Path, what: str = "file") -> Path:
     """Create an empty hidden temporary file in ``path``'s folder (same file system, so the final
     rename is atomic) and return its path."""
-    parent = path.parent
-    if not parent.is_dir():
-        raise OutputError(
-            f"Cannot write the {what} {path}: the folder {parent} does not exist",
-            hint="Create the folder first or choose another output path.",
-        )
+    _check_parent(path, what)
     try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".part")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise output_error(path, exc, what) from exc
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get what any new file would
     return Path(tmp)
+
+
+def temp_dir_beside(path: Path, what: str = "file") -> Path:
+    """Create a hidden temporary folder in ``path``'s folder (for the parts of an output that is
+    assembled from several files) and return its path; the caller removes it."""
+    _check_parent(path, what)
+    try:
+        return Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".parts"))
+    except OSError as exc:
+        raise output_error(path, exc, what) from exc
 
 
 def discard(tmp_path: Path) -> None:

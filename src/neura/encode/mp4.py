@@ -30,26 +30,29 @@ import av
 import av.error
 import numpy as np
 import numpy.typing as npt
-from av.audio.fifo import AudioFifo
-from av.audio.resampler import AudioResampler
-from av.audio.stream import AudioStream
 from av.container import OutputContainer
 from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 from av.video.stream import VideoStream
 from typing_extensions import Self
 
+from neura.encode.aac import AacTrack
 from neura.encode.atomic import discard, output_error, temp_path_beside
+from neura.encode.h264 import H264Codec, h264_options
 from neura.encode.yuv import check_even_size, rgb_to_i420
 from neura.errors import InputError
 
 ThreadType = Literal["frame", "slice"]
 GOP_S = 2.0
-_AAC_FRAME_SIZE = 1024
 _WRITE_ERRORS = (OSError, av.error.FFmpegError)
 
 
-def _fps_fraction(fps: float) -> Fraction:
+def fps_fraction(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
+
+
+def gop_frames(fps: Fraction) -> int:
+    """Frames from one keyframe to the next (at most: x264 adds one at a scene cut)."""
+    return max(1, round(GOP_S * float(fps)))
 
 
 class ClosesOnExit:
@@ -80,7 +83,8 @@ class Mp4Writer(ClosesOnExit):
     ``(height * 3 // 2, width)`` (see :mod:`neura.encode.yuv` for the layout; BT.709 limited range).
     ``write_audio`` takes float32 mono samples at any rate; they are resampled to
     ``audio_sample_rate_hz``. Pass ``audio_sample_rate_hz=None`` for a file without audio.
-    ``crf``/``preset`` are x264's; ``audio_bitrate`` is in bits per second.
+    ``crf``/``preset`` are x264's (``codec="h264_nvenc"`` maps them, see :func:`~neura.encode.h264.h264_options`);
+    ``audio_bitrate`` is in bits per second.
     """
 
     def __init__(
@@ -96,13 +100,14 @@ class Mp4Writer(ClosesOnExit):
         threads: int = 0,
         audio_bitrate: int = 128_000,
         thread_type: ThreadType = "frame",
+        codec: H264Codec = "libx264",
     ) -> None:
         check_even_size(width, height)
         if not fps > 0:
             raise InputError(f"fps must be positive, got {fps}")
         self.path = Path(path)
         self.width, self.height = width, height
-        self.fps = _fps_fraction(fps)
+        self.fps = fps_fraction(fps)
         self.n_frames = 0
         self._closed = False
         self._tmp_path = temp_path_beside(self.path, "video")
@@ -110,11 +115,10 @@ class Mp4Writer(ClosesOnExit):
             self._container: OutputContainer = av.open(
                 str(self._tmp_path), "w", format="mp4", options={"movflags": "+faststart"}
             )
-            self._video = self._add_video(crf, preset, threads, thread_type)
-            self._audio: AudioStream | None = None
-            self._audio_rate_hz = audio_sample_rate_hz or 0
+            self._video = self._add_video(codec, crf, preset, threads, thread_type)
+            self._audio: AacTrack | None = None
             if audio_sample_rate_hz:
-                self._audio = self._add_audio(audio_sample_rate_hz, audio_bitrate)
+                self._audio = AacTrack(self._container, audio_sample_rate_hz, audio_bitrate)
             self._container.start_encoding()
         except _WRITE_ERRORS as exc:
             self._discard()
@@ -122,34 +126,20 @@ class Mp4Writer(ClosesOnExit):
         except BaseException:
             self._discard()
             raise
-        self._fifo = AudioFifo()
-        self._resampler: AudioResampler | None = None
-        self._resampler_input_hz = 0
-        self._audio_samples_encoded = 0
 
-    def _add_video(self, crf: int, preset: str, threads: int, thread_type: ThreadType) -> VideoStream:
-        stream = self._container.add_stream("libx264", rate=self.fps)
+    def _add_video(self, codec: H264Codec, crf: int, preset: str, threads: int, thread_type: ThreadType) -> VideoStream:
+        stream = self._container.add_stream(codec, rate=self.fps)
         ctx = stream.codec_context
         ctx.width, ctx.height, ctx.pix_fmt = self.width, self.height, "yuv420p"
         ctx.time_base = 1 / self.fps
-        ctx.gop_size = max(1, round(GOP_S * float(self.fps)))
+        ctx.gop_size = gop_frames(self.fps)
         ctx.thread_count = threads
         ctx.thread_type = thread_type.upper()
         ctx.colorspace = Colorspace.ITU709
         ctx.color_primaries = ColorPrimaries.BT709
         ctx.color_trc = ColorTrc.BT709
         ctx.color_range = ColorRange.MPEG
-        ctx.options = {"crf": str(crf), "preset": preset}
-        return stream
-
-    def _add_audio(self, sample_rate_hz: int, bitrate: int) -> AudioStream:
-        stream = self._container.add_stream("aac", rate=sample_rate_hz)
-        ctx = stream.codec_context
-        ctx.layout, ctx.format, ctx.bit_rate = "mono", "fltp", bitrate
-        ctx.time_base = Fraction(1, sample_rate_hz)
-        # FFmpeg's default "twoloop" AAC coder cost ~0.9 ms per video frame of speech here, serialised
-        # on the writing thread, and slowed 720p muxing by ~20%; "fast" is transparent for speech.
-        ctx.options = {"aac_coder": "fast"}
+        ctx.options = h264_options(codec, crf, preset)
         return stream
 
     # --- writing
@@ -180,69 +170,19 @@ class Mp4Writer(ClosesOnExit):
         self._check_open()
         if self._audio is None:
             raise InputError("This writer was created without audio (audio_sample_rate_hz=None)")
-        mono = np.ascontiguousarray(samples, dtype=np.float32).reshape(1, -1)
-        if mono.shape[1] == 0:
-            return
-        if sample_rate_hz <= 0:
-            raise InputError(f"sample_rate_hz must be positive, got {sample_rate_hz}")
-        frame = av.AudioFrame.from_ndarray(mono, format="flt", layout="mono")
-        frame.sample_rate = sample_rate_hz
-        if self._resampler is None or self._resampler_input_hz != sample_rate_hz:
-            self._flush_resampler()  # what the previous rate left inside comes first
-            self._resampler = AudioResampler(format="fltp", layout="mono", rate=self._audio_rate_hz)
-            self._resampler_input_hz = sample_rate_hz
-        self._buffer_audio(self._resampler.resample(frame))
+        self._audio.write(samples, sample_rate_hz)
         self._pump_audio(final=False)
-
-    def _buffer_audio(self, frames: list[av.AudioFrame]) -> None:
-        for out in frames:
-            out.pts = None
-            self._fifo.write(out)
-
-    def _flush_resampler(self) -> None:
-        if self._resampler is not None:
-            self._buffer_audio(self._resampler.resample(None))
-            self._resampler = None
 
     def _encode_video(self, frame: av.VideoFrame | None) -> None:
         for packet in self._video.encode(frame):
             self._container.mux(packet)
 
-    def _encode_audio(self, frame: av.AudioFrame | None) -> None:
-        assert self._audio is not None
-        for packet in self._audio.encode(frame):
-            self._container.mux(packet)
-
-    def _video_duration_samples(self) -> int:
-        return round(self.n_frames * self._audio_rate_hz / self.fps)
-
     def _pump_audio(self, *, final: bool) -> None:
-        """Encode whole AAC frames of buffered audio, never past the video's end."""
-        if self._audio is None:
-            return
-        limit = self._video_duration_samples()
-        frame_size = self._audio.codec_context.frame_size or _AAC_FRAME_SIZE
-        while True:
-            room = limit - self._audio_samples_encoded
-            take = min(frame_size, room, self._fifo.samples)
-            if take <= 0 or (take < frame_size and not final):
-                return
-            chunk = self._fifo.read(take)
-            if chunk is None:
-                return
-            chunk.pts = self._audio_samples_encoded
-            chunk.time_base = Fraction(1, self._audio_rate_hz)
-            self._audio_samples_encoded += take
-            self._guarded(functools.partial(self._encode_audio, chunk))
-
-    def _pad_audio_to_video(self) -> None:
-        self._flush_resampler()
-        missing = self._video_duration_samples() - self._audio_samples_encoded - self._fifo.samples
-        if missing > 0:
-            silence = av.AudioFrame.from_ndarray(np.zeros((1, missing), np.float32), format="fltp", layout="mono")
-            silence.sample_rate = self._audio_rate_hz
-            self._fifo.write(silence)
-        self._pump_audio(final=True)
+        """Encode buffered audio as far as the video has got (all of it, padded or trimmed, if final)."""
+        audio = self._audio
+        if audio is not None:
+            limit = audio.samples_for(self.n_frames, self.fps)
+            self._guarded(functools.partial(audio.finish if final else audio.pump, limit))
 
     # --- finishing
 
@@ -254,10 +194,8 @@ class Mp4Writer(ClosesOnExit):
             self.abort()
             raise InputError(f"No video frames were written; {self.path} was not created")
         try:
-            self._pad_audio_to_video()
+            self._pump_audio(final=True)
             self._guarded(lambda: self._encode_video(None))
-            if self._audio is not None:
-                self._guarded(lambda: self._encode_audio(None))
             self._guarded(self._container.close)
             self._closed = True
             os.replace(self._tmp_path, self.path)

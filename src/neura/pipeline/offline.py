@@ -19,7 +19,8 @@ import numpy.typing as npt
 
 from neura import __version__
 from neura.config import Settings
-from neura.encode import BackgroundMp4Writer, build_cues, cue_at, save_thumbnail, write_srt, write_vtt
+from neura.encode import build_cues, cue_at, save_thumbnail, write_srt, write_vtt
+from neura.encode.plan import EncodePlan, VideoWriter, open_mp4_writer, plan_encoding
 from neura.errors import OutputError
 from neura.licenses import PROJECT_LICENSE, components_for
 from neura.lipsync import mouth_track, stream_guard_s
@@ -55,6 +56,18 @@ def encoder_options(width: int, height: int) -> dict[str, Any]:
     """The x264/AAC settings a render of this size uses."""
     threads = 1 if width * height <= SINGLE_THREAD_MAX_PIXELS else ENCODER_OPTIONS["threads"]
     return {**ENCODER_OPTIONS, "threads": threads}
+
+
+def encode_plan(settings: Settings, script: Script, tts: TTSEngine) -> EncodePlan:
+    """How this render encodes (see :mod:`neura.encode.plan`); the script's length is estimated only
+    where it matters (many cores)."""
+    return plan_encoding(
+        encoder=settings.video_encoder,
+        segments=settings.encode_segments,
+        workers=settings.encode_workers,
+        segment_s=settings.encode_segment_s,
+        expected_duration_s=lambda: script.word_count / tts.speaking_rate_wps(),
+    )
 
 
 BYTES_PER_VIDEO_S = 400_000  # generous upper bound for our x264 settings, used for the free-space check
@@ -94,8 +107,9 @@ def render_video(
 
     created: list[Path] = []
     try:
+        plan = encode_plan(settings, script_info.script, tts)
         result = _render_media(
-            request, output, script_info.script, tts, renderer, avatar, layout, timer, progress, cancel, created
+            request, output, script_info.script, tts, renderer, avatar, layout, plan, timer, progress, cancel, created
         )
         result.warnings = script_info.warnings + layout_warnings + avatar.warnings
         if request.write_sidecar:
@@ -133,7 +147,7 @@ class _SegmentRenderer:
         renderer: Renderer,
         avatar: LoadedAvatar,
         layout: Any,
-        writer: BackgroundMp4Writer,
+        writer: VideoWriter,
         sample_rate_hz: int,
         title: str | None = None,
     ) -> None:
@@ -217,6 +231,7 @@ def _render_media(
     renderer: Renderer,
     avatar: LoadedAvatar,
     layout: Any,
+    plan: EncodePlan,
     timer: StageTimer,
     progress: ProgressCallback,
     cancel: CancelToken,
@@ -226,7 +241,7 @@ def _render_media(
     total_words = max(1, script.word_count)
     words_done = 0
     options = encoder_options(layout.width, layout.height)
-    writer = BackgroundMp4Writer(output, width=layout.width, height=layout.height, fps=request.fps, **options)
+    writer = open_mp4_writer(output, plan, width=layout.width, height=layout.height, fps=request.fps, **options)
     with writer:  # from here on any failure discards the writer's temporary file
         segments = _SegmentRenderer(request, renderer, avatar, layout, writer, tts.sample_rate_hz, title=script.title)
         producer = SpeechProducer(tts, [scene.narration for scene in scenes], cancel)
@@ -247,7 +262,7 @@ def _render_media(
                     f"{item.scene_index + 1}/{len(scenes)} scenes",
                 )
     created.append(output)
-    timer.add("encode", writer.busy_s)  # the encoder thread's busy time, overlapping render and TTS
+    timer.add("encode", writer.busy_s)  # the encoder's busy time (over its processes), overlapping render and TTS
     timer.add("render", segments.render_s)
     timer.add("tts", producer.busy_s)
     progress("render", 1.0, f"{segments.n_frames} frames")
