@@ -79,6 +79,10 @@ class Sample:
     peers: int
 
 
+class SessionEnded(Exception):
+    """The server closed a session the soak had not closed (its reason is the message)."""
+
+
 @dataclass
 class Soak:
     http: httpx.AsyncClient
@@ -91,6 +95,7 @@ class Soak:
     turns: int = 0
     interrupts: int = 0
     sessions_opened: int = 0
+    sessions_dropped: list[str] = field(default_factory=list)  # closed by the server: why
 
     async def sample(self) -> Sample:
         status = Path(f"/proc/{self.gateway_pid}/status").read_text()
@@ -143,6 +148,7 @@ class Soak:
         await self.http.delete(f"/v1/live/sessions/{session_id}", headers=headers)
 
     async def turn(self, peer: LivePeer, index: int) -> None:
+        """One message, answered (or interrupted); SessionEnded when the server closed the session."""
         mark = len(peer.messages)
         peer.say(f"Tell me about the deep ocean ({index}).")
         self.turns += 1
@@ -150,27 +156,47 @@ class Soak:
             await asyncio.sleep(self.rng.uniform(1.0, 3.0))
             peer.send({"type": "interrupt"})
             self.interrupts += 1
-        await peer.wait_for(lambda m: m["type"] == "state" and m["state"] == "listening", 60.0, after=mark)
-        for frame in peer.video:  # keep the arrival times, not the pictures
-            frame.image = None
+
+        def ended() -> dict[str, Any] | None:
+            for _, message in peer.messages[mark:]:
+                if message["type"] == "closed" or (message["type"] == "state" and message["state"] == "listening"):
+                    return message
+            if peer.pc.connectionState in ("failed", "closed"):
+                return {"type": "closed", "reason": f"peer connection {peer.pc.connectionState}"}
+            return None
+
+        try:
+            await peer.wait_until(lambda: ended() is not None, 60.0)
+        except TimeoutError:
+            raise SessionEnded("no answer within 60 s") from None
+        done = ended()
+        if done is not None and done["type"] == "closed":
+            raise SessionEnded(str(done.get("reason", "")))
 
     async def slot(self, headers: dict[str, str], until_s: float) -> tuple[LivePeer, str, float]:
         """Sessions one after the other until ``until_s``; returns the one still open."""
         while True:
             peer, session_id, connected_s = await self.open(headers)
             close_at = min(until_s, time.monotonic() + self.rng.uniform(40.0, 90.0))
-            index = 0
-            while time.monotonic() < close_at:
-                await asyncio.sleep(min(self.rng.uniform(0.0, 5.0), max(0.0, close_at - time.monotonic())))
-                if time.monotonic() >= close_at:
-                    break
-                index += 1
-                started = time.monotonic()
-                await self.turn(peer, index)
-                await asyncio.sleep(max(0.0, min(close_at, started + self.rng.uniform(15.0, 25.0)) - time.monotonic()))
-            if time.monotonic() >= until_s:
+            alive = await self.converse(peer, close_at)
+            if alive and time.monotonic() >= until_s:
                 return peer, session_id, connected_s
             await self.close(peer, session_id, headers, connected_s)
+
+    async def converse(self, peer: LivePeer, close_at: float) -> bool:
+        """A message every 15-25 s until ``close_at``; False when the server closed the session."""
+        index = 0
+        await asyncio.sleep(min(self.rng.uniform(0.0, 5.0), max(0.0, close_at - time.monotonic())))
+        while time.monotonic() < close_at:
+            index += 1
+            started = time.monotonic()
+            try:
+                await self.turn(peer, index)
+            except SessionEnded as ended:
+                self.sessions_dropped.append(str(ended))
+                return False
+            await asyncio.sleep(max(0.0, min(close_at, started + self.rng.uniform(15.0, 25.0)) - time.monotonic()))
+        return True
 
 
 async def av_offset_ms(peer: LivePeer) -> float:
@@ -198,6 +224,24 @@ async def neura_users(database_url: str, *args: str) -> None:
     _, err = await command.communicate()
     if command.returncode != 0:
         raise RuntimeError(f"neura users {' '.join(args)} failed: {err.decode().strip()}")
+
+
+def half_closed_sockets(pid: int) -> int:
+    """TCP sockets of process ``pid`` in CLOSE_WAIT: the other side closed, this one never did."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            columns = line.split()
+            count += columns[3] == "08" and columns[9] in inodes  # 08: CLOSE_WAIT
+    return count
 
 
 def median_rss(samples: list[Sample]) -> float:
@@ -236,7 +280,8 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
         sampler.cancel()
         await asyncio.sleep(5.0)
         closed = await soak.sample()
-        print(f"after close: {closed}", flush=True)
+        half_closed = half_closed_sockets(gateway_pid)
+        print(f"after close: {closed}, {half_closed} half-closed sockets", flush=True)
     load = os.getloadavg()
     return {
         "rss_growth_pct": round(100 * (end_rss / warm_rss - 1), 1),
@@ -245,6 +290,7 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
         "leaked_tasks": max(0, closed.tasks - idle.tasks),
         "leaked_threads": max(0, closed.threads - idle.threads),
         "leaked_peers": closed.peers,
+        "half_closed_sockets": half_closed,
         "frame_drop_pct": round(max(0.0, 100 * (1 - soak.frames_received / soak.frames_expected)), 2),
         "rss_mib": {
             "idle": round(idle.rss_mib),
@@ -253,6 +299,8 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
             "after_close": round(closed.rss_mib),
             "peak": round(max(s.rss_mib for s in soak.samples)),
         },
+        "sessions_dropped": len(soak.sessions_dropped),
+        "dropped_because": sorted(set(soak.sessions_dropped)),
         "turns": soak.turns,
         "interrupts": soak.interrupts,
         "sessions_opened": soak.sessions_opened,
@@ -326,7 +374,11 @@ def main() -> None:
                 process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
                 process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz") as gateway_pid,
             ):
-                figures = asyncio.run(run(args, base_url, gateway_pid))
+                try:
+                    figures = asyncio.run(run(args, base_url, gateway_pid))
+                except BaseException:
+                    print((folder / "gateway.log").read_text(errors="replace")[-5000:], file=sys.stderr)
+                    raise
         finally:
             redis_server.stop()
             postgres.remove()

@@ -40,6 +40,7 @@ from neura.jobs.queue import (
 from neura.jobs.render import render_job
 from neura.jobs.sweeper import sweep_forever
 from neura.jobs.webhooks import MAX_ATTEMPTS, TIMEOUT_S, deliver
+from neura.memory import limit_arenas
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ async def keep_polling(worker: Worker) -> None:
 
 async def run_worker(settings: Settings, concurrency: int, *, on_ready: Callable[[str], None] | None = None) -> None:
     """Run until SIGTERM or SIGINT."""
+    limit_arenas(settings.malloc_arenas)  # before the render threads start allocating
     jobs = await WorkerContext.start(settings, concurrency)
     workers = build_workers(jobs, concurrency)
     stop = asyncio.Event()
