@@ -19,6 +19,7 @@ def test_two_minutes_of_live_sessions_leave_nothing_behind() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["turns"] >= 6 and figures["interrupts"] >= 1 and figures["sessions_opened"] >= 4, figures
+    assert figures["sessions_dropped"] == 0 and figures["av_offsets_measured"] == 2, figures
     assert (figures["leaked_tasks"], figures["leaked_threads"], figures["leaked_peers"]) == (0, 0, 0), figures
     assert figures["rss_growth_pct"] < 10 and figures["rss_after_close_pct"] < 10, figures
     assert abs(figures["av_offset_ms_max"]) <= AV_TOLERANCE_MS, figures
