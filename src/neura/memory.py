@@ -2,9 +2,9 @@
 
 A live session runs its media on several threads (TTS, lip sync, render, aiortc's codecs). glibc gives
 each thread that allocates concurrently an arena of its own, up to eight per core, and an arena keeps
-the pages it has used: after a few hundred sessions the gateway held hundreds of MiB that Python had
-freed long before (measured: +440 MiB after 8 sessions, and 13-41 MiB more every 8 after that, with no
-Python object leaking). Two remedies, both no-ops where the C library is not glibc:
+the pages it has used, so a gateway kept memory that Python had freed long before (measured by an
+independent client: +440 MiB after 8 live sessions, then 13-41 MiB more every 8). Two remedies, both
+no-ops where the C library is not glibc:
 
 * :func:`limit_arenas` caps the number of arenas (``mallopt(M_ARENA_MAX)``, what ``MALLOC_ARENA_MAX``
   does from the environment), for threads that start allocating after the call;

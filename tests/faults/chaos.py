@@ -27,6 +27,7 @@ from tests.platform.videos import get, ledger, set_account, submit
 from tests.platform.workers import WorkerProcess
 
 PER_USER = 10  # the pro plan renders ten videos at a time
+WORKER_START_S = 180.0  # a worker's imports take minutes on a machine loaded far beyond its cores
 
 
 @dataclass
@@ -67,7 +68,8 @@ class Chaos:
     def _start_worker(self) -> WorkerProcess:
         log = self.folder / f"worker-{len(self.started)}.log"
         env = {"JOB_MAX_TRIES": str(self.max_tries)}
-        worker = WorkerProcess(self.settings, log, concurrency=self.concurrency, env=env).start()
+        worker = WorkerProcess(self.settings, log, concurrency=self.concurrency, env=env)
+        worker.start(timeout_s=WORKER_START_S)
         self.started.append(worker)
         return worker
 
