@@ -127,7 +127,10 @@ class Soak:
         signup.raise_for_status()
         for args in (("set-plan", email, "pro"), ("grant-credits", email, "1000000")):
             await neura_users(self.database_url, *args, "--reason", "bench/soak.py")
-        return {"Authorization": f"Bearer {signup.json()['access_token']}"}
+        token = {"Authorization": f"Bearer {signup.json()['access_token']}"}
+        key = await self.http.post("/v1/api-keys", json={"name": "soak"}, headers=token)
+        key.raise_for_status()
+        return {"X-API-Key": key.json()["key"]}  # an access token expires during a long soak; a key does not
 
     async def open(self, headers: dict[str, str]) -> tuple[LivePeer, str, float]:
         response = await self.http.post("/v1/live/sessions", json={}, headers=headers)

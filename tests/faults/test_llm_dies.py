@@ -55,7 +55,7 @@ def llm_gateway(fault_settings: Settings, llm: LLMProcess) -> Iterator[str]:
 
 @pytest.fixture
 async def http(llm_gateway: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=llm_gateway, timeout=30.0) as client:
+    async with httpx.AsyncClient(base_url=llm_gateway, timeout=120.0) as client:  # session start-up: slow when loaded
         yield client
 
 

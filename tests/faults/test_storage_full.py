@@ -51,7 +51,7 @@ def test_a_full_disk_fails_the_render_and_refunds_it(
     user = users.signup(client)
     before = balance(database_url, user)
     video = submit(client, user, script=LONG_SCRIPT)
-    failed = wait_for(client, user, video["id"], timeout_s=120)
+    failed = wait_for(client, user, video["id"], timeout_s=300)
     assert failed["status"] == "failed" and failed["attempts"] == MAX_TRIES, worker.log()[-3000:]
     assert failed["error"].startswith("object storage cannot store video.mp4: No space left on device"), failed["error"]
     assert failed["credits_charged"] == 0 and failed["artifacts"] == []
