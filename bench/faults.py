@@ -76,6 +76,7 @@ def main() -> None:
                 STORAGE_DIR=folder / "storage",
                 NEURA_CACHE_DIR=folder / "cache",
                 RATE_LIMIT_PER_MINUTE=100_000,
+                ACCESS_TOKEN_TTL_S=86_400,  # the run can outlast the default 15 minutes on a loaded machine
             )
             with (
                 serve_in_thread(create_app(settings), **uvicorn_options(settings)) as url,

@@ -381,15 +381,15 @@ def main() -> None:
             gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
             gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
             base_url = f"http://127.0.0.1:{gateway_port}"
-            with (
-                process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
-                process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz") as gateway_pid,
-            ):
-                try:
+            try:
+                with (
+                    process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
+                    process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz") as gateway_pid,
+                ):
                     figures = asyncio.run(run(args, base_url, gateway_pid))
-                except BaseException:
-                    print((folder / "gateway.log").read_text(errors="replace")[-5000:], file=sys.stderr)
-                    raise
+            except BaseException:
+                print((folder / "gateway.log").read_text(errors="replace")[-5000:], file=sys.stderr)
+                raise
         finally:
             redis_server.stop()
             postgres.remove()
