@@ -265,7 +265,11 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
         owners = [await soak.account() for _ in range(args.sessions)]
         print(f"warm-up: {args.sessions} sessions, one answer each", flush=True)
         warm = [await soak.open(headers) for headers in owners]
-        await asyncio.gather(*(soak.turn(peer, 0) for peer, _, _ in warm))
+        for outcome in await asyncio.gather(*(soak.turn(peer, 0) for peer, _, _ in warm), return_exceptions=True):
+            if isinstance(outcome, SessionEnded):
+                soak.sessions_dropped.append(str(outcome))
+            elif isinstance(outcome, BaseException):
+                raise outcome
         for (peer, session_id, connected_s), headers in zip(warm, owners, strict=True):
             await soak.close(peer, session_id, headers, connected_s)
         await asyncio.sleep(5.0)
