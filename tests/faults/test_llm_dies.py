@@ -87,9 +87,9 @@ async def test_the_llm_dies_mid_answer_in_a_live_turn(
         peer.say("Try again, please.")
         again = await peer.wait_for(avatar_final(2), 60.0)
         assert again["text"] == REPLY
-    state = await http.get(f"/v1/live/sessions/{session_id}", headers=user.headers)
-    assert state.status_code == 200 and state.json()["state"] != "closed", state.text
-    assert (await http.delete(f"/v1/live/sessions/{session_id}", headers=user.headers)).status_code == 204
+        state = await http.get(f"/v1/live/sessions/{session_id}", headers=user.headers)
+        assert state.status_code == 200 and state.json()["status"] == "open", state.text
+        assert (await http.delete(f"/v1/live/sessions/{session_id}", headers=user.headers)).status_code == 204
 
 
 def test_the_llm_dies_while_drafting_a_script(llm_gateway: str, llm: LLMProcess) -> None:

@@ -22,7 +22,7 @@ def test_random_kills_during_concurrent_renders(
 ) -> None:
     clear_queues(fault_settings)
     chaos = Chaos(client, fault_settings, database_url, tmp_path_factory.mktemp("chaos"), kill_every_s=(1.5, 4.0))
-    report = chaos.run(renders=4, script=SHORT_SCRIPT, timeout_s=400)
+    report = chaos.run(renders=4, script=SHORT_SCRIPT, timeout_s=600)
     assert report.kills >= 2, f"the renders ended before the kills: {report.figures()}"
     figures = report.figures()
     assert (figures["renders_completed"], figures["renders_lost"]) == (4, 0), (report.problems, chaos.logs())
