@@ -69,8 +69,8 @@ class Chaos:
         log = self.folder / f"worker-{len(self.started)}.log"
         env = {"JOB_MAX_TRIES": str(self.max_tries)}
         worker = WorkerProcess(self.settings, log, concurrency=self.concurrency, env=env)
+        self.started.append(worker)  # before it starts: one that never gets ready is stopped all the same
         worker.start(timeout_s=WORKER_START_S)
-        self.started.append(worker)
         return worker
 
     def logs(self, tail_chars: int = 4000) -> str:
@@ -84,15 +84,15 @@ class Chaos:
             owner = users.signup(self.client)
             set_account(self.database_url, owner, plan="pro", credits=100_000)
             owners.append(owner)
-        alive = [self._start_worker() for _ in range(self.workers)]
-        began = time.monotonic()
-        videos = [
-            (owner, submit(self.client, owner, script=script))
-            for owner in (owners[i // PER_USER] for i in range(renders))
-        ]
-        deadline = began + timeout_s
-        next_kill = began + rng.uniform(*self.kill_every_s)
         try:
+            alive = [self._start_worker() for _ in range(self.workers)]
+            began = time.monotonic()
+            videos = [
+                (owner, submit(self.client, owner, script=script))
+                for owner in (owners[i // PER_USER] for i in range(renders))
+            ]
+            deadline = began + timeout_s
+            next_kill = began + rng.uniform(*self.kill_every_s)
             while time.monotonic() < deadline:
                 states = [get(self.client, owner, video["id"])["status"] for owner, video in videos]
                 if all(s not in ("queued", "running") for s in states):
