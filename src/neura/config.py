@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     live_timezone: str = Field("UTC", alias="LIVE_TIMEZONE")  # the date and time the avatar knows
     live_heartbeat_s: float = Field(5.0, alias="LIVE_HEARTBEAT_S")
     live_first_clause_tts_threads: int = Field(2, alias="LIVE_FIRST_CLAUSE_TTS_THREADS")  # later clauses: 1
+    # glibc malloc arenas of a gateway or worker process (neura.memory); 0: the C library's default
+    malloc_arenas: int = Field(2, ge=0, alias="MALLOC_ARENAS")
 
     # Provider names come from each family's table (neura/<family>/providers.py), imported here only
     # when a value is checked: those modules hold names and factories, and import no engine.

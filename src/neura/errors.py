@@ -208,6 +208,14 @@ class BusyError(RateLimitedError):
     http_status = 503
 
 
+class ServiceUnavailableError(RateLimitedError):
+    """PostgreSQL or Redis cannot be reached at the moment (a restart, a network cut): retry after
+    ``retry_after_s``."""
+
+    exit_code = 75  # EX_TEMPFAIL
+    http_status = 503
+
+
 class StorageError(NeuraError):
     """Object storage failed (unreachable, full, denied)."""
 

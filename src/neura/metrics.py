@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from prometheus_client import Gauge, Histogram
 
 REQUEST_LATENCY = Histogram(
@@ -24,3 +26,10 @@ LIVE_STAGE_LATENCY = Histogram(
     buckets=(0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2, 5),
 )
 LIVE_SESSIONS = Gauge("neura_live_sessions", "Open live sessions on this process")
+
+# what a long run must not accumulate (bench/soak.py reads them): the event loop's tasks are counted at
+# each scrape of the gateway's /metrics route; peer connections by neura.live.peer
+EVENT_LOOP_TASKS = Gauge("neura_event_loop_tasks", "asyncio tasks on the gateway's event loop")
+THREADS = Gauge("neura_threads", "Threads of this process")
+THREADS.set_function(threading.active_count)
+LIVE_PEER_CONNECTIONS = Gauge("neura_live_peer_connections", "WebRTC peer connections not yet freed")

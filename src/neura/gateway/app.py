@@ -41,6 +41,7 @@ from neura.gateway.routes import (
     whep,
 )
 from neura.gateway.state import AppState
+from neura.memory import limit_arenas
 
 log = logging.getLogger("neura.gateway")
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limit_arenas(settings.malloc_arenas)  # before the live sessions' threads start allocating
         state = AppState.create(settings)
         app.state.neura = state
         try:

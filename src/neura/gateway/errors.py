@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from neura.errors import NeuraError, WireError, wire_error
+from neura.gateway.outages import OUTAGE_ERRORS, outage
 
 log = logging.getLogger("neura.gateway")
 
@@ -142,6 +143,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(request, "invalid_request", message, hint, details=details), status_code=422)
 
 
+async def _outage_or_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A driver error: 503 with Retry-After when PostgreSQL or Redis is down, else a bug (500)."""
+    unavailable = outage(exc)
+    if unavailable is None:
+        return await _unexpected(request, exc)
+    return error_response(request, unavailable)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     wire, status = wire_error(exc)
@@ -178,4 +187,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NeuraError, _neura_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for driver_error in OUTAGE_ERRORS:  # handled here, not by the catch-all that drops the connection
+        app.add_exception_handler(driver_error, _outage_or_unexpected)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,7 +1,10 @@
 """Where a video's files live in object storage.
 
 Each run writes under its own folder (``users/<user>/videos/<video>/r<attempt>/``), so a run that lost
-its claim can delete what it uploaded without touching the files of the run that won.
+its claim can delete what it uploaded without touching the files of the run that won. A run killed in
+the middle of its upload (SIGKILL, a lost machine) cannot delete anything: whoever finishes the video
+(the next run, the sweeper, a cancellation) calls :func:`discard_other_runs`, so no object outlives its
+video's end except the winning run's files.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from neura.pipeline import RenderResult
+    from neura.storage import Storage
 
 CONTENT_TYPES = {
     "mp4": "video/mp4",
@@ -35,6 +39,16 @@ def video_prefix(user_id: uuid.UUID, video_id: uuid.UUID) -> str:
 
 def run_prefix(user_id: uuid.UUID, video_id: uuid.UUID, attempt: int) -> str:
     return f"{video_prefix(user_id, video_id)}/r{attempt}"
+
+
+async def discard_other_runs(
+    storage: Storage, user_id: uuid.UUID, video_id: uuid.UUID, attempts: int, *, kept: int | None = None
+) -> None:
+    """Delete the folders of runs 1..``attempts`` of a finished video, except run ``kept`` (the one whose
+    files the video serves; None when it ended without files). Storage errors propagate."""
+    for attempt in range(1, attempts + 1):
+        if attempt != kept:
+            await storage.delete_prefix(run_prefix(user_id, video_id, attempt))
 
 
 def result_files(result: RenderResult) -> dict[str, Path]:

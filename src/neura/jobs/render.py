@@ -30,7 +30,7 @@ from neura.db.models import Avatar, Video
 from neura.db.session import transaction
 from neura.errors import CancelledError, ImageError, LLMError, NeuraError, NotFoundError, OutputError, StorageError
 from neura.jobs import transitions
-from neura.jobs.artifacts import CONTENT_TYPES, FILE_NAMES, result_files, run_prefix
+from neura.jobs.artifacts import CONTENT_TYPES, FILE_NAMES, discard_other_runs, result_files, run_prefix
 from neura.jobs.context import WorkerContext
 from neura.jobs.events import VideoProgressEvent
 from neura.jobs.notify import announce
@@ -300,6 +300,7 @@ class RenderRun:
             return "discarded: the run lost its claim"
         self._succeeded = video.status == "succeeded"
         await announce(self.jobs.queue, self.jobs.publisher, video, deliveries)
+        await self._discard_other_runs(kept=self.run.attempt if self._succeeded else None)
         if self._succeeded:
             RENDER_DURATION.observe(time.monotonic() - self._started)
         return video.status
@@ -310,6 +311,15 @@ class RenderRun:
         except (StorageError, OSError) as exc:
             log.warning("could not delete the files of run %s of %s: %s", self.run.attempt, self.run.video_id, exc)
 
+    async def _discard_other_runs(self, kept: int | None) -> None:
+        """The video has ended: what earlier runs uploaded before they were killed goes."""
+        try:
+            await discard_other_runs(
+                self.jobs.storage, self.run.user_id, self.run.video_id, self.run.attempt, kept=kept
+            )
+        except (StorageError, OSError) as exc:
+            log.warning("could not delete the earlier runs' files of %s: %s", self.run.video_id, exc)
+
     async def _end(self, status: str, error: str | None) -> str:
         await self._stop_helpers()
         async with transaction(self.jobs.sessions) as session:
@@ -318,6 +328,7 @@ class RenderRun:
         if video is None:
             return "discarded: the run lost its claim"
         await announce(self.jobs.queue, self.jobs.publisher, video, deliveries)
+        await self._discard_other_runs(kept=None)
         return status
 
     async def _fail(self, message: str) -> str:

@@ -26,7 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from neura.accounts.tokens import prune_expired_refresh_tokens
 from neura.db.models import Video
 from neura.db.session import transaction
+from neura.errors import StorageError
 from neura.jobs import transitions
+from neura.jobs.artifacts import discard_other_runs
 from neura.jobs.context import WorkerContext
 from neura.jobs.notify import announce
 from neura.jobs.transitions import Run
@@ -80,6 +82,10 @@ async def sweep_once(jobs: WorkerContext) -> SweepReport:
                 finished.append((done, await record_deliveries(session, done)))
     for video, deliveries in finished:
         await announce(jobs.queue, jobs.publisher, video, deliveries)
+        try:  # the lost runs may have uploaded part of their files before they died
+            await discard_other_runs(jobs.storage, video.user_id, video.id, video.attempts)
+        except (StorageError, OSError) as exc:
+            log.warning("could not delete the lost runs' files of %s: %s", video.id, exc)
     for video in requeued:
         await jobs.publisher.publish_state(video)  # before the job exists: "queued" precedes its progress
         await jobs.queue.enqueue_render(video.id, video.attempts)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from neura.billing import Plan, credits_to_reserve, get_plan, refund, reserve
 from neura.db.models import Avatar, User, Video
 from neura.errors import ConflictError, ForbiddenError, InputError, NotFoundError, RateLimitedError
+from neura.jobs.artifacts import video_prefix
 from neura.jobs.webhooks import record_deliveries
 from neura.script.schema import Script, count_words
 
@@ -197,6 +198,8 @@ async def cancel_video(session: AsyncSession, user_id: uuid.UUID, video_id: uuid
         await session.refresh(video)
         after.publish = video
         after.deliveries = await record_deliveries(session, video)
+        if video.attempts:  # a run was lost before (killed mid-upload, maybe): nothing of it stays
+            after.delete_prefix = video_prefix(video.user_id, video.id)
     elif video.status == "running":
         await session.execute(update(Video).where(Video.id == video.id).values(cancel_requested=True))
         await session.refresh(video)

@@ -6,6 +6,7 @@
   when its user cancels it (the heartbeat's database flag is the fallback);
 * the recovery sweeper (:mod:`neura.jobs.sweeper`).
 
+A Redis or PostgreSQL restart only pauses it (:func:`keep_polling`, the sweeper's retries).
 SIGTERM/SIGINT stop it gracefully: renders in progress are stopped and handed back to the queue
 without counting an attempt. A SIGKILL leaves them ``running``; another worker's sweeper re-queues them
 once their heartbeat is stale.
@@ -39,11 +40,13 @@ from neura.jobs.queue import (
 from neura.jobs.render import render_job
 from neura.jobs.sweeper import sweep_forever
 from neura.jobs.webhooks import MAX_ATTEMPTS, TIMEOUT_S, deliver
+from neura.memory import limit_arenas
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_CONCURRENCY = 10
 POLL_DELAY_S = 0.25
+REDIS_RETRY_S = 1.0  # after losing Redis, try again this often
 
 
 async def webhook_job(ctx: dict[str, Any], delivery_id: str) -> str:
@@ -94,13 +97,26 @@ async def listen_for_cancellations(jobs: WorkerContext) -> None:
                         run.stop("user")
         except (RedisError, OSError) as exc:
             log.warning("cancellation listener lost Redis (%s); reconnecting", exc)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(REDIS_RETRY_S)
         finally:
             await pubsub.aclose()
 
 
+async def keep_polling(worker: Worker) -> None:
+    """arq's poll loop, started again whenever Redis fails under it: a Redis restart pauses the queue
+    instead of ending the worker process (jobs already running go on; arq's pool reconnects)."""
+    while True:
+        try:
+            await worker.main()
+            return
+        except (RedisError, OSError) as exc:
+            log.warning("queue %s lost Redis (%s); polling again in %.0f s", worker.queue_name, exc, REDIS_RETRY_S)
+            await asyncio.sleep(REDIS_RETRY_S)
+
+
 async def run_worker(settings: Settings, concurrency: int, *, on_ready: Callable[[str], None] | None = None) -> None:
     """Run until SIGTERM or SIGINT."""
+    limit_arenas(settings.malloc_arenas)  # before the render threads start allocating
     jobs = await WorkerContext.start(settings, concurrency)
     workers = build_workers(jobs, concurrency)
     stop = asyncio.Event()
@@ -110,7 +126,7 @@ async def run_worker(settings: Settings, concurrency: int, *, on_ready: Callable
     sweep_interval_s = max(1.0, 2 * settings.worker_heartbeat_s)
     tasks = []
     for worker in workers:
-        worker.main_task = asyncio.create_task(worker.main(), name=f"arq-{worker.queue_name}")
+        worker.main_task = asyncio.create_task(keep_polling(worker), name=f"arq-{worker.queue_name}")
         tasks.append(worker.main_task)
     tasks.append(asyncio.create_task(listen_for_cancellations(jobs), name="cancellations"))
     tasks.append(asyncio.create_task(sweep_forever(jobs, sweep_interval_s), name="sweeper"))

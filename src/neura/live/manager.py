@@ -41,6 +41,7 @@ from neura.live.peer import parse_ice_servers, use_host_addresses, use_peer_time
 from neura.live.protocol import LiveError
 from neura.live.registry import InstanceInfo, LiveRegistry
 from neura.live.session import LiveSession, SessionEngines
+from neura.memory import release_memory
 from neura.storage import Storage
 from neura.tts.voices import VoiceRef
 
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY_RETRY_AFTER_S = 30
 ABANDONED_SWEEP_S = 60.0  # how often rows of sessions on vanished instances are closed
+RELEASE_MEMORY_AFTER_S = 1.0  # after a session closed: the request that closed it has answered by then
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class LiveManager:
         self._warm_up: asyncio.Task[None] | None = None  # the engines' preparation, begun at start
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._releasing_memory = False
+        self._background: set[asyncio.Task[None]] = set()
 
     # --- lifecycle
     async def start(self) -> None:
@@ -158,6 +162,9 @@ class LiveManager:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         await asyncio.gather(*(self.close(sid, "shutdown") for sid in list(self._entries)))
+        for task in list(self._background):  # a pending memory release: pointless now
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         try:
             await self.registry.unregister()
         except RedisError as exc:
@@ -291,6 +298,25 @@ class LiveManager:
         finally:
             self._entries.pop(session.id, None)
             self._report_open()
+        if not self._releasing_memory:
+            self._releasing_memory = True
+            self._spawn_release()
+
+    def _spawn_release(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._release_memory(), name="live-release-memory")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _release_memory(self) -> None:
+        """A session's media buffers, codecs and peer connection were just freed: once the request
+        that closed it has answered (it still holds the session for a moment), collect the garbage and
+        give the pages back to the kernel (:func:`neura.memory.release_memory`), on a thread. Sessions
+        that close meanwhile share the release."""
+        try:
+            await asyncio.sleep(RELEASE_MEMORY_AFTER_S)
+            await asyncio.to_thread(release_memory)
+        finally:
+            self._releasing_memory = False
 
     async def find_closed(self, session_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
         """What the database knows of a session that no instance runs; NotFoundError if not the user's."""

@@ -9,6 +9,7 @@ need ``127.0.0.1``).
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -73,8 +74,19 @@ def use_peer_timeout(timeout_s: float) -> None:
     aioice.ice.CONSENT_FAILURES = max(2, round(timeout_s / CONSENT_CHECK_S))
 
 
+_PEERS: weakref.WeakSet[RTCPeerConnection] = weakref.WeakSet()
+
+
 def new_peer_connection(ice_servers: list[dict[str, Any]]) -> RTCPeerConnection:
-    return RTCPeerConnection(configuration=rtc_configuration(ice_servers))
+    pc = RTCPeerConnection(configuration=rtc_configuration(ice_servers))
+    _PEERS.add(pc)
+    return pc
+
+
+def peer_connections() -> int:
+    """Peer connections this process made that are not freed yet: 0 when no session is open (a closed
+    one still referenced somewhere is a leak)."""
+    return len(_PEERS)
 
 
 def forward_keyframe_requests(sender: RTCRtpSender, request_keyframe: Callable[[], None]) -> None:

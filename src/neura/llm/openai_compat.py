@@ -33,6 +33,9 @@ from neura.llm.reasoning import ThinkFilter
 # same server go straight to what it takes. The last resort is a plain request (the prompt asks for JSON).
 JSON_OBJECT: dict[str, Any] = {"type": "json_object"}
 ANY_OBJECT = JsonSchema("answer", {"type": "object"})
+MAX_CONNECTIONS = 100  # streams at once to one server
+KEPT_CONNECTIONS = 4  # idle connections kept for reuse; the others are closed when their answer ends
+KEEPALIVE_S = 4.0  # an idle connection older than this is closed at the next request (uvicorn drops at 5)
 
 
 def _json_schema_format(schema: JsonSchema) -> dict[str, Any]:
@@ -85,14 +88,27 @@ class OpenAICompatLLM(BaseLLM):
     async def client(self) -> AsyncOpenAI:
         """The SDK client, built on first use in a worker thread (its TLS setup blocks for ~50 ms)."""
         if self._client is None:
-            client = await asyncio.to_thread(
-                AsyncOpenAI, base_url=self.base_url, api_key=self._api_key, timeout=self._timeout, max_retries=0
-            )
+            client = await asyncio.to_thread(self._new_client)
             if self._client is None:
                 self._client = client
             else:  # another request built one meanwhile
                 await client.close()
         return self._client
+
+    def _new_client(self) -> AsyncOpenAI:
+        # The SDK keeps up to 100 idle connections; a server that closes idle ones (LM Studio, uvicorn
+        # after 5 s) leaves each half-closed here until it is next used: after a burst of concurrent
+        # live turns, dozens. A few kept for reuse are enough (a local server costs ~1 ms to reconnect).
+        limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
+            max_connections=MAX_CONNECTIONS, max_keepalive_connections=KEPT_CONNECTIONS, keepalive_expiry=KEEPALIVE_S
+        )
+        return AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=self._api_key,
+            timeout=self._timeout,
+            max_retries=0,
+            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=self._timeout),
+        )
 
     async def aclose(self) -> None:
         if self._client is not None:

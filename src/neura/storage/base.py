@@ -23,6 +23,12 @@ def check_key(key: str) -> str:
     return key
 
 
+def object_name(key: str) -> str:
+    """The last part of a key (``video.mp4``): what an error message names, since it may reach the
+    user, who has no use for (and should not see) the layout of the storage."""
+    return key.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from neura.errors import NotFoundError, StorageError
-from neura.storage.base import ObjectInfo, check_key
+from neura.storage.base import ObjectInfo, check_key, object_name
 
 
 class LocalStorage:
@@ -39,7 +39,7 @@ class LocalStorage:
                 tmp.unlink(missing_ok=True)
             path.with_name(f".{path.name}.meta").write_text(json.dumps({"content_type": content_type}))
         except OSError as exc:
-            raise StorageError(f"cannot store {key}: {exc.strerror or exc}") from exc
+            raise StorageError(f"object storage cannot store {object_name(key)}: {exc.strerror or exc}") from exc
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(self._write, key, data, content_type)

@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from neura.config import Settings
 from neura.errors import NotFoundError, StorageError
-from neura.storage.base import ObjectInfo, check_key
+from neura.storage.base import ObjectInfo, check_key, object_name
 
 T = TypeVar("T")
 
@@ -50,9 +50,9 @@ def _translated(key: str, action: str) -> Iterator[None]:
     except ClientError as exc:
         if _is_missing(exc):
             raise NotFoundError(f"object {key} not found") from None
-        raise StorageError(f"cannot {action} {key}: {_error_code(exc) or exc}") from exc
+        raise StorageError(f"object storage cannot {action} {object_name(key)}: {_error_code(exc) or exc}") from exc
     except (BotoCoreError, Boto3Error, OSError) as exc:
-        raise StorageError(f"cannot {action} {key}: {exc}") from exc
+        raise StorageError(f"object storage cannot {action} {object_name(key)}: {exc}") from exc
 
 
 class S3Storage:

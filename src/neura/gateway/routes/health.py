@@ -20,6 +20,7 @@ from sqlalchemy import text
 from neura.errors import AuthError, NotFoundError
 from neura.gateway.deps import SettingsDep, State
 from neura.gateway.errors import raises
+from neura.metrics import EVENT_LOOP_TASKS
 
 router = APIRouter(tags=["operations"])
 
@@ -79,4 +80,5 @@ async def metrics(request: Request, settings: SettingsDep) -> Response:
     expected = settings.metrics_token.encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("latin-1"), expected):
         raise AuthError("the metrics token is missing or wrong", hint="send 'Authorization: Bearer <METRICS_TOKEN>'")
+    EVENT_LOOP_TASKS.set(len(asyncio.all_tasks()))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

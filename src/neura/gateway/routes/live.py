@@ -29,9 +29,10 @@ from neura.gateway.state import AppState
 from neura.live import LiveManager, LiveMetrics, LiveSession, SessionRequest
 from neura.live.errors import LiveCapacityError, LiveRoutingError
 from neura.live.manager import LiveUse
+from neura.live.peer import peer_connections
 from neura.live.whep import MAX_CANDIDATES, parse_candidate
 from neura.llm.providers import AUTO, LLM
-from neura.metrics import LIVE_SESSIONS, LIVE_STAGE_LATENCY
+from neura.metrics import LIVE_PEER_CONNECTIONS, LIVE_SESSIONS, LIVE_STAGE_LATENCY
 
 router = APIRouter(prefix="/v1/live", tags=["live"], dependencies=[RateLimited])
 
@@ -122,6 +123,7 @@ async def start_live(state: AppState, app: ASGIApp) -> None:
         observe_stage=lambda stage, seconds: LIVE_STAGE_LATENCY.labels(stage).observe(seconds),
         set_open_sessions=LIVE_SESSIONS.set,
     )
+    LIVE_PEER_CONNECTIONS.set_function(peer_connections)
     internal_url = None
 
     async def gate(what: LiveUse, user_id: uuid.UUID) -> None:  # sessions opened, messages: per user
