@@ -1,6 +1,6 @@
 """Speech recognition on this machine: word error rate, speed and end-of-speech latency.
 
-    PYTHONPATH=src .venv/bin/python bench/stt.py [--model base] [--threads 2] [--full-window] [--limit N]
+    PYTHONPATH=src .venv/bin/python bench/stt.py [--model base] [--threads 2] [--full-window] [--no-denoise] [--limit N]
 
 36 sentences (numbers, names, questions) are spoken by NEURA's own voices, Piper and espeak-ng, with
 0.5 s of silence around each, resampled to 16 kHz. Each is transcribed clean and with white noise at
@@ -24,6 +24,7 @@ The machine's load average is printed: compare only quiet runs. The last line is
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -190,6 +191,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--full-window", action="store_true", help="encode whole 30 s windows (faster-whisper's way)")
     parser.add_argument("--beam", type=int, default=TranscribeOptions().beam_size, help="beam size of the decodes")
+    parser.add_argument("--no-denoise", action="store_true", help="skip the noise suppression (neura.stt.denoise)")
     parser.add_argument("--limit", type=int, default=len(SENTENCES), help="use only the first N sentences")
     args = parser.parse_args()
     settings = Settings()
@@ -203,7 +205,7 @@ def main() -> None:
     clips = speak(settings, args.limit)
     rng = np.random.default_rng(20261206)
     noisy = [(voice, text, with_noise(audio, rng)) for voice, text, audio in clips]
-    options = TranscribeOptions(language="en", beam_size=args.beam)
+    options = TranscribeOptions(language="en", beam_size=args.beam, denoise=not args.no_denoise)
     engine.transcribe(clips[0][2], options)  # warm up
     load_average = os.getloadavg()[0]
 
@@ -212,6 +214,7 @@ def main() -> None:
         "threads": args.threads,
         "beam": args.beam,
         "full_window": args.full_window,
+        "denoise": not args.no_denoise,
     }
     busy_total = audio_total = 0.0
     started_cpu = time.process_time()
@@ -231,6 +234,10 @@ def main() -> None:
         for (voice, ref, _), hyp in zip(group, texts, strict=True):
             if word_error_rate([ref], [hyp]) > 0:
                 print(f"    {voice:6} {ref!r} -> {hyp!r}")
+    if options.denoise:  # the baseline, in the same run: the noisy clips as Whisper hears them unfiltered
+        texts, _, _ = batch(engine, noisy, dataclasses.replace(options, denoise=False))
+        results["wer_noisy_without_denoise"] = round(word_error_rate([t for _, t, _ in noisy], texts), 4)
+        print(f"noisy  WER without noise suppression {results['wer_noisy_without_denoise']:.1%}", flush=True)
     results["stt_rtf"] = round(busy_total / audio_total, 4)
     results["stt_cpu_rtf"] = round((time.process_time() - started_cpu) / audio_total, 4)  # all threads summed
 

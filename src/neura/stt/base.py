@@ -132,7 +132,8 @@ class TranscribeOptions:
     ``prompt``: text that came before (names, spelling) to steer the decoder; ``temperature`` 0 is
     greedy, and with ``fallback`` decodes again at higher temperatures when the text looks wrong
     (repetitive or improbable: OpenAI's rule); ``word_timestamps`` costs an extra alignment pass;
-    ``beam_size`` 5 (Whisper's own default) is more accurate than greedy decoding (1) and slower."""
+    ``beam_size`` 5 (Whisper's own default) is more accurate than greedy decoding (1) and slower;
+    ``denoise`` takes steady background noise out first (:mod:`neura.stt.denoise`)."""
 
     language: str | None = None
     prompt: str | None = None
@@ -140,6 +141,7 @@ class TranscribeOptions:
     fallback: bool = True
     word_timestamps: bool = True
     beam_size: int = 5
+    denoise: bool = True
 
 
 @runtime_checkable
