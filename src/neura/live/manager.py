@@ -38,7 +38,7 @@ from neura.live.conversation import Conversation, resolve_timezone
 from neura.live.engines import LiveEngines
 from neura.live.errors import LiveCapacityError, PlanMinutesUsedError
 from neura.live.peer import parse_ice_servers, use_host_addresses, use_peer_timeout
-from neura.live.protocol import LiveError
+from neura.live.protocol import LiveDraining, LiveError
 from neura.live.registry import InstanceInfo, LiveRegistry
 from neura.live.session import LiveSession, SessionEngines
 from neura.storage import Storage
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY_RETRY_AFTER_S = 30
 ABANDONED_SWEEP_S = 60.0  # how often rows of sessions on vanished instances are closed
+DRAIN_POLL_S = 0.1  # while draining: how often sessions are checked for a finished turn
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,25 @@ class LiveManager:
         except RedisError as exc:
             log.warning("live: cannot leave the registry at shutdown: %s", exc)
         await self.engines.close()
+
+    async def drain(self, timeout_s: float) -> None:
+        """Take no new session (the registry shows no room here), tell every session's client that this
+        server is stopping, let the turns in progress finish for up to ``timeout_s``, and close each
+        session once it is silent (the rest at the deadline)."""
+        self._closing = True
+        self.registry.capacity = 0  # other instances and API processes stop sending new sessions here
+        try:
+            await self.registry.heartbeat(list(self._entries))
+        except RedisError as exc:
+            log.warning("live: cannot announce the drain in the registry: %s", exc)
+        for entry in self._entries.values():
+            entry.session.notify(LiveDraining(deadline_s=timeout_s))
+        deadline_s = time.monotonic() + timeout_s
+        while self._entries and time.monotonic() < deadline_s:
+            silent = [sid for sid, entry in self._entries.items() if not entry.session.speaking]
+            await asyncio.gather(*(self.close(sid, "shutdown") for sid in silent))
+            await asyncio.sleep(DRAIN_POLL_S)
+        await asyncio.gather(*(self.close(sid, "shutdown") for sid in list(self._entries)))
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
