@@ -14,7 +14,7 @@ import asyncpg
 import redis
 
 from neura.config import Settings
-from neura.jobs.queue import RENDER_QUEUE, WEBHOOK_QUEUE
+from neura.jobs.queue import WEBHOOK_QUEUE, render_queues
 from tests.platform.db import plain_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,5 +110,5 @@ def clear_queues(settings: Settings) -> None:
 
     asyncio.run(_cancel_leftovers(settings.sqlalchemy_url))
     client = redis.Redis.from_url(settings.redis_url)
-    client.delete(WEBHOOK_QUEUE, *client.scan_iter(match=f"{RENDER_QUEUE}:*"))
+    client.delete(WEBHOOK_QUEUE, *render_queues())
     client.close()

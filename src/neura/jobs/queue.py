@@ -25,6 +25,7 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 
 from neura.jobs.events import EventPublisher
+from neura.tts.providers import TTS
 
 RENDER_QUEUE = "neura:queue:render"
 """Prefix of the render queues, one per TTS engine (:func:`render_queue`)."""
@@ -55,6 +56,11 @@ def redis_settings(redis_url: str) -> RedisSettings:
 def render_queue(voice: str) -> str:
     """The queue of renders speaking ``voice`` ("engine:voice" or an engine name)."""
     return f"{RENDER_QUEUE}:{voice.partition(':')[0]}"
+
+
+def render_queues() -> list[str]:
+    """Every render queue (one per engine of the TTS table)."""
+    return [render_queue(engine) for engine in TTS.names()]
 
 
 def render_job_id(video_id: uuid.UUID | str, attempts: int) -> str:
@@ -104,14 +110,9 @@ class JobQueue:
         )
         return job is not None
 
-    async def render_queues(self) -> list[str]:
-        """Every render queue that holds a job now."""
-        found = [key.decode() async for key in self.pool.scan_iter(match=f"{RENDER_QUEUE}:*", count=100)]
-        return sorted(found)
-
     async def depth(self) -> int:
         """Render jobs in the queues: waiting, deferred for a retry, or running (arq drops a job when it ends)."""
-        return sum([int(await self.pool.zcard(queue)) for queue in await self.render_queues()])
+        return sum([int(await self.pool.zcard(queue)) for queue in render_queues()])
 
     async def close(self) -> None:
         await self.pool.aclose()
