@@ -114,9 +114,6 @@ async def _start_role(state: AppState, app: FastAPI) -> None:
 
 
 async def _stop_role(state: AppState) -> None:
-    from neura.gateway.proxy import close_client
-
-    await close_client()
     if state.settings.role != "api":
         from neura.gateway.routes import live
 

@@ -19,10 +19,13 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from neura.errors import NeuraError
+from neura.gateway.client_address import CLIENT_HEADER, client_header, client_ip
 
 FORWARDED_HEADER = "x-neura-live-forwarded"  # set on requests one process forwards to another
 TIMEOUT_S = 60.0
 _HOP_BY_HOP = {
+    "x-forwarded-host",  # replaced (_forwarding_headers)
+    CLIENT_HEADER,
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -49,42 +52,40 @@ def _passed(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
 
 
-_client: httpx.AsyncClient | None = None
+def _forwarding_headers(request: Request | WebSocket, via: str, secret: str) -> list[tuple[str, str]]:
+    """What a forwarded request adds: the original host, this process, the caller's address (signed)."""
+    return [
+        ("x-forwarded-host", request.headers.get("x-forwarded-host") or request.headers.get("host", "")),
+        (FORWARDED_HEADER, via),
+        (CLIENT_HEADER, client_header(secret, client_ip(request))),
+    ]
 
 
-def _shared_client() -> httpx.AsyncClient:
-    """One pool of connections per process (a new one per request would cost a handshake each time)."""
-    global _client
-    if _client is None or _client.is_closed:
-        _client = httpx.AsyncClient(timeout=TIMEOUT_S)
-    return _client
+def new_client() -> httpx.AsyncClient:
+    """The connection pool a process forwards with (one per process: a handshake per request costs)."""
+    return httpx.AsyncClient(timeout=TIMEOUT_S)
 
 
-async def forward(request: Request, base_url: str, *, via: str) -> Response:
-    """The same request, answered by the process at ``base_url``. Raises UpstreamUnreachableError when the
-    connection is refused (the request never reached it: safe to send elsewhere)."""
-    headers = _passed(request.headers.items())
-    headers.append(("x-forwarded-host", request.headers.get("x-forwarded-host") or request.headers.get("host", "")))
-    headers.append((FORWARDED_HEADER, via))
+async def forward(request: Request, base_url: str, *, via: str, secret: str) -> Response:
+    """The same request, answered by the process at ``base_url`` (through the app state's ``http`` pool).
+    Raises UpstreamUnreachableError when the connection is refused (the request never reached it: safe
+    to send elsewhere)."""
+    client: httpx.AsyncClient = request.app.state.neura.http
+    headers = _passed(request.headers.items()) + _forwarding_headers(request, via, secret)
     url = base_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
-        answer = await _shared_client().request(request.method, url, content=await request.body(), headers=headers)
+        answer = await client.request(request.method, url, content=await request.body(), headers=headers)
     except httpx.ConnectError as exc:
-        raise UpstreamUnreachableError(f"{base_url} does not take connections") from exc
+        raise UpstreamUnreachableError(
+            f"{base_url} does not take connections", hint="retry: another process takes the request"
+        ) from exc
     response = Response(content=answer.content, status_code=answer.status_code)
     for name, value in _passed(answer.headers.multi_items()):
         response.headers.append(name, value)
     return response
 
 
-async def close_client() -> None:
-    global _client
-    if _client is not None:
-        await _client.aclose()
-        _client = None
-
-
-async def forward_websocket(websocket: WebSocket, base_url: str, *, via: str) -> None:
+async def forward_websocket(websocket: WebSocket, base_url: str, *, via: str, secret: str) -> None:
     """Relay a WebSocket to the same path of the process at ``base_url``, both ways, until either side
     closes (its close code passed on: 4401, 4429, ...)."""
     from websockets.asyncio.client import connect
@@ -94,7 +95,7 @@ async def forward_websocket(websocket: WebSocket, base_url: str, *, via: str) ->
     if websocket.url.query:
         target += f"?{websocket.url.query}"
     headers = [(k, v) for k, v in websocket.headers.items() if k.lower() in _WS_HEADERS]
-    headers.append((FORWARDED_HEADER, via))
+    headers += _forwarding_headers(websocket, via, secret)
     origin = websocket.headers.get("origin")
     try:
         upstream = await connect(target, additional_headers=headers, origin=origin, open_timeout=10)  # type: ignore[arg-type]

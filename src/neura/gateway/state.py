@@ -13,12 +13,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from neura.cluster.capabilities import CapabilityRegistry
 from neura.config import Settings
 from neura.db.session import make_engine, make_sessionmaker
+from neura.gateway.proxy import new_client
 from neura.jobs import JobQueue
 from neura.llm.probe import ProbeCache
 from neura.storage import Storage, create_storage
@@ -38,6 +40,7 @@ class AppState:
     redis: Redis
     storage: Storage
     capabilities: CapabilityRegistry  # what workers and media processes advertise (GET /v1/capabilities)
+    http: httpx.AsyncClient  # forwarding to other processes (neura.gateway.proxy)
     instance_id: str = ""  # this process, in forwarded requests and the registries
     queue: JobQueue | None = None  # connected by start_jobs() in the app's lifespan
     live: LiveManager | None = None  # started by neura.gateway.routes.live.start_live in the lifespan
@@ -60,6 +63,7 @@ class AppState:
             redis=redis,
             storage=create_storage(settings),
             capabilities=CapabilityRegistry(redis, ttl_s=settings.capability_ttl_s),
+            http=new_client(),
             instance_id=settings.live_instance_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         )
 
@@ -89,6 +93,7 @@ class AppState:
                 await asyncio.gather(task, return_exceptions=True)
         if self.advertiser is not None:
             await self.advertiser.withdraw()
+        await self.http.aclose()
         if self.queue is not None:
             await self.queue.close()
         await self.redis.aclose()

@@ -55,7 +55,7 @@ async def _forward_to_media(request: Request) -> Response:
     path = request.url.path
     for url in await _targets(state, path, request.method):
         try:
-            return await forward(request, url, via=state.instance_id)
+            return await forward(request, url, via=state.instance_id, secret=state.settings.secret_key)
         except UpstreamUnreachableError:
             continue  # it stopped taking connections: the request never began there
     raise _no_capacity(state, "a live session" if path.startswith("/v1/live") else "this request")
@@ -73,4 +73,4 @@ async def tts_stream(websocket: WebSocket) -> None:
     if not members:
         await websocket.close(code=4503, reason="no media process can take this stream right now")
         return
-    await forward_websocket(websocket, members[0].url, via=state.instance_id)
+    await forward_websocket(websocket, members[0].url, via=state.instance_id, secret=state.settings.secret_key)
