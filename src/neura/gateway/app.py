@@ -9,6 +9,7 @@ its routes are imported here only for its role, so it never loads an engine, Ope
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -106,7 +107,9 @@ async def _start_role(state: AppState, app: FastAPI) -> None:
     await live.start_live(state, app)
     manager = state.live
     if manager is not None:
-        found = local_capabilities(state.settings, manager.instance_id, "media", url=manager.internal_url)
+        found = await asyncio.to_thread(  # reads the voice and model folders
+            local_capabilities, state.settings, manager.instance_id, "media", url=manager.internal_url
+        )
         registry = CapabilityRegistry(state.redis, ttl_s=state.settings.capability_ttl_s)
         await state.advertise(
             Advertiser(registry, found, load=lambda: manager.open_sessions, capacity=manager.capacity)

@@ -132,7 +132,9 @@ async def run_worker(
     """Run until SIGTERM or SIGINT. ``engines``: the TTS engines whose renders it takes (None: every
     engine with a voice installed here)."""
     jobs = await WorkerContext.start(settings, concurrency)
-    capabilities = local_capabilities(settings, jobs.worker_id, "worker", engines=engines or ())
+    capabilities = await asyncio.to_thread(
+        local_capabilities, settings, jobs.worker_id, "worker", engines=engines or ()
+    )
     advertiser = Advertiser(
         CapabilityRegistry(jobs.queue.pool, ttl_s=settings.capability_ttl_s),
         capabilities,
