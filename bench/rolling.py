@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,16 +64,23 @@ STOP_TIMEOUT_S = 120.0
 class Counts:
     requests_sent: int = 0
     failed_requests: int = 0
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # what failed, and when (seconds into the run)
+    notes: list[str] = field(default_factory=list)  # not failures: a plan's limit, a session that ended
     videos: list[str] = field(default_factory=list)
+    videos_refused: int = 0  # 429: the plan's videos in progress were all taken (a bounded load, not a failure)
     sessions_opened: int = 0
     sessions_drained_with_notice: int = 0
     sessions_dropped_without_notice: int = 0
     messages_said: int = 0
+    started_s: float = field(default_factory=time.monotonic)
+    restarting: str = ""  # the member being restarted now
+
+    def when(self) -> str:
+        return f"at {time.monotonic() - self.started_s:.1f} s" + (f" ({self.restarting})" if self.restarting else "")
 
     def failed(self, what: str) -> None:
         self.failed_requests += 1
-        self.failures.append(what)
+        self.failures.append(f"{what} {self.when()}")
 
 
 class Balancing(httpx.AsyncBaseTransport):
@@ -170,8 +179,10 @@ async def video_load(
             answer = await http.post("/v1/videos", json=body, headers=headers)
             if answer.status_code == 202:
                 counts.videos.append(answer.json()["id"])
+            elif answer.status_code == 429:
+                counts.videos_refused += 1
             elif answer.status_code < 500:
-                counts.failures.append(f"POST /v1/videos: {answer.status_code} {answer.text[:200]}")
+                counts.notes.append(f"POST /v1/videos: {answer.status_code} {answer.text[:200]}")
         except httpx.HTTPError:
             pass
         await asyncio.sleep(every_s)
@@ -186,7 +197,7 @@ async def live_load(http: httpx.AsyncClient, headers: dict[str, str], counts: Co
             await asyncio.sleep(1.0)
             continue
         if created.status_code != 201:
-            counts.failures.append(f"POST /v1/live/sessions: {created.status_code} {created.text[:200]}")
+            counts.notes.append(f"POST /v1/live/sessions: {created.status_code} {created.text[:200]}")
             await asyncio.sleep(1.0)
             continue
         session_id = created.json()["id"]
@@ -194,11 +205,11 @@ async def live_load(http: httpx.AsyncClient, headers: dict[str, str], counts: Co
         try:
             await peer.connect(http, session_id, headers, timeout_s=30)
         except (AssertionError, httpx.HTTPError, TimeoutError) as exc:
-            counts.failures.append(f"connect {session_id}: {type(exc).__name__} {exc}")
+            counts.notes.append(f"connect {session_id}: {type(exc).__name__} {exc} {counts.when()}")
             await peer.close()
             continue
         counts.sessions_opened += 1
-        await converse(peer, counts, stop)
+        await converse(peer, counts, stop, functools.partial(still_open, http, session_id, headers))
         ended = peer.messages_of("closed")
         if not ended and stop.is_set():
             await http.delete(f"/v1/live/sessions/{session_id}", headers=headers)
@@ -206,12 +217,25 @@ async def live_load(http: httpx.AsyncClient, headers: dict[str, str], counts: Co
             counts.sessions_drained_with_notice += 1
         else:
             counts.sessions_dropped_without_notice += 1
-            counts.failures.append(f"session {session_id} ended without notice: {ended}")
+            how = f"closed ({ended[-1]['reason']})" if ended else "stopped answering pings"
+            counts.notes.append(f"session {session_id} {how} without a draining notice {counts.when()}")
         await peer.close()
 
 
-async def converse(peer: LivePeer, counts: Counts, stop: asyncio.Event) -> None:
-    """Say something every few seconds until the session ends, stops answering pings, or the run ends."""
+async def still_open(http: httpx.AsyncClient, session_id: str, headers: dict[str, str]) -> bool:
+    """What the server says of a session whose peer went quiet (a loaded machine answers pings late)."""
+    try:
+        answer = await http.get(f"/v1/live/sessions/{session_id}", headers=headers)
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200 and answer.json().get("status") == "open"
+
+
+async def converse(
+    peer: LivePeer, counts: Counts, stop: asyncio.Event, still_open: Callable[[], Awaitable[bool]]
+) -> None:
+    """Say something every few seconds until the session ends, or stops answering pings and the server
+    says it is gone, or the run ends."""
     for index in itertools.count():
         if stop.is_set() or peer.messages_of("closed"):
             return
@@ -223,7 +247,8 @@ async def converse(peer: LivePeer, counts: Counts, stop: asyncio.Event) -> None:
         try:
             await peer.wait_for(lambda m: m["type"] in ("pong", "closed"), after=mark, timeout_s=15.0)
         except TimeoutError:
-            return  # no answer: the session is gone (counted by the caller)
+            if not await still_open():
+                return  # gone without a word (counted by the caller)
         await asyncio.sleep(1.0)
 
 
@@ -272,8 +297,10 @@ async def run(args: argparse.Namespace, members: list[Member], api_ports: list[i
         await asyncio.sleep(args.settle_s)
         drains: dict[str, float] = {}
         for member in members:
-            print(f"restarting {member.name} ...", flush=True)
+            print(f"restarting {member.name} {counts.when()} ...", flush=True)
+            counts.restarting = member.name
             drains[member.name] = round(await asyncio.to_thread(member.restart), 1)
+            counts.restarting = ""
             print(f"  {member.name}: drained and exited in {drains[member.name]} s; its successor is ready", flush=True)
             await asyncio.sleep(args.settle_s)
         stop.set()
@@ -284,6 +311,7 @@ async def run(args: argparse.Namespace, members: list[Member], api_ports: list[i
         "requests_sent": counts.requests_sent,
         "failed_requests": counts.failed_requests,
         "videos_submitted": len(counts.videos),
+        "videos_refused_by_plan": counts.videos_refused,
         "video_statuses": statuses,
         "jobs_lost": lost,
         "jobs_charged_twice": twice,
@@ -292,7 +320,8 @@ async def run(args: argparse.Namespace, members: list[Member], api_ports: list[i
         "sessions_drained_with_notice": counts.sessions_drained_with_notice,
         "sessions_dropped_without_notice": counts.sessions_dropped_without_notice,
         "drain_s": drains,
-        "problems": counts.failures[:20],
+        "failures": counts.failures[:20],
+        "notes": counts.notes[:20],
     }
 
 
@@ -342,7 +371,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=2, help="loops of API calls")
     parser.add_argument("--sessions", type=int, default=2, help="live sessions open at a time")
-    parser.add_argument("--video-every-s", type=float, default=4.0)
+    parser.add_argument("--video-every-s", type=float, default=6.0)
     parser.add_argument("--settle-s", type=float, default=5.0, help="load before, between and after restarts")
     args = parser.parse_args()
 
@@ -376,8 +405,10 @@ def main() -> None:
         print(f"{key:34} {results[key]}")
     for key in ("live_sessions", "sessions_drained_with_notice", "sessions_dropped_without_notice"):
         print(f"{key:34} {results[key]}")
-    for problem in results["problems"]:
-        print(f"  problem: {problem}")
+    for failure in results["failures"]:
+        print(f"  failed: {failure}")
+    for note in results["notes"]:
+        print(f"  note: {note}")
     print(json.dumps(results))
 
 
