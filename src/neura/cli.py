@@ -615,8 +615,8 @@ def worker(
     try:
         engines = parse_engines(capability or settings.worker_capabilities)
     except NeuraError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        raise typer.Exit(2) from None
+        _fail(exc)
+        raise typer.Exit(2) from None  # bad usage: a flag or WORKER_CAPABILITIES
     _reachable_database(settings, schema=True)
     logging.getLogger("neura").setLevel(logging.INFO)
     port = settings.metrics_port if metrics_port is None else metrics_port

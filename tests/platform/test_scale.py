@@ -5,6 +5,7 @@ worker that drains on SIGTERM (its render finishes, charged once)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -159,3 +160,16 @@ def test_a_draining_worker_finishes_its_render_and_charges_it_once(
             assert balance(database_url, user) < before
     finally:
         worker.stop()
+
+
+def test_a_worker_refuses_a_capability_that_is_no_engine() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "neura.cli", "worker", "--capability", "bogus"],
+        cwd=REPO,
+        env={**os.environ, "ENV": "test"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "unknown TTS engine(s): bogus" in done.stderr and "piper, espeak" in done.stderr
