@@ -37,6 +37,8 @@ _HOP_BY_HOP = {
     "host",
     "content-length",
     "content-encoding",  # httpx hands over the decoded body
+    "date",  # the answering server adds its own
+    "server",
 }
 _WS_HEADERS = ("authorization", "x-api-key", "cookie", "x-request-id", "x-forwarded-proto")
 
