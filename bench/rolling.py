@@ -245,7 +245,7 @@ async def converse(
         mark = len(peer.messages)
         peer.send({"type": "ping", "id": index})
         try:
-            await peer.wait_for(lambda m: m["type"] in ("pong", "closed"), after=mark, timeout_s=15.0)
+            await peer.wait_for(lambda m: m["type"] in ("pong", "closed"), after=mark, timeout_s=30.0)
         except TimeoutError:
             if not await still_open():
                 return  # gone without a word (counted by the caller)
@@ -346,6 +346,7 @@ def cluster(folder: Path, database_url: str, llm_port: int) -> tuple[list[Member
         "LIVE_HEARTBEAT_S": "1",
         "CAPABILITY_TTL_S": "6",
         "DRAIN_UNREADY_S": "1",
+        "LIVE_PEER_TIMEOUT_S": "30",  # a machine this loaded answers ICE consent checks late
     }
     cli = [sys.executable, "-m", "neura.cli"]
     api_ports, media_ports = [free_port(), free_port()], [free_port(), free_port()]

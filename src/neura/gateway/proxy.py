@@ -63,9 +63,15 @@ def _forwarding_headers(request: Request | WebSocket, via: str, secret: str) -> 
     ]
 
 
+KEEPALIVE_S = 2.0
+"""How long an idle pooled connection is reused: well under uvicorn's own 5 s, so this side never writes
+a request into a connection that the other side is closing as idle."""
+_IDEMPOTENT = {"GET", "HEAD", "OPTIONS"}
+
+
 def new_client() -> httpx.AsyncClient:
     """The connection pool a process forwards with (one per process: a handshake per request costs)."""
-    return httpx.AsyncClient(timeout=TIMEOUT_S)
+    return httpx.AsyncClient(timeout=TIMEOUT_S, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S))
 
 
 async def forward(request: Request, base_url: str, *, via: str, secret: str) -> Response:
@@ -75,8 +81,14 @@ async def forward(request: Request, base_url: str, *, via: str, secret: str) -> 
     client: httpx.AsyncClient = request.app.state.neura.http
     headers = _passed(request.headers.items()) + _forwarding_headers(request, via, secret)
     url = base_url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    body = await request.body()
     try:
-        answer = await client.request(request.method, url, content=await request.body(), headers=headers)
+        try:
+            answer = await client.request(request.method, url, content=body, headers=headers)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            if request.method not in _IDEMPOTENT:
+                raise
+            answer = await client.request(request.method, url, content=body, headers=headers)  # a stale connection
     except httpx.ConnectError as exc:
         raise UpstreamUnreachableError(
             f"{base_url} does not take connections", hint="retry: another process takes the request"

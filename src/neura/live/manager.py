@@ -141,10 +141,15 @@ class LiveManager:
         if addresses:  # process-wide in aioice: an instance without the setting leaves it alone
             use_host_addresses(addresses)
         use_peer_timeout(self.settings.live_peer_timeout_s)
-        await self.registry.heartbeat([])
+        await self.registry.heartbeat([], warm=False)
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep(), name="live-housekeeping")
         # in the background: the API is ready at once; a session created meanwhile waits for it in create()
         self._warm_up = asyncio.get_running_loop().create_task(self.engines.warm_up(), name="live-warm-up")
+
+    @property
+    def warm(self) -> bool:
+        """Whether the engines' start-up preparation is over (new sessions start at once)."""
+        return self._warm_up is None or self._warm_up.done()
 
     async def warmed_up(self) -> None:
         """Return once the engines' start-up preparation is over (done at once if it never began)."""
@@ -172,7 +177,7 @@ class LiveManager:
         self._closing = True
         self.registry.capacity = 0  # other instances and API processes stop sending new sessions here
         try:
-            await self.registry.heartbeat(list(self._entries))
+            await self.registry.heartbeat(list(self._entries), warm=self.warm)
         except RedisError as exc:
             log.warning("live: cannot announce the drain in the registry: %s", exc)
         for entry in self._entries.values():
@@ -354,7 +359,7 @@ class LiveManager:
             now = time.monotonic()
             if now - last_heartbeat >= self.settings.live_heartbeat_s:
                 try:
-                    await self.registry.heartbeat(list(self._entries))
+                    await self.registry.heartbeat(list(self._entries), warm=self.warm)
                     last_heartbeat = now
                 except RedisError as exc:
                     log.warning("live: registry heartbeat failed: %s", exc)
