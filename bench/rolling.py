@@ -237,8 +237,8 @@ async def converse(
     """Say something every few seconds until the session ends, or stops answering pings and the server
     says it is gone, or the run ends."""
     for index in itertools.count():
-        if stop.is_set() or peer.messages_of("closed"):
-            return
+        if stop.is_set() or peer.messages_of("closed") or peer.channel.readyState != "open":
+            return  # the run is over, or the session ended (how: the caller counts it)
         if index % 4 == 0 and not peer.messages_of("draining"):
             peer.say(f"Tell me something about the sea ({index}).")
             counts.messages_said += 1
