@@ -17,6 +17,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timezone
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -472,6 +473,12 @@ def _service_settings() -> Settings:
     return settings
 
 
+class Role(str, Enum):
+    api = "api"
+    media = "media"
+    all = "all"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -479,15 +486,27 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Gateway processes on this port (live sessions: each opens a port of its own).", min=1)
     ] = 1,
+    role: Annotated[
+        Role | None,
+        typer.Option(
+            help="api: accounts, videos, events, files; forwards speech, avatars and live sessions to media "
+            "processes (loads no engine). media: speech, avatars, live sessions. all: everything in one "
+            "process. Default: NEURA_ROLE, else all.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the HTTP API gateway (OpenAPI docs at /docs)."""
+    """Run the HTTP API gateway (OpenAPI docs at /docs). SIGTERM drains it: /readyz turns false, live
+    sessions are told and finish their turn, requests in flight finish (DRAIN_TIMEOUT_S), then it exits."""
     import uvicorn
 
     from neura.gateway.listener import wants_own_port
     from neura.gateway.server import uvicorn_options
 
     settings = _service_settings()  # refuse early, before uvicorn starts its processes
-    if workers > 1 and settings.live_max_sessions > 0:
+    if role is not None:
+        settings = settings.model_copy(update={"role": role.value})
+        os.environ["NEURA_ROLE"] = role.value  # for the processes of --workers, which read the environment
+    if workers > 1 and settings.live_max_sessions > 0 and settings.role != "api":
         # A live session lives in one process; the others forward its requests to that process's own
         # listener (a free port of LIVE_INTERNAL_URL's host), which the shared port cannot address.
         if not settings.live_internal_url:
@@ -509,15 +528,24 @@ def serve(
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
-    uvicorn.run(
-        "neura.gateway.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "timeout_graceful_shutdown": max(1, round(settings.drain_timeout_s)),
         **uvicorn_options(settings),
-    )
+    }
+    if workers > 1:  # uvicorn's supervisor: each process stops on SIGTERM after its requests in flight
+        uvicorn.run("neura.gateway.app:app_from_environment", factory=True, workers=workers, **options)
+        return
+    from neura.gateway.app import create_app
+    from neura.gateway.drain import DrainingServer
+
+    gateway = create_app(settings)
+    server = DrainingServer(uvicorn.Config(gateway, **options), gateway)
+    server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's own code for a server that could not start
 
 
 @app.command()
@@ -572,13 +600,28 @@ def worker(
             max=65535,
         ),
     ] = None,
+    capability: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--capability",
+            help="A TTS engine whose renders this worker takes (repeat it; default: WORKER_CAPABILITIES, "
+            "else every engine installed here). Each engine has its own queue.",
+        ),
+    ] = None,
 ) -> None:
-    """Run a job worker: renders queued videos, delivers webhooks, recovers lost jobs."""
+    """Run a job worker: renders queued videos, delivers webhooks, recovers lost jobs.
+    SIGTERM drains it: no new job, those running finish for up to DRAIN_TIMEOUT_S, the rest go back to the queue."""
     import asyncio
 
+    from neura.cluster.local import parse_engines
     from neura.jobs.worker import run_worker
 
     settings = _service_settings()
+    try:
+        engines = parse_engines(capability or settings.worker_capabilities)
+    except NeuraError as exc:
+        _fail(exc)
+        raise typer.Exit(2) from None  # bad usage: a flag or WORKER_CAPABILITIES
     _reachable_database(settings, schema=True)
     logging.getLogger("neura").setLevel(logging.INFO)
     port = settings.metrics_port if metrics_port is None else metrics_port
@@ -590,7 +633,7 @@ def worker(
     def ready(worker_id: str) -> None:
         err.print(f"neura worker {worker_id} ready (concurrency {concurrency or settings.worker_concurrency})")
 
-    asyncio.run(run_worker(settings, concurrency or settings.worker_concurrency, on_ready=ready))
+    asyncio.run(run_worker(settings, concurrency or settings.worker_concurrency, engines=engines, on_ready=ready))
 
 
 @app.command()

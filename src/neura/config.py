@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     encode_segments: Literal["auto", "on", "off"] = Field("auto", alias="ENCODE_SEGMENTS")  # auto: many cores + long
     encode_workers: int = Field(0, ge=0, alias="ENCODE_WORKERS")  # segment encoder processes; 0: one per core but one
     encode_segment_s: float = Field(2.0, gt=0, alias="ENCODE_SEGMENT_S")  # rounded to whole keyframe intervals (2 s)
+    worker_capabilities: str = Field("", alias="WORKER_CAPABILITIES")  # comma list of TTS engines; empty: all here
+    role: Literal["api", "media", "all"] = Field("all", alias="NEURA_ROLE")  # what `neura serve` runs
+    drain_timeout_s: float = Field(30.0, ge=0, alias="DRAIN_TIMEOUT_S")  # SIGTERM: finish work for this long
+    drain_unready_s: float = Field(1.0, ge=0, alias="DRAIN_UNREADY_S")  # SIGTERM: /readyz false this long first
+    capability_ttl_s: float = Field(15.0, gt=0, alias="CAPABILITY_TTL_S")  # advertised capabilities expire
+    no_capacity_retry_after_s: int = Field(10, ge=1, alias="NO_CAPACITY_RETRY_AFTER_S")  # Retry-After of 503s
     webrtc_ice_servers: str = Field("", alias="WEBRTC_ICE_SERVERS")  # JSON list of RTCIceServer; empty: none
 
     # --- browsers (neura.gateway.browser)

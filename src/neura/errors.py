@@ -216,6 +216,11 @@ class ServiceUnavailableError(RateLimitedError):
     http_status = 503
 
 
+class NoCapacityError(BusyError):
+    """No worker or media process that is up now can run this request (its engine, its voice): 503
+    with Retry-After, since one may start (or finish draining) shortly."""
+
+
 class StorageError(NeuraError):
     """Object storage failed (unreachable, full, denied)."""
 

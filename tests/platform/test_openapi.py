@@ -71,6 +71,7 @@ OPERATIONS = {
     "addLiveCandidates": "POST /v1/live/sessions/{session_id}/candidates",
     "createWhepSession": "POST /v1/live/whep",
     "trickleLiveCandidates": "PATCH /v1/live/sessions/{session_id}",
+    "getCapabilities": "GET /v1/capabilities",
 }
 PUBLIC = {
     "getLiveness",

@@ -59,7 +59,7 @@ def test_neura_schemas_prints_one_json_schema_of_every_channel() -> None:
     for name in channels - {"VideoEventsSocketMessage"}:
         assert schema["$defs"][name]["discriminator"]["propertyName"] == "type", name
     live = schema["$defs"]["LiveServerMessage"]["discriminator"]["mapping"]
-    assert set(live) == {"state", "transcript", "latency", "error", "closed", "pong"}
+    assert set(live) == {"state", "transcript", "latency", "error", "draining", "closed", "pong"}
     assert schema["$defs"]["LiveState"]["required"] == ["type", "state", "turn_id"]  # sent: always present
 
 

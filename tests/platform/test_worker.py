@@ -34,6 +34,7 @@ WORKER_ENV = {
     "LMSTUDIO_BASE_URL": "http://127.0.0.1:9/v1",
     "LLM_CONNECT_TIMEOUT_S": "0.5",
     "LLM_TIMEOUT_S": "2",
+    "DRAIN_TIMEOUT_S": "0",  # SIGTERM hands a render back at once (tests/platform/test_scale.py drains)
 }
 
 

@@ -14,7 +14,7 @@ import asyncpg
 import redis
 
 from neura.config import Settings
-from neura.jobs.queue import RENDER_QUEUE, WEBHOOK_QUEUE
+from neura.jobs.queue import WEBHOOK_QUEUE, render_queues
 from tests.platform.db import plain_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +30,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "STORAGE_DIR": str(settings.storage_dir),
         "NEURA_CACHE_DIR": str(settings.cache_dir),
         "WORKER_HEARTBEAT_S": str(HEARTBEAT_S),
+        "DRAIN_TIMEOUT_S": "5",  # a SIGTERM lets a render finish this long, well within stop()'s patience
         "WEBHOOK_ALLOW_LOOPBACK": "true" if settings.webhook_allow_loopback else "false",  # test receivers
         "PYTHONUNBUFFERED": "1",
     }
@@ -41,16 +42,23 @@ class WorkerProcess:
     """One ``neura worker``; its output goes to ``log_path`` (printed when a test fails to start it)."""
 
     def __init__(
-        self, settings: Settings, log_path: Path, *, concurrency: int = 1, env: dict[str, str] | None = None
+        self,
+        settings: Settings,
+        log_path: Path,
+        *,
+        concurrency: int = 1,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         self.env = worker_env(settings, **(env or {}))
         self.log_path = log_path
         self.concurrency = concurrency
+        self.args = args  # more options of `neura worker` (--capability ...)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 60.0) -> WorkerProcess:
         log = self.log_path.open("ab")
-        command = [sys.executable, "-m", "neura.cli", "worker", "--concurrency", str(self.concurrency)]
+        command = [sys.executable, "-m", "neura.cli", "worker", "--concurrency", str(self.concurrency), *self.args]
         self.process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout_s
@@ -59,6 +67,11 @@ class WorkerProcess:
                 raise RuntimeError(f"the worker did not start:\n{self.log()}")
             time.sleep(0.05)
         return self
+
+    @property
+    def worker_id(self) -> str:
+        """The id it announced ("neura worker <id> ready"), as videos.worker_id records it."""
+        return self.log().split("neura worker ", 1)[1].split(" ready", 1)[0]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -97,5 +110,5 @@ def clear_queues(settings: Settings) -> None:
 
     asyncio.run(_cancel_leftovers(settings.sqlalchemy_url))
     client = redis.Redis.from_url(settings.redis_url)
-    client.delete(RENDER_QUEUE, WEBHOOK_QUEUE)
+    client.delete(WEBHOOK_QUEUE, *render_queues())
     client.close()

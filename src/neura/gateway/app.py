@@ -1,13 +1,22 @@
-"""The FastAPI gateway: ``create_app(settings)``; ``neura serve`` runs it under uvicorn."""
+"""The FastAPI gateway: ``create_app(settings)``; ``neura serve`` runs it under uvicorn.
+
+``settings.role`` picks what the process does. ``all`` (the default) and ``media`` serve every route
+and run speech, avatars and live sessions here; ``media`` processes also advertise themselves for API
+processes to forward to (``all`` does too, so one can sit behind them). ``api`` serves accounts,
+videos, events and files itself and forwards the media routes (:mod:`neura.gateway.routes.media_forward`):
+its routes are imported here only for its role, so it never loads an engine, OpenCV, PyAV or aiortc.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import import_module
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from neura import __version__
 from neura.config import Settings
@@ -16,30 +25,6 @@ from neura.gateway.docs import install_docs, limits_description
 from neura.gateway.errors import install_error_handlers
 from neura.gateway.middleware import BodySizeLimitMiddleware, HeaderLimitMiddleware, RequestContextMiddleware
 from neura.gateway.openapi import fallback_operation_id, install_openapi
-from neura.gateway.routes import (
-    align,
-    api_keys,
-    auth,
-    avatar_samples,
-    avatars,
-    events,
-    files,
-    health,
-    live,
-    llm,
-    me,
-    plans,
-    scripts,
-    transcriptions,
-    tts,
-    tts_stream,
-    video_estimate,
-    videos,
-    voice_samples,
-    voices,
-    webhooks,
-    whep,
-)
 from neura.gateway.state import AppState
 from neura.memory import limit_arenas
 
@@ -59,6 +44,86 @@ is not available here.
 """
 
 
+ROUTE_MODULES = (  # neura.gateway.routes.<name>, in the order of the OpenAPI document
+    "health",
+    "auth",
+    "me",
+    "api_keys",
+    "plans",
+    "avatars",
+    "avatar_samples",
+    "voices",
+    "voice_samples",
+    "tts",
+    "tts_stream",
+    "align",
+    "transcriptions",
+    "videos",
+    "video_estimate",
+    "scripts",
+    "llm",
+    "events",
+    "files",
+    "webhooks",
+    "live",
+    "whep",
+    "capabilities",
+)
+MEDIA_ROUTE_MODULES = frozenset(
+    {
+        "avatars",
+        "avatar_samples",
+        "voices",
+        "voice_samples",
+        "tts",
+        "tts_stream",
+        "align",
+        "transcriptions",
+        "live",
+        "whep",
+    }
+)
+"""The routes that run engines (speech, avatars, live sessions): an ``api`` process forwards them."""
+
+
+def _routers(role: str) -> list[APIRouter]:
+    """The routers a process of ``role`` serves itself, imported only then (a media route's module
+    imports its engines)."""
+    names = [n for n in ROUTE_MODULES if role != "api" or n not in MEDIA_ROUTE_MODULES]
+    return [import_module(f"neura.gateway.routes.{name}").router for name in names]
+
+
+async def _start_role(state: AppState, app: FastAPI) -> None:
+    if state.settings.role == "api":
+        from neura.live.registry import LiveRegistry
+
+        state.live_registry = LiveRegistry(
+            state.redis, instance_id=state.instance_id, url="", capacity=0, ttl_s=state.settings.capability_ttl_s
+        )
+        return
+    from neura.cluster.capabilities import CapabilityRegistry
+    from neura.cluster.local import Advertiser, local_capabilities
+    from neura.gateway.routes import live
+
+    await live.start_live(state, app)
+    manager = state.live
+    if manager is not None:
+        found = await asyncio.to_thread(  # reads the voice and model folders
+            local_capabilities, state.settings, manager.instance_id, "media", url=manager.internal_url
+        )
+        registry = CapabilityRegistry(state.redis, ttl_s=state.settings.capability_ttl_s)
+        await state.advertise(
+            Advertiser(registry, found, load=lambda: manager.open_sessions, capacity=manager.capacity)
+        )
+
+
+async def _stop_role(state: AppState) -> None:
+    if state.settings.role != "api":
+        from neura.gateway.routes import live
+
+        await live.stop_live(state)
+
+
 def create_app(settings: Settings) -> FastAPI:
     settings.check_production_secrets()
 
@@ -69,14 +134,14 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.neura = state
         try:
             await state.start_jobs()
-            await live.start_live(state, app)
+            await _start_role(state, app)
         except BaseException:
             await state.close()  # a failed start-up leaves no pool, connection or listener behind
             raise
         try:
             yield
         finally:
-            await live.stop_live(state)
+            await _stop_role(state)
             await state.close()
 
     app = FastAPI(
@@ -108,33 +173,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware)
     install_cors(app, settings)  # outermost: preflights are answered first, errors carry CORS headers too
-    routers = [
-        health.router,
-        auth.router,
-        me.router,
-        api_keys.router,
-        plans.router,
-        avatars.router,
-        avatar_samples.router,
-        voices.router,
-        voice_samples.router,
-        tts.router,
-        tts_stream.router,
-        align.router,
-        transcriptions.router,
-        videos.router,
-        video_estimate.router,
-        scripts.router,
-        llm.router,
-        events.router,
-        files.router,
-        webhooks.router,
-        live.router,
-        whep.router,
-    ]
+    routers = _routers(settings.role)
     for router in routers:
         app.include_router(router)
-    install_openapi(app, routers)
+    install_openapi(app, routers)  # an api process's forwarded routes are the media processes' to document
+    if settings.role == "api":
+        from neura.gateway.routes import media_forward
+
+        app.include_router(media_forward.router)
     return app
 
 

@@ -160,3 +160,15 @@ async def current_user(request: Request, session: DbSession, settings: SettingsD
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+@raises(AuthError)
+async def speech_user(request: Request, state: State) -> User:
+    """Like ``CurrentUser``, but the database connection goes back to the pool before the (seconds
+    long) work starts: synthesis, alignment, a language model's answer."""
+    user = await authenticate(state, request_credentials(request))
+    request.state.user_id = user.id
+    return user
+
+
+SpeechUser = Annotated[User, Depends(speech_user)]

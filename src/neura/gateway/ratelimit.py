@@ -40,6 +40,7 @@ from sqlalchemy import select
 from neura.config import Settings
 from neura.db.models import ApiKey
 from neura.errors import AuthError, RateLimitedError
+from neura.gateway.client_address import client_ip
 from neura.gateway.deps import DbSession, RedisDep, SettingsDep, peek_credentials
 from neura.gateway.errors import raises
 from neura.security import API_KEY_PREFIX, decode_token, hash_api_key
@@ -73,10 +74,6 @@ RULES = {
     "files": RateRule("files", True, lambda s: s.files_per_minute, "downloads"),
     "script_drafts": RateRule("script_drafts", False, lambda s: s.script_drafts_per_minute, "script drafts"),
 }
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 async def _caller(request: Request, session: DbSession, settings: Settings) -> str:

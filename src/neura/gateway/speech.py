@@ -19,21 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from fastapi import Depends, Request
 from prometheus_client import Histogram
 from pydantic import BaseModel, Field
 
 from neura.billing import charge, credits_for_speech, credits_for_transcription, give_back
 from neura.config import Settings
-from neura.db.models import User
-from neura.errors import AuthError, InputError, PayloadTooLargeError, PaymentRequiredError, ScriptError
+from neura.errors import InputError, PayloadTooLargeError, PaymentRequiredError, ScriptError
 from neura.gateway.credits import credit_headers
-from neura.gateway.deps import State, authenticate, request_credentials
-from neura.gateway.errors import raises
 from neura.gateway.state import AppState
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.tts import TTSEngine, VoiceRef, create_tts, find_voice
@@ -85,21 +81,6 @@ def _stt_executor() -> ThreadPoolExecutor:
 async def run_stt_work(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Like :func:`run_speech_work`, on the speech recognition thread (decoding uploads, transcribing)."""
     return await asyncio.get_running_loop().run_in_executor(_stt_executor(), partial(function, *args, **kwargs))
-
-
-# --- authentication that does not hold a database connection while speech is made
-
-
-@raises(AuthError)
-async def speech_user(request: Request, state: State) -> User:
-    """Like ``CurrentUser``, but the database connection goes back to the pool before the (seconds
-    long) synthesis or alignment starts."""
-    user = await authenticate(state, request_credentials(request))
-    request.state.user_id = user.id
-    return user
-
-
-SpeechUser = Annotated[User, Depends(speech_user)]
 
 
 # --- metering: speech costs credits (see neura.billing.plans), charged before the work and given back

@@ -8,6 +8,10 @@ Job ids are deterministic, so enqueueing is idempotent (arq refuses an id it alr
   a second job.
 * ``webhook:<delivery id>`` — one delivery; its retries reuse the id (arq's ``Retry``).
 
+Renders go to a queue per capability, ``neura:queue:render:<tts engine>`` (the voice's engine is
+what a worker may lack: every worker has the CPU renderer), so a job only reaches a worker that can run
+it; workers read the queues of what they advertise (:mod:`neura.cluster`).
+
 Jobs are serialised as JSON (not arq's default pickle): nothing read from Redis is ever unpickled.
 """
 
@@ -21,8 +25,10 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 
 from neura.jobs.events import EventPublisher
+from neura.tts.providers import TTS
 
 RENDER_QUEUE = "neura:queue:render"
+"""Prefix of the render queues, one per TTS engine (:func:`render_queue`)."""
 WEBHOOK_QUEUE = "neura:queue:webhooks"
 RENDER_FUNCTION = "render_video"
 WEBHOOK_FUNCTION = "deliver_webhook"
@@ -45,6 +51,16 @@ def redis_settings(redis_url: str) -> RedisSettings:
     settings = RedisSettings.from_dsn(redis_url)
     settings.conn_timeout = REDIS_CONNECT_TIMEOUT_S
     return settings
+
+
+def render_queue(voice: str) -> str:
+    """The queue of renders speaking ``voice`` ("engine:voice" or an engine name)."""
+    return f"{RENDER_QUEUE}:{voice.partition(':')[0]}"
+
+
+def render_queues() -> list[str]:
+    """Every render queue (one per engine of the TTS table)."""
+    return [render_queue(engine) for engine in TTS.names()]
 
 
 def render_job_id(video_id: uuid.UUID | str, attempts: int) -> str:
@@ -70,13 +86,16 @@ class JobQueue:
         )
         return cls(pool)
 
-    async def enqueue_render(self, video_id: uuid.UUID | str, attempts: int, *, defer_s: float = 0.0) -> bool:
-        """Queue the render of a video; False when that job is already queued or running."""
+    async def enqueue_render(
+        self, video_id: uuid.UUID | str, attempts: int, voice: str, *, defer_s: float = 0.0
+    ) -> bool:
+        """Queue the render of a video speaking ``voice`` on its engine's queue; False when that job is
+        already queued or running."""
         job = await self.pool.enqueue_job(
             RENDER_FUNCTION,
             str(video_id),
             _job_id=render_job_id(video_id, attempts),
-            _queue_name=RENDER_QUEUE,
+            _queue_name=render_queue(voice),
             _defer_by=defer_s or None,
         )
         return job is not None
@@ -92,8 +111,8 @@ class JobQueue:
         return job is not None
 
     async def depth(self) -> int:
-        """Render jobs in the queue: waiting, deferred for a retry, or running (arq drops a job when it ends)."""
-        return int(await self.pool.zcard(RENDER_QUEUE))
+        """Render jobs in the queues: waiting, deferred for a retry, or running (arq drops a job when it ends)."""
+        return sum([int(await self.pool.zcard(queue)) for queue in render_queues()])
 
     async def close(self) -> None:
         await self.pool.aclose()

@@ -356,7 +356,7 @@ class RenderRun:
         delay_s = retry_delay_s(self.run.attempt)
         log.info("video %s: %s; retry %d in %.1f s", self.run.video_id, message, self.run.attempt + 1, delay_s)
         await self.jobs.publisher.publish_state(video)
-        await self.jobs.queue.enqueue_render(video.id, video.attempts, defer_s=delay_s)
+        await self.jobs.queue.enqueue_render(video.id, video.attempts, video.voice, defer_s=delay_s)
         return "retrying"
 
     async def _release(self) -> None:

@@ -88,14 +88,14 @@ async def sweep_once(jobs: WorkerContext) -> SweepReport:
             log.warning("could not delete the lost runs' files of %s: %s", video.id, exc)
     for video in requeued:
         await jobs.publisher.publish_state(video)  # before the job exists: "queued" precedes its progress
-        await jobs.queue.enqueue_render(video.id, video.attempts)
+        await jobs.queue.enqueue_render(video.id, video.attempts, video.voice)
 
     grace_s = max(jobs.stale_after_s, ORPHAN_GRACE_S)
     async with transaction(jobs.sessions) as session:
         orphans = await transitions.orphan_candidates(session, grace_s)
         deliveries = await pending_deliveries(session, grace_s)
-    for video_id, attempts in orphans:
-        if await jobs.queue.enqueue_render(video_id, attempts):
+    for video_id, attempts, voice in orphans:
+        if await jobs.queue.enqueue_render(video_id, attempts, voice):
             report.enqueued.append(video_id)
     for delivery_id in deliveries:
         if await jobs.queue.enqueue_webhook(delivery_id):

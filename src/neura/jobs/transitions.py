@@ -151,14 +151,16 @@ async def stale_runs(session: AsyncSession, stale_after_s: float, limit: int = 1
     return list(rows)
 
 
-async def orphan_candidates(session: AsyncSession, grace_s: float, limit: int = 500) -> list[tuple[uuid.UUID, int]]:
-    """Queued videos that have waited ``grace_s``: (id, attempts), to be re-enqueued (idempotently)."""
+async def orphan_candidates(
+    session: AsyncSession, grace_s: float, limit: int = 500
+) -> list[tuple[uuid.UUID, int, str]]:
+    """Queued videos that have waited ``grace_s``: (id, attempts, voice), to be re-enqueued (idempotently)."""
     since = _now() - timedelta(seconds=grace_s)
     rows = await session.execute(
-        select(Video.id, Video.attempts)
+        select(Video.id, Video.attempts, Video.voice)
         .where(Video.status == "queued", Video.cancel_requested.is_(False))
         .where(or_(Video.heartbeat_at < since, and_(Video.heartbeat_at.is_(None), Video.created_at < since)))
         .order_by(Video.created_at)
         .limit(limit)
     )
-    return [(row[0], int(row[1])) for row in rows]
+    return [(row[0], int(row[1]), str(row[2])) for row in rows]

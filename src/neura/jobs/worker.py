@@ -1,15 +1,19 @@
-"""A worker process (``neura worker``): two arq workers, the cancellation listener and the sweeper.
+"""A worker process (``neura worker``): arq workers, the cancellation listener, the sweeper and the
+advertisement of its capabilities.
 
-* ``neura:queue:render`` — renders, at most ``concurrency`` at a time (each on a thread: CPU-heavy);
+* ``neura:queue:render:<engine>`` — renders, one queue per TTS engine this worker has (all installed
+  here, or those of ``--capability``), at most ``concurrency`` at a time over all of them (each on a
+  thread: CPU-heavy);
 * ``neura:queue:webhooks`` — webhook deliveries, I/O only, so a long render never delays them;
 * a pattern subscription to ``neura:video:*:control`` that stops a render here within about a second
   when its user cancels it (the heartbeat's database flag is the fallback);
 * the recovery sweeper (:mod:`neura.jobs.sweeper`).
 
 A Redis or PostgreSQL restart only pauses it (:func:`keep_polling`, the sweeper's retries).
-SIGTERM/SIGINT stop it gracefully: renders in progress are stopped and handed back to the queue
-without counting an attempt. A SIGKILL leaves them ``running``; another worker's sweeper re-queues them
-once their heartbeat is stale.
+SIGTERM/SIGINT drain it: it withdraws its capabilities and takes no new job, lets the renders in
+progress finish for up to ``DRAIN_TIMEOUT_S``, then stops the rest and hands them back to the queue
+without counting an attempt (exactly-once completion in PostgreSQL means none is charged twice).
+A SIGKILL leaves them ``running``; another worker's sweeper re-queues them once their heartbeat is stale.
 """
 
 from __future__ import annotations
@@ -25,16 +29,18 @@ from typing import Any
 from arq import Worker, func
 from redis.exceptions import RedisError
 
+from neura.cluster.capabilities import CapabilityRegistry
+from neura.cluster.local import Advertiser, local_capabilities
 from neura.config import Settings
 from neura.jobs.context import WorkerContext
 from neura.jobs.events import CONTROL_PATTERN
 from neura.jobs.queue import (
     RENDER_FUNCTION,
-    RENDER_QUEUE,
     WEBHOOK_FUNCTION,
     WEBHOOK_QUEUE,
     deserialize_job,
     redis_settings,
+    render_queue,
     serialize_job,
 )
 from neura.jobs.render import render_job
@@ -55,7 +61,8 @@ async def webhook_job(ctx: dict[str, Any], delivery_id: str) -> str:
     return await deliver(jobs.sessions, jobs.settings, uuid.UUID(delivery_id))
 
 
-def build_workers(jobs: WorkerContext, concurrency: int) -> list[Worker]:
+def build_workers(jobs: WorkerContext, concurrency: int, engines: list[str]) -> tuple[list[Worker], list[Worker]]:
+    """(render workers, one per engine's queue, sharing one limit of ``concurrency``; webhook workers)."""
     settings = jobs.settings
     common: dict[str, Any] = {
         "redis_settings": redis_settings(settings.redis_url),
@@ -75,10 +82,26 @@ def build_workers(jobs: WorkerContext, concurrency: int) -> list[Worker]:
         max_tries=20,  # attempts are counted in PostgreSQL; this only bounds shutdown-and-rerun loops
     )
     webhook = func(webhook_job, name=WEBHOOK_FUNCTION, timeout=TIMEOUT_S * 3, keep_result=0, max_tries=MAX_ATTEMPTS + 2)
-    return [
-        Worker(functions=[render], queue_name=RENDER_QUEUE, max_jobs=concurrency, **common),
-        Worker(functions=[webhook], queue_name=WEBHOOK_QUEUE, max_jobs=WEBHOOK_CONCURRENCY, **common),
+    renders = [
+        Worker(functions=[render], queue_name=render_queue(engine), max_jobs=concurrency, **common)
+        for engine in engines
     ]
+    shared = asyncio.BoundedSemaphore(concurrency)  # arq takes a permit before it claims a job
+    for worker in renders:
+        worker.sem = shared
+    return renders, [Worker(functions=[webhook], queue_name=WEBHOOK_QUEUE, max_jobs=WEBHOOK_CONCURRENCY, **common)]
+
+
+async def drain(renders: list[Worker], timeout_s: float) -> None:
+    """Take no new render and wait up to ``timeout_s`` for those in progress (the rest are stopped and
+    handed back by ``Worker.close``)."""
+    for worker in renders:
+        if worker.main_task is not None:
+            worker.main_task.cancel()  # the poller only: running jobs are tasks of their own
+    running = [task for worker in renders for task in worker.tasks.values() if not task.done()]
+    if running:
+        log.info("draining: waiting up to %.0f s for %d render(s)", timeout_s, len(running))
+        await asyncio.wait(running, timeout=timeout_s)
 
 
 async def listen_for_cancellations(jobs: WorkerContext) -> None:
@@ -114,11 +137,28 @@ async def keep_polling(worker: Worker) -> None:
             await asyncio.sleep(REDIS_RETRY_S)
 
 
-async def run_worker(settings: Settings, concurrency: int, *, on_ready: Callable[[str], None] | None = None) -> None:
-    """Run until SIGTERM or SIGINT."""
+async def run_worker(
+    settings: Settings,
+    concurrency: int,
+    *,
+    engines: list[str] | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run until SIGTERM or SIGINT. ``engines``: the TTS engines whose renders it takes (None: every
+    engine with a voice installed here)."""
     limit_arenas(settings.malloc_arenas)  # before the render threads start allocating
     jobs = await WorkerContext.start(settings, concurrency)
-    workers = build_workers(jobs, concurrency)
+    capabilities = await asyncio.to_thread(
+        local_capabilities, settings, jobs.worker_id, "worker", engines=engines or ()
+    )
+    advertiser = Advertiser(
+        CapabilityRegistry(jobs.queue.pool, ttl_s=settings.capability_ttl_s),
+        capabilities,
+        load=lambda: len(jobs.runs),
+        capacity=concurrency,
+    )
+    renders, webhooks = build_workers(jobs, concurrency, capabilities.tts_engines)
+    workers = [*renders, *webhooks]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -130,6 +170,8 @@ async def run_worker(settings: Settings, concurrency: int, *, on_ready: Callable
         tasks.append(worker.main_task)
     tasks.append(asyncio.create_task(listen_for_cancellations(jobs), name="cancellations"))
     tasks.append(asyncio.create_task(sweep_forever(jobs, sweep_interval_s), name="sweeper"))
+    await advertiser.advertise()
+    tasks.append(asyncio.create_task(advertiser.forever(), name="capabilities"))
     if on_ready is not None:
         on_ready(jobs.worker_id)
     stopper = asyncio.create_task(stop.wait())
@@ -139,8 +181,12 @@ async def run_worker(settings: Settings, concurrency: int, *, on_ready: Callable
             error = None if task is stopper or task.cancelled() else task.exception()
             if error is not None:
                 raise error
+        log.info("worker %s draining", jobs.worker_id)
+        await advertiser.withdraw()  # the API stops routing here first
+        await drain(renders, settings.drain_timeout_s)
     finally:
         log.info("worker %s stopping", jobs.worker_id)
+        await advertiser.withdraw()
         for worker in workers:
             await worker.close()  # cancels its poller and running jobs: each hands its video back
         for task in tasks:

@@ -38,7 +38,7 @@ from neura.live.conversation import Conversation, resolve_timezone
 from neura.live.engines import LiveEngines
 from neura.live.errors import LiveCapacityError, PlanMinutesUsedError
 from neura.live.peer import parse_ice_servers, use_host_addresses, use_peer_timeout
-from neura.live.protocol import LiveError
+from neura.live.protocol import LiveDraining, LiveError
 from neura.live.registry import InstanceInfo, LiveRegistry
 from neura.live.session import LiveSession, SessionEngines
 from neura.memory import release_memory
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 CONCURRENCY_RETRY_AFTER_S = 30
 ABANDONED_SWEEP_S = 60.0  # how often rows of sessions on vanished instances are closed
 RELEASE_MEMORY_AFTER_S = 1.0  # after a session closed: the request that closed it has answered by then
+DRAIN_POLL_S = 0.1  # while draining: how often sessions are checked for a finished turn
 
 
 @dataclass(frozen=True)
@@ -144,10 +145,15 @@ class LiveManager:
         if addresses:  # process-wide in aioice: an instance without the setting leaves it alone
             use_host_addresses(addresses)
         use_peer_timeout(self.settings.live_peer_timeout_s)
-        await self.registry.heartbeat([])
+        await self.registry.heartbeat([], warm=False)
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep(), name="live-housekeeping")
         # in the background: the API is ready at once; a session created meanwhile waits for it in create()
         self._warm_up = asyncio.get_running_loop().create_task(self.engines.warm_up(), name="live-warm-up")
+
+    @property
+    def warm(self) -> bool:
+        """Whether the engines' start-up preparation is over (new sessions start at once)."""
+        return self._warm_up is None or self._warm_up.done()
 
     async def warmed_up(self) -> None:
         """Return once the engines' start-up preparation is over (done at once if it never began)."""
@@ -170,6 +176,25 @@ class LiveManager:
         except RedisError as exc:
             log.warning("live: cannot leave the registry at shutdown: %s", exc)
         await self.engines.close()
+
+    async def drain(self, timeout_s: float) -> None:
+        """Take no new session (the registry shows no room here), tell every session's client that this
+        server is stopping, let the turns in progress finish for up to ``timeout_s``, and close each
+        session once it is silent (the rest at the deadline)."""
+        self._closing = True
+        self.registry.capacity = 0  # other instances and API processes stop sending new sessions here
+        try:
+            await self.registry.heartbeat(list(self._entries), warm=self.warm)
+        except RedisError as exc:
+            log.warning("live: cannot announce the drain in the registry: %s", exc)
+        for entry in self._entries.values():
+            entry.session.notify(LiveDraining(deadline_s=timeout_s))
+        deadline_s = time.monotonic() + timeout_s
+        while self._entries and time.monotonic() < deadline_s:
+            silent = [sid for sid, entry in self._entries.items() if not entry.session.speaking]
+            await asyncio.gather(*(self.close(sid, "shutdown") for sid in silent))
+            await asyncio.sleep(DRAIN_POLL_S)
+        await asyncio.gather(*(self.close(sid, "shutdown") for sid in list(self._entries)))
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -360,7 +385,7 @@ class LiveManager:
             now = time.monotonic()
             if now - last_heartbeat >= self.settings.live_heartbeat_s:
                 try:
-                    await self.registry.heartbeat(list(self._entries))
+                    await self.registry.heartbeat(list(self._entries), warm=self.warm)
                     last_heartbeat = now
                 except RedisError as exc:
                     log.warning("live: registry heartbeat failed: %s", exc)

@@ -19,6 +19,9 @@ Server -> client (:data:`LiveServerMessage`)::
      "first_audio_ms": 190.4, "first_audio_sent_ms": 221.0, "first_frame_sent_ms": 224.9}
         milliseconds from the message's arrival, sent when the turn's first frame has been sent
     {"type": "error", "code": "llm_unavailable", "message": "...", "hint": null, "turn_id": 3}
+    {"type": "draining", "deadline_s": 30.0}
+        the server is stopping (a rolling restart): the turn in progress is finished, then the session
+        closes ("closed", reason "shutdown") within deadline_s; open a new session to go on
     {"type": "closed", "reason": "deleted" | "idle" | "disconnected" | "credits" | "shutdown" | ...}
     {"type": "pong", "id": 7}
 """
@@ -122,13 +125,22 @@ class LiveClosed(_Sent):
     reason: str
 
 
+class LiveDraining(_Sent):
+    """The server is stopping: the turn in progress finishes, then the session closes (reason
+    ``shutdown``) within ``deadline_s`` seconds. Open a new session (another server takes it) to go on."""
+
+    type: Literal["draining"] = "draining"
+    deadline_s: float
+
+
 class LivePong(_Sent):
     type: Literal["pong"] = "pong"
     id: PingId = None
 
 
 LiveServerMessage = Annotated[
-    LiveState | LiveTranscript | LiveLatency | LiveError | LiveClosed | LivePong, Field(discriminator="type")
+    LiveState | LiveTranscript | LiveLatency | LiveError | LiveDraining | LiveClosed | LivePong,
+    Field(discriminator="type"),
 ]
 
 

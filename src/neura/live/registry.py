@@ -3,7 +3,8 @@
 Keys (all expire unless their owner keeps them alive with heartbeats, so a crashed instance's sessions
 and capacity vanish on their own):
 
-- ``neura:live:instance:<id>``: hash {url, capacity, load} of a gateway instance that runs sessions;
+- ``neura:live:instance:<id>``: hash {url, capacity, load, warm} of a gateway instance that runs sessions
+  (warm: its engines are loaded, so a new session starts at once);
 - ``neura:live:instances``: set of instance ids (stale members are pruned when read);
 - ``neura:live:session:<session id>``: hash {instance, url, user} of the instance that owns a session;
 - ``neura:live:user:<user id>``: set of the user's session ids, for the per-plan concurrency limit.
@@ -54,6 +55,7 @@ class InstanceInfo:
     url: str
     capacity: int
     load: int
+    warm: bool = True
 
     @property
     def free(self) -> int:
@@ -98,12 +100,13 @@ class LiveRegistry:
     def _user_key(user_id: uuid.UUID | str) -> str:
         return f"{PREFIX}user:{user_id}"
 
-    async def heartbeat(self, session_ids: Iterable[uuid.UUID]) -> None:
-        """Announce this instance (capacity, load) and keep its sessions' ownership alive."""
+    async def heartbeat(self, session_ids: Iterable[uuid.UUID], *, warm: bool = True) -> None:
+        """Announce this instance (capacity, load, warm) and keep its sessions' ownership alive."""
         ids = list(session_ids)
         key = self._instance_key(self.instance_id)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(key, mapping={"url": self.url, "capacity": self.capacity, "load": len(ids)})
+            mapping = {"url": self.url, "capacity": self.capacity, "load": len(ids), "warm": int(warm)}
+            pipe.hset(key, mapping=mapping)
             pipe.expire(key, self.ttl_s)
             pipe.sadd(INSTANCES, self.instance_id)
             for session_id in ids:
@@ -144,7 +147,7 @@ class LiveRegistry:
         return SessionOwner(values.get("instance", ""), values.get("url", ""), values.get("user", ""))
 
     async def instances(self) -> list[InstanceInfo]:
-        """Live instances, least loaded first."""
+        """Live instances, warm ones first, then least loaded first."""
         found: list[InstanceInfo] = []
         members: set[Any] = await _call(self.redis.smembers(INSTANCES))
         for member in members:
@@ -156,10 +159,14 @@ class LiveRegistry:
             values = {_text(k): _text(v) for k, v in fields.items()}
             found.append(
                 InstanceInfo(
-                    instance_id, values.get("url", ""), int(values.get("capacity", 0)), int(values.get("load", 0))
+                    instance_id,
+                    values.get("url", ""),
+                    int(values.get("capacity", 0)),
+                    int(values.get("load", 0)),
+                    values.get("warm", "1") == "1",
                 )
             )
-        return sorted(found, key=lambda i: (i.load - i.capacity, i.instance_id))
+        return sorted(found, key=lambda i: (not i.warm, i.load - i.capacity, i.instance_id))
 
     async def unregister(self) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -18,13 +18,12 @@ from neura.config import Settings
 from neura.db.models import User
 from neura.encode.audio import AudioDecodeError, decode_audio_bytes
 from neura.errors import InputError, PayloadTooLargeError
-from neura.gateway.deps import SettingsDep, State
+from neura.gateway.deps import SettingsDep, SpeechUser, State
 from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
 from neura.gateway.schemas.text import STORABLE
 from neura.gateway.speech import (
     STT_THREADS,
     PhonemeTiming,
-    SpeechUser,
     WordTiming,
     metered,
     phoneme_timings,

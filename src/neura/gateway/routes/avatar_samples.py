@@ -19,13 +19,13 @@ from neura.assets.avatars import stored_asset
 from neura.assets.samples import AVATAR_SAMPLE_PX, avatar_sample_key, render_avatar_sample
 from neura.db.models import Avatar, User
 from neura.errors import NotFoundError
-from neura.gateway.deps import State
+from neura.gateway.deps import SpeechUser, State
 from neura.gateway.ranges import object_response
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.routes.avatars import owned_avatar
 from neura.gateway.schemas.text import STORABLE
 from neura.gateway.single_flight import one_at_a_time
-from neura.gateway.speech import SpeechUser, check_voice
+from neura.gateway.speech import check_voice
 from neura.gateway.state import AppState
 from neura.render.providers import create_renderer
 from neura.storage import exists

@@ -26,7 +26,7 @@ router = APIRouter(tags=["operations"])
 
 
 class Readiness(BaseModel):
-    status: str  # "ready" or "not ready"
+    status: str  # "ready", "not ready" or "draining" (SIGTERM received: send nothing new here)
     checks: dict[str, str]  # postgres, redis, storage: "ok" or "error: ..."
 
 
@@ -38,11 +38,14 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     operation_id="getReadiness",
-    summary="Readiness: PostgreSQL, Redis and storage are reachable",
+    summary="Readiness: PostgreSQL, Redis and storage are reachable, and the process is not draining",
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "not ready: `checks` names what failed"}},
 )
 async def readyz(state: State) -> JSONResponse:
+    if state.draining:  # the first step of a graceful stop: balancers take this process out first
+        return JSONResponse({"status": "draining", "checks": {}}, status_code=503)
+
     async def database() -> None:
         async with state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -18,10 +18,12 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp
 
 from neura.errors import NotFoundError
-from neura.gateway.credits import CHARGED_HEADER, CREDIT_HEADERS_DOC, REMAINING_HEADER, balance, credit_headers
+from neura.gateway import proxy
+from neura.gateway.credits import CREDIT_HEADERS_DOC, balance, credit_headers
 from neura.gateway.deps import CurrentUser, DbSession, State
 from neura.gateway.errors import raises
 from neura.gateway.listener import OwnListener, wants_own_port
+from neura.gateway.proxy import FORWARDED_HEADER, UpstreamUnreachableError
 from neura.gateway.ratelimit import RateLimited, limit_user
 from neura.gateway.schemas.text import STORABLE
 from neura.gateway.schemas.voices import VoiceField
@@ -36,29 +38,6 @@ from neura.metrics import LIVE_PEER_CONNECTIONS, LIVE_SESSIONS, LIVE_STAGE_LATEN
 
 router = APIRouter(prefix="/v1/live", tags=["live"], dependencies=[RateLimited])
 
-FORWARDED_HEADER = "x-neura-live-forwarded"  # set on requests one instance forwards to another
-_FORWARDED_HEADERS = (  # the caller's credentials (token, key or browser session), the body's type, WHEP's
-    "authorization",
-    "x-api-key",
-    "cookie",
-    "x-csrf-token",
-    "origin",
-    "x-forwarded-proto",
-    "content-type",
-    "if-match",
-    "x-request-id",
-)
-_ANSWER_HEADERS = (
-    "content-type",
-    "retry-after",
-    "location",
-    "etag",
-    "link",
-    "accept-patch",
-    CHARGED_HEADER.lower(),
-    REMAINING_HEADER.lower(),
-)
-FORWARD_TIMEOUT_S = 30.0
 LIVE_RULES: dict[LiveUse, str] = {"session": "live_sessions", "message": "live_messages"}
 
 
@@ -176,23 +155,12 @@ def is_forwarded(request: Request) -> bool:
 
 async def forward(request: Request, base_url: str, live: LiveManager) -> Response:
     """The same request, answered by the instance at ``base_url``."""
-    headers = {name: request.headers[name] for name in _FORWARDED_HEADERS if name in request.headers}
-    headers["x-forwarded-host"] = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
-    headers[FORWARDED_HEADER] = live.instance_id
     try:
-        async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S) as client:
-            answer = await client.request(
-                request.method, base_url + request.url.path, content=await request.body(), headers=headers
-            )
-    except httpx.HTTPError as exc:
+        return await proxy.forward(request, base_url, via=live.instance_id, secret=live.settings.secret_key)
+    except (UpstreamUnreachableError, httpx.HTTPError) as exc:
         raise LiveRoutingError(
             "the server that runs this live session cannot be reached", hint="create a new session"
         ) from exc
-    passed = [(k, v) for k, v in answer.headers.multi_items() if k.lower() in _ANSWER_HEADERS]
-    forwarded = Response(content=answer.content, status_code=answer.status_code)
-    for name, value in passed:
-        forwarded.headers.append(name, value)
-    return forwarded
 
 
 async def session_or_forward(

@@ -17,11 +17,10 @@ from neura.billing import get_plan
 from neura.billing.plans import CREDITS_PER_SCRIPT_DRAFT
 from neura.config import Settings
 from neura.errors import ForbiddenError
-from neura.gateway.deps import State
+from neura.gateway.deps import SpeechUser, State
 from neura.gateway.metering import Charge, paid
 from neura.gateway.ratelimit import RateLimited, limit_user
 from neura.gateway.schemas.scripts import ScriptDraft, ScriptDraftRequest
-from neura.gateway.speech import SpeechUser
 from neura.gateway.state import AppState
 from neura.jobs.videos import SCRIPT_WORDS_PER_S
 from neura.llm import close_llm, create_llm

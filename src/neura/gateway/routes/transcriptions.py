@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 
 from neura.encode.subtitles import Cue, to_srt, to_vtt, wrap_words
 from neura.errors import EngineUnavailableError, PayloadTooLargeError, PaymentRequiredError
-from neura.gateway.deps import SettingsDep, State
+from neura.gateway.deps import SettingsDep, SpeechUser, State
 from neura.gateway.errors import raises
 from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
 from neura.gateway.schemas.text import STORABLE
-from neura.gateway.speech import STT_THREADS, SpeechUser, metered, run_stt_work
+from neura.gateway.speech import STT_THREADS, metered, run_stt_work
 from neura.stt import STTEngine, TranscribeOptions, Transcript, create_stt
 from neura.stt.base import check_language
 from neura.stt.models import WHISPER_LANGUAGES

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from neura.encode.audio import CONTENT_TYPES, AudioFormat, change_tempo, encode_audio
 from neura.errors import InputError
-from neura.gateway.deps import SettingsDep, State
+from neura.gateway.deps import SettingsDep, SpeechUser, State
 from neura.gateway.ratelimit import RateLimited, SpeechRateLimited
 from neura.gateway.schemas.text import Text
 from neura.gateway.schemas.voices import VoiceField, parse_voice
@@ -19,7 +19,6 @@ from neura.gateway.speech import (
     MAX_TEXT_CHARS,
     PhonemeTiming,
     Speech,
-    SpeechUser,
     WordTiming,
     check_text,
     load_engine,

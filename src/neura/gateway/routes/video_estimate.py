@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from neura.gateway.capacity import usable_voice
 from neura.gateway.deps import CurrentUser, DbSession, State
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.schemas.estimates import VideoEstimate
 from neura.gateway.schemas.videos import VideoCreate
-from neura.gateway.speech import check_voice
 from neura.jobs.videos import quote_video
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"], dependencies=[RateLimited])
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/videos", tags=["videos"], dependencies=[RateLimit
     responses={
         403: {"description": "the plan does not allow this resolution or length (as a submission would answer)"},
         422: {"description": "a bad field, a script with nothing to speak, an unknown voice or avatar"},
-        503: {"description": "the voice's engine is not installed on this server"},
+        503: {"description": "the voice's engine is not installed on this server, or no worker can render it now"},
     },
 )
 async def estimate_video(body: VideoCreate, user: CurrentUser, session: DbSession, state: State) -> VideoEstimate:
@@ -29,6 +29,6 @@ async def estimate_video(body: VideoCreate, user: CurrentUser, session: DbSessio
     and reserves nothing, queues nothing and charges nothing. A submission also answers 402 when the
     balance is below `credits_reserved` (`enough_credits` says so here) and 429 when the plan's
     videos in progress are all taken; those depend on the moment and are not checked here."""
-    voice = check_voice(state.settings, body.voice)
+    voice = await usable_voice(state, body.voice)
     quote = await quote_video(session, user, body.spec(voice))
     return VideoEstimate.of(quote, voice=str(voice), balance=user.credits)

@@ -15,13 +15,13 @@ from fastapi import APIRouter, Header, Query, Response, status
 from redis.exceptions import RedisError
 
 from neura.errors import ConflictError, NotFoundError
+from neura.gateway.capacity import usable_voice
 from neura.gateway.credits import CREDIT_HEADERS_DOC, balance, credit_headers
 from neura.gateway.deps import CurrentUser, DbSession, SettingsDep, State
 from neura.gateway.ratelimit import RateLimited
 from neura.gateway.schemas.text import STORABLE
 from neura.gateway.schemas.videos import ArtifactKind, DownloadLink, VideoCreate, VideoPage, VideoPublic, VideoStatus
 from neura.gateway.signed_urls import signed_url
-from neura.gateway.speech import check_voice
 from neura.gateway.state import AppState
 from neura.jobs.artifacts import CONTENT_TYPES, video_prefix
 from neura.jobs.notify import announce
@@ -51,7 +51,7 @@ async def _after_commit(state: AppState, after: AfterCommit) -> None:
     try:
         if after.enqueue is not None:
             await queue.events.publish_state(after.enqueue, "status")  # before its worker's first progress
-            await queue.enqueue_render(after.enqueue.id, after.enqueue.attempts)
+            await queue.enqueue_render(after.enqueue.id, after.enqueue.attempts, after.enqueue.voice)
         if after.publish is not None:
             await announce(queue, queue.events, after.publish, after.deliveries)
         if after.stop_worker is not None:
@@ -78,7 +78,7 @@ async def _after_commit(state: AppState, after: AfterCommit) -> None:
         409: {"description": "the Idempotency-Key was used for a different request"},
         422: {"description": "a bad field, a script with nothing to speak, an unknown voice or avatar"},
         429: {"description": "too many videos in progress for the plan (or too many requests)"},
-        503: {"description": "the voice's engine is not installed on this server"},
+        503: {"description": "the voice's engine is not installed on this server, or no worker can render it now"},
     },
 )
 async def submit_video(
@@ -89,7 +89,7 @@ async def submit_video(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> VideoPublic:
-    voice = check_voice(state.settings, body.voice)
+    voice = await usable_voice(state, body.voice)
     video, created = await create_video(session, user.id, body.spec(voice), idempotency_key)
     remaining = await balance(session, user.id)  # what this transaction leaves
     await session.commit()
