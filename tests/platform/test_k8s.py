@@ -22,8 +22,6 @@ KUBERNETES_VERSIONS = ("1.30", kubernetes_validate.utils.latest_version())
 SECRET_NAME = "neura-secrets"
 # Names a container may carry that are not NEURA settings: the pod's own identity, and HOME.
 POD_ENV = {"HOME", "POD_IP", "POD_NAME"}
-# Settings the scale-out work (issue 11) adds; drop a name once neura.config.Settings reads it.
-NOT_YET_SETTINGS = {"DRAIN_TIMEOUT_S"}
 DRAIN_MARGIN_S = 5  # what the process needs after its drain deadline to close connections and exit
 SECRET_SETTING = re.compile(r"(_KEY|_KEY_ID|PASSWORD|_TOKEN)$|^DATABASE_URL$")
 
@@ -170,7 +168,7 @@ def test_no_secret_value_anywhere(overlay: str) -> None:
 def test_settings_are_names_neura_reads_with_valid_values(overlay: str) -> None:
     objects = render(overlay)
     config = config_data(objects)
-    known = SETTINGS | POD_ENV | NOT_YET_SETTINGS
+    known = SETTINGS | POD_ENV
     assert not set(config) - known, f"unknown settings (misspelt?): {sorted(set(config) - known)}"
     for name, _, container in _containers(objects, neura_only=True):
         names = {entry["name"] for entry in container.get("env", [])}
@@ -193,13 +191,6 @@ def _parse(command: list[str]) -> None:
     cmd.make_context(cmd.name, args, parent=context.parent)
 
 
-def _serve_has_roles() -> bool:
-    neura: Any = typer.main.get_command(cli_app)
-    _, serve, _ = neura.resolve_command(neura.make_context("neura", [], resilient_parsing=True), ["serve"])
-    return any("--role" in param.opts for param in serve.params)
-
-
-@pytest.mark.xfail(not _serve_has_roles(), reason="neura serve --role comes with issue 11's scale-out", strict=True)
 @overlays
 def test_every_command_is_one_the_cli_accepts(overlay: str) -> None:
     for name, _, container in _containers(render(overlay), neura_only=True):
