@@ -59,7 +59,7 @@ def local_capabilities(
     settings: Settings, member_id: str, role: MemberRole, *, engines: Collection[str] = (), url: str = ""
 ) -> Capabilities:
     """What this process can run (load 0, not draining: :class:`Advertiser` keeps those current)."""
-    from neura.render.backend import available_backends
+    from neura.render.providers import available_backends
     from neura.stt.registry import list_stt_models
     from neura.tts import list_voices
 

@@ -11,6 +11,7 @@ names (settings validation does) costs nothing.
 from __future__ import annotations
 
 import functools
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,12 @@ def resolve_backend(name: str, device: str) -> str:
     if device.startswith("cuda") or (device == AUTO and _cuda_available()):
         return "torch"
     return "cpu"
+
+
+def available_backends() -> list[str]:
+    """The backends this process could run: what it advertises to the cluster (torch is found without
+    importing it, which takes seconds)."""
+    return sorted(name for name in RENDERERS.names() if name != "torch" or importlib.util.find_spec("torch"))
 
 
 def create_renderer(settings: Settings) -> Renderer:
