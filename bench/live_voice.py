@@ -85,9 +85,9 @@ async def voice_turn(
     peer.record_video = True
     ended_s = await microphone.play(question)
     heard = await peer.wait_for(
-        lambda m: m["type"] == "transcript" and m["role"] == "user" and m["final"], 30.0, after=mark
+        lambda m: m["type"] == "transcript" and m["role"] == "user" and m["final"], 60.0, after=mark
     )
-    await peer.wait_until(lambda: peer.speech_onset(ended_s) is not None, 30.0)
+    await peer.wait_until(lambda: peer.speech_onset(ended_s) is not None, 60.0)
     audio_s = peer.speech_onset(ended_s)
     assert audio_s is not None
     await asyncio.sleep(max(0.0, audio_s + 1.0 - time.monotonic()))  # one second into the answer
