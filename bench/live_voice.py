@@ -142,7 +142,11 @@ async def voice_turns(http: httpx.AsyncClient, headers: dict[str, str], turns: i
         await peer.connect(http, session_id, headers)
         await asyncio.sleep(1.0)
         for index, key in enumerate(questions):
-            result = await voice_turn(peer, microphone, audio[key], interruption)
+            try:
+                result = await voice_turn(peer, microphone, audio[key], interruption)
+            except TimeoutError:
+                recent = [m for _, m in peer.messages[-12:]]
+                raise RuntimeError(f"voice turn {index} stalled; the last messages: {json.dumps(recent)}") from None
             shown = {k: v if isinstance(v, str) else round(v) for k, v in result.items()}
             print(f"  voice turn {index}: {json.dumps(shown)}", flush=True)
             if index:
