@@ -60,35 +60,36 @@ UNFINISHED_ENDINGS = frozenset(
     {"and", "or", "but", "so", "because", "the", "a", "an", "to", "of", "with", "for", "in", "on", "at", "my"}
     | {"your", "is", "are", "was", "what", "which", "that", "if", "when", "about", "like", "um", "uh"}
 )
-FUNCTION_WORDS = UNFINISHED_ENDINGS | {
-    "me",
-    "you",
-    "i",
-    "it",
-    "we",
-    "they",
-    "he",
-    "she",
-    "this",
-    "there",
-    "do",
-    "does",
-    "did",
-    "be",
-    "can",
-    "will",
-    "would",
-    "not",
-    "no",
-    "all",
-    "more",
-    "some",
-    "how",
-    "why",
-    "who",
-    "where",
-    "tell",
-}
+FUNCTION_WORDS = UNFINISHED_ENDINGS | frozenset(
+    [
+        "me",
+        "you",
+        "i",
+        "it",
+        "we",
+        "they",
+        "he",
+        "she",
+        "this",
+        "there",
+        "do",
+        "does",
+        "did",
+        "be",
+        "can",
+        "will",
+        "would",
+        "not",
+        "no",
+        "all",
+        "more",
+        "some",
+        "how",
+        "why",
+        "who",
+        "where",
+    ]
+)
 
 
 @dataclass(frozen=True)
