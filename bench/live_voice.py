@@ -151,7 +151,7 @@ async def voice_turns(http: httpx.AsyncClient, headers: dict[str, str], turns: i
             print(f"  voice turn {index}: {json.dumps(shown)}", flush=True)
             if index:
                 results.append({**result, "question": key[0]})
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(1.5)  # a pause between turns, as people leave
     finally:
         await peer.close()
         await http.delete(f"/v1/live/sessions/{session_id}", headers=headers)

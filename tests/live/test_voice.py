@@ -266,3 +266,22 @@ async def test_sessions_say_they_hear(http: httpx.AsyncClient, user: Account) ->
     created = await http.post("/v1/live/sessions", json={}, headers=user.headers)
     assert created.status_code == 201 and created.json()["voice_input"] is True
     await http.delete(f"/v1/live/sessions/{created.json()['id']}", headers=user.headers)
+
+
+async def test_voice_turns_follow_each_other(
+    talking: tuple[LivePeer, SpokenAudioTrack], openai_server: FakeOpenAIServer
+) -> None:
+    """A spoken question, its answer stopped by the interrupt button, then another spoken question."""
+    peer, microphone = talking
+    openai_server.behaviour.replies = [REPLY_MEDIUM, "Canberra."]
+    first, second = await speech("piper", QUESTION), await speech("espeak", "What is the capital of Australia?")
+    await microphone.play(first)
+    heard = await peer.wait_for(user_final(), timeout_s=30)
+    await peer.wait_for(lambda m: m["type"] == "state" and m["state"] == "speaking", timeout_s=30)
+    await peer.wait_for_voice(timeout_s=20)
+    peer.send({"type": "interrupt"})
+    await peer.wait_for(avatar_final(heard["turn_id"]), timeout_s=20)
+    await microphone.play(second)
+    again = await peer.wait_for(lambda m: user_final()(m) and m["turn_id"] > heard["turn_id"], timeout_s=30)
+    assert "australia" in again["text"].lower()
+    await peer.wait_for(avatar_final(again["turn_id"]), timeout_s=30)
