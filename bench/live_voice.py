@@ -207,7 +207,11 @@ def main() -> None:
             process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
             process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz"),
         ):
-            results = asyncio.run(run(base_url, database_url, args.turns))
+            try:
+                results = asyncio.run(run(base_url, database_url, args.turns))
+            except Exception:
+                print((folder / "gateway.log").read_text(errors="replace")[-6000:], file=sys.stderr)
+                raise
     load = os.getloadavg()
     print(f"voice turns: {results['turns']}, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     for name in ("voice_first_frame_ms", "voice_interrupt_ms", "server_first_frame_sent_ms"):
