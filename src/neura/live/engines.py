@@ -2,9 +2,11 @@
 
 Language models (one client per provider name), TTS engines (cached by :func:`create_tts`), the
 renderer (RENDER_BACKEND, RENDER_DEVICE) and its avatar assets (the default portrait and recently used
-avatars), and three executors: TTS (the clause due soonest first, see :mod:`neura.live.deadlines`), lip
-sync (resampling and mouth tracks: a few milliseconds that must not wait behind a synthesis) and frames
-(render and encode), so a long synthesis never delays a frame.
+avatars), the speech recognition engine (``STT_MODEL``, unless ``LIVE_VOICE`` is off) and four
+executors: TTS (the clause due soonest first, see :mod:`neura.live.deadlines`), lip sync (resampling
+and mouth tracks: a few milliseconds that must not wait behind a synthesis), frames (render and
+encode), so a long synthesis never delays a frame, and speech recognition (one worker: a user's
+decodes run in order, and never hold a TTS worker).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from neura.llm import LLMProvider, create_llm
 from neura.render.providers import create_renderer
 from neura.render.seam import RenderAsset, RenderStream
 from neura.storage import Storage
+from neura.stt.base import STTEngine
+from neura.stt.registry import create_stt
 from neura.tts import TTSEngine, VoiceRef, create_tts, find_voice
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,7 @@ class LiveEngines:
         # a renderer that batches streams together (torch) needs every session's job waiting at once
         threads = max(2, settings.live_max_sessions) if self.renderer.batches_streams else 2
         self.render_executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="neura-live-render")
+        self.stt_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-live-stt")
         self._llms: dict[str, LLMProvider] = {}
         self._assets: OrderedDict[str, RenderAsset] = OrderedDict()
         self._lock = asyncio.Lock()
@@ -88,6 +93,19 @@ class LiveEngines:
         fast = await loop.run_in_executor(self.speech_executor, lambda: create_tts(ref, self.settings, threads=threads))
         steady = await loop.run_in_executor(self.speech_executor, lambda: create_tts(ref, self.settings, threads=1))
         return fast, steady
+
+    async def stt(self) -> STTEngine | None:
+        """The speech recognition engine (loaded once), or None when ``LIVE_VOICE`` is off or it cannot be
+        loaded here (sessions then take text only; the reason is logged)."""
+        if not self.settings.live_voice:
+            return None
+        loop = asyncio.get_running_loop()
+        settings, threads = self.settings, self.settings.live_stt_threads
+        try:
+            return await loop.run_in_executor(self.stt_executor, lambda: create_stt(settings, threads=threads))
+        except NeuraError as error:
+            log.warning("live: sessions take text only, no speech recognition: %s", error.message)
+            return None
 
     async def asset(self, avatar_id: uuid.UUID | None, asset_key: str | None) -> RenderAsset:
         """The renderer's asset of the default portrait, or the stored one of an avatar (``asset_key`` in
@@ -124,6 +142,7 @@ class LiveEngines:
             ("avatar", lambda: self.asset(None, None)),
             ("voice", lambda: self.tts(None)),
             ("language model", lambda: self.llm(None)),
+            ("speech recognition", self.stt),
         )
         for what, prepare in parts:
             try:
@@ -151,3 +170,4 @@ class LiveEngines:
         self.speech_executor.shutdown(wait=False, cancel_futures=True)
         self.lipsync_executor.shutdown(wait=False, cancel_futures=True)
         self.render_executor.shutdown(wait=False, cancel_futures=True)
+        self.stt_executor.shutdown(wait=False, cancel_futures=True)

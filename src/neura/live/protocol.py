@@ -8,6 +8,8 @@ Client -> server (:data:`LiveClientMessage`)::
     {"type": "message", "text": "What day is it?"}     a user message (barge-in when the avatar speaks)
     {"type": "interrupt"}                               stop speaking now
     {"type": "ping", "id": 7}                           answered by {"type": "pong", "id": 7}
+    {"type": "voice_mode", "mode": "hands_free" | "push_to_talk"}   how the microphone is heard
+    {"type": "talk", "pressed": true}                   push-to-talk: heard only while pressed
 
 Server -> client (:data:`LiveServerMessage`)::
 
@@ -24,6 +26,12 @@ Server -> client (:data:`LiveServerMessage`)::
         closes ("closed", reason "shutdown") within deadline_s; open a new session to go on
     {"type": "closed", "reason": "deleted" | "idle" | "disconnected" | "credits" | "shutdown" | ...}
     {"type": "pong", "id": 7}
+    {"type": "user_speech", "speaking": true, "turn_id": 4, "ignored": false}
+        the user started / stopped speaking (microphone sessions); ``ignored``: not taken as a turn
+    the user's transcript while they speak: {"type": "transcript", "role": "user", "final": false, ...}
+
+The microphone is the audio transceiver of the client's SDP offer with direction ``sendrecv``
+(``recvonly``: a text-only session). docs/live.md ("Voice") has the whole voice protocol.
 """
 
 from __future__ import annotations
@@ -62,7 +70,24 @@ class LivePing(BaseModel):
     id: PingId = None
 
 
-LiveClientMessage = Annotated[LiveSay | LiveInterrupt | LivePing, Field(discriminator="type")]
+class LiveVoiceMode(BaseModel):
+    """How the microphone is heard: ``hands_free`` (the default: voice activity detection ends turns)
+    or ``push_to_talk`` (heard only while the talk button is pressed)."""
+
+    type: Literal["voice_mode"]
+    mode: Literal["hands_free", "push_to_talk"]
+
+
+class LiveTalk(BaseModel):
+    """Push-to-talk: the button was pressed (the avatar stops if it speaks) or released (the turn ends)."""
+
+    type: Literal["talk"]
+    pressed: bool
+
+
+LiveClientMessage = Annotated[
+    LiveSay | LiveInterrupt | LivePing | LiveVoiceMode | LiveTalk, Field(discriminator="type")
+]
 LIVE_CLIENT_MESSAGE: TypeAdapter[LiveClientMessage] = TypeAdapter(LiveClientMessage)
 
 # --- server -> client
@@ -90,7 +115,8 @@ class LiveTranscript(_Sent):
 
 
 class LiveLatency(_Sent):
-    """Milliseconds from the message's arrival to each stage (null: not reached)."""
+    """Milliseconds from the message's arrival (a spoken turn: from the end of the user's speech) to each
+    stage (null: not reached)."""
 
     type: Literal["latency"] = "latency"
     turn_id: int
@@ -133,13 +159,24 @@ class LiveDraining(_Sent):
     deadline_s: float
 
 
+class LiveUserSpeech(_Sent):
+    """The user started (``speaking: true``) or stopped speaking. ``turn_id``: the turn this speech
+    becomes (the same id as its transcripts); ``ignored: true`` (with ``speaking: false``): it was not
+    taken as a turn (a noise, a back-channel such as "mm-hm", nothing recognised, the avatar's echo)."""
+
+    type: Literal["user_speech"] = "user_speech"
+    speaking: bool
+    turn_id: int
+    ignored: bool = False
+
+
 class LivePong(_Sent):
     type: Literal["pong"] = "pong"
     id: PingId = None
 
 
 LiveServerMessage = Annotated[
-    LiveState | LiveTranscript | LiveLatency | LiveError | LiveDraining | LiveClosed | LivePong,
+    LiveState | LiveTranscript | LiveLatency | LiveError | LiveDraining | LiveClosed | LivePong | LiveUserSpeech,
     Field(discriminator="type"),
 ]
 
@@ -164,7 +201,7 @@ def parse_client_message(raw: str | bytes) -> LiveClientMessage:
         if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
             raise InvalidMessageError(
                 f"unknown data-channel message type {problem['input'].get('type')!r}",
-                hint="use 'message', 'interrupt' or 'ping'",
+                hint="use 'message', 'interrupt', 'ping', 'voice_mode' or 'talk'",
             ) from None
         where = ".".join(str(part) for part in problem["loc"][1:])
         raise InvalidMessageError(f"{where or 'message'}: {problem['msg']}") from None
