@@ -340,7 +340,8 @@ export function LiveStudio() {
     setVoiceMode(mode);
     talkingNow.current = false;
     setTalking(false);
-    if (microphone.current) microphone.current.enabled = mode === "hands_free";
+    if (!microphone.current) return; // sent when the microphone is turned on
+    microphone.current.enabled = mode === "hands_free";
     session.current?.send({ type: "voice_mode", mode });
   }, []);
 

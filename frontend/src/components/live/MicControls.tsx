@@ -119,9 +119,9 @@ export function MicControls({
 
   return (
     <div className="mic" role="group" aria-label="Voice input" data-testid="mic">
+      <Segmented name="mic-mode" label="How you talk" options={MODES} value={mode} onChange={onMode} />
       {track ? (
         <>
-          <Segmented name="mic-mode" label="How you talk" options={MODES} value={mode} onChange={onMode} />
           {pushToTalk ? (
             <button
               type="button"
