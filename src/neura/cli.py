@@ -590,7 +590,11 @@ def worker(
 
 @app.command()
 def live(
-    say: Annotated[str, typer.Option("--say", help="What to say to the avatar.")],
+    say: Annotated[str | None, typer.Option("--say", help="What to say to the avatar (typed).")] = None,
+    wav: Annotated[
+        Path | None,
+        typer.Option("--wav", help="Ask by voice: a recording (WAV, MP3...) sent as the microphone, in real time."),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Save what the avatar answered (video + voice) as an MP4.")
     ] = None,
@@ -607,10 +611,14 @@ def live(
     ] = None,
 ) -> None:
     """Talk to a live avatar once over WebRTC, as a browser would: print its answer and latency figures,
-    optionally save the answer as an MP4, then end the session."""
+    optionally save the answer as an MP4, then end the session. Ask by text (--say) or by voice (--wav)."""
     import asyncio
 
-    from neura.live.client import FPS, ask
+    from neura.live.client import FPS, ask, read_question
+
+    if (say is None) == (wav is None):
+        err.print("[bold red]error:[/] give either --say TEXT or --wav RECORDING")
+        raise typer.Exit(2)
 
     if not api_key:
         err.print(
@@ -625,11 +633,13 @@ def live(
             err.print(f"[yellow]{message.get('code')}:[/] {message.get('message')}", highlight=False)
 
     try:
+        speech = read_question(wav) if wav is not None else None
         reply = asyncio.run(
             ask(
                 url,
                 api_key,
                 say,
+                speech=speech,
                 output=output,
                 persona=persona,
                 voice=voice,
@@ -642,6 +652,8 @@ def live(
         raise _fail(exc) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    if reply.heard:
+        out.print(f"[bold]heard:[/] {reply.heard}", highlight=False)
     out.print(f"[bold]avatar:[/] {reply.transcript or '(nothing said)'}", highlight=False)
     stages = ("llm_first_token_ms", "first_audio_ms", "first_frame_sent_ms")
     figures = ", ".join(

@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     live_timezone: str = Field("UTC", alias="LIVE_TIMEZONE")  # the date and time the avatar knows
     live_heartbeat_s: float = Field(5.0, alias="LIVE_HEARTBEAT_S")
     live_first_clause_tts_threads: int = Field(2, alias="LIVE_FIRST_CLAUSE_TTS_THREADS")  # later clauses: 1
+    # the live avatar hears the user (docs/live.md, "Voice"); the speech recognition model is STT_MODEL
+    live_voice: bool = Field(True, alias="LIVE_VOICE")  # false: sessions take text only (no model loaded)
+    live_stt_threads: int = Field(2, ge=1, alias="LIVE_STT_THREADS")  # CPU threads of one decode
+    live_stt_beam_size: int = Field(5, ge=1, le=10, alias="LIVE_STT_BEAM_SIZE")  # of finals; 1: greedy, faster
+    live_stt_partial_ms: int = Field(800, ge=200, alias="LIVE_STT_PARTIAL_MS")  # new speech between partials
+    live_vad_threshold: float = Field(0.5, gt=0, lt=1, alias="LIVE_VAD_THRESHOLD")  # speech probability
+    live_vad_min_speech_ms: int = Field(250, ge=0, alias="LIVE_VAD_MIN_SPEECH_MS")  # shorter sounds are ignored
+    live_vad_pause_ms: int = Field(200, ge=64, alias="LIVE_VAD_PAUSE_MS")  # silence that ends a stretch of speech
+    live_turn_silence_ms: int = Field(500, ge=0, alias="LIVE_TURN_SILENCE_MS")  # a complete sentence, then this
+    live_turn_incomplete_silence_ms: int = Field(1200, ge=0, alias="LIVE_TURN_INCOMPLETE_SILENCE_MS")  # "and ..."
+    live_barge_in_ms: int = Field(1000, ge=0, alias="LIVE_BARGE_IN_MS")  # words this long over the avatar: cut it
+    live_echo_correlation: float = Field(0.8, gt=0, le=1, alias="LIVE_ECHO_CORRELATION")  # input like the output
 
     # Provider names come from each family's table (neura/<family>/providers.py), imported here only
     # when a value is checked: those modules hold names and factories, and import no engine.

@@ -57,10 +57,16 @@ class VideoFrameInfo:
 
 
 class LivePeer:
-    def __init__(self) -> None:
+    def __init__(self, microphone: MediaStreamTrack | None = None) -> None:
+        """``microphone``: sent as the client's audio track (a ``sendrecv`` transceiver), as a browser
+        sends its microphone; without it the session is text-only (``recvonly``)."""
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.channel = self.pc.createDataChannel("neura")
-        self.pc.addTransceiver("audio", direction="recvonly")
+        self.microphone = microphone
+        if microphone is not None:
+            self.pc.addTransceiver(microphone, direction="sendrecv")
+        else:
+            self.pc.addTransceiver("audio", direction="recvonly")
         self.pc.addTransceiver("video", direction="recvonly")
         self.audio: list[AudioFrameInfo] = []
         self.video: list[VideoFrameInfo] = []

@@ -1,9 +1,11 @@
 """A client for live sessions: ask the avatar something, watch the figures, keep what it answered.
 
     neura live --say "What day is it?" -o reply.mp4
+    neura live --wav question.wav                     # spoken: sent as the microphone
 
 It does what a browser does: opens a session on a NEURA gateway (with an API key), connects over
-WebRTC (aiortc), sends the message on the data channel, receives the avatar's audio and video until it
+WebRTC (aiortc), sends the message on the data channel (or, with a recording, sends it as its microphone track in real
+time, as a browser sends the user's voice), receives the avatar's audio and video until it
 has finished answering, and ends the session. With an output path it writes what it received, from
 the message on, to an MP4 (the decoded frames re-encoded: H.264 + AAC), so a server without a browser
 can still be tried, and a deployment smoke-tested.
@@ -28,7 +30,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from neura.encode.background import BackgroundMp4Writer
 from neura.errors import NeuraError
+from neura.live.microphone import mono_float
 from neura.live.peer import new_peer_connection, use_host_addresses
+from neura.live.spoken_track import SpokenAudioTrack
 
 FPS = 25
 AUDIO_RATE_HZ = 48_000
@@ -64,6 +68,7 @@ class LiveReply:
 
     session_id: str
     transcript: str = ""
+    heard: str = ""  # what the avatar understood of a spoken question
     latency_ms: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     video_frames: int = 0
@@ -122,19 +127,26 @@ class _Recorder:
             self._writer.abort()
 
 
-def _mono(frame: Any) -> npt.NDArray[np.float32]:
-    samples = frame.to_ndarray().astype(np.float32) / 32768.0
-    channels = len(frame.layout.channels)
-    if samples.shape[0] == 1 and channels > 1:  # packed (interleaved) samples
-        return samples.reshape(-1, channels).mean(axis=1)
-    return samples.mean(axis=0) if samples.ndim == 2 else samples.reshape(-1)
+MAX_QUESTION_S = 60.0
+UNHEARD_AFTER_S = 3.0  # a recording played without any speech heard: the gateway will not answer it
+
+
+def read_question(path: Path) -> npt.NDArray[np.float32]:
+    """A spoken question from a recording, as the 48 kHz mono the microphone track sends.
+    :class:`~neura.encode.audio.AudioDecodeError` (exit 65) for a file that is not audio, and
+    PayloadTooLargeError past a minute (a question, not a lecture)."""
+    from neura.encode.audio import decode_audio_bytes
+    from neura.stt.recordings import read_file
+
+    return decode_audio_bytes(read_file(path), sample_rate_hz=AUDIO_RATE_HZ, max_duration_s=MAX_QUESTION_S)
 
 
 async def ask(
     base_url: str,
     api_key: str,
-    text: str,
+    text: str | None,
     *,
+    speech: npt.NDArray[np.float32] | None = None,
     output: Path | None = None,
     persona: str | None = None,
     voice: str | None = None,
@@ -142,7 +154,8 @@ async def ask(
     host_addresses: list[str] | None = None,
     on_message: Callable[[dict[str, Any]], None] = lambda message: None,
 ) -> LiveReply:
-    """Open a session, say ``text``, receive the answer (into ``output`` when given), end the session."""
+    """Open a session, say ``text`` (or ``speech``: 48 kHz mono audio sent as the microphone), receive the
+    answer (into ``output`` when given), end the session."""
     if host_addresses:
         use_host_addresses(host_addresses)
     headers = {"X-API-Key": api_key}
@@ -160,7 +173,7 @@ async def ask(
         session = created.json()
         reply = LiveReply(session_id=str(session["id"]))
         try:
-            await _converse(http, session, text, reply, output, timeout_s, on_message)
+            await _converse(http, session, text, speech, reply, output, timeout_s, on_message)
         finally:
             with contextlib.suppress(httpx.HTTPError):
                 await http.delete(f"/v1/live/sessions/{reply.session_id}")
@@ -170,7 +183,8 @@ async def ask(
 async def _converse(
     http: httpx.AsyncClient,
     session: dict[str, Any],
-    text: str,
+    text: str | None,
+    speech: npt.NDArray[np.float32] | None,
     reply: LiveReply,
     output: Path | None,
     timeout_s: float,
@@ -178,10 +192,14 @@ async def _converse(
 ) -> None:
     pc = new_peer_connection(session.get("ice_servers") or [])
     channel = pc.createDataChannel(session.get("data_channel", "neura"))
-    pc.addTransceiver("audio", direction="recvonly")
+    microphone = SpokenAudioTrack() if speech is not None else None
+    if microphone is not None:
+        pc.addTransceiver(microphone, direction="sendrecv")
+    else:
+        pc.addTransceiver("audio", direction="recvonly")
     pc.addTransceiver("video", direction="recvonly")
     recorder = _Recorder(output) if output is not None else None
-    opened, answered = asyncio.Event(), asyncio.Event()
+    opened, answered, unheard, speaking = asyncio.Event(), asyncio.Event(), asyncio.Event(), asyncio.Event()
     media_ready = {"audio": asyncio.Event(), "video": asyncio.Event()}
     spoke = False
     readers: list[asyncio.Task[None]] = []
@@ -197,6 +215,13 @@ async def _converse(
             answered.set()
         elif kind == "transcript" and message.get("role") == "avatar" and message.get("final"):
             reply.transcript = str(message.get("text", ""))
+        elif kind == "transcript" and message.get("role") == "user" and message.get("final"):
+            reply.heard = str(message.get("text", ""))
+        elif kind == "user_speech" and message.get("speaking"):
+            speaking.set()
+        elif kind == "user_speech" and message.get("ignored") and not reply.heard:
+            unheard.set()
+            answered.set()
         elif kind == "latency":
             reply.latency_ms = {k: float(v) for k, v in message.items() if k.endswith("_ms") and v is not None}
         elif kind == "error":
@@ -215,7 +240,7 @@ async def _converse(
                 if track.kind == "video":
                     recorder.video(frame.to_ndarray(format="rgb24"))  # type: ignore[union-attr]
                 else:
-                    recorder.audio(_mono(frame))
+                    recorder.audio(mono_float(frame))  # type: ignore[arg-type]
 
     channel.on("open", opened.set)
     channel.on("message", on_data)
@@ -239,11 +264,26 @@ async def _converse(
         if recorder is not None:
             recorder.active = True
         sent = time.monotonic()
-        channel.send(json.dumps({"type": "message", "text": text}))
+        if microphone is not None and speech is not None:
+            await microphone.play(speech)  # in real time; the avatar answers after the end-of-turn pause
+            try:
+                await asyncio.wait_for(speaking.wait(), UNHEARD_AFTER_S)
+            except TimeoutError:  # not a word in it: nothing will come
+                unheard.set()
+                answered.set()
+        else:
+            channel.send(json.dumps({"type": "message", "text": text}))
         try:
             await asyncio.wait_for(answered.wait(), max(1.0, timeout_s - (time.monotonic() - sent)))
         except TimeoutError:
             raise LiveClientError(f"the avatar did not finish answering within {timeout_s:.0f} s") from None
+        if unheard.is_set() and not reply.transcript:
+            unheard_error = LiveClientError(
+                "the avatar heard no question in the recording (silence, noise or a sound too short)",
+                hint="record a spoken question; the avatar answers speech that ends with a pause",
+            )
+            unheard_error.exit_code = 65  # EX_DATAERR
+            raise unheard_error
         await asyncio.sleep(0.3)  # the last frames and the closing mouth
     except BaseException:
         if recorder is not None:

@@ -1,9 +1,11 @@
 """The engines live sessions share within one process: loaded once, kept warm, closed at shutdown.
 
 Language models (one client per provider name), TTS engines (cached by :func:`create_tts`), avatar
-rigs (the default portrait and recently used avatars), the render backend, and three executors: TTS,
-lip sync (resampling and mouth tracks: a few milliseconds that must not wait behind a synthesis) and
-frames (render and encode), so a long synthesis never delays a frame.
+rigs (the default portrait and recently used avatars), the render backend, the speech recognition
+engine (``STT_MODEL``, unless ``LIVE_VOICE`` is off) and four executors: TTS, lip sync (resampling and
+mouth tracks: a few milliseconds that must not wait behind a synthesis), frames (render and encode),
+so a long synthesis never delays a frame, and speech recognition (one worker: a user's decodes run in
+order, and never hold a TTS worker).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from neura.live.avatar_video import AvatarFrames
 from neura.llm import LLMProvider, create_llm
 from neura.render import get_backend
 from neura.storage import Storage
+from neura.stt.base import STTEngine
+from neura.stt.registry import create_stt
 from neura.tts import TTSEngine, VoiceRef, create_tts, find_voice
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,7 @@ class LiveEngines:
         self.speech_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-speech")
         self.lipsync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-live-lipsync")
         self.render_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="neura-live-render")
+        self.stt_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neura-live-stt")
         self.backend = get_backend("cpu")
         self._llms: dict[str, LLMProvider] = {}
         self._rigs: OrderedDict[str, AvatarRig] = OrderedDict()
@@ -82,6 +87,19 @@ class LiveEngines:
         fast = await loop.run_in_executor(self.speech_executor, lambda: create_tts(ref, self.settings, threads=threads))
         steady = await loop.run_in_executor(self.speech_executor, lambda: create_tts(ref, self.settings, threads=1))
         return fast, steady
+
+    async def stt(self) -> STTEngine | None:
+        """The speech recognition engine (loaded once), or None when ``LIVE_VOICE`` is off or it cannot be
+        loaded here (sessions then take text only; the reason is logged)."""
+        if not self.settings.live_voice:
+            return None
+        loop = asyncio.get_running_loop()
+        settings, threads = self.settings, self.settings.live_stt_threads
+        try:
+            return await loop.run_in_executor(self.stt_executor, lambda: create_stt(settings, threads=threads))
+        except NeuraError as error:
+            log.warning("live: sessions take text only, no speech recognition: %s", error.message)
+            return None
 
     async def rig(self, avatar_id: uuid.UUID | None, rig_key: str | None) -> AvatarRig:
         """The default portrait's rig, or the stored rig of an avatar (``rig_key`` in object storage)."""
@@ -116,6 +134,7 @@ class LiveEngines:
             ("avatar", lambda: self.rig(None, None)),
             ("voice", lambda: self.tts(None)),
             ("language model", lambda: self.llm(None)),
+            ("speech recognition", self.stt),
         )
         for what, prepare in parts:
             try:
@@ -135,3 +154,4 @@ class LiveEngines:
         self.speech_executor.shutdown(wait=False, cancel_futures=True)
         self.lipsync_executor.shutdown(wait=False, cancel_futures=True)
         self.render_executor.shutdown(wait=False, cancel_futures=True)
+        self.stt_executor.shutdown(wait=False, cancel_futures=True)

@@ -78,3 +78,36 @@ class TurnInterrupted(LiveEvent):
     """The session interrupted this turn (after any :class:`SpeechCut` it caused)."""
 
     turn_id: int
+
+
+@dataclass(frozen=True)
+class UserSpeech(LiveEvent):
+    """The user started or stopped speaking (``turn_id``: the turn this speech would become);
+    ``ignored``: the speech was not taken as a turn (a noise, a back-channel, the avatar's echo)."""
+
+    turn_id: int
+    speaking: bool
+    ignored: bool
+
+
+@dataclass(frozen=True)
+class UserTranscript(LiveEvent):
+    """What the user has said so far in the turn being spoken (a partial transcript)."""
+
+    turn_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class VoiceTurn(LiveEvent):
+    """The user's spoken turn is over: ``text`` starts turn ``turn_id`` (``at_s``: the end of the speech)."""
+
+    turn_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class VoiceBargeIn(LiveEvent):
+    """The user's voice interrupted the avatar (the turns before ``turn_id`` are cut)."""
+
+    turn_id: int

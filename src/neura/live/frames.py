@@ -95,3 +95,77 @@ class TimedSpeech(DataFrame):
 @dataclass(frozen=True)
 class TurnEnd(DataFrame):
     """Nothing more will be said in this turn."""
+
+
+# --- the input side: the user's microphone (system frames: handled inline as they arrive, in order)
+
+
+@dataclass(frozen=True)
+class InputFrame(SystemFrame):
+    """What the microphone stages pass along; the turn controller consumes them (they never reach the
+    language model's stage)."""
+
+
+@dataclass(frozen=True)
+class UserAudio(InputFrame):
+    """20 ms of the user's microphone at 16 kHz; ``first_sample`` counts from the track's start and
+    ``at_s`` is when it arrived (monotonic)."""
+
+    samples: npt.NDArray[np.float32]
+    first_sample: int
+    at_s: float
+    level: float  # RMS of the piece
+
+
+@dataclass(frozen=True)
+class UserStartedSpeaking(InputFrame):
+    """Speech confirmed (or the talk button pressed); it began at ``start_sample``."""
+
+    start_sample: int
+    at_s: float  # when the speech began (monotonic, estimated from the audio's arrival)
+
+
+@dataclass(frozen=True)
+class UserStoppedSpeaking(InputFrame):
+    """A pause after speech (or the talk button released): the speech ended at ``end_sample``. The user
+    may go on; the turn controller decides when the turn is over."""
+
+    end_sample: int
+    at_s: float  # when the last voiced audio arrived
+    released: bool = False  # push-to-talk: the button was released (the turn ends at once)
+
+
+@dataclass(frozen=True)
+class Transcript(InputFrame):
+    """What the user said in one stretch of speech (``final``) or so far (a partial)."""
+
+    text: str
+    final: bool
+    end_sample: int  # the stretch's end (finals) or the audio decoded so far (partials)
+    logprob: float = 0.0  # the decoder's confidence: the lowest average log-probability of its segments
+
+
+@dataclass(frozen=True)
+class VoiceMode(InputFrame):
+    """``hands_free`` (voice activity detection) or ``push_to_talk``."""
+
+    mode: str
+
+
+@dataclass(frozen=True)
+class TalkButton(InputFrame):
+    """Push-to-talk: the button was pressed or released."""
+
+    pressed: bool
+    at_s: float
+
+
+@dataclass(frozen=True)
+class HoldSpeech(SystemFrame):
+    """Pause the avatar's voice where it is (the user may be barging in); :class:`ResumeSpeech` plays on
+    from there, an :class:`Interrupt` drops what was held."""
+
+
+@dataclass(frozen=True)
+class ResumeSpeech(SystemFrame):
+    """It was not a barge-in (a back-channel, a noise): play on from where the voice was held."""

@@ -41,6 +41,7 @@ from neura.live.peer import parse_ice_servers, use_host_addresses, use_peer_time
 from neura.live.protocol import LiveError
 from neura.live.registry import InstanceInfo, LiveRegistry
 from neura.live.session import LiveSession, SessionEngines
+from neura.live.turn_taking import VoiceConfig
 from neura.storage import Storage
 from neura.tts.voices import VoiceRef
 
@@ -126,6 +127,7 @@ class LiveManager:
         self.engines = engines or LiveEngines(
             settings, storage, first_clause_tts_threads=settings.live_first_clause_tts_threads
         )
+        self.voice = VoiceConfig.of(settings)
         self._entries: dict[uuid.UUID, _Entry] = {}
         self._pending = 0  # sessions being created (they count against capacity)
         self._housekeeping: asyncio.Task[None] | None = None
@@ -205,6 +207,7 @@ class LiveManager:
             await self.warmed_up()  # the first session shares the start-up preparation instead of repeating it
             rig_key = await self._avatar_rig_key(request.avatar_id, user_id)
             llm, (first_tts, tts) = await self.engines.llm(request.llm), await self.engines.tts(request.voice)
+            stt = await self.engines.stt()
             rig = await self.engines.rig(request.avatar_id, rig_key)
             reserved, count = await self.registry.reserve(session_id, user_id, plan.concurrent_live_sessions)
             if not reserved:
@@ -234,6 +237,8 @@ class LiveManager:
                 speech_executor=self.engines.speech_executor,
                 lipsync_executor=self.engines.lipsync_executor,
                 render_executor=self.engines.render_executor,
+                stt=stt,
+                stt_executor=self.engines.stt_executor,
             )
             session = LiveSession(
                 session_id,
@@ -243,6 +248,7 @@ class LiveManager:
                 self.ice_servers,
                 observe_stage=self.metrics.observe_stage,
                 admit=partial(self.gate, "message", user_id) if self.gate is not None else None,
+                voice=self.voice,
             )
         except BaseException:
             if reserved:

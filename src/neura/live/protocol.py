@@ -8,6 +8,8 @@ Client -> server (:data:`LiveClientMessage`)::
     {"type": "message", "text": "What day is it?"}     a user message (barge-in when the avatar speaks)
     {"type": "interrupt"}                               stop speaking now
     {"type": "ping", "id": 7}                           answered by {"type": "pong", "id": 7}
+    {"type": "voice_mode", "mode": "hands_free" | "push_to_talk"}   how the microphone is heard
+    {"type": "talk", "pressed": true}                   push-to-talk: heard only while pressed
 
 Server -> client (:data:`LiveServerMessage`)::
 
@@ -21,6 +23,12 @@ Server -> client (:data:`LiveServerMessage`)::
     {"type": "error", "code": "llm_unavailable", "message": "...", "hint": null, "turn_id": 3}
     {"type": "closed", "reason": "deleted" | "idle" | "disconnected" | "credits" | "shutdown" | ...}
     {"type": "pong", "id": 7}
+    {"type": "user_speech", "speaking": true, "turn_id": 4, "ignored": false}
+        the user started / stopped speaking (microphone sessions); ``ignored``: not taken as a turn
+    the user's transcript while they speak: {"type": "transcript", "role": "user", "final": false, ...}
+
+The microphone is the audio transceiver of the client's SDP offer with direction ``sendrecv``
+(``recvonly``: a text-only session). docs/live.md ("Voice") has the whole voice protocol.
 """
 
 from __future__ import annotations
@@ -59,7 +67,24 @@ class LivePing(BaseModel):
     id: PingId = None
 
 
-LiveClientMessage = Annotated[LiveSay | LiveInterrupt | LivePing, Field(discriminator="type")]
+class LiveVoiceMode(BaseModel):
+    """How the microphone is heard: ``hands_free`` (the default: voice activity detection ends turns)
+    or ``push_to_talk`` (heard only while the talk button is pressed)."""
+
+    type: Literal["voice_mode"]
+    mode: Literal["hands_free", "push_to_talk"]
+
+
+class LiveTalk(BaseModel):
+    """Push-to-talk: the button was pressed (the avatar stops if it speaks) or released (the turn ends)."""
+
+    type: Literal["talk"]
+    pressed: bool
+
+
+LiveClientMessage = Annotated[
+    LiveSay | LiveInterrupt | LivePing | LiveVoiceMode | LiveTalk, Field(discriminator="type")
+]
 LIVE_CLIENT_MESSAGE: TypeAdapter[LiveClientMessage] = TypeAdapter(LiveClientMessage)
 
 # --- server -> client
@@ -122,13 +147,25 @@ class LiveClosed(_Sent):
     reason: str
 
 
+class LiveUserSpeech(_Sent):
+    """The user started (``speaking: true``) or stopped speaking. ``turn_id``: the turn this speech
+    becomes (the same id as its transcripts); ``ignored: true`` (with ``speaking: false``): it was not
+    taken as a turn (a noise, a back-channel such as "mm-hm", nothing recognised, the avatar's echo)."""
+
+    type: Literal["user_speech"] = "user_speech"
+    speaking: bool
+    turn_id: int
+    ignored: bool = False
+
+
 class LivePong(_Sent):
     type: Literal["pong"] = "pong"
     id: PingId = None
 
 
 LiveServerMessage = Annotated[
-    LiveState | LiveTranscript | LiveLatency | LiveError | LiveClosed | LivePong, Field(discriminator="type")
+    LiveState | LiveTranscript | LiveLatency | LiveError | LiveClosed | LivePong | LiveUserSpeech,
+    Field(discriminator="type"),
 ]
 
 
@@ -152,7 +189,7 @@ def parse_client_message(raw: str | bytes) -> LiveClientMessage:
         if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
             raise InvalidMessageError(
                 f"unknown data-channel message type {problem['input'].get('type')!r}",
-                hint="use 'message', 'interrupt' or 'ping'",
+                hint="use 'message', 'interrupt', 'ping', 'voice_mode' or 'talk'",
             ) from None
         where = ".".join(str(part) for part in problem["loc"][1:])
         raise InvalidMessageError(f"{where or 'message'}: {problem['msg']}") from None

@@ -11,14 +11,16 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from aiortc import RTCDataChannel, RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
 
-from neura.errors import ConflictError, InputError, NeuraError
+from neura.errors import ConflictError, InputError, InvalidMessageError, NeuraError
 from neura.live.chunker import ChunkPolicy, ClauseChunker
 from neura.live.clock import MediaClock
 from neura.live.conversation import Conversation
@@ -32,12 +34,18 @@ from neura.live.events import (
     State,
     TurnInterrupted,
     TurnPlayed,
+    UserSpeech,
+    UserTranscript,
+    VoiceBargeIn,
+    VoiceTurn,
 )
-from neura.live.frames import UserText
+from neura.live.frames import TalkButton, UserText, VoiceMode
+from neura.live.hearing import EchoGuard, TranscriptionStage, VoiceActivityStage
 from neura.live.lipsync_stage import LipSyncStage
 from neura.live.llm_stage import LLMStage
+from neura.live.microphone import listen
 from neura.live.peer import forward_keyframe_requests, new_peer_connection
-from neura.live.processor import Pipeline
+from neura.live.processor import Pipeline, Processor
 from neura.live.protocol import (
     CHANNEL_LABEL,
     LiveClosed,
@@ -49,16 +57,21 @@ from neura.live.protocol import (
     LiveSay,
     LiveServerMessage,
     LiveState,
+    LiveTalk,
     LiveTranscript,
+    LiveUserSpeech,
+    LiveVoiceMode,
     check_text,
     parse_client_message,
 )
 from neura.live.timeline import SpeechOutput, SpeechTimeline
 from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack, FrameSource
 from neura.live.tts_stage import TTSStage
-from neura.live.turns import Turn, TurnLog
+from neura.live.turn_taking import TurnController, VoiceConfig
+from neura.live.turns import Turn, TurnCounter, TurnLog
 from neura.live.whep import IceRestartError, ice_ufrag, is_mdns_name, without_mdns_candidates
 from neura.llm import LLMProvider
+from neura.stt.base import STTEngine
 from neura.tts import TTSEngine
 
 log = logging.getLogger(__name__)
@@ -82,6 +95,8 @@ class SessionEngines:
     speech_executor: Executor  # TTS
     lipsync_executor: Executor  # resampling and mouth tracks
     render_executor: Executor  # avatar frames (render and encode)
+    stt: STTEngine | None = None  # None: the session takes text only
+    stt_executor: Executor | None = None  # speech recognition: a worker of its own, never behind TTS
 
 
 class LiveSession:
@@ -96,6 +111,7 @@ class LiveSession:
         chunk_policy: ChunkPolicy | None = None,
         observe_stage: Callable[[str, float], None] | None = None,  # metric stage name, seconds
         admit: Callable[[], Awaitable[None]] | None = None,  # before each message: raises to refuse it
+        voice: VoiceConfig | None = None,  # how the microphone is heard (when engines.stt is set)
     ) -> None:
         self.id = session_id
         self.user_id = user_id
@@ -114,7 +130,9 @@ class LiveSession:
         self._admit = admit
         self._events: asyncio.Queue[LiveEvent] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._turn_id = 0
+        self.turn_ids = TurnCounter()
+        self.microphone = False  # the client sends its microphone (a sendrecv audio transceiver)
+        self._avatar_said: deque[str] = deque(maxlen=4)  # the latest clauses spoken (the echo check by words)
         self._closing = False
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
@@ -126,6 +144,7 @@ class LiveSession:
         self.timeline = SpeechTimeline(self._events.put_nowait)
         self.pipeline = Pipeline(
             [
+                *self._hearing(engines, voice or VoiceConfig()),
                 LLMStage(engines.llm, conversation),
                 ClauseChunker(chunk_policy),
                 TTSStage(
@@ -142,6 +161,33 @@ class LiveSession:
         self.audio = AvatarAudioTrack(self.clock, self.timeline)
         self.video = AvatarVideoTrack(self.clock, self.timeline, engines.frames, engines.render_executor)
         self.video.on("ended", self._on_video_ended)
+
+    def _hearing(self, engines: SessionEngines, voice: VoiceConfig) -> list[Processor]:
+        """The input side (microphone -> voice activity -> transcripts -> turns), when there is an STT."""
+        if engines.stt is None or engines.stt_executor is None:
+            return []
+        echo = EchoGuard(lambda: self.audio.levels, threshold=voice.echo_correlation)
+        return [
+            VoiceActivityStage(voice.vad, echo),
+            TranscriptionStage(
+                engines.stt,
+                engines.stt_executor,
+                beam_size=voice.stt_beam_size,
+                partial_interval_ms=voice.stt_partial_ms,
+            ),
+            TurnController(
+                self.turn_ids,
+                lambda: self.speaking,
+                voice,
+                avatar_text=lambda: " ".join(self._avatar_said),
+                admit=self._admit,
+            ),
+        ]
+
+    @property
+    def hears(self) -> bool:
+        """Whether this session can take the user's voice (a speech recognition engine is loaded)."""
+        return isinstance(self.pipeline.processors[0], VoiceActivityStage)
 
     # --- lifecycle
     def start(self) -> None:
@@ -161,6 +207,7 @@ class LiveSession:
         self.pc = pc = new_peer_connection(self.ice_servers)
         pc.on("datachannel", self._on_datachannel)
         pc.on("connectionstatechange", self._on_connection_state)
+        pc.on("track", self._on_track)
         pc.addTrack(self.audio)
         forward_keyframe_requests(pc.addTrack(self.video), self.video.request_keyframe)
         try:
@@ -247,8 +294,7 @@ class LiveSession:
         self.touch()
         if self.turns.current is not None:
             await self._interrupt("barge_in")
-        self._turn_id += 1
-        turn = Turn(self._turn_id, text, received_s)
+        turn = Turn(self.turn_ids.next(), text, received_s)
         self.turns.start(turn)
         self._send(LiveTranscript(role="user", turn_id=turn.turn_id, text=text, final=True))
         self._set_state("thinking", turn.turn_id)
@@ -264,7 +310,7 @@ class LiveSession:
         return True
 
     async def _interrupt(self, reason: str) -> None:
-        await self.pipeline.interrupt(reason, self._turn_id)
+        await self.pipeline.interrupt(reason, self.turn_ids.last)
         current = self.turns.current
         if current is not None:
             self._events.put_nowait(TurnInterrupted(current.turn_id))
@@ -289,6 +335,9 @@ class LiveSession:
         if isinstance(event, ErrorRaised):
             self._on_error(event)
             return
+        if isinstance(event, UserSpeech | UserTranscript | VoiceTurn | VoiceBargeIn):
+            self._on_voice(event)
+            return
         turn = self.turns.get(getattr(event, "turn_id", -1))
         if turn is None or turn.finished:
             return
@@ -303,6 +352,7 @@ class LiveSession:
                     self._send(LiveLatency.of(turn))
         elif isinstance(event, SpeechStarted):
             turn.spoken.append(event.text)
+            self._avatar_said.append(event.text)
             self._set_state("speaking", turn.turn_id)
             self._send(LiveTranscript(role="avatar", turn_id=turn.turn_id, text=event.text, final=False))
         elif isinstance(event, SpeechCut):
@@ -311,6 +361,23 @@ class LiveSession:
         elif isinstance(event, TurnPlayed | TurnInterrupted):
             turn.interrupted = isinstance(event, TurnInterrupted)
             self._finish(turn)
+
+    def _on_voice(self, event: UserSpeech | UserTranscript | VoiceTurn | VoiceBargeIn) -> None:
+        self.touch()
+        if isinstance(event, UserSpeech):
+            self._send(LiveUserSpeech(speaking=event.speaking, turn_id=event.turn_id, ignored=event.ignored))
+        elif isinstance(event, UserTranscript):
+            self._send(LiveTranscript(role="user", turn_id=event.turn_id, text=event.text, final=False))
+        elif isinstance(event, VoiceBargeIn):
+            current = self.turns.current
+            if current is not None and current.turn_id < event.turn_id:
+                current.interrupted = True
+                self._finish(current)
+        else:  # the spoken turn starts, timed from the end of the speech
+            turn = Turn(event.turn_id, event.text, event.at_s)
+            self.turns.start(turn)
+            self._send(LiveTranscript(role="user", turn_id=turn.turn_id, text=turn.user_text, final=True))
+            self._set_state("thinking", turn.turn_id)
 
     def _finish(self, turn: Turn) -> None:
         turn.finished = True
@@ -337,7 +404,7 @@ class LiveSession:
         self.channel = channel
         channel.on("message", self._on_channel_message)
         channel.on("close", self._on_channel_closed)
-        self._send(LiveState(state=self.state, turn_id=self._turn_id or None))
+        self._send(LiveState(state=self.state, turn_id=self.turn_ids.last or None))
 
     def _on_channel_message(self, raw: str | bytes) -> None:
         received_s = time.monotonic()
@@ -352,6 +419,20 @@ class LiveSession:
             self._spawn(self._guarded(self.interrupt()), "interrupt")
         elif isinstance(message, LivePing):
             self._send(LivePong(id=message.id))
+        elif not self.microphone:
+            self._send(LiveError.of(_no_microphone(self.hears)))
+        elif isinstance(message, LiveVoiceMode):
+            self._spawn(self.pipeline.push(VoiceMode(message.mode)), "voice-mode")
+        elif isinstance(message, LiveTalk):
+            self._spawn(self.pipeline.push(TalkButton(message.pressed, received_s)), "talk")
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        """The client's microphone: heard when this session has speech recognition, else ignored."""
+        if track.kind != "audio" or not self.hears or self.microphone:
+            return
+        self.microphone = True
+        log.info("live session %s: the client sends its microphone", self.id)
+        self._spawn(listen(track, self.pipeline.push), "microphone")
 
     async def _guarded(self, work: Coroutine[Any, Any, Any]) -> None:
         try:
@@ -399,6 +480,7 @@ class LiveSession:
             "state": self.state,
             "voice": self.voice_id,
             "connection": self.pc.connectionState if self.pc is not None else "new",
+            "microphone": self.microphone,
             "age_s": round(time.monotonic() - self.created_s, 1),
             "turns": [turn.as_dict() for turn in self.turns.turns],
             "turn_count": self.turns.count,
@@ -411,3 +493,12 @@ class LiveSession:
                 "video_render_lead_ms": round(self.video.lead_s * 1000, 1),
             },
         }
+
+
+def _no_microphone(hears: bool) -> InvalidMessageError:
+    if hears:
+        return InvalidMessageError(
+            "this session has no microphone track",
+            hint="offer the microphone as an audio transceiver with direction sendrecv",
+        )
+    return InvalidMessageError("this server takes text only (LIVE_VOICE is off)", hint="send text messages")

@@ -8,6 +8,11 @@ frame *by position on the same timeline*, so lips and voice cannot drift apart h
 
 :meth:`SpeechTimeline.cut` is what an interrupt does here: the clause playing is faded out over 2.5 ms
 at the next unsent sample, everything after it is dropped, and the mouth closes over two frames.
+
+:meth:`SpeechTimeline.hold` pauses the voice where it is (the user may be barging in: the avatar falls
+silent within one audio packet, before anyone knows whether it was a real interruption) and
+:meth:`SpeechTimeline.release` plays on from there: what was held moves later by whole video frames, so
+voice and lips stay together. A cut while held drops what was held.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neura.live.events import EventSink, SpeechCut, SpeechStarted, StageReached, TurnPlayed
-from neura.live.frames import Frame, Interrupt, TimedSpeech, TurnEnd
+from neura.live.frames import Frame, HoldSpeech, Interrupt, ResumeSpeech, TimedSpeech, TurnEnd
 from neura.live.processor import Processor
 from neura.media import WordSpan
 
@@ -69,6 +74,7 @@ class SpeechTimeline:
         self._closing_from: int | None = None  # first frame of the mouth's closing ramp after a cut
         self._closing_pose = CLOSED
         self._last_pose = CLOSED
+        self._held_from: int | None = None  # the sample where a hold stopped the voice
 
     # --- state
     @property
@@ -77,15 +83,27 @@ class SpeechTimeline:
 
     @property
     def busy(self) -> bool:
-        """Speech is queued or playing."""
-        return bool(self._segments) and self._segments[-1].end_sample > self._audio_cursor
+        """Speech is queued, playing or held."""
+        return self.held or (bool(self._segments) and self._segments[-1].end_sample > self._audio_cursor)
+
+    @property
+    def held(self) -> bool:
+        return self._held_from is not None
+
+    @property
+    def _playhead(self) -> int:
+        """Where the voice is: the next unsent sample, or where a hold stopped it."""
+        return self._audio_cursor if self._held_from is None else self._held_from
 
     def queued_s(self) -> float:
         end = self._segments[-1].end_sample if self._segments else 0
-        return max(0, end - self._audio_cursor) / AUDIO_RATE_HZ
+        return max(0, end - self._playhead) / AUDIO_RATE_HZ
 
     def earliest_start(self) -> int:
-        start = max(self._audio_cursor, self._video_cursor * SAMPLES_PER_VIDEO_FRAME)
+        if self._held_from is not None:  # placed after what is held; moved with it on release
+            start = self._held_from
+        else:
+            start = max(self._audio_cursor, self._video_cursor * SAMPLES_PER_VIDEO_FRAME)
         if self._segments:
             start = max(start, self._segments[-1].end_sample)
         return math.ceil(start / SAMPLES_PER_VIDEO_FRAME) * SAMPLES_PER_VIDEO_FRAME
@@ -106,9 +124,40 @@ class SpeechTimeline:
         ends = [s.end_sample for s in self._segments if s.turn_id == turn_id]
         self._turn_ends[turn_id] = max([self._audio_cursor, *ends])
 
+    def hold(self) -> None:
+        """Pause the voice at the next unsent sample (nothing happens when nothing is playing or queued)."""
+        if self._held_from is None and self.busy:
+            self._held_from = self._audio_cursor
+            self._closing_from = self._video_cursor
+            self._closing_pose = self._last_pose
+
+    def release(self) -> None:
+        """Play on from where :meth:`hold` stopped: what was held moves later by whole video frames."""
+        held, self._held_from = self._held_from, None
+        if held is None:
+            return
+        now = max(self._audio_cursor, self._video_cursor * SAMPLES_PER_VIDEO_FRAME)
+        shift = math.ceil(max(0, now - held) / SAMPLES_PER_VIDEO_FRAME) * SAMPLES_PER_VIDEO_FRAME
+        for segment in self._segments:
+            if segment.end_sample > held:
+                if segment.start_sample < held:  # what was heard before the hold is not heard again
+                    heard, frames_heard = (
+                        held - segment.start_sample,
+                        held // SAMPLES_PER_VIDEO_FRAME - segment.start_frame,
+                    )
+                    segment.samples = np.concatenate([np.zeros(heard, np.float32), segment.samples[heard:]])
+                    segment.mouth = np.concatenate(
+                        [np.zeros_like(segment.mouth[:frames_heard]), segment.mouth[frames_heard:]]
+                    )
+                segment.start_sample += shift
+        self._turn_ends = {turn: end + shift if end >= held else end for turn, end in self._turn_ends.items()}
+        held_frame, frames = held // SAMPLES_PER_VIDEO_FRAME, shift // SAMPLES_PER_VIDEO_FRAME
+        self._first_frames = {f + frames if f >= held_frame else f: t for f, t in self._first_frames.items()}
+
     def cut(self) -> None:
         """Stop speaking now: fade the clause playing, drop the rest, close the mouth."""
-        cursor = self._audio_cursor
+        cursor = self._playhead
+        was_held, self._held_from = self.held, None
         kept: list[Segment] = []
         for segment in self._segments:
             if segment.start_sample < cursor < segment.end_sample:
@@ -118,8 +167,9 @@ class SpeechTimeline:
         self._segments = kept
         self._turn_ends.clear()
         self._first_frames = {f: t for f, t in self._first_frames.items() if f < self._video_cursor}
-        self._closing_from = self._video_cursor
-        self._closing_pose = self._last_pose
+        if not was_held:  # a hold already closed the mouth
+            self._closing_from = self._video_cursor
+            self._closing_pose = self._last_pose
 
     def _truncate(self, segment: Segment, cursor: int) -> Segment:
         keep = min(len(segment.samples), cursor - segment.start_sample + FADE_SAMPLES)
@@ -137,8 +187,9 @@ class SpeechTimeline:
         """Samples ``first_sample .. first_sample + count - 1`` (silence where nothing is placed)."""
         out = np.zeros(count, dtype=np.float32)
         end = first_sample + count
+        audible_end = end if self._held_from is None else min(end, self._held_from)
         for segment in self._segments:
-            lo, hi = max(first_sample, segment.start_sample), min(end, segment.end_sample)
+            lo, hi = max(first_sample, segment.start_sample), min(audible_end, segment.end_sample)
             if hi <= lo:
                 continue
             out[lo - first_sample : hi - first_sample] = segment.samples[
@@ -156,7 +207,8 @@ class SpeechTimeline:
         """(open, spread, round, close) of frame ``frame_index``: the clause's pose, or closed."""
         self._video_cursor = max(self._video_cursor, frame_index + 1)
         pose = CLOSED
-        for segment in self._segments:
+        held = self._held_from is not None and frame_index * SAMPLES_PER_VIDEO_FRAME >= self._held_from
+        for segment in [] if held else self._segments:
             if segment.start_frame <= frame_index < segment.end_frame:
                 pose = segment.mouth[frame_index - segment.start_frame]
                 break
@@ -186,12 +238,17 @@ class SpeechTimeline:
         self._events(SpeechStarted(segment.turn_id, segment.text))
 
     def _report_played_turns(self) -> None:
+        if self._held_from is not None:
+            return
         for turn_id, end in list(self._turn_ends.items()):
             if end <= self._audio_cursor:
                 del self._turn_ends[turn_id]
                 self._events(TurnPlayed(turn_id))
 
     def _forget_played(self) -> None:
+        if self._held_from is not None:
+            self._segments = [s for s in self._segments if s.end_sample > self._held_from]
+            return
         self._segments = [
             s for s in self._segments if s.end_sample > self._audio_cursor or s.end_frame > self._video_cursor
         ]
@@ -210,6 +267,10 @@ class SpeechOutput(Processor):
             self.timeline.schedule(frame)
         elif isinstance(frame, TurnEnd) and frame.turn_id > self._cut_turn:
             self.timeline.end_turn(frame.turn_id)
+        elif isinstance(frame, HoldSpeech):
+            self.timeline.hold()
+        elif isinstance(frame, ResumeSpeech):
+            self.timeline.release()
         elif isinstance(frame, Interrupt):
             self._cut_turn = max(self._cut_turn, frame.up_to_turn)
             self.timeline.cut()

@@ -62,6 +62,7 @@ class AvatarAudioTrack(MediaStreamTrack):
         self._next = 0
         self.frames_sent = 0
         self.frames_skipped = 0
+        self.levels: deque[tuple[float, float]] = deque(maxlen=150)  # (sent, RMS) of the last 3 s: the echo guard
 
     async def recv(self) -> av.Packet:
         while True:
@@ -75,6 +76,7 @@ class AvatarAudioTrack(MediaStreamTrack):
                 index = now_index
             await self.clock.wait_until(index * AUDIO_FRAME_S)
             samples = self.timeline.read_audio(index * AUDIO_FRAME_SAMPLES, AUDIO_FRAME_SAMPLES)
+            self.levels.append((time.monotonic(), float(np.sqrt(np.mean(samples * samples)))))
             pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
             packet = self.encoder.encode(pcm, index * AUDIO_FRAME_SAMPLES)
             self._next = index + 1

@@ -94,3 +94,15 @@ class TurnLog:
             stage: {"p50": percentile(values, 50), "p95": percentile(values, 95), "count": float(len(values))}
             for stage, values in self._samples.items()
         }
+
+
+class TurnCounter:
+    """Turn ids of one session, shared by typed messages and the voice turn controller (which takes
+    its id when the user starts speaking)."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def next(self) -> int:
+        self.last += 1
+        return self.last

@@ -1,0 +1,285 @@
+"""Turn-taking by voice: when the user's turn is over, and when their voice interrupts the avatar.
+
+The :class:`TurnController` is the last stage of the input side (:mod:`neura.live.hearing`) and sits
+just before the language model. It consumes the input frames and emits, downstream, what the output
+side knows: :class:`~neura.live.frames.UserText` (a turn), :class:`~neura.live.frames.Interrupt`
+(barge-in), :class:`~neura.live.frames.HoldSpeech` / :class:`~neura.live.frames.ResumeSpeech`.
+
+* End of turn (hands-free): every stretch of speech is transcribed at its first pause; the turn ends
+  once no speech came for ``turn_silence_ms`` after a sentence that looks complete, or for
+  ``incomplete_silence_ms`` after one that does not ("and", "the", a comma at the end). Push-to-talk:
+  releasing the button ends the turn as soon as the transcript is ready.
+* Barge-in: speech confirmed over the avatar (``min_speech_ms`` of voice: coughs and clicks are shorter)
+  *holds* the avatar's voice at once; the avatar is cut (the ordinary interrupt) when the speech becomes
+  a turn, or earlier when a partial transcript shows four words or more after ``barge_in_ms`` of it;
+  it plays on from where it stopped when the speech was a back-channel ("mm-hm", "okay"), nothing
+  recognisable, or the avatar's own words coming back (echo).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from neura.config import Settings
+from neura.errors import NeuraError
+from neura.live.events import ErrorRaised, UserSpeech, UserTranscript, VoiceBargeIn, VoiceTurn
+from neura.live.frames import (
+    Frame,
+    HoldSpeech,
+    InputFrame,
+    Interrupt,
+    ResumeSpeech,
+    Transcript,
+    UserAudio,
+    UserStartedSpeaking,
+    UserStoppedSpeaking,
+    UserText,
+    VoiceMode,
+)
+from neura.live.processor import Processor
+from neura.live.protocol import MAX_MESSAGE_CHARS
+from neura.live.turns import TurnCounter
+from neura.stt.base import SAMPLE_RATE_HZ
+from neura.stt.vad import VadConfig
+
+log = logging.getLogger(__name__)
+
+BACKCHANNEL = frozenset(
+    {"mm", "mmm", "mm-hm", "mm-hmm", "mhm", "mhmm", "hm", "hmm", "uh-huh", "uh", "huh", "um", "uhm", "ah", "oh"}
+    | {"okay", "ok", "yeah", "yep", "yes", "right", "sure", "alright", "wow", "nice", "cool", "great"}
+)
+BACKCHANNEL_PHRASES = frozenset({"i see", "got it", "uh huh", "mm hm", "all right", "oh okay", "okay okay"})
+SHORT_SPEECH_MS = 1200  # over the avatar, speech this short...
+UNSURE_LOGPROB = -0.75  # ...decoded with less confidence than this is not a turn (Whisper's "mm-hm" guesses)
+UNFINISHED_ENDINGS = frozenset(
+    {"and", "or", "but", "so", "because", "the", "a", "an", "to", "of", "with", "for", "in", "on", "at", "my"}
+    | {"your", "is", "are", "was", "what", "which", "that", "if", "when", "about", "like", "um", "uh"}
+)
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """What the input side is tuned by (the ``LIVE_VAD_*``, ``LIVE_TURN_*`` and ``LIVE_STT_*`` settings)."""
+
+    vad: VadConfig = field(default_factory=lambda: VadConfig(min_speech_ms=250, end_silence_ms=200))
+    turn_silence_ms: int = 500
+    incomplete_silence_ms: int = 1200
+    barge_in_ms: int = 1000
+    echo_correlation: float = 0.8
+    stt_beam_size: int = 5
+    stt_partial_ms: int = 800
+
+    @classmethod
+    def of(cls, settings: Settings) -> VoiceConfig:
+        threshold = settings.live_vad_threshold
+        return cls(
+            vad=VadConfig(
+                start_probability=threshold,
+                end_probability=max(0.01, threshold - 0.15),
+                min_speech_ms=settings.live_vad_min_speech_ms,
+                end_silence_ms=settings.live_vad_pause_ms,
+            ),
+            turn_silence_ms=settings.live_turn_silence_ms,
+            incomplete_silence_ms=settings.live_turn_incomplete_silence_ms,
+            barge_in_ms=settings.live_barge_in_ms,
+            echo_correlation=settings.live_echo_correlation,
+            stt_beam_size=settings.live_stt_beam_size,
+            stt_partial_ms=settings.live_stt_partial_ms,
+        )
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower())
+
+
+def is_backchannel(text: str) -> bool:
+    """A listener's acknowledgement ("mm-hm", "uh-huh, okay"), not something to answer."""
+    words = words_of(text)
+    if not words or len(words) > 3:
+        return False
+    return " ".join(words) in BACKCHANNEL_PHRASES or all(word in BACKCHANNEL for word in words)
+
+
+def is_speech(text: str) -> bool:
+    """Words, not Whisper's notes on a noise ("[coughs]", "(laughs)", "*sigh*") or bare punctuation."""
+    without_notes = re.sub(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*", " ", text)
+    return bool(words_of(without_notes))
+
+
+def is_echo_of(text: str, avatar_text: str) -> bool:
+    """Whether the user's words are the avatar's own (its voice came back through the microphone):
+    three or more words, nearly all of them in what the avatar just said."""
+    words, said = words_of(text), set(words_of(avatar_text))
+    return len(words) >= 3 and sum(word in said for word in words) >= 0.8 * len(words)
+
+
+def looks_complete(text: str) -> bool:
+    """Whether the sentence looks finished: not ending in a comma, a dash, "..." or a word such as
+    "and" or "the" after which people go on."""
+    stripped = text.strip()
+    if not stripped or stripped.endswith((",", "-", "...", "…", ":")):
+        return False
+    words = words_of(stripped)
+    return bool(words) and words[-1] not in UNFINISHED_ENDINGS
+
+
+class TurnController(Processor):
+    def __init__(
+        self,
+        counter: TurnCounter,
+        avatar_speaking: Callable[[], bool],
+        config: VoiceConfig,
+        *,
+        avatar_text: Callable[[], str] = str,
+        admit: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """``avatar_text``: what the avatar said in the last few seconds (the echo check by words)."""
+        super().__init__()
+        self.counter = counter
+        self.avatar_speaking = avatar_speaking
+        self.avatar_text = avatar_text
+        self.config = config
+        self.admit = admit
+        self.mode = "hands_free"
+        self._reset()
+        self._now = 0  # the latest audio sample heard
+        self._lock = asyncio.Lock()  # frames come from the microphone's task and the transcription jobs
+
+    async def process(self, frame: Frame) -> None:
+        if isinstance(frame, InputFrame | Interrupt):
+            async with self._lock:
+                await self._handle(frame)
+        else:
+            await self.push(frame)
+
+    def _reset(self) -> None:
+        self.turn_id: int | None = None
+        self._finals: list[str] = []
+        self._lengths: deque[int] = deque()  # samples of each stopped stretch whose transcript is awaited
+        self._overheard = True  # every stretch so far was not for the avatar (see _overheard_stretch)
+        self._speaking = False
+        self._segment_start = 0
+        self._awaiting = 0  # stretches stopped whose final transcript has not come yet
+        self._end_sample = 0
+        self._ended_s = 0.0
+        self._released = False
+        self._held = False  # this speech holds the avatar's voice
+        self._barged_in = False
+
+    async def _handle(self, frame: Frame) -> None:
+        if not isinstance(frame, UserAudio):
+            log.debug("turn controller: %s (turn %s)", frame, self.turn_id)
+        if isinstance(frame, UserAudio):
+            self._now = frame.first_sample + frame.samples.size
+            await self._check_end()
+        elif isinstance(frame, UserStartedSpeaking):
+            await self._started(frame)
+        elif isinstance(frame, UserStoppedSpeaking):
+            if self._speaking:
+                self._speaking, self._awaiting = False, self._awaiting + 1
+                self._end_sample, self._ended_s, self._released = frame.end_sample, frame.at_s, frame.released
+                self._lengths.append(max(0, frame.end_sample - self._segment_start))
+                self.emit(UserSpeech(self._turn(), speaking=False, ignored=False))
+        elif isinstance(frame, Transcript):
+            await self._transcript(frame)
+        elif isinstance(frame, VoiceMode):
+            self.mode = frame.mode
+        elif isinstance(frame, Interrupt):
+            if self.turn_id is not None and frame.up_to_turn >= self.turn_id:  # a typed message overtook it
+                await self._drop()
+            self._held = False
+            await self.push(frame)
+
+    async def _started(self, frame: UserStartedSpeaking) -> None:
+        if self.turn_id is None:
+            self.turn_id = self.counter.next()
+        self._speaking, self._segment_start = True, frame.start_sample
+        self.emit(UserSpeech(self.turn_id, speaking=True, ignored=False))
+        if self._barged_in or not self.avatar_speaking():
+            return
+        if self.mode == "push_to_talk":  # pressing the button is intent enough
+            await self._barge_in()
+        elif not self._held:
+            self._held = True
+            await self.push(HoldSpeech())
+
+    async def _transcript(self, frame: Transcript) -> None:
+        if self.turn_id is None:
+            return
+        if not frame.final:
+            if self._speaking and is_speech(frame.text) and not is_echo_of(frame.text, self.avatar_text()):
+                self.emit(UserTranscript(self.turn_id, " ".join([*self._finals, frame.text])))
+                spoken = frame.end_sample - self._segment_start  # negative: a partial of an earlier stretch
+                if self._held and spoken >= self._ms(self.config.barge_in_ms) and len(words_of(frame.text)) >= 4:
+                    await self._barge_in()  # words over the avatar, for a while: no need to wait for the pause
+            return
+        self._awaiting = max(0, self._awaiting - 1)
+        length = self._lengths.popleft() if self._lengths else 0
+        if is_speech(frame.text):
+            self._finals.append(frame.text.strip())
+            self._overheard = self._overheard and self._overheard_stretch(frame.text, length, frame.logprob)
+            self.emit(UserTranscript(self.turn_id, " ".join(self._finals)))
+        await self._check_end()
+
+    async def _check_end(self) -> None:
+        if self.turn_id is None or self._speaking or self._awaiting:
+            return
+        text = " ".join(self._finals).strip()
+        overheard = self._held and not self._barged_in and self._overheard
+        if not text or overheard:
+            await self._drop()
+            return
+        if self._released:
+            wait_ms = 0
+        else:
+            wait_ms = self.config.turn_silence_ms if looks_complete(text) else self.config.incomplete_silence_ms
+        if self._now - self._end_sample >= self._ms(wait_ms):
+            await self._end_turn(text[:MAX_MESSAGE_CHARS])
+
+    def _overheard_stretch(self, text: str, length: int, logprob: float) -> bool:
+        """Speech over the avatar that is not for it: a back-channel, a short sound the decoder was unsure
+        of (an "mm-hm" it could not spell, a laugh), or the avatar's own words coming back."""
+        unsure = length < self._ms(SHORT_SPEECH_MS) and logprob < UNSURE_LOGPROB
+        return unsure or is_backchannel(text) or is_echo_of(text, self.avatar_text())
+
+    async def _end_turn(self, text: str) -> None:
+        turn_id, ended_s = self._turn(), self._ended_s
+        if self.admit is not None:
+            try:
+                await self.admit()  # rate limits: each turn is a paid language-model call
+            except NeuraError as error:
+                self.emit(ErrorRaised(turn_id, error))
+                await self._drop()
+                return
+        if not self._barged_in and (self._held or self.avatar_speaking()):
+            await self._barge_in()
+        self._reset()
+        self.emit(VoiceTurn(turn_id, text, at_s=ended_s))
+        await self.push(UserText(turn_id, text))
+
+    async def _barge_in(self) -> None:
+        """The ordinary interrupt, for everything before this turn."""
+        self._held, self._barged_in = False, True
+        await self.push(Interrupt("barge_in", self._turn() - 1))
+        self.emit(VoiceBargeIn(self._turn()))
+
+    async def _drop(self) -> None:
+        """Not a turn (a noise, a back-channel, nothing recognised): the avatar plays on."""
+        turn_id, held = self._turn(), self._held
+        self._reset()
+        self.emit(UserSpeech(turn_id, speaking=False, ignored=True))
+        if held:
+            await self.push(ResumeSpeech())
+
+    def _turn(self) -> int:
+        assert self.turn_id is not None
+        return self.turn_id
+
+    @staticmethod
+    def _ms(ms: int) -> int:
+        return ms * SAMPLE_RATE_HZ // 1000

@@ -1,0 +1,209 @@
+"""The voice input side without WebRTC: what counts as a turn, an echo or a back-channel; the avatar's
+voice held and played on; the turn controller's decisions on a scripted stream of input frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neura.live.events import LiveEvent, UserSpeech, VoiceBargeIn, VoiceTurn
+from neura.live.frames import (
+    Frame,
+    HoldSpeech,
+    Interrupt,
+    ResumeSpeech,
+    TimedSpeech,
+    Transcript,
+    UserAudio,
+    UserStartedSpeaking,
+    UserStoppedSpeaking,
+    UserText,
+)
+from neura.live.hearing import EchoGuard
+from neura.live.processor import Processor
+from neura.live.timeline import SAMPLES_PER_VIDEO_FRAME, SpeechTimeline
+from neura.live.turn_taking import TurnController, VoiceConfig, is_backchannel, is_echo_of, is_speech, looks_complete
+from neura.live.turns import TurnCounter
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mm-hm.", True),
+        ("Uh-huh, okay.", True),
+        ("I see", True),
+        ("Okay", True),
+        ("Okay, but why?", False),
+        ("Stop.", False),
+        ("What about the whales?", False),
+        ("", False),
+    ],
+)
+def test_backchannels(text: str, expected: bool) -> None:
+    assert is_backchannel(text) is expected
+
+
+def test_what_is_speech_and_what_looks_finished() -> None:
+    assert not is_speech("[coughs]") and not is_speech("(laughs) ...") and not is_speech(" . ")
+    assert is_speech("Hello there")
+    assert looks_complete("What is the weather in Paris?")
+    assert not looks_complete("I would like to know about the") and not looks_complete("Tell me,")
+    assert not looks_complete("apples and")
+
+
+def test_the_avatars_own_words_are_an_echo() -> None:
+    said = "Let me tell you about the sea. The ocean covers most of our planet."
+    assert is_echo_of("the ocean covers most", said)
+    assert not is_echo_of("what about the whales in the deep", said)
+    assert not is_echo_of("the sea", said)  # too short to tell
+
+
+def _envelope(samples: np.ndarray, start_s: float) -> list[tuple[float, float]]:
+    pieces = samples[: samples.size // 960 * 960].reshape(-1, 960)
+    return [(start_s + i * 0.02, float(np.sqrt(np.mean(p * p)))) for i, p in enumerate(pieces)]
+
+
+def _speechlike(seed: int, seconds: float = 2.0) -> np.ndarray:
+    """Noise shaped by a syllable-rate envelope (4-6 Hz), as speech's loudness moves."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * 48_000)) / 48_000
+    envelope = np.clip(np.sin(2 * np.pi * rng.uniform(3, 6) * t + rng.uniform(0, 6)), 0, None) ** 2
+    envelope *= np.interp(t, np.linspace(0, seconds, 12), rng.uniform(0.2, 1.0, 12))
+    return (0.2 * envelope * rng.normal(0, 1, t.size)).astype(np.float32)
+
+
+def test_the_echo_guard_tells_the_avatars_voice_from_the_users() -> None:
+    avatar = _speechlike(1)
+    output = _envelope(avatar, 100.0)
+    echo = EchoGuard(lambda: output)
+    for t, level in _envelope(0.5 * avatar + np.random.default_rng(9).normal(0, 0.002, avatar.size), 100.3):
+        echo.observe(t, level)
+    assert echo.is_echo(100.8, 101.2)  # the avatar's voice, 300 ms later, at half the level
+
+    user = EchoGuard(lambda: output)
+    for t, level in _envelope(_speechlike(2), 100.3):
+        user.observe(t, level)
+    assert not user.is_echo(100.8, 101.2)
+
+    quiet = EchoGuard(lambda: [(t, 0.0) for t, _ in output])  # the avatar silent: nothing is its echo
+    for t, level in _envelope(avatar, 100.3):
+        quiet.observe(t, level)
+    assert not quiet.is_echo(100.8, 101.2)
+
+
+def _speech(turn_id: int, seconds: float) -> TimedSpeech:
+    frames = int(seconds * 25)
+    return TimedSpeech(
+        turn_id,
+        "hello",
+        0,
+        np.full(frames * SAMPLES_PER_VIDEO_FRAME, 0.5, np.float32),
+        np.full((frames, 5), 0.5, np.float32),
+    )
+
+
+def test_a_held_voice_plays_on_from_where_it_stopped() -> None:
+    events: list[LiveEvent] = []
+    timeline = SpeechTimeline(events.append)
+    timeline.schedule(_speech(1, 1.0))
+    timeline.end_turn(1)
+    first = timeline.read_audio(0, 960 * 10)  # 200 ms played
+    assert np.all(first == 0.5)
+    timeline.hold()
+    assert timeline.busy and timeline.held
+    held = timeline.read_audio(960 * 10, 960 * 25)  # 500 ms on hold: silence, and the turn is not over
+    assert np.all(held == 0) and not any(type(e).__name__ == "TurnPlayed" for e in events)
+    assert np.all(timeline.mouth_for_frame(20) == 0)
+    timeline.release()
+    rest = timeline.read_audio(960 * 35, 960 * 60)
+    assert np.count_nonzero(rest) == 48_000 - 960 * 10  # the 800 ms left, nothing heard twice
+    assert any(type(e).__name__ == "TurnPlayed" for e in events)
+
+
+def test_a_cut_while_held_drops_what_was_held() -> None:
+    timeline = SpeechTimeline(lambda event: None)
+    timeline.schedule(_speech(1, 1.0))
+    timeline.read_audio(0, 960 * 10)
+    timeline.hold()
+    timeline.cut()
+    assert not timeline.held
+    after = timeline.read_audio(960 * 10, 960 * 50)
+    assert not np.any(after[120:]) and not timeline.busy  # a 2.5 ms fade, then nothing
+
+
+class _Sink(Processor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[Frame] = []
+
+    async def queue_frame(self, frame: Frame) -> None:
+        self.frames.append(frame)
+
+
+def _controller(avatar_speaking: bool) -> tuple[TurnController, _Sink, list[LiveEvent]]:
+    events: list[LiveEvent] = []
+    controller = TurnController(TurnCounter(), lambda: avatar_speaking, VoiceConfig(), avatar_text=lambda: "")
+    sink = _Sink()
+    controller.link(sink, events.append)
+    return controller, sink, events
+
+
+async def _silence(controller: TurnController, from_sample: int, seconds: float) -> None:
+    for i in range(int(seconds * 50)):
+        await controller.process(UserAudio(np.zeros(320, np.float32), from_sample + i * 320, 0.0, 0.0))
+
+
+async def test_a_finished_sentence_ends_the_turn_after_the_silence() -> None:
+    controller, sink, events = _controller(avatar_speaking=False)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(32_000, 3.0))
+    await controller.process(Transcript("What is the weather today?", True, 32_000, -0.2))
+    await _silence(controller, 32_000, 0.3)
+    assert not [f for f in sink.frames if isinstance(f, UserText)]  # 300 ms: not yet
+    await _silence(controller, 32_000 + 0.3 * 16_000, 0.3)
+    assert [f for f in sink.frames if isinstance(f, UserText)] == [UserText(1, "What is the weather today?")]
+    turn = next(e for e in events if isinstance(e, VoiceTurn))
+    assert turn.at_s == 3.0  # timed from the end of the speech
+
+
+async def test_an_unfinished_sentence_waits_longer() -> None:
+    controller, sink, _ = _controller(avatar_speaking=False)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(32_000, 3.0))
+    await controller.process(Transcript("I would like to know about the", True, 32_000, -0.2))
+    await _silence(controller, 32_000, 0.8)
+    assert not [f for f in sink.frames if isinstance(f, UserText)]
+    await controller.process(UserStartedSpeaking(48_000, 4.0))  # and goes on
+    await controller.process(UserStoppedSpeaking(64_000, 5.0))
+    await controller.process(Transcript("weather in Paris.", True, 64_000, -0.2))
+    await _silence(controller, 64_000, 0.6)
+    said = [f for f in sink.frames if isinstance(f, UserText)]
+    assert said == [UserText(1, "I would like to know about the weather in Paris.")]
+
+
+async def test_over_the_avatar_a_backchannel_is_held_then_resumed_and_a_question_cuts_in() -> None:
+    controller, sink, events = _controller(avatar_speaking=True)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    assert isinstance(sink.frames[-1], HoldSpeech)  # silent at once
+    await controller.process(UserStoppedSpeaking(9_000, 1.6))
+    await controller.process(Transcript("Mm-hmm.", True, 9_000, -0.3))
+    assert isinstance(sink.frames[-1], ResumeSpeech)
+    assert (1, False, True) in [(e.turn_id, e.speaking, e.ignored) for e in events if isinstance(e, UserSpeech)]
+
+    await controller.process(UserStartedSpeaking(32_000, 3.0))
+    await controller.process(UserStoppedSpeaking(64_000, 5.0))
+    await controller.process(Transcript("Wait, how deep is it?", True, 64_000, -0.3))
+    await _silence(controller, 64_000, 0.6)
+    kinds = [type(f).__name__ for f in sink.frames]
+    assert kinds[-3:] == ["HoldSpeech", "Interrupt", "UserText"]
+    assert sink.frames[-2] == Interrupt("barge_in", 1) and sink.frames[-1] == UserText(2, "Wait, how deep is it?")
+    assert [e.turn_id for e in events if isinstance(e, VoiceBargeIn)] == [2]
+
+
+async def test_over_the_avatar_a_short_unsure_sound_is_not_a_turn() -> None:
+    controller, sink, _ = _controller(avatar_speaking=True)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(14_000, 1.9))
+    await controller.process(Transcript("and the macem.", True, 14_000, -0.9))  # Whisper spelling an "mm-hm"
+    assert isinstance(sink.frames[-1], ResumeSpeech)
+    assert not [f for f in sink.frames if isinstance(f, UserText | Interrupt)]
