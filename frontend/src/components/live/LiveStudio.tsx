@@ -5,13 +5,12 @@ import { useCallback, useEffect, useRef, useState } from "react";
 
 import { api, call } from "@/api/client";
 import { ApiError, asApiError } from "@/api/errors";
-import type { LiveServerMessage, LiveState as LiveStateMessage } from "@/api/realtime";
+import type { LiveServerMessage, LiveState as LiveStateMessage, LiveVoiceMode } from "@/api/realtime";
 import { gatewayHas } from "@/lib/features";
 import { AudioLevel } from "@/lib/live/audio-level";
 import { MouthWatch } from "@/lib/live/mouth-watch";
 import { microphoneError, openMicrophone } from "@/lib/live/microphone";
 import { LiveSession } from "@/lib/live/session";
-import type { UserSpeech, VoiceMode } from "@/lib/live/voice";
 import { useMe } from "@/lib/me";
 import { useApi } from "@/lib/useApi";
 
@@ -24,6 +23,7 @@ import { MicControls, type MicStatus } from "./MicControls";
 
 type Phase = "setup" | "connecting" | "live" | "ended";
 type LiveState = LiveStateMessage["state"];
+type VoiceMode = LiveVoiceMode["mode"];
 
 const HEARD_DBFS = -45; // the avatar's voice has started (silence is digital zero)
 const CLOSE_REASONS: Record<string, string> = {
@@ -92,7 +92,7 @@ export function LiveStudio() {
   }, []);
 
   const onMessage = useCallback(
-    (message: LiveServerMessage | UserSpeech) => {
+    (message: LiveServerMessage) => {
       switch (message.type) {
         case "state":
           // Speech over the avatar stops it unless the server took it for a noise or an "mm-hm".

@@ -2,8 +2,9 @@
 
 import { useEffect, useRef } from "react";
 
+import type { LiveVoiceMode } from "@/api/realtime";
+
 import { AudioLevel } from "@/lib/live/audio-level";
-import type { VoiceMode } from "@/lib/live/voice";
 
 import { Icon } from "../Icon";
 import { Segmented } from "../Segmented";
@@ -47,12 +48,12 @@ export function MicControls({
 }: {
   available: boolean | null;
   status: MicStatus;
-  mode: VoiceMode;
+  mode: LiveVoiceMode["mode"];
   talking: boolean;
   context: AudioContext | null;
   onEnable: () => void;
   onDisable: () => void;
-  onMode: (mode: VoiceMode) => void;
+  onMode: (mode: LiveVoiceMode["mode"]) => void;
   onTalk: (pressed: boolean) => void;
 }) {
   const meter = useRef<HTMLSpanElement | null>(null);
@@ -128,6 +129,7 @@ export function MicControls({
               className={`btn talk-btn${talking ? " btn-primary" : ""}`}
               aria-pressed={talking}
               aria-keyshortcuts="Space"
+              data-testid="talk"
               onPointerDown={(event) => {
                 event.currentTarget.setPointerCapture(event.pointerId);
                 onTalk(true);

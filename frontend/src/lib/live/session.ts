@@ -20,7 +20,6 @@ import { csrfHeaders, request } from "@/api/client";
 import { ApiError } from "@/api/errors";
 import type { LiveClientMessage, LiveServerMessage } from "@/api/realtime";
 import { gatewayHas } from "@/lib/features";
-import type { VoiceClientMessage } from "@/lib/live/voice";
 
 export type SessionOptions = { avatar_id?: string | null; voice?: string | null; persona?: string | null };
 
@@ -267,7 +266,7 @@ export class LiveSession {
   }
 
   /** Send a typed message on the data channel; false when it is not open. */
-  send(message: LiveClientMessage | VoiceClientMessage): boolean {
+  send(message: LiveClientMessage): boolean {
     if (!this.channel || this.channel.readyState !== "open") return false;
     this.channel.send(JSON.stringify(message));
     return true;
