@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     live_turn_silence_ms: int = Field(500, ge=0, alias="LIVE_TURN_SILENCE_MS")  # a complete sentence, then this
     live_turn_incomplete_silence_ms: int = Field(1200, ge=0, alias="LIVE_TURN_INCOMPLETE_SILENCE_MS")  # "and ..."
     live_barge_in_ms: int = Field(1000, ge=0, alias="LIVE_BARGE_IN_MS")  # words this long over the avatar: cut it
-    live_echo_correlation: float = Field(0.8, gt=0, le=1, alias="LIVE_ECHO_CORRELATION")  # input like the output
+    live_echo_correlation: float = Field(0.9, gt=0, le=1, alias="LIVE_ECHO_CORRELATION")  # input like the output
 
     # Provider names come from each family's table (neura/<family>/providers.py), imported here only
     # when a value is checked: those modules hold names and factories, and import no engine.

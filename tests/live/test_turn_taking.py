@@ -56,6 +56,8 @@ def test_the_avatars_own_words_are_an_echo() -> None:
     assert is_echo_of("the ocean covers most", said)
     assert not is_echo_of("what about the whales in the deep", said)
     assert not is_echo_of("the sea", said)  # too short to tell
+    assert is_echo_of("Let me tell you about the scene.", said)  # misheard, still the avatar's words
+    assert not is_echo_of("Tell me about the whales.", said)  # a question about the answer
 
 
 def _envelope(samples: np.ndarray, start_s: float) -> list[tuple[float, float]]:

@@ -59,7 +59,7 @@ def test_neura_schemas_prints_one_json_schema_of_every_channel() -> None:
     for name in channels - {"VideoEventsSocketMessage"}:
         assert schema["$defs"][name]["discriminator"]["propertyName"] == "type", name
     live = schema["$defs"]["LiveServerMessage"]["discriminator"]["mapping"]
-    assert set(live) == {"state", "transcript", "latency", "error", "closed", "pong"}
+    assert set(live) == {"state", "transcript", "latency", "error", "closed", "pong", "user_speech"}
     assert schema["$defs"]["LiveState"]["required"] == ["type", "state", "turn_id"]  # sent: always present
 
 
@@ -73,6 +73,10 @@ CLIENT_SAMPLES = [
     ({"type": "message", "text": ""}, False),
     ({"type": "message", "text": "x" * 4001}, False),
     ({"type": "sing"}, False),
+    ({"type": "voice_mode", "mode": "push_to_talk"}, True),
+    ({"type": "voice_mode", "mode": "shouting"}, False),
+    ({"type": "talk", "pressed": True}, True),
+    ({"type": "talk"}, False),
     ({"text": "no type"}, False),
     (["message"], False),
 ]

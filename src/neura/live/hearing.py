@@ -57,9 +57,9 @@ class EchoGuard:
 
     SILENT_RMS = 0.003
     MIN_POINTS = 8
-    MAX_RATIO_SPREAD_DB = 4.0
+    MAX_RATIO_SPREAD_DB = 6.0
 
-    def __init__(self, output_levels: LevelLog, *, threshold: float = 0.8, max_lag_s: float = 1.0) -> None:
+    def __init__(self, output_levels: LevelLog, *, threshold: float = 0.9, max_lag_s: float = 1.0) -> None:
         self.output_levels = output_levels
         self.threshold = threshold
         self.max_lag_s = max_lag_s
@@ -71,7 +71,8 @@ class EchoGuard:
     def correlation(self, start_s: float, end_s: float) -> float:
         """How well the input's level follows the output's, at the best delay (0..max_lag_s): the
         correlation of their envelopes, counted only when the level ratio also stays steady (an echo is
-        the output times one gain: within about 4 dB; two independent voices drift far apart)."""
+        the output times one gain: within about 6 dB; two independent voices drift apart). Over the
+        speech's voiced packets only: leading silence would line up with any pause in the output."""
         points = [(t, level) for t, level in self._input if start_s <= t <= end_s]
         output = list(self.output_levels())
         if len(points) < self.MIN_POINTS or not output:
@@ -83,15 +84,19 @@ class EchoGuard:
         heard = (out_t >= start_s - self.max_lag_s) & (out_t <= end_s)
         if not heard.any() or float(out_l[heard].max()) < self.SILENT_RMS or float(levels.std()) < 1e-6:
             return 0.0
+        voiced = levels > self.SILENT_RMS  # the speech itself: leading silence would match any onset
+        if voiced.sum() < self.MIN_POINTS:
+            return 0.0
         best = 0.0
         for lag in np.arange(0.0, self.max_lag_s + 1e-9, 0.02):
-            echo = np.interp(times - lag, out_t, out_l, left=0.0, right=0.0)
-            loud = (echo > self.SILENT_RMS) & (levels > self.SILENT_RMS)
-            if float(echo.std()) < 1e-6 or loud.sum() < self.MIN_POINTS:
+            echo = np.interp(times - lag, out_t, out_l, left=0.0, right=0.0)[voiced]
+            heard_level = levels[voiced]
+            # an echo is heard only while the avatar was audible, at one gain: a steady level ratio
+            if (echo > self.SILENT_RMS).mean() < 0.9 or float(echo.std()) < 1e-6:
                 continue
-            ratio_db = 20 * np.log10(levels[loud] / echo[loud])
+            ratio_db = 20 * np.log10(heard_level / np.maximum(echo, 1e-6))
             if float(ratio_db.std()) <= self.MAX_RATIO_SPREAD_DB:
-                best = max(best, float(np.corrcoef(levels, echo)[0, 1]))
+                best = max(best, float(np.corrcoef(heard_level, echo)[0, 1]))
         return best
 
     def is_echo(self, start_s: float, end_s: float) -> bool:

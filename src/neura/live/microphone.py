@@ -39,7 +39,15 @@ def mono_float(frame: av.AudioFrame) -> npt.NDArray[np.float32]:
 
 
 async def listen(track: MediaStreamTrack, push: Callable[[Frame], Awaitable[None]]) -> None:
-    """Read ``track`` until it ends, pushing 16 kHz :class:`UserAudio` frames."""
+    """Read ``track`` until it ends, pushing 16 kHz :class:`UserAudio` frames. A failure stops the hearing
+    (logged once), not the session: typed messages keep working."""
+    try:
+        await _listen(track, push)
+    except Exception:
+        log.exception("live: the microphone cannot be heard any more")
+
+
+async def _listen(track: MediaStreamTrack, push: Callable[[Frame], Awaitable[None]]) -> None:
     resampler: StreamResampler | None = None
     first_sample = 0
     while True:

@@ -112,7 +112,8 @@ class LiveTranscript(_Sent):
 
 
 class LiveLatency(_Sent):
-    """Milliseconds from the message's arrival to each stage (null: not reached)."""
+    """Milliseconds from the message's arrival (a spoken turn: from the end of the user's speech) to each
+    stage (null: not reached)."""
 
     type: Literal["latency"] = "latency"
     turn_id: int

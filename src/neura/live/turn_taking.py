@@ -60,6 +60,35 @@ UNFINISHED_ENDINGS = frozenset(
     {"and", "or", "but", "so", "because", "the", "a", "an", "to", "of", "with", "for", "in", "on", "at", "my"}
     | {"your", "is", "are", "was", "what", "which", "that", "if", "when", "about", "like", "um", "uh"}
 )
+FUNCTION_WORDS = UNFINISHED_ENDINGS | {
+    "me",
+    "you",
+    "i",
+    "it",
+    "we",
+    "they",
+    "he",
+    "she",
+    "this",
+    "there",
+    "do",
+    "does",
+    "did",
+    "be",
+    "can",
+    "will",
+    "would",
+    "not",
+    "no",
+    "all",
+    "more",
+    "some",
+    "how",
+    "why",
+    "who",
+    "where",
+    "tell",
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +99,7 @@ class VoiceConfig:
     turn_silence_ms: int = 500
     incomplete_silence_ms: int = 1200
     barge_in_ms: int = 1000
-    echo_correlation: float = 0.8
+    echo_correlation: float = 0.9
     stt_beam_size: int = 5
     stt_partial_ms: int = 800
 
@@ -113,9 +142,11 @@ def is_speech(text: str) -> bool:
 
 def is_echo_of(text: str, avatar_text: str) -> bool:
     """Whether the user's words are the avatar's own (its voice came back through the microphone):
-    three or more words, nearly all of them in what the avatar just said."""
+    three words or more, and most of the words that carry meaning (two at least) in what the avatar just
+    said ("the", "me", "about" prove nothing: a question about the answer shares them)."""
     words, said = words_of(text), set(words_of(avatar_text))
-    return len(words) >= 3 and sum(word in said for word in words) >= 0.8 * len(words)
+    meaning = [word for word in words if word not in FUNCTION_WORDS]
+    return len(words) >= 3 and len(meaning) >= 2 and sum(word in said for word in meaning) >= 0.6 * len(meaning)
 
 
 def looks_complete(text: str) -> bool:

@@ -79,6 +79,11 @@ class LiveSessionCreated(BaseModel):
     ice_servers: list[dict[str, Any]]
     status: str = "open"
     data_channel: str = "neura"
+    voice_input: bool = Field(
+        False,
+        description="the session hears the user: offer the microphone as a sendrecv audio transceiver "
+        "(docs/live.md, 'Voice'); false: text messages only",
+    )
 
 
 class SdpMessage(BaseModel):
@@ -232,7 +237,9 @@ async def create_session(
             return await forward(request, other.url, live)
     session = await live.create(user.id, user.plan, SessionRequest(body.avatar_id, body.voice, body.persona, body.llm))
     response.headers.update(credit_headers(live.accounting.credits_per_period, await balance(db, user.id)))
-    return LiveSessionCreated(id=session.id, voice=session.voice_id, ice_servers=session.ice_servers)
+    return LiveSessionCreated(
+        id=session.id, voice=session.voice_id, ice_servers=session.ice_servers, voice_input=session.hears
+    )
 
 
 @router.post(
