@@ -159,7 +159,8 @@ export interface LiveError {
   turn_id: number | null;
 }
 /**
- * Milliseconds from the message's arrival to each stage (null: not reached).
+ * Milliseconds from the message's arrival (a spoken turn: from the end of the user's speech) to each
+ * stage (null: not reached).
  *
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
  * via the `definition` "LiveLatency".
