@@ -20,6 +20,15 @@ test("another user's video address shows 'not found' @ci", async ({ browser }) =
   await expect(other.getByRole("heading", { name: "Video not found" })).toBeVisible();
   const direct = await other.request.get(`/v1/videos/${id}`);
   expect(direct.status()).toBe(404);
+  // Answers forwarded to the gateway never name its internal address (Next.js's rewrite header).
+  const internal = process.env.NEURA_API_URL ?? "";
+  expect(internal).not.toBe("");
+  for (const answered of [direct, await other.request.get("/healthz"), await other.request.get("/v1/voices")]) {
+    const headers = answered.headersArray();
+    expect(
+      headers.filter((h) => h.value.includes(internal) || h.name.toLowerCase().startsWith("x-middleware")),
+    ).toEqual([]);
+  }
   await owner.close();
   await other.close();
 });

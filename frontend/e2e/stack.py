@@ -8,8 +8,8 @@ Starts, on loopback only, and waits until each answers:
 * Redis: a private ``redis-server`` (``--spawn-redis``; needed inside ``unshare -n``, where the machine's
   Redis is not reachable) or the database ``NEURA_TEST_REDIS_URL`` (flushed first),
 * a fake OpenAI-compatible language model (tests/fakes/openai_server.py, in this process): it answers a
-  script request (JSON mode) with a short narration script and a chat message with a fixed spoken reply,
-  50 ms to the first token at 80 tokens/s, like bench/live.py's,
+  script request (JSON mode) with a short narration script and a chat message with what the user said
+  ("You said: ...") then a fixed spoken reply, 50 ms to the first token at 80 tokens/s, like bench/live.py's,
 * the gateway (``neura serve``) and one worker (``neura worker``) as subprocesses, with a voice and
   rig cache of their own (``<work>/cache``, kept between runs of one work folder: later runs start
   warm, and no other checkout's cache is read),
@@ -72,15 +72,20 @@ SCRIPT_REPLY = {
 }
 
 
-def fake_replies(spoken: str) -> Callable[[RecordedRequest], str]:
-    """A narration script for the script writer (it asks for JSON), ``spoken`` for everyone else."""
+def fake_replies(spoken: str, *, echo: bool = False) -> Callable[[RecordedRequest], str]:
+    """A narration script for the script writer (it asks for JSON), ``spoken`` for everyone else;
+    ``echo``: first what the user said ("You said: ..."), so a test sees its spoken question answered."""
 
     def reply(request: RecordedRequest) -> str:
         body = request.json or {}
+        messages = body.get("messages", [])
         wants_json = bool(body.get("response_format")) or any(
-            "narration scripts" in str(m.get("content", "")) for m in body.get("messages", [])
+            "narration scripts" in str(m.get("content", "")) for m in messages
         )
-        return json.dumps(SCRIPT_REPLY) if wants_json else spoken
+        if wants_json:
+            return json.dumps(SCRIPT_REPLY)
+        said = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
+        return f"You said: {said.strip().rstrip('.?!')}. {spoken}" if echo and said.strip() else spoken
 
     return reply
 
@@ -223,6 +228,7 @@ def stack(
     api_port: int = 0,
     worker: bool = True,
     spoken_reply: str = SPOKEN_REPLY,
+    echo: bool = False,
 ) -> Iterator[dict[str, str]]:
     """Everything running; yields the environment a client needs (URLs, fixtures, logs)."""
     logs = work / "logs"
@@ -239,7 +245,8 @@ def stack(
     with ExitStack() as stack_:
         database_url = stack_.enter_context(fresh_database())
         redis_url = stack_.enter_context(redis_server(logs, spawn_redis))
-        llm = FakeOpenAIServer(Behaviour(replies=fake_replies(spoken_reply), ttft_ms=50.0, tokens_per_s=80.0)).start()
+        replies = fake_replies(spoken_reply, echo=echo)
+        llm = FakeOpenAIServer(Behaviour(replies=replies, ttft_ms=50.0, tokens_per_s=80.0)).start()
         stack_.callback(llm.stop)
         env = gateway_env(database_url, redis_url, work / "storage", llm.base_url, web_url)
         stack_.enter_context(
@@ -282,7 +289,7 @@ def main() -> int:
     work = (args.logs or Path(tempfile.mkdtemp(prefix="neura-e2e-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with stack(work, spawn_redis=args.spawn_redis, web_port=args.web_port, api_port=args.api_port) as env:
+    with stack(work, spawn_redis=args.spawn_redis, web_port=args.web_port, api_port=args.api_port, echo=True) as env:
         print(f"stack ready in {time.monotonic() - started:.1f} s: web {env['NEURA_WEB_URL']}", flush=True)
         status = subprocess.call(command, env={**os.environ, **env}, cwd=FRONTEND)
     if args.logs is None and status == 0:

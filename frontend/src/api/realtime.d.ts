@@ -4,12 +4,13 @@
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
  * via the `definition` "LiveClientMessage".
  */
-export type LiveClientMessage = LiveSay | LiveInterrupt | LivePing;
+export type LiveClientMessage = LiveSay | LiveInterrupt | LivePing | LiveVoiceMode | LiveTalk;
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
  * via the `definition` "LiveServerMessage".
  */
-export type LiveServerMessage = LiveState | LiveTranscript | LiveLatency | LiveError | LiveClosed | LivePong;
+export type LiveServerMessage =
+  LiveState | LiveTranscript | LiveLatency | LiveError | LiveClosed | LivePong | LiveUserSpeech;
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
  * via the `definition` "TTSStreamClientMessage".
@@ -49,7 +50,10 @@ export interface RealtimeMessages {
   LiveSay?: LiveSay;
   LiveServerMessage?: LiveServerMessage;
   LiveState?: LiveState;
+  LiveTalk?: LiveTalk;
   LiveTranscript?: LiveTranscript;
+  LiveUserSpeech?: LiveUserSpeech;
+  LiveVoiceMode?: LiveVoiceMode;
   PhonemeTiming?: PhonemeTiming;
   RealtimeError?: RealtimeError;
   TTSStreamCancel?: TTSStreamCancel;
@@ -101,6 +105,27 @@ export interface LivePing {
   id?: number | string | null;
 }
 /**
+ * How the microphone is heard: ``hands_free`` (the default: voice activity detection ends turns)
+ * or ``push_to_talk`` (heard only while the talk button is pressed).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LiveVoiceMode".
+ */
+export interface LiveVoiceMode {
+  type: "voice_mode";
+  mode: "hands_free" | "push_to_talk";
+}
+/**
+ * Push-to-talk: the button was pressed (the avatar stops if it speaks) or released (the turn ends).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LiveTalk".
+ */
+export interface LiveTalk {
+  type: "talk";
+  pressed: boolean;
+}
+/**
  * The session ended: deleted, idle, disconnected, credits, plan_minutes_used, media_error, shutdown.
  *
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
@@ -134,7 +159,8 @@ export interface LiveError {
   turn_id: number | null;
 }
 /**
- * Milliseconds from the message's arrival to each stage (null: not reached).
+ * Milliseconds from the message's arrival (a spoken turn: from the end of the user's speech) to each
+ * stage (null: not reached).
  *
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
  * via the `definition` "LiveLatency".
@@ -178,6 +204,20 @@ export interface LiveTranscript {
   turn_id: number;
   text: string;
   final: boolean;
+}
+/**
+ * The user started (``speaking: true``) or stopped speaking. ``turn_id``: the turn this speech
+ * becomes (the same id as its transcripts); ``ignored: true`` (with ``speaking: false``): it was not
+ * taken as a turn (a noise, a back-channel such as "mm-hm", nothing recognised, the avatar's echo).
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LiveUserSpeech".
+ */
+export interface LiveUserSpeech {
+  type: "user_speech";
+  speaking: boolean;
+  turn_id: number;
+  ignored: boolean;
 }
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema

@@ -1366,6 +1366,12 @@ export interface components {
              * @description the voice the avatar speaks with, as 'engine:voice'
              */
             voice: string;
+            /**
+             * Voice Input
+             * @description the session hears the user: offer the microphone as a sendrecv audio transceiver (docs/live.md, 'Voice'); false: text messages only
+             * @default false
+             */
+            voice_input: boolean;
         };
         /** LLMProviderList */
         LLMProviderList: {

@@ -14,6 +14,8 @@ export type TurnTiming = {
   heardMs?: number | null;
   mouthMs?: number | null;
   interrupted?: boolean;
+  /** Spoken, not typed: the browser's clock starts when the user stopped speaking. */
+  voice?: boolean;
 };
 
 const ROWS: { key: keyof TurnTiming; label: string; where: "server" | "browser"; color: string }[] = [
@@ -64,7 +66,8 @@ export function LatencyChart({ turn }: { turn: TurnTiming }) {
         }))}
       />
       <figcaption className="small muted">
-        Time after the message was sent{turn.interrupted ? " · this answer was interrupted" : ""}.
+        {turn.voice ? "Time after you stopped speaking" : "Time after the message was sent"}
+        {turn.interrupted ? " · this answer was interrupted" : ""}.
       </figcaption>
     </figure>
   );

@@ -5,10 +5,11 @@ import { useCallback, useEffect, useRef, useState } from "react";
 
 import { api, call } from "@/api/client";
 import { ApiError, asApiError } from "@/api/errors";
-import type { LiveServerMessage, LiveState as LiveStateMessage } from "@/api/realtime";
+import type { LiveServerMessage, LiveState as LiveStateMessage, LiveVoiceMode } from "@/api/realtime";
 import { gatewayHas } from "@/lib/features";
 import { AudioLevel } from "@/lib/live/audio-level";
 import { MouthWatch } from "@/lib/live/mouth-watch";
+import { microphoneError, openMicrophone } from "@/lib/live/microphone";
 import { LiveSession } from "@/lib/live/session";
 import { useMe } from "@/lib/me";
 import { useApi } from "@/lib/useApi";
@@ -18,10 +19,11 @@ import { ConnectionStats } from "./ConnectionStats";
 import { LatencyChart, type TurnTiming } from "./LatencyChart";
 import { LiveChat, type Line } from "./LiveChat";
 import { LiveSetup, type SetupChoice } from "./LiveSetup";
-import { MicControls, type MicMode } from "./MicControls";
+import { MicControls, type MicStatus } from "./MicControls";
 
 type Phase = "setup" | "connecting" | "live" | "ended";
 type LiveState = LiveStateMessage["state"];
+type VoiceMode = LiveVoiceMode["mode"];
 
 const HEARD_DBFS = -45; // the avatar's voice has started (silence is digital zero)
 const CLOSE_REASONS: Record<string, string> = {
@@ -44,11 +46,13 @@ export function LiveStudio() {
   const [lines, setLines] = useState<Line[]>([]);
   const [turns, setTurns] = useState<TurnTiming[]>([]);
   const [endReason, setEndReason] = useState<string | null>(null);
-  const [voiceInput, setVoiceInput] = useState(false);
-  const [micMode, setMicMode] = useState<MicMode>("off");
+  const [voiceInput, setVoiceInput] = useState<boolean | null>(null); // null: not known yet
+  const [mic, setMic] = useState<MicStatus>({ state: "off" });
+  const [voiceMode, setVoiceMode] = useState<VoiceMode>("hands_free");
+  const [talking, setTalking] = useState(false);
+  const [userSpeaking, setUserSpeaking] = useState(false);
   const [channelOpen, setChannelOpen] = useState(false);
   const [peer, setPeer] = useState<RTCPeerConnection | null>(null);
-  const [micTrack, setMicTrack] = useState<MediaStreamTrack | null>(null);
   const [audioContext, setAudioContext] = useState<AudioContext | null>(null);
   const session = useRef<LiveSession | null>(null);
   const video = useRef<HTMLVideoElement | null>(null);
@@ -57,6 +61,10 @@ export function LiveStudio() {
   const mouth = useRef<MouthWatch | null>(null);
   const pending = useRef<TurnTiming[]>([]);
   const microphone = useRef<MediaStreamTrack | null>(null);
+  const avatarState = useRef<LiveState>("listening"); // for barge-in: was the avatar speaking?
+  const speechEndedAt = useRef<number | null>(null); // when the user last stopped speaking
+  const talkingNow = useRef(false);
+  const bargeIn = useRef(false); // the user started speaking while the avatar spoke
   const ended = useRef<(reason: string) => Promise<void>>(async () => undefined);
   // ?connect=1 (the "Talk live" links): connect once, as soon as the page can; not again after an end.
   const [autoConnect, setAutoConnect] = useState(params.get("connect") === "1");
@@ -69,14 +77,43 @@ export function LiveStudio() {
     setTurns((all) => all.map((t) => (match(t) ? { ...t, ...change } : t)));
   }, []);
 
+  /** A turn's first lip-synced frame on screen, timed from `sentAtMs`. */
+  const watchMouth = useCallback((sentAtMs: number) => {
+    void mouth.current?.nextOpenMouth(sentAtMs).then((presentedMs) => {
+      setTurns((all) =>
+        all.map((t) => (t.sentAtMs === sentAtMs ? { ...t, mouthMs: Math.max(0, presentedMs - sentAtMs) } : t)),
+      );
+    });
+  }, []);
+
+  /** The avatar was stopped (Interrupt, or the user spoke over it): the chart says so. */
+  const markInterrupted = useCallback(() => {
+    setTurns((all) => all.map((t, i) => (i === all.length - 1 ? { ...t, interrupted: true } : t)));
+  }, []);
+
   const onMessage = useCallback(
     (message: LiveServerMessage) => {
       switch (message.type) {
         case "state":
+          // Speech over the avatar stops it unless the server took it for a noise or an "mm-hm".
+          if (avatarState.current === "speaking" && message.state !== "speaking" && bargeIn.current) markInterrupted();
+          bargeIn.current = false;
           setState(message.state);
+          avatarState.current = message.state;
           if (mouth.current) mouth.current.listening = message.state !== "speaking";
           break;
-        case "transcript":
+        case "user_speech":
+          setUserSpeaking(message.speaking);
+          if (message.speaking) {
+            if (avatarState.current === "speaking") bargeIn.current = true;
+          } else if (message.ignored) {
+            bargeIn.current = false; // a cough, a back-channel, the avatar's own voice: not a turn
+            setLines((all) => all.filter((l) => !(l.role === "user" && l.turnId === message.turn_id && !l.final)));
+          } else {
+            speechEndedAt.current = performance.now();
+          }
+          break;
+        case "transcript": {
           if (message.role === "user") {
             const sent = pending.current.findIndex((t) => t.text === message.text.trim());
             if (sent >= 0) {
@@ -85,18 +122,31 @@ export function LiveStudio() {
                 updateTurn((t) => t === turn || (t.turnId === null && t.sentAtMs === turn.sentAtMs), {
                   turnId: message.turn_id,
                 });
+              break;
             }
-            break;
+            // Spoken: what the server has understood so far (each partial is the whole text until now).
+            if (message.final) {
+              const sentAtMs = speechEndedAt.current ?? performance.now();
+              speechEndedAt.current = null;
+              setUserSpeaking(false);
+              setTurns((all) => [
+                ...all.slice(-19),
+                { turnId: message.turn_id, text: message.text, sentAtMs, voice: true },
+              ]);
+              watchMouth(sentAtMs);
+            }
           }
+          const role = message.role;
           setLines((all) => {
-            const index = all.findIndex((l) => l.role === "avatar" && l.turnId === message.turn_id);
-            if (index < 0)
-              return [...all, { role: "avatar", turnId: message.turn_id, text: message.text, final: message.final }];
+            const index = all.findIndex((l) => l.role === role && l.turnId === message.turn_id);
+            if (index < 0) return [...all, { role, turnId: message.turn_id, text: message.text, final: message.final }];
             const line = all[index]!;
-            const text = message.final ? message.text : `${line.text} ${message.text}`.trim();
+            // The avatar's partials are clause after clause; the user's are the whole text so far.
+            const text = message.final || role === "user" ? message.text : `${line.text} ${message.text}`.trim();
             return all.map((l, i) => (i === index ? { ...l, text, final: message.final } : l));
           });
           break;
+        }
         case "latency":
           updateTurn((t) => t.turnId === message.turn_id, {
             llmFirstTokenMs: message.llm_first_token_ms,
@@ -120,7 +170,7 @@ export function LiveStudio() {
           break;
       }
     },
-    [updateTurn],
+    [updateTurn, markInterrupted, watchMouth],
   );
 
   const stopMedia = useCallback(() => {
@@ -131,7 +181,10 @@ export function LiveStudio() {
     audio.current = null;
     microphone.current?.stop();
     microphone.current = null;
-    setMicTrack(null);
+    talkingNow.current = false;
+    setMic({ state: "off" });
+    setTalking(false);
+    setUserSpeaking(false);
     setAudioContext(null);
     setPeer(null);
   }, []);
@@ -144,6 +197,8 @@ export function LiveStudio() {
       setLines([]);
       setTurns([]);
       setState("listening");
+      setVoiceInput(null);
+      avatarState.current = "listening";
       setPhase("connecting");
       // Created on the click (a user gesture), so the browser lets the avatar's voice play.
       const context = new AudioContext();
@@ -170,22 +225,11 @@ export function LiveStudio() {
               }
             },
             onChannelOpen: () => setChannelOpen(true),
-          },
-          async () => {
-            const stream = await navigator.mediaDevices.getUserMedia({
-              audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-            });
-            const track = stream.getAudioTracks()[0] ?? null;
-            if (track) track.enabled = false; // push-to-talk until the user chooses hands-free
-            microphone.current = track;
-            setMicTrack(track);
-            setMicMode(track ? "push" : "off");
-            return track;
+            onVoiceInput: setVoiceInput,
           },
         );
         session.current = opened;
         setPeer(opened.pc);
-        setVoiceInput(opened.voiceInput);
         setPhase("live");
         refreshMe();
       } catch (caught) {
@@ -251,46 +295,89 @@ export function LiveStudio() {
     return () => cancelAnimationFrame(frame);
   }, [phase]);
 
-  const send = useCallback(async (text: string) => {
-    const current = session.current;
-    if (!current) return;
-    const sentAtMs = performance.now();
-    const turn: TurnTiming = { turnId: null, text, sentAtMs };
-    pending.current.push(turn);
-    setTurns((all) => [...all.slice(-19), turn]);
-    setLines((all) => [...all, { role: "user", turnId: -1, text, final: true }]);
-    if (mouth.current) {
-      void mouth.current.nextOpenMouth(sentAtMs).then((presentedMs) => {
-        setTurns((all) =>
-          all.map((t) => (t.sentAtMs === sentAtMs ? { ...t, mouthMs: Math.max(0, presentedMs - sentAtMs) } : t)),
-        );
-      });
-    }
-    try {
-      if (!current.send({ type: "message", text })) await current.say(text);
-    } catch (caught) {
-      setError(asApiError(caught));
-    }
-  }, []);
+  const send = useCallback(
+    async (text: string) => {
+      const current = session.current;
+      if (!current) return;
+      const sentAtMs = performance.now();
+      const turn: TurnTiming = { turnId: null, text, sentAtMs };
+      pending.current.push(turn);
+      setTurns((all) => [...all.slice(-19), turn]);
+      setLines((all) => [...all, { role: "user", turnId: -1, text, final: true }]);
+      watchMouth(sentAtMs);
+      try {
+        if (!current.send({ type: "message", text })) await current.say(text);
+      } catch (caught) {
+        setError(asApiError(caught));
+      }
+    },
+    [watchMouth],
+  );
 
   const interrupt = useCallback(() => {
     const current = session.current;
     if (!current) return;
     current.send({ type: "interrupt" });
-    setTurns((all) => all.map((t, i) => (i === all.length - 1 ? { ...t, interrupted: true } : t)));
+    markInterrupted();
+  }, [markInterrupted]);
+
+  /** Push-to-talk: the track is on (and the server listens) only while pressed. */
+  const talk = useCallback(
+    (pressed: boolean) => {
+      const track = microphone.current;
+      if (!track || voiceMode !== "push_to_talk" || talkingNow.current === pressed) return;
+      talkingNow.current = pressed;
+      track.enabled = pressed;
+      setTalking(pressed);
+      if (pressed && avatarState.current === "speaking") markInterrupted(); // pressing stops the avatar
+      if (!pressed) speechEndedAt.current = performance.now();
+      session.current?.send({ type: "talk", pressed });
+    },
+    [voiceMode, markInterrupted],
+  );
+
+  const onVoiceMode = useCallback((mode: VoiceMode) => {
+    setVoiceMode(mode);
+    talkingNow.current = false;
+    setTalking(false);
+    if (!microphone.current) return; // sent when the microphone is turned on
+    microphone.current.enabled = mode === "hands_free";
+    session.current?.send({ type: "voice_mode", mode });
   }, []);
 
-  const onMicMode = useCallback(async (mode: MicMode) => {
-    setMicMode(mode);
-    if (microphone.current) microphone.current.enabled = mode === "hands-free";
-  }, []);
+  /** Asked on the click: the browser's prompt, then the track replaces the offer's empty one. */
+  const enableMic = useCallback(async () => {
+    const current = session.current;
+    if (!current) return;
+    setMic({ state: "asking" });
+    try {
+      const track = await openMicrophone();
+      if (session.current !== current) {
+        track.stop(); // the session ended while the browser asked
+        return;
+      }
+      track.enabled = voiceMode === "hands_free";
+      await current.setMicrophone(track);
+      microphone.current = track;
+      current.send({ type: "voice_mode", mode: voiceMode });
+      track.onended = () => setMic({ state: "error", message: "The microphone was disconnected." });
+      setMic({ state: "on", track });
+    } catch (caught) {
+      setMic({ state: "error", message: microphoneError(caught).message });
+    }
+  }, [voiceMode]);
 
-  const talk = useCallback((on: boolean) => {
-    if (microphone.current) microphone.current.enabled = on;
-  }, []);
+  const disableMic = useCallback(() => {
+    talk(false);
+    void session.current?.setMicrophone(null).catch(() => undefined);
+    microphone.current?.stop();
+    microphone.current = null;
+    setMic({ state: "off" });
+  }, [talk]);
 
   const latest = turns[turns.length - 1];
   const busy = state === "thinking" || state === "speaking";
+  const hearing = (userSpeaking || talking) && state !== "speaking";
 
   return (
     <>
@@ -324,8 +411,19 @@ export function LiveStudio() {
               </div>
             ) : null}
             {phase === "live" ? (
-              <span className={`state-chip state-${state}`} role="status" aria-live="polite" data-testid="live-state">
-                {state === "speaking" ? "Speaking" : state === "thinking" ? "Thinking…" : "Listening"}
+              <span
+                className={`state-chip state-${hearing ? "hearing" : state}`}
+                role="status"
+                aria-live="polite"
+                data-testid="live-state"
+              >
+                {hearing
+                  ? "Hearing you…"
+                  : state === "speaking"
+                    ? "Speaking"
+                    : state === "thinking"
+                      ? "Thinking…"
+                      : "Listening"}
               </span>
             ) : null}
           </div>
@@ -334,15 +432,20 @@ export function LiveStudio() {
               <button type="button" className="btn" onClick={interrupt} disabled={!busy} aria-keyshortcuts="Escape">
                 Interrupt
               </button>
-              <MicControls
-                available={voiceInput}
-                mode={micMode}
-                onMode={onMicMode}
-                track={micTrack}
-                context={audioContext}
-                onTalk={talk}
-              />
             </div>
+          ) : null}
+          {phase === "live" ? (
+            <MicControls
+              available={voiceInput}
+              status={mic}
+              mode={voiceMode}
+              talking={talking}
+              context={audioContext}
+              onEnable={enableMic}
+              onDisable={disableMic}
+              onMode={onVoiceMode}
+              onTalk={talk}
+            />
           ) : null}
           {phase === "live" && peer ? <ConnectionStats pc={peer} /> : null}
         </section>

@@ -5,17 +5,21 @@
  * Signalling, the fastest the gateway offers:
  * - WHEP (RFC 9725, `POST /v1/live/whep`): one request opens the session with the offer and answers
  *   at once (no wait for ICE gathering on either side); the browser's candidates follow as
- *   `PATCH <Location>` (application/trickle-ice-sdpfrag). Used unless the microphone is wanted.
- * - JSON: `POST /v1/live/sessions` (which says whether the server takes voice input), then the offer,
- *   then trickled candidates (`POST .../candidates`), or, on a gateway without trickle, one offer
- *   carrying every gathered candidate.
+ *   `PATCH <Location>` (application/trickle-ice-sdpfrag).
+ * - JSON, on a gateway without WHEP: `POST /v1/live/sessions`, then the offer, then trickled candidates
+ *   (`POST .../candidates`), or, on a gateway without trickle, one offer carrying every gathered candidate.
+ * Voice input: where the gateway takes it, the offer's audio is `sendrecv` with no track yet, so the
+ * session connects at once and the microphone is asked for only when the user turns it on (its track
+ * then replaces the empty one: no new offer). Whether this session hears is known once the data channel
+ * is open: the answer's audio is `sendrecv`, and `voice_mode` followed by a ping is answered by the pong
+ * alone (a server without voice input answers `voice_mode` with an `invalid_message` error first).
  * Leaving the page ends the session: `pagehide` sends a keep-alive DELETE (and the server ends peers
  * that stop answering within seconds).
  */
 import { csrfHeaders, request } from "@/api/client";
 import { ApiError } from "@/api/errors";
 import type { LiveClientMessage, LiveServerMessage } from "@/api/realtime";
-import { gatewayHas, gatewaySchemaHas } from "@/lib/features";
+import { gatewayHas } from "@/lib/features";
 
 export type SessionOptions = { avatar_id?: string | null; voice?: string | null; persona?: string | null };
 
@@ -28,7 +32,11 @@ export type SessionEvents = {
   onTrack: (stream: MediaStream) => void;
   onConnection: (state: RTCPeerConnectionState) => void;
   onChannelOpen: () => void;
+  /** Known after the channel opens: does this session take the microphone? */
+  onVoiceInput: (available: boolean) => void;
 };
+
+const VOICE_PROBE = "voice-input";
 
 /** Send candidates as they are gathered; `send` gets each batch, `true` as `done` at the end. */
 class Trickle {
@@ -68,6 +76,7 @@ export class LiveSession {
   voiceInput = false;
   readonly pc: RTCPeerConnection;
   private channel: RTCDataChannel | null = null;
+  private audio: RTCRtpTransceiver | null = null;
   private resource = ""; // the session's URL: DELETE ends it
   private ended = false;
   private readonly stream = new MediaStream();
@@ -82,20 +91,10 @@ export class LiveSession {
 
   /**
    * Open a session and connect; returns once signalling is done (media follows in milliseconds).
-   * `microphone` is asked for only when the server takes voice input.
+   * The offer always has room for the microphone; `events.onVoiceInput` says whether it will be heard.
    */
-  static async open(
-    options: SessionOptions,
-    events: SessionEvents,
-    microphone: () => Promise<MediaStreamTrack | null> = async () => null,
-  ): Promise<LiveSession> {
-    // Voice input has to be known before the offer (which carries the microphone's track): a gateway
-    // that can take it says so in the JSON session's answer.
-    const [whep, voiceInputPossible] = await Promise.all([
-      gatewayHas("/v1/live/whep"),
-      gatewaySchemaHas("LiveSessionCreated", "voice_input"),
-    ]);
-    if (whep && !voiceInputPossible) return LiveSession.openWhep(options, events);
+  static async open(options: SessionOptions, events: SessionEvents): Promise<LiveSession> {
+    if (await gatewayHas("/v1/live/whep")) return LiveSession.openWhep(options, events);
     const answer = await request("/v1/live/sessions", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -104,13 +103,13 @@ export class LiveSession {
     const created = (await answer.json()) as Created;
     const session = new LiveSession(created.ice_servers ?? [], events);
     session.id = created.id;
-    session.voiceInput = Boolean(created.voice_input);
     session.resource = `/v1/live/sessions/${created.id}`;
     window.addEventListener("pagehide", session.onPageHide);
     try {
-      session.prepare(session.voiceInput ? await microphone() : null);
+      session.prepare(created.voice_input !== false);
       if (await gatewayHas("/v1/live/sessions/{session_id}/candidates")) await session.signalJsonTrickle();
       else await session.signalJsonGathered();
+      session.readVoiceAnswer();
     } catch (error) {
       await session.close().catch(() => undefined);
       throw error;
@@ -121,7 +120,7 @@ export class LiveSession {
   private static async openWhep(options: SessionOptions, events: SessionEvents): Promise<LiveSession> {
     const session = new LiveSession([], events);
     const pc = session.pc;
-    session.prepare(null);
+    session.prepare(true);
     const trickle = new Trickle(pc, (batch, done) => session.patchCandidates(batch, done));
     await pc.setLocalDescription(await pc.createOffer());
     const query = new URLSearchParams();
@@ -137,6 +136,7 @@ export class LiveSession {
     window.addEventListener("pagehide", session.onPageHide);
     try {
       await pc.setRemoteDescription({ type: "answer", sdp: await answer.text() });
+      session.readVoiceAnswer();
       trickle.start();
     } catch (error) {
       await session.close().catch(() => undefined);
@@ -146,24 +146,40 @@ export class LiveSession {
   }
 
   /** Transceivers, tracks and the data channel, before the offer. */
-  private prepare(microphone: MediaStreamTrack | null): void {
+  private prepare(voice: boolean): void {
     const pc = this.pc;
     pc.addTransceiver("video", { direction: "recvonly" });
-    if (microphone) pc.addTransceiver(microphone, { direction: "sendrecv", streams: [this.stream] });
-    else pc.addTransceiver("audio", { direction: "recvonly" });
+    this.audio = pc.addTransceiver("audio", { direction: voice ? "sendrecv" : "recvonly" });
     pc.ontrack = (event) => {
       this.stream.addTrack(event.track);
       this.events.onTrack(this.stream);
     };
     pc.onconnectionstatechange = () => this.events.onConnection(pc.connectionState);
     const channel = pc.createDataChannel("neura");
-    channel.onopen = () => this.events.onChannelOpen();
+    let probing = false;
+    channel.onopen = () => {
+      this.events.onChannelOpen();
+      probing = this.voiceInput && this.send({ type: "voice_mode", mode: "hands_free" });
+      if (probing) this.send({ type: "ping", id: VOICE_PROBE });
+      else this.events.onVoiceInput(false);
+    };
     channel.onmessage = (event: MessageEvent<string>) => {
+      let message: LiveServerMessage;
       try {
-        this.events.onMessage(JSON.parse(event.data) as LiveServerMessage);
+        message = JSON.parse(event.data) as LiveServerMessage;
       } catch {
-        // not JSON: nothing the page can show
+        return; // not JSON: nothing the page can show
       }
+      if (probing && message.type === "error" && message.code === "invalid_message") {
+        this.voiceInput = false; // the answer to voice_mode: this server does not listen
+        return;
+      }
+      if (probing && message.type === "pong" && message.id === VOICE_PROBE) {
+        probing = false;
+        this.events.onVoiceInput(this.voiceInput);
+        return;
+      }
+      this.events.onMessage(message);
     };
     this.channel = channel;
   }
@@ -231,6 +247,18 @@ export class LiveSession {
     });
     const { sdp } = (await answer.json()) as { sdp: string };
     await this.pc.setRemoteDescription({ type: "answer", sdp });
+  }
+
+  /** The answer is in: does the server take this browser's audio? (A text-only one answers `sendonly`.) */
+  private readVoiceAnswer(): void {
+    const direction = this.audio?.currentDirection;
+    this.voiceInput = direction === "sendrecv" || direction === "sendonly";
+  }
+
+  /** Send this microphone track (null: send nothing); no new offer is needed. */
+  async setMicrophone(track: MediaStreamTrack | null): Promise<void> {
+    if (!this.voiceInput || !this.audio) throw new Error("this session takes no voice input");
+    await this.audio.sender.replaceTrack(track);
   }
 
   get channelOpen(): boolean {
