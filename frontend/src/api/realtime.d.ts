@@ -10,7 +10,7 @@ export type LiveClientMessage = LiveSay | LiveInterrupt | LivePing | LiveVoiceMo
  * via the `definition` "LiveServerMessage".
  */
 export type LiveServerMessage =
-  LiveState | LiveTranscript | LiveLatency | LiveError | LiveClosed | LivePong | LiveUserSpeech;
+  LiveState | LiveTranscript | LiveLatency | LiveError | LiveDraining | LiveClosed | LivePong | LiveUserSpeech;
 /**
  * This interface was referenced by `RealtimeMessages`'s JSON-Schema
  * via the `definition` "TTSStreamClientMessage".
@@ -42,6 +42,7 @@ export type VideoEventsSocketMessage = VideoEvent | VideoKeepalive | RealtimeErr
 export interface RealtimeMessages {
   LiveClientMessage?: LiveClientMessage;
   LiveClosed?: LiveClosed;
+  LiveDraining?: LiveDraining;
   LiveError?: LiveError;
   LiveInterrupt?: LiveInterrupt;
   LiveLatency?: LiveLatency;
@@ -134,6 +135,17 @@ export interface LiveTalk {
 export interface LiveClosed {
   type: "closed";
   reason: string;
+}
+/**
+ * The server is stopping: the turn in progress finishes, then the session closes (reason
+ * ``shutdown``) within ``deadline_s`` seconds. Open a new session (another server takes it) to go on.
+ *
+ * This interface was referenced by `RealtimeMessages`'s JSON-Schema
+ * via the `definition` "LiveDraining".
+ */
+export interface LiveDraining {
+  type: "draining";
+  deadline_s: number;
 }
 /**
  * Something went wrong (``code`` as in the HTTP API's errors: llm_unavailable, payment_required,

@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: PostgreSQL, Redis and storage are reachable */
+        /** Readiness: PostgreSQL, Redis and storage are reachable, and the process is not draining */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -357,6 +357,23 @@ export interface paths {
          *     file at once. Range requests are answered (206), so a `<video>` element can play and seek it.
          */
         get: operations["getAvatarSample"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/capabilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the cluster can do now: voices, render backends, speech recognition, GPUs, load */
+        get: operations["getCapabilities"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1136,6 +1153,25 @@ export interface components {
              */
             "timestamp_granularities[]"?: ("word" | "segment")[] | null;
         };
+        /** ClusterCapabilities */
+        ClusterCapabilities: {
+            /**
+             * Live Sessions Free
+             * @description live sessions the media processes can still open
+             */
+            live_sessions_free: number;
+            /** Members */
+            members: components["schemas"]["MemberPublic"][];
+            /** Render Backends */
+            render_backends: string[];
+            /** Stt Engines */
+            stt_engines: string[];
+            /**
+             * Tts Voices
+             * @description voices some worker that takes new work can render now
+             */
+            tts_voices: string[];
+        };
         /** CreditEntryPublic */
         CreditEntryPublic: {
             /** Balance After */
@@ -1276,6 +1312,13 @@ export interface components {
             field: string;
             /** Message */
             message: string;
+        };
+        /** GpuPublic */
+        GpuPublic: {
+            /** Free Memory Mb */
+            free_memory_mb: number;
+            /** Model */
+            model: string;
         };
         /**
          * IceCandidateInit
@@ -1452,6 +1495,37 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /** MemberPublic */
+        MemberPublic: {
+            /** Capacity */
+            capacity: number;
+            /**
+             * Draining
+             * @description stopping: it finishes what it has and takes nothing new
+             */
+            draining: boolean;
+            gpu: components["schemas"]["GpuPublic"] | null;
+            /** Id */
+            id: string;
+            /**
+             * Load
+             * @description renders (worker) or live sessions (media) running now
+             */
+            load: number;
+            /** Render Backends */
+            render_backends: string[];
+            /**
+             * Role
+             * @description worker (renders videos) or media (speech, avatars, live sessions)
+             */
+            role: string;
+            /** Stt Engines */
+            stt_engines: string[];
+            /** Tts Engines */
+            tts_engines: string[];
+            /** Tts Voices */
+            tts_voices: string[];
         };
         /** MePublic */
         MePublic: {
@@ -3577,6 +3651,46 @@ export interface operations {
             };
         };
     };
+    getCapabilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterCapabilities"];
+                };
+            };
+            /** @description no credentials, or wrong, expired or revoked ones */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many requests: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     getFile: {
         parameters: {
             query?: {
@@ -5131,7 +5245,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the voice's engine is not installed on this server */
+            /** @description the voice's engine is not installed on this server, or no worker can render it now */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -5576,7 +5690,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the voice's engine is not installed on this server */
+            /** @description the voice's engine is not installed on this server, or no worker can render it now */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
