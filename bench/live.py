@@ -83,6 +83,7 @@ BODY = (
     "in water that is close to freezing, and far from any light."
 )
 REPLIES = tuple(f"{opener} {BODY}" for opener in OPENERS)  # the fake LLM answers with each in turn
+REPLY = REPLIES[1]  # for benches that answer with one reply: an opener of nine words before its first stop
 TOGETHER_SESSIONS = 4
 MOUTH_OPEN = 0.04
 TARGET_FPS = 25.0
