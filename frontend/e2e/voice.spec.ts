@@ -79,7 +79,11 @@ async function hearingTheQuestion(page: Page, testInfo: TestInfo): Promise<strin
 async function inLiveStudio(page: Page, args: string[], body: (live: Page) => Promise<void>): Promise<void> {
   const browser = await chromium.launch({ executablePath: EXECUTABLE, args });
   try {
-    await body(await connected(browser, page));
+    const live = await connected(browser, page);
+    await body(live);
+    // End it as a user would: the plan allows one session at a time, and the next case opens another.
+    await live.getByRole("button", { name: "End session" }).click();
+    await expect(live.getByText("You ended the session.")).toBeVisible();
   } finally {
     await browser.close();
   }
