@@ -56,7 +56,7 @@ def test_no_help_shows_type_labels_like_bool(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["live"], "Missing option '--say'"),
+        (["live"], "give either --say TEXT or --wav RECORDING"),
         (["live", "--say", "hello"], "an API key is needed"),
         (["live", "--say", "hello", "--timeout", "0"], "--timeout"),
         (["render", "--resolution", "4k"], "unknown resolution"),

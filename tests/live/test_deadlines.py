@@ -71,8 +71,14 @@ def test_a_job_cancelled_while_it_waits_is_skipped_and_errors_reach_the_caller(p
 
 def test_shutdown_cancels_waiting_jobs_when_asked_and_refuses_new_ones() -> None:
     pool = DeadlineExecutor(max_workers=2)
-    release = threading.Event()
-    running = [pool.submit(release.wait, 5.0) for _ in range(2)]
+    release, started = threading.Event(), threading.Semaphore(0)
+
+    def job() -> bool:
+        started.release()
+        return release.wait(5.0)
+
+    running = [pool.submit(job) for _ in range(2)]
+    assert all(started.acquire(timeout=5.0) for _ in running)  # both workers busy: the next one waits
     waiting = pool.submit(time.sleep, 0)
     pool.shutdown(wait=False, cancel_futures=True)
     assert waiting.cancelled()
