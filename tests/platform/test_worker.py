@@ -102,6 +102,9 @@ def wait_until(condition: object, timeout_s: float, what: str, workers: Workers)
         time.sleep(0.05)
 
 
+# Timing-sensitive: up to two reruns, each reported.
+# the kill lands at a random point; the requeue notice races the sweeper on a busy machine.
+@pytest.mark.flaky(reruns=2)
 def test_worker_killed_mid_render_completes_exactly_once(
     client: httpx.Client,
     gateway_url: str,
