@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from websockets.asyncio.client import connect
 
 from neura.gateway.app import create_app
@@ -24,14 +25,18 @@ from tests.platform.users import signup
 from tests.servers import free_port, serve_in_thread
 
 DRAIN_TIMEOUT_S = 20.0
+OWN_REDIS_DB = "/12"  # test_routing uses 10, test_workers 13
 
 
 @pytest.fixture(scope="module")
 def tiers(
     database_url: str, redis_url: str, openai_server_session: FakeOpenAIServer, live_root: Path
 ) -> Iterator[tuple[Gateway, str]]:
-    """(the media gateway "media-a", the API gateway's URL), on the session's Redis database: other media
-    gateways of this test session (the live tests' own) may be found there too, and serve as well."""
+    """(the media gateway "media-a", the API gateway's URL), on a Redis database of their own: on the
+    session's, the API gateway could route a new session to another module's gateway, which no drain
+    here would reach."""
+    redis_url = redis_url.rsplit("/", 1)[0] + OWN_REDIS_DB
+    redis.Redis.from_url(redis_url).flushdb()
     media_port, api_port = free_port(), free_port()
     common = {"LIVE_HEARTBEAT_S": 0.5, "DRAIN_TIMEOUT_S": DRAIN_TIMEOUT_S, "DRAIN_UNREADY_S": 0.5}
     media = live_settings(
@@ -48,8 +53,11 @@ def tiers(
     api = live_settings(
         database_url, redis_url, openai_server_session.base_url, live_root / "api", port=api_port, NEURA_ROLE="api"
     )
-    with run_gateway(media, media_port) as media_gateway, serve_in_thread(create_app(api), port=api_port) as url:
-        yield media_gateway, url
+    try:
+        with run_gateway(media, media_port) as media_gateway, serve_in_thread(create_app(api), port=api_port) as url:
+            yield media_gateway, url
+    finally:
+        redis.Redis.from_url(redis_url).flushdb()
 
 
 @pytest.fixture
