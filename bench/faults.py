@@ -15,7 +15,6 @@ renders). The last line printed is one JSON object: ``renders_completed``, ``ren
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -23,29 +22,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.faults.chaos import Chaos  # noqa: E402
-from tests.faults.services import OwnPostgres, OwnRedis  # noqa: E402
+from tests.faults.services import own_services  # noqa: E402
 from tests.platform.videos import LONG_SCRIPT, SHORT_SCRIPT  # noqa: E402
 from tests.servers import serve_in_thread  # noqa: E402
 
 from neura.config import Settings  # noqa: E402
-from neura.db.migrate import upgrade  # noqa: E402
 from neura.gateway.app import create_app  # noqa: E402
 from neura.gateway.server import uvicorn_options  # noqa: E402
-
-
-async def create_database(admin_url: str) -> None:
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute('CREATE DATABASE "neura"')
-    finally:
-        await connection.close()
 
 
 def main() -> None:
@@ -59,48 +48,37 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
 
-    postgres = OwnPostgres()
-    with tempfile.TemporaryDirectory(prefix="neura-bench-faults-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="neura-bench-faults-") as tmp, own_services(Path(tmp)) as services:
         folder = Path(tmp)
-        redis_server = OwnRedis(folder / "redis").start()
-        try:
-            postgres.start()
-            asyncio.run(create_database(postgres.admin_url))
-            database_url = postgres.admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-            database_url += "/neura"
-            upgrade(database_url)
-            settings = Settings(  # type: ignore[call-arg]
-                ENV="test",
-                DATABASE_URL=database_url,
-                REDIS_URL=redis_server.url,
-                STORAGE_DIR=folder / "storage",
-                NEURA_CACHE_DIR=folder / "cache",
-                RATE_LIMIT_PER_MINUTE=100_000,
-                ACCESS_TOKEN_TTL_S=86_400,  # the run can outlast the default 15 minutes on a loaded machine
+        settings = Settings(  # type: ignore[call-arg]
+            ENV="test",
+            DATABASE_URL=services.database_url,
+            REDIS_URL=services.redis_url,
+            STORAGE_DIR=folder / "storage",
+            NEURA_CACHE_DIR=folder / "cache",
+            RATE_LIMIT_PER_MINUTE=100_000,
+            ACCESS_TOKEN_TTL_S=86_400,  # the run can outlast the default 15 minutes on a loaded machine
+        )
+        with (
+            serve_in_thread(create_app(settings), **uvicorn_options(settings)) as url,
+            httpx.Client(base_url=url, timeout=60.0) as client,
+        ):
+            chaos = Chaos(
+                client,
+                settings,
+                services.database_url,
+                folder,
+                workers=args.workers,
+                concurrency=args.concurrency,
+                kill_every_s=(4.0, 10.0),
+                max_kills=args.max_kills,
+                seed=args.seed,
             )
-            with (
-                serve_in_thread(create_app(settings), **uvicorn_options(settings)) as url,
-                httpx.Client(base_url=url, timeout=60.0) as client,
-            ):
-                chaos = Chaos(
-                    client,
-                    settings,
-                    database_url,
-                    folder,
-                    workers=args.workers,
-                    concurrency=args.concurrency,
-                    kill_every_s=(4.0, 10.0),
-                    max_kills=args.max_kills,
-                    seed=args.seed,
-                )
-                script = LONG_SCRIPT if args.long else SHORT_SCRIPT
-                print(f"{args.renders} renders, {args.workers} workers x {args.concurrency}", flush=True)
-                report = chaos.run(args.renders, script, args.timeout_s)
-            for problem in report.problems:
-                print(f"  {problem}")
-        finally:
-            redis_server.stop()
-            postgres.remove()
+            script = LONG_SCRIPT if args.long else SHORT_SCRIPT
+            print(f"{args.renders} renders, {args.workers} workers x {args.concurrency}", flush=True)
+            report = chaos.run(args.renders, script, args.timeout_s)
+        for problem in report.problems:
+            print(f"  {problem}")
     load = os.getloadavg()
     figures = {
         **report.figures(),

@@ -22,7 +22,10 @@ they receive. Phases:
    (``leaked_tasks``, ``leaked_threads``, ``leaked_peers``).
 
 ``frame_drop_pct``: video frames missing from 25 fps over every session's life (from one second after
-it connected until it closed), as this client decoded them. The gateway's numbers come from
+it connected until it closed), as this client decoded them; ``server_frame_skip_pct``: the frames the
+gateway itself skipped because it was late making them (its own count, read from the session before it
+closes), which tells the gateway's misses from this client's (both share the machine's cores:
+``cpu_cores_used`` says how many each used on average during the soak). The gateway's numbers come from
 ``/proc/<pid>`` and its ``/metrics`` (``neura_event_loop_tasks``, ``neura_live_peer_connections``).
 The last line printed is one JSON object.
 """
@@ -46,18 +49,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.faults.services import OwnPostgres, OwnRedis  # noqa: E402
+from tests.faults.services import own_services  # noqa: E402
 from tests.live.analysis import measure_faces  # noqa: E402
 from tests.live.peer_client import LivePeer  # noqa: E402
 from tests.servers import free_port, stop_process, wait_until_ready  # noqa: E402
 
-from neura.db.migrate import upgrade  # noqa: E402
 from neura.live.peer import use_host_addresses  # noqa: E402
 
 REPLY = (
@@ -92,6 +93,8 @@ class Soak:
     samples: list[Sample] = field(default_factory=list)
     frames_received: int = 0
     frames_expected: float = 0.0
+    server_frames_sent: int = 0  # as the gateway counted them (GET /v1/live/sessions/{id} "media")
+    server_frames_skipped: int = 0  # frames the gateway skipped because it was late making them
     turns: int = 0
     interrupts: int = 0
     sessions_opened: int = 0
@@ -147,6 +150,11 @@ class Soak:
         if ended_s > start_s:
             self.frames_received += sum(1 for f in peer.video if start_s <= f.arrival_s < ended_s)
             self.frames_expected += (ended_s - start_s) * TARGET_FPS
+        state = await self.http.get(f"/v1/live/sessions/{session_id}", headers=headers)
+        media = state.json().get("media") if state.status_code == 200 else None
+        if media is not None:  # None: the session has already ended (the server closed it)
+            self.server_frames_sent += int(media["video_frames_sent"])
+            self.server_frames_skipped += int(media["video_frames_skipped"])
         await peer.close()
         await self.http.delete(f"/v1/live/sessions/{session_id}", headers=headers)
 
@@ -253,6 +261,12 @@ def half_closed_sockets(pid: int) -> int:
     return count
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median_rss(samples: list[Sample]) -> float:
     return statistics.median(s.rss_mib for s in samples)
 
@@ -279,9 +293,13 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
         duration_s = args.minutes * 60
         began = time.monotonic()
         warm_until = began + max(30.0, duration_s / 5)
+        cpu_began = cpu_seconds(gateway_pid), time.process_time()
         sampler = asyncio.create_task(soak.sample_forever())
         slots = [asyncio.create_task(soak.slot(headers, began + duration_s)) for headers in owners]
         open_sessions = await asyncio.gather(*slots)
+        soaked_s = time.monotonic() - began
+        gateway_cpu = (cpu_seconds(gateway_pid) - cpu_began[0]) / soaked_s
+        client_cpu = (time.process_time() - cpu_began[1]) / soaked_s
         warm_samples = [s for s in soak.samples if warm_until - 15.0 <= s.at_s <= warm_until] or soak.samples[:3]
         warm_rss = median_rss(warm_samples)
         end_rss = median_rss(soak.samples[-3:])
@@ -307,6 +325,10 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
         "leaked_peers": closed.peers,
         "half_closed_sockets": half_closed,
         "frame_drop_pct": round(max(0.0, 100 * (1 - soak.frames_received / soak.frames_expected)), 2),
+        "server_frame_skip_pct": round(
+            100 * soak.server_frames_skipped / max(1, soak.server_frames_sent + soak.server_frames_skipped), 2
+        ),
+        "cpu_cores_used": {"gateway": round(gateway_cpu, 2), "client": round(client_cpu, 2)},
         "rss_mib": {
             "idle": round(idle.rss_mib),
             "warm": round(warm_rss),
@@ -322,14 +344,6 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
         "minutes": args.minutes,
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus, load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}",
     }
-
-
-async def create_database(admin_url: str) -> None:
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute('CREATE DATABASE "neura"')
-    finally:
-        await connection.close()
 
 
 @contextmanager
@@ -350,53 +364,43 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    postgres = OwnPostgres()
-    with tempfile.TemporaryDirectory(prefix="neura-bench-soak-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="neura-bench-soak-") as tmp, own_services(Path(tmp)) as services:
         folder = Path(tmp)
-        redis_server = OwnRedis(folder / "redis").start()
+        args.database_url = services.database_url
+        (folder / "reply.txt").write_text(REPLY, encoding="utf-8")
+        llm_port, gateway_port = free_port(), free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
+        fake += ["--reply-file", str(folder / "reply.txt"), "--ttft-ms", "50", "--tokens-per-s", "80"]
+        gateway_env = {
+            **env,
+            "ENV": "test",
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": services.redis_url,
+            "STORAGE_DIR": str(folder / "storage"),
+            "METRICS_TOKEN": METRICS_TOKEN,
+            "RATE_LIMIT_PER_MINUTE": "100000",
+            "LIVE_SESSIONS_PER_MINUTE": "100000",
+            "LIVE_MESSAGES_PER_MINUTE": "100000",
+            "LLM_PROVIDER": "lmstudio",
+            "LMSTUDIO_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
+            "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
+            "WEBRTC_ICE_SERVERS": "",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
+            "LIVE_MAX_SESSIONS": str(args.sessions + 2),
+        }
+        gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
+        gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
+        base_url = f"http://127.0.0.1:{gateway_port}"
         try:
-            postgres.start()
-            asyncio.run(create_database(postgres.admin_url))
-            args.database_url = postgres.admin_url.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0]
-            args.database_url += "/neura"
-            upgrade(args.database_url)
-            (folder / "reply.txt").write_text(REPLY, encoding="utf-8")
-            llm_port, gateway_port = free_port(), free_port()
-            env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-            fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
-            fake += ["--reply-file", str(folder / "reply.txt"), "--ttft-ms", "50", "--tokens-per-s", "80"]
-            gateway_env = {
-                **env,
-                "ENV": "test",
-                "DATABASE_URL": args.database_url,
-                "REDIS_URL": redis_server.url,
-                "STORAGE_DIR": str(folder / "storage"),
-                "METRICS_TOKEN": METRICS_TOKEN,
-                "RATE_LIMIT_PER_MINUTE": "100000",
-                "LIVE_SESSIONS_PER_MINUTE": "100000",
-                "LIVE_MESSAGES_PER_MINUTE": "100000",
-                "LLM_PROVIDER": "lmstudio",
-                "LMSTUDIO_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
-                "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
-                "WEBRTC_ICE_SERVERS": "",
-                "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
-                "LIVE_MAX_SESSIONS": str(args.sessions + 2),
-            }
-            gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
-            gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
-            base_url = f"http://127.0.0.1:{gateway_port}"
-            try:
-                with (
-                    process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
-                    process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz") as gateway_pid,
-                ):
-                    figures = asyncio.run(run(args, base_url, gateway_pid))
-            except BaseException:
-                print((folder / "gateway.log").read_text(errors="replace")[-5000:], file=sys.stderr)
-                raise
-        finally:
-            redis_server.stop()
-            postgres.remove()
+            with (
+                process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
+                process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz") as gateway_pid,
+            ):
+                figures = asyncio.run(run(args, base_url, gateway_pid))
+        except BaseException:
+            print((folder / "gateway.log").read_text(errors="replace")[-5000:], file=sys.stderr)
+            raise
     print(json.dumps(figures))
 
 

@@ -8,13 +8,18 @@ the tests run as root: PostgreSQL refuses to run as root).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import redis
 
 from tests.servers import free_port
@@ -107,3 +112,42 @@ class OwnPostgres:
         if (self.data / "postmaster.pid").exists():
             self.stop("fast")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class OwnServices:
+    """What :func:`own_services` started: a migrated ``neura`` database and an empty Redis of its own."""
+
+    database_url: str  # postgresql+asyncpg://... of the migrated database "neura"
+    redis_url: str
+    postgres: OwnPostgres
+    redis: OwnRedis
+
+
+@contextmanager
+def own_services(folder: Path) -> Iterator[OwnServices]:
+    """A PostgreSQL cluster with a migrated database ``neura`` and a Redis server (its data in ``folder``),
+    both on free loopback ports and removed on exit: for benchmarks that must not touch the machine's
+    shared servers (they restart them, or measure a gateway that nothing else loads)."""
+    from neura.db.migrate import upgrade  # imported here: the fault tests import this module early
+
+    postgres = OwnPostgres()
+    redis_server = OwnRedis(folder / "redis").start()
+    try:
+        postgres.start()
+        asyncio.run(_create_database(postgres.admin_url, "neura"))
+        database_url = postgres.admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        database_url += "/neura"
+        upgrade(database_url)
+        yield OwnServices(database_url, redis_server.url, postgres, redis_server)
+    finally:
+        redis_server.stop()
+        postgres.remove()
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
