@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
@@ -15,7 +14,7 @@ from neura.config import Settings
 from neura.db.migrate import upgrade
 from neura.gateway.app import create_app
 from neura.gateway.server import uvicorn_options
-from tests.faults.services import OwnPostgres, OwnRedis
+from tests.faults.services import OwnPostgres, OwnRedis, create_database
 from tests.servers import serve_in_thread
 
 
@@ -35,17 +34,9 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnRedis]:
     server.stop()
 
 
-async def _create_database(admin_url: str, name: str) -> None:
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="module")
 def database_url(own_postgres: OwnPostgres) -> str:
-    asyncio.run(_create_database(own_postgres.admin_url, "neura"))
+    asyncio.run(create_database(own_postgres.admin_url, "neura"))
     url = own_postgres.admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/neura"
     upgrade(url)
     return url

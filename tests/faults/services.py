@@ -135,7 +135,7 @@ def own_services(folder: Path) -> Iterator[OwnServices]:
     redis_server = OwnRedis(folder / "redis").start()
     try:
         postgres.start()
-        asyncio.run(_create_database(postgres.admin_url, "neura"))
+        asyncio.run(create_database(postgres.admin_url, "neura"))
         database_url = postgres.admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
         database_url += "/neura"
         upgrade(database_url)
@@ -145,7 +145,8 @@ def own_services(folder: Path) -> Iterator[OwnServices]:
         postgres.remove()
 
 
-async def _create_database(admin_url: str, name: str) -> None:
+async def create_database(admin_url: str, name: str) -> None:
+    """``CREATE DATABASE name`` on the server that ``admin_url`` reaches."""
     connection = await asyncpg.connect(admin_url)
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
