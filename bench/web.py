@@ -9,12 +9,13 @@ only 127.0.0.1 exists (`unshare -n`; it re-runs itself there), and drives Chromi
 frontend/e2e/bench-driver.mjs:
 
 1. Page load -> first decoded WebRTC frame: `--loads` fresh browser contexts open /live?connect=1 (as
-   the "Talk live" links do: the page loads, lists avatars and voices, opens the session by WHEP when
-   the gateway has it, and plays); the first frame's requestVideoFrameCallback presentation time on
+   the "Talk live" links do: the page loads, lists avatars and voices, opens the session by WHEP
+   and plays; the bench also prints where the time went); the first frame's requestVideoFrameCallback presentation time on
    the page's clock, which starts at navigation. After one warm-up load.
 2. Message -> first lip-synced frame, measured in the browser: `--turns` messages typed into the page
-   of one session (after a warm-up turn); every frame presented in the next 2.5 s is captured with
-   its presentation time and decoded here by the face landmarker bench/live.py uses; the first frame
+   of one session (after a warm-up turn); every frame presented until 1.5 s after the avatar starts
+   speaking (10 s at most) is captured with its presentation time and decoded here by the face
+   landmarker bench/live.py uses; the first frame
    whose inner-lip gap over mouth width exceeds 0.04 (the idle mouth measures under 0.01) is the first
    lip-synced frame; its time minus the data channel send time (both on the page's clock).
    The page's own reading (the live studio's "Lips moving on screen", from a pixel heuristic) and the
@@ -231,6 +232,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, load_1min: float) 
         "server_first_frame_sent_p50_ms": round(percentile(server, 50), 1) if server else None,
         "loads": len(loads),
         "turns": len(lipsync),
+        "turns_without_open_mouth": missing,
         "load_1min": round(load_1min, 2),
     }
 

@@ -6,8 +6,8 @@
 // 1. Page loads: a fresh browser context opens /live?connect=1 (what "Talk live" links open) for each
 //    load; the time of the first video frame presented (requestVideoFrameCallback's presentationTime,
 //    on the page's clock, which starts at navigation) is "page load -> first decoded frame".
-// 2. Turns, in one session: a message typed into the page; every frame presented in the next 2.5 s
-//    is captured (createImageBitmap) with its presentation time, and the data channel send
+// 2. Turns, in one session: a message typed into the page; every frame presented from then until
+//    1.5 s after the avatar starts speaking (10 s at most) is captured (createImageBitmap) with its presentation time, and the data channel send
 //    time is recorded. The frames go back as JPEG for bench/web.py to find the first open mouth with
 //    the same face landmarker bench/live.py uses. Then an interrupt, and a pause.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -17,7 +17,10 @@ import { chromium } from "playwright-core";
 const WEB = process.env.NEURA_WEB_URL;
 const LOADS = Number(process.env.NEURA_BENCH_LOADS ?? 10);
 const TURNS = Number(process.env.NEURA_BENCH_TURNS ?? 10);
-const CAPTURE_MS = 2500; // long enough for a slow first frame on a busy machine
+// Frames are captured from the send until AFTER_SPEAKING_MS after the avatar starts speaking (the
+// state chip), at most CAPTURE_MAX_MS: long enough for a slow first lip-synced frame on a busy machine.
+const AFTER_SPEAKING_MS = 1500;
+const CAPTURE_MAX_MS = 10_000;
 const ARGS = JSON.parse(readFileSync(new URL("./chromium-args.json", import.meta.url), "utf8"));
 
 // In every page: the first presented frame of any <video>, data-channel send times, and a frame
@@ -221,7 +224,12 @@ for (let i = 0; i < LOADS; i++) {
     const box = page.getByLabel("Message");
     await box.fill(`Tell me about the deep ocean, please (${turn}).`);
     await box.press("Enter");
-    await page.waitForTimeout(CAPTURE_MS);
+    const started = Date.now();
+    await state
+      .filter({ hasText: "Speaking" })
+      .waitFor({ timeout: CAPTURE_MAX_MS - AFTER_SPEAKING_MS })
+      .catch(() => undefined);
+    await page.waitForTimeout(Math.min(AFTER_SPEAKING_MS, CAPTURE_MAX_MS - (Date.now() - started)));
     await page.evaluate(() => {
       window.__bench.capturing = false;
     });
