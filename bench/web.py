@@ -10,8 +10,8 @@ frontend/e2e/bench-driver.mjs:
 
 1. Page load -> first decoded WebRTC frame: `--loads` fresh browser contexts open /live?connect=1 (as
    the "Talk live" links do: the page loads, lists avatars and voices, opens the session by WHEP
-   and plays; the bench also prints where the time went); the first frame's requestVideoFrameCallback presentation time on
-   the page's clock, which starts at navigation. After one warm-up load.
+   and plays; the bench also prints where the time went); the first frame's requestVideoFrameCallback
+   presentation time on the page's clock, which starts at navigation. After one warm-up load.
 2. Message -> first lip-synced frame, measured in the browser: `--turns` messages typed into the page
    of one session (after a warm-up turn); every frame presented until 1.5 s after the avatar starts
    speaking (10 s at most) is captured with its presentation time and decoded here by the face
