@@ -9,12 +9,13 @@ only 127.0.0.1 exists (`unshare -n`; it re-runs itself there), and drives Chromi
 frontend/e2e/bench-driver.mjs:
 
 1. Page load -> first decoded WebRTC frame: `--loads` fresh browser contexts open /live?connect=1 (as
-   the "Talk live" links do: the page loads, lists avatars and voices, opens the session by WHEP when
-   the gateway has it, and plays); the first frame's requestVideoFrameCallback presentation time on
-   the page's clock, which starts at navigation. After one warm-up load.
+   the "Talk live" links do: the page loads, lists avatars and voices, opens the session by WHEP
+   and plays; the bench also prints where the time went); the first frame's requestVideoFrameCallback
+   presentation time on the page's clock, which starts at navigation. After one warm-up load.
 2. Message -> first lip-synced frame, measured in the browser: `--turns` messages typed into the page
-   of one session (after a warm-up turn); every frame presented in the next second is captured with
-   its presentation time and decoded here by the face landmarker bench/live.py uses; the first frame
+   of one session (after a warm-up turn); every frame presented until 1.5 s after the avatar starts
+   speaking (10 s at most) is captured with its presentation time and decoded here by the face
+   landmarker bench/live.py uses; the first frame
    whose inner-lip gap over mouth width exceeds 0.04 (the idle mouth measures under 0.01) is the first
    lip-synced frame; its time minus the data channel send time (both on the page's clock).
    The page's own reading (the live studio's "Lips moving on screen", from a pixel heuristic) and the
@@ -106,21 +107,27 @@ async def pro_account(web_url: str, database_url: str) -> str:
     return email
 
 
-def first_open_mouth(turn: dict[str, Any]) -> float | None:
-    """Milliseconds from the send to the first captured frame with an open mouth (None: none)."""
+def mouth_ratios(turn: dict[str, Any]) -> list[tuple[float, float | None]]:
+    """(ms after the send, inner-lip gap over mouth width or None where no face was found) of each
+    frame captured after the send, in presentation order."""
     if turn["sentMs"] is None:
-        return None
+        return []
+    out: list[tuple[float, float | None]] = []
     for frame in sorted(turn["frames"], key=lambda f: f["atMs"]):
         if frame["atMs"] < turn["sentMs"]:
             continue
         rgb = np.asarray(Image.open(io.BytesIO(base64.b64decode(frame["jpeg"]))).convert("RGB"), dtype=np.uint8)
         try:
-            landmarks = detect_faces(rgb, min_face_px=0).landmarks
+            ratio: float | None = mouth_gap_ratio(detect_faces(rgb, min_face_px=0).landmarks)
         except ImageError:
-            continue
-        if mouth_gap_ratio(landmarks) > MOUTH_OPEN:
-            return float(frame["atMs"] - turn["sentMs"])
-    return None
+            ratio = None
+        out.append((float(frame["atMs"] - turn["sentMs"]), ratio))
+    return out
+
+
+def first_open_mouth(ratios: list[tuple[float, float | None]]) -> float | None:
+    """Milliseconds from the send to the first captured frame with an open mouth (None: none)."""
+    return next((ms for ms, ratio in ratios if ratio is not None and ratio > MOUTH_OPEN), None)
 
 
 def ms_of(text: str | None) -> float | None:
@@ -133,6 +140,11 @@ def ms_of(text: str | None) -> float | None:
 
 def stats(values: list[float]) -> dict[str, float]:
     return {"p50": percentile(values, 50), "p95": percentile(values, 95), "min": min(values), "max": max(values)}
+
+
+def print_row(name: str, values: list[float]) -> None:
+    s = stats(values)
+    print(f"{name:<58}{len(values):>4}{s['p50']:>8.0f}{s['p95']:>8.0f}{s['min']:>8.0f}{s['max']:>8.0f}")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -152,14 +164,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
             print(f"Chromium: {args.loads} page loads (after a warm-up), then {args.turns} turns", flush=True)
             subprocess.run(["node", "e2e/bench-driver.mjs", str(out)], cwd=FRONTEND, env=driver_env, check=True)
-            return dict(json.loads(out.read_text()))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            results = dict(json.loads(out.read_text()))
+    except BaseException:
+        print(f"logs kept in {work / 'logs'}", file=sys.stderr, flush=True)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+    return results
 
 
 def report(results: dict[str, Any], args: argparse.Namespace, load_1min: float) -> dict[str, Any]:
     loads = [float(x["firstFrameMs"]) for x in results["loads"]]
-    lipsync = [ms for ms in (first_open_mouth(t) for t in results["turns"]) if ms is not None]
+    ratios = [mouth_ratios(t) for t in results["turns"]]
+    lipsync = [ms for ms in (first_open_mouth(r) for r in ratios) if ms is not None]
+    for number, (turn, measured) in enumerate(zip(results["turns"], ratios, strict=True), start=1):
+        faces = [r for _, r in measured if r is not None]
+        opened = first_open_mouth(measured)
+        print(
+            f"  turn {number}: {len(measured)} frames after the send ({len(faces)} with a face), "
+            f"widest mouth {max(faces, default=0.0):.3f}, first open "
+            f"{'-' if opened is None else f'{opened:.0f} ms'}, page {turn['pageMouthMs']}, "
+            f"server first frame sent {turn['serverFrameMs']}"
+        )
     page = [ms for ms in (ms_of(t["pageMouthMs"]) for t in results["turns"]) if ms is not None]
     server = [ms for ms in (ms_of(t["serverFrameMs"]) for t in results["turns"]) if ms is not None]
     if not loads or not lipsync:
@@ -174,11 +199,29 @@ def report(results: dict[str, Any], args: argparse.Namespace, load_1min: float) 
     ]
     for name, values in rows:
         if values:
-            s = stats(values)
-            print(f"{name:<58}{len(values):>4}{s['p50']:>8.0f}{s['p95']:>8.0f}{s['min']:>8.0f}{s['max']:>8.0f}")
+            print_row(name, values)
+    for name, key in (
+        ("page ready (DOMContentLoaded)", "domContentLoadedMs"),
+        ("WHEP offer sent", "whepSentMs"),
+        ("WHEP answer in", "whepAnsweredMs"),
+        ("media connected (ICE + DTLS)", "connectedMs"),
+    ):
+        steps = [float(x[key]) for x in results["loads"] if x.get(key) is not None]
+        if steps:
+            print_row("  load: " + name, steps)
+    for name, key in (
+        ("video jitter buffer, per frame", "videoJitterBufferMs"),
+        ("video jitter buffer target, per frame", "videoJitterTargetMs"),
+        ("video decode, per frame", "videoDecodeMs"),
+        ("video receive -> decoded (processing), per frame", "videoProcessingMs"),
+        ("audio jitter buffer, per sample", "audioJitterBufferMs"),
+    ):
+        values = [float(t["receiver"][key]) for t in results["turns"] if t.get("receiver", {}).get(key) is not None]
+        if values:
+            print_row("  turn: " + name, values)
     missing = len(results["turns"]) - len(lipsync)
     if missing:
-        print(f"({missing} turn(s) showed no open mouth within the captured second)")
+        print(f"({missing} turn(s) showed no open mouth in the frames captured after the send)")
     print(f"load average (1 min) at the end: {load_1min:.2f}")
     return {
         "live_page_first_frame_p50_ms": round(percentile(loads, 50), 1),
@@ -189,6 +232,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, load_1min: float) 
         "server_first_frame_sent_p50_ms": round(percentile(server, 50), 1) if server else None,
         "loads": len(loads),
         "turns": len(lipsync),
+        "turns_without_open_mouth": missing,
         "load_1min": round(load_1min, 2),
     }
 

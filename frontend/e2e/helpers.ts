@@ -86,3 +86,35 @@ export const MOUTH_SAMPLER = `(video) => {
   for (let i = 0; i < data.length; i += 4) out.push(0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2]);
   return out;
 }`;
+
+/** "End session" as a user would; returns once the gateway has answered the DELETE (so a browser closed
+ * right after cannot leave the session open for the next test). */
+export async function endLiveSession(page: Page): Promise<void> {
+  const deleted = page.waitForResponse(
+    (r) => r.request().method() === "DELETE" && r.url().includes("/v1/live/sessions/"),
+  );
+  await page.getByRole("button", { name: "End session" }).click();
+  await expect(page.getByText("You ended the session.")).toBeVisible();
+  expect((await deleted).status()).toBe(204);
+}
+
+/** Open the live studio and connect; returns the session's id (from the WHEP answer's Location). */
+export async function connectLive(page: Page, path = "/live"): Promise<string> {
+  await page.goto(path);
+  const created = page.waitForResponse((r) => r.request().method() === "POST" && r.url().includes("/v1/live/whep"));
+  await page.getByRole("button", { name: "Connect" }).click();
+  const location = (await created).headers()["location"] ?? "";
+  await expect(page.getByTestId("live-state")).toHaveText("Listening", { timeout: 30_000 });
+  return location.split("/").pop() ?? "";
+}
+
+/** Wait until the gateway's log (the e2e stack's) shows a DELETE of this live session answered 204. */
+export async function expectDeletedOnGateway(sessionId: string, timeoutMs = 10_000): Promise<void> {
+  const log = path.join(process.env.NEURA_E2E_LOGS ?? "", "gateway.log");
+  await expect
+    .poll(() => readFileSync(log, "utf8").includes(`"DELETE /v1/live/sessions/${sessionId} HTTP/1.1" 204`), {
+      timeout: timeoutMs,
+      message: `no DELETE of live session ${sessionId} in ${log}`,
+    })
+    .toBe(true);
+}

@@ -1,6 +1,13 @@
 import { expect, test } from "@playwright/test";
 
-import { MOUTH_SAMPLER, expectAccessible, signUp } from "./helpers";
+import {
+  MOUTH_SAMPLER,
+  connectLive,
+  endLiveSession,
+  expectAccessible,
+  expectDeletedOnGateway,
+  signUp,
+} from "./helpers";
 
 test("live: WebRTC video, the mouth moves after a message, interrupt, latency read-out @ci", async ({ page }) => {
   await signUp(page);
@@ -54,6 +61,20 @@ test("live: WebRTC video, the mouth moves after a message, interrupt, latency re
   await expect(page.getByText("this answer was interrupted")).toBeVisible();
 
   // End: the session is deleted on the server.
-  await page.getByRole("button", { name: "End session" }).click();
-  await expect(page.getByText("You ended the session.")).toBeVisible();
+  await endLiveSession(page);
+});
+
+test("live: a session ends on the server when its tab goes away, ended or not @ci", async ({ browser, page }) => {
+  await signUp(page);
+  // Leaving the page while connected: pagehide sends a keep-alive DELETE (not the dead-peer check).
+  const left = await connectLive(page);
+  await page.goto("/dashboard");
+  await expectDeletedOnGateway(left);
+  // "End session", then the window is closed at once: the DELETE is a keep-alive request, so it still arrives.
+  const context = await browser.newContext({ storageState: await page.context().storageState() });
+  const other = await context.newPage();
+  const ended = await connectLive(other);
+  await other.getByRole("button", { name: "End session" }).click();
+  await context.close();
+  await expectDeletedOnGateway(ended);
 });

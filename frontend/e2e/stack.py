@@ -213,6 +213,7 @@ def gateway_env(database_url: str, redis_url: str, storage: Path, llm_url: str, 
             "LLM_PROVIDER": "lmstudio",
             "LMSTUDIO_BASE_URL": llm_url,
             "RATE_LIMIT_PER_MINUTE": "100000",
+            "LIVE_SESSIONS_PER_MINUTE": "1000",  # bench/web.py opens a session per page load, a dozen a minute
             "WORKER_CONCURRENCY": "1",
         }
     )

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { chromium, expect, test, type Browser, type Page, type TestInfo } from "@playwright/test";
 
 import CHROMIUM_ARGS from "./chromium-args.json";
-import { csrf, expectAccessible, signUp } from "./helpers";
+import { csrf, endLiveSession, expectAccessible, signUp } from "./helpers";
 
 /**
  * Voice input in the live studio, with Chromium's fake microphone: a question spoken by NEURA's own
@@ -82,8 +82,7 @@ async function inLiveStudio(page: Page, args: string[], body: (live: Page) => Pr
     const live = await connected(browser, page);
     await body(live);
     // End it as a user would: the plan allows one session at a time, and the next case opens another.
-    await live.getByRole("button", { name: "End session" }).click();
-    await expect(live.getByText("You ended the session.")).toBeVisible();
+    await endLiveSession(live);
   } finally {
     await browser.close();
   }

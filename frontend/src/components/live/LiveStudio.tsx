@@ -6,7 +6,6 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, call } from "@/api/client";
 import { ApiError, asApiError } from "@/api/errors";
 import type { LiveServerMessage, LiveState as LiveStateMessage, LiveVoiceMode } from "@/api/realtime";
-import { gatewayHas } from "@/lib/features";
 import { AudioLevel } from "@/lib/live/audio-level";
 import { MouthWatch } from "@/lib/live/mouth-watch";
 import { microphoneError, openMicrophone } from "@/lib/live/microphone";
@@ -68,10 +67,6 @@ export function LiveStudio() {
   const ended = useRef<(reason: string) => Promise<void>>(async () => undefined);
   // ?connect=1 (the "Talk live" links): connect once, as soon as the page can; not again after an end.
   const [autoConnect, setAutoConnect] = useState(params.get("connect") === "1");
-
-  useEffect(() => {
-    void gatewayHas("/v1/live/whep"); // read the gateway's features now, not when Connect is pressed
-  }, []);
 
   const updateTurn = useCallback((match: (t: TurnTiming) => boolean, change: Partial<TurnTiming>) => {
     setTurns((all) => all.map((t) => (match(t) ? { ...t, ...change } : t)));

@@ -5,8 +5,8 @@
  * Signalling, the fastest the gateway offers:
  * - WHEP (RFC 9725, `POST /v1/live/whep`): one request opens the session with the offer and answers
  *   at once (no wait for ICE gathering on either side); the browser's candidates follow as
- *   `PATCH <Location>` (application/trickle-ice-sdpfrag).
- * - JSON, on a gateway without WHEP: `POST /v1/live/sessions`, then the offer, then trickled candidates
+ *   `PATCH <Location>` (application/trickle-ice-sdpfrag). Tried first, before anything else is read.
+ * - JSON, on a gateway without WHEP (it answers 404/405 and its OpenAPI document lacks the route): `POST /v1/live/sessions`, then the offer, then trickled candidates
  *   (`POST .../candidates`), or, on a gateway without trickle, one offer carrying every gathered candidate.
  * Voice input: where the gateway takes it, the offer's audio is `sendrecv` with no track yet, so the
  * session connects at once and the microphone is asked for only when the user turns it on (its track
@@ -94,7 +94,14 @@ export class LiveSession {
    * The offer always has room for the microphone; `events.onVoiceInput` says whether it will be heard.
    */
   static async open(options: SessionOptions, events: SessionEvents): Promise<LiveSession> {
-    if (await gatewayHas("/v1/live/whep")) return LiveSession.openWhep(options, events);
+    // WHEP first, without waiting for the gateway's feature list (a 250 kB document): only a gateway
+    // that refuses the request and does not list the route gets the older flows.
+    try {
+      return await LiveSession.openWhep(options, events);
+    } catch (error) {
+      const missing = error instanceof ApiError && (error.status === 404 || error.status === 405);
+      if (!missing || (await gatewayHas("/v1/live/whep"))) throw error;
+    }
     const answer = await request("/v1/live/sessions", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -125,11 +132,17 @@ export class LiveSession {
     await pc.setLocalDescription(await pc.createOffer());
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(options)) if (value) query.set(key, value);
-    const answer = await request(`/v1/live/whep${query.size ? `?${query}` : ""}`, {
-      method: "POST",
-      headers: { "content-type": "application/sdp", accept: "application/sdp" },
-      body: pc.localDescription?.sdp ?? "",
-    });
+    let answer: Response;
+    try {
+      answer = await request(`/v1/live/whep${query.size ? `?${query}` : ""}`, {
+        method: "POST",
+        headers: { "content-type": "application/sdp", accept: "application/sdp" },
+        body: pc.localDescription?.sdp ?? "",
+      });
+    } catch (error) {
+      pc.close(); // no session was made: nothing to end
+      throw error;
+    }
     const location = answer.headers.get("location") ?? "";
     session.resource = new URL(location, window.location.origin).pathname;
     session.id = session.resource.split("/").pop() ?? "";
@@ -281,7 +294,11 @@ export class LiveSession {
     });
   }
 
-  /** End the session (DELETE) and close the peer connection. */
+  /**
+   * End the session (DELETE) and close the peer connection. The DELETE is a keep-alive request: a tab
+   * closed right after "End session" still ends the session (and its billing) instead of leaving it
+   * to the server's dead-peer check.
+   */
   async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
@@ -290,7 +307,7 @@ export class LiveSession {
     this.pc.close();
     if (!this.resource) return;
     try {
-      await request(this.resource, { method: "DELETE" });
+      await request(this.resource, { method: "DELETE", keepalive: true });
     } catch (error) {
       // already ended by the server (idle, credits): nothing left to end
       if (!(error instanceof ApiError && error.status === 404)) throw error;
