@@ -207,6 +207,27 @@ def test_an_unusable_answer_fails_the_video_at_once_with_a_hint_and_a_refund(
     assert balance(database_url, member) == before
 
 
+def test_a_worker_stopped_mid_script_hands_the_video_back_and_the_next_one_finishes_it(
+    client: httpx.Client, member: users.TestUser, model: HeldLLM, workers: Workers, database_url: str
+) -> None:
+    for worker in workers.started:
+        worker.stop()
+    first = workers.start()  # DRAIN_TIMEOUT_S=0: SIGTERM hands the script step back at once
+    video = submit(client, member, prompt=PROMPT, duration_s=10)
+    wait_until(lambda: model.waiting == 1, 60, "the script step to ask the model", workers)
+    first.stop()
+    handed_back = get(client, member, video["id"])
+    assert (handed_back["status"], handed_back["attempts"]) == ("queued", 0), first.log()
+    assert "handed back to the queue" in first.log()
+
+    model.release.set()
+    workers.start()  # arq runs the same job again: no sweeper needed
+    done = wait_for(client, member, video["id"], timeout_s=90)
+    assert done["status"] == "succeeded" and done["attempts"] == 1, workers.logs()
+    reserved, charged = video["credits_reserved"], done["credits_charged"]
+    assert ledger(database_url, video["id"]) == [("reserve", -reserved), ("settle", reserved - charged)]
+
+
 @pytest.mark.flaky(reruns=2)  # the sweeper's timing on a busy machine
 def test_a_worker_killed_mid_script_is_recovered_and_the_video_charged_once(
     client: httpx.Client,
