@@ -285,7 +285,9 @@ async def wait_for_videos(database_url: str, video_ids: list[str], timeout_s: fl
         await asyncio.sleep(1.0)
 
 
-async def run(args: argparse.Namespace, members: list[Member], api_ports: list[int]) -> dict[str, Any]:
+async def run(
+    args: argparse.Namespace, members: list[Member], api_ports: list[int], restarted: list[Member]
+) -> dict[str, Any]:
     counts = Counts()
     stop = asyncio.Event()
     transport = Balancing(api_ports, counts)
@@ -296,7 +298,7 @@ async def run(args: argparse.Namespace, members: list[Member], api_ports: list[i
         load += [asyncio.create_task(live_load(http, headers, counts, stop)) for _ in range(args.sessions)]
         await asyncio.sleep(args.settle_s)
         drains: dict[str, float] = {}
-        for member in members:
+        for member in restarted:
             print(f"restarting {member.name} {counts.when()} ...", flush=True)
             counts.restarting = member.name
             drains[member.name] = round(await asyncio.to_thread(member.restart), 1)
@@ -325,14 +327,24 @@ async def run(args: argparse.Namespace, members: list[Member], api_ports: list[i
     }
 
 
-def cluster(folder: Path, database_url: str, llm_port: int) -> tuple[list[Member], list[int]]:
+def cluster(
+    folder: Path,
+    database_url: str,
+    llm_port: int,
+    redis_url: str,
+    sizes: tuple[int, int, int] = (2, 2, 2),
+    media_drain_s: float = 15.0,
+) -> tuple[list[Member], list[int]]:
+    """``sizes``: how many API processes, media processes and workers; ``media_drain_s``: how long a
+    media process lets its sessions' turns finish when it stops."""
+    apis, medias, workers = sizes
     base = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
         "PYTHONUNBUFFERED": "1",
         "ENV": "test",
         "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "STORAGE_DIR": str(folder / "storage"),
         "NEURA_CACHE_DIR": str(folder / "cache"),
         "RATE_LIMIT_PER_MINUTE": "100000",
@@ -349,7 +361,7 @@ def cluster(folder: Path, database_url: str, llm_port: int) -> tuple[list[Member
         "LIVE_PEER_TIMEOUT_S": "30",  # a machine this loaded answers ICE consent checks late
     }
     cli = [sys.executable, "-m", "neura.cli"]
-    api_ports, media_ports = [free_port(), free_port()], [free_port(), free_port()]
+    api_ports, media_ports = [free_port() for _ in range(apis)], [free_port() for _ in range(medias)]
     members = []
     for index, port in enumerate(api_ports):
         env = {**base, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
@@ -359,25 +371,28 @@ def cluster(folder: Path, database_url: str, llm_port: int) -> tuple[list[Member
         )
     for index, port in enumerate(media_ports):
         url = f"http://127.0.0.1:{port}"
-        env = {**base, "PUBLIC_BASE_URL": url, "LIVE_INTERNAL_URL": url, "DRAIN_TIMEOUT_S": "15"}
+        env = {**base, "PUBLIC_BASE_URL": url, "LIVE_INTERNAL_URL": url, "DRAIN_TIMEOUT_S": str(media_drain_s)}
         args = [*cli, "serve", "--role", "media", "--port", str(port)]
         members.append(Member(f"media-{index}", args, env, folder / f"media-{index}.log", f"{url}/readyz"))
-    for index in range(2):
+    for index in range(workers):
         env = {**base, "DRAIN_TIMEOUT_S": "60"}
         members.append(Member(f"worker-{index}", [*cli, "worker"], env, folder / f"worker-{index}.log", None))
     return members, api_ports
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=2, help="loops of API calls")
-    parser.add_argument("--sessions", type=int, default=2, help="live sessions open at a time")
-    parser.add_argument("--video-every-s", type=float, default=6.0)
-    parser.add_argument("--settle-s", type=float, default=5.0, help="load before, between and after restarts")
-    args = parser.parse_args()
-
+def rolling(
+    args: argparse.Namespace,
+    *,
+    redis_url: str = REDIS_URL,
+    sizes: tuple[int, int, int] = (2, 2, 2),
+    restart: Callable[[Member], bool] = lambda member: True,
+    media_drain_s: float = 15.0,
+) -> dict[str, Any]:
+    """Start the cluster (``sizes``: API processes, media processes, workers) on a fresh database and
+    ``redis_url``'s database (flushed before and after), put it under load, restart the members that
+    ``restart`` picks one by one, stop everything; returns the counts (:func:`run`)."""
     use_host_addresses(["127.0.0.1"])
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     started_s = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="neura-bench-rolling-") as tmp, fresh_database() as database_url:
         args.database_url = database_url
@@ -387,21 +402,35 @@ def main() -> None:
         fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
         fake += ["--reply-file", str(folder / "reply.txt"), "--ttft-ms", "50", "--tokens-per-s", "80"]
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        members, api_ports = cluster(folder, database_url, llm_port)
+        members, api_ports = cluster(folder, database_url, llm_port, redis_url, sizes, media_drain_s)
         with process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"):
             try:
                 for member in members:
                     member.start()
-                results = asyncio.run(run(args, members, api_ports))
+                results = asyncio.run(run(args, members, api_ports, [m for m in members if restart(m)]))
             finally:
                 for member in members:
                     member.stop()
                 if os.environ.get("NEURA_BENCH_KEEP_LOGS"):
                     for log in folder.glob("*.log"):
                         print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     results["duration_s"] = round(time.monotonic() - started_s, 1)
     results["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return results
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=2, help="loops of API calls")
+    parser.add_argument("--sessions", type=int, default=2, help="live sessions open at a time")
+    parser.add_argument("--video-every-s", type=float, default=6.0)
+    parser.add_argument("--settle-s", type=float, default=5.0, help="load before, between and after restarts")
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    results = rolling(options())
     for key in ("requests_sent", "failed_requests", "videos_submitted", "jobs_lost", "jobs_charged_twice"):
         print(f"{key:34} {results[key]}")
     for key in ("live_sessions", "sessions_drained_with_notice", "sessions_dropped_without_notice"):

@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     job_max_tries: int = Field(3, alias="JOB_MAX_TRIES")
     worker_concurrency: int = Field(1, alias="WORKER_CONCURRENCY")
     worker_heartbeat_s: float = Field(5.0, alias="WORKER_HEARTBEAT_S")
+    script_concurrency: int = Field(16, ge=1, alias="SCRIPT_CONCURRENCY")  # prompt videos' scripts written at once
     # offline video encoding (neura.encode.plan): the H.264 encoder, and parallel segments on many cores
     video_encoder: Literal["auto", "libx264", "h264_nvenc"] = Field(
         "auto", alias="VIDEO_ENCODER"

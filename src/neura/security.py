@@ -10,41 +10,53 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from neura.errors import AuthError
 
-# OWASP's recommended argon2id floor (19 MiB, 2 passes, 1 lane): ~40 ms on this 2-core machine instead of
-# argon2-cffi's ~0.45 s defaults, which would make sign-up and log-in a denial-of-service lever.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """argon2, imported on the first password rather than at start-up. OWASP's recommended argon2id
+    floor (19 MiB, 2 passes, 1 lane): ~40 ms on this 2-core machine instead of argon2-cffi's ~0.45 s
+    defaults, which would make sign-up and log-in a denial-of-service lever."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
 API_KEY_PREFIX = "nk_"
 JWT_ALGORITHM = "HS256"
 _NEW_TOKEN = "log in again (POST /v1/auth/login) or refresh (POST /v1/auth/refresh) for a new access token"
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def password_needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from tests.platform.workers import REPO, WorkerProcess, clear_queues
 from tests.servers import serve_in_thread
 
 MEDIA_STACK = ("cv2", "av", "aiortc", "mediapipe", "onnxruntime", "piper", "faster_whisper", "ctranslate2")
-API_START_S = 1.0
+API_START_S = 1.0  # CPU seconds, the whole api-role process
+FRAMEWORK_QUIET_CPU_S = 0.6  # the framework imports below on this machine (2 cores) when it is quiet
 
 _START = """
 import json, sys, time, asyncio
@@ -44,7 +45,7 @@ async def lifespan():
         return time.perf_counter() - started, time.process_time() - cpu
 wall_s, cpu_s = asyncio.run(lifespan())
 loaded = [m for m in sys.modules if m.split(".")[0] in %r]
-print(json.dumps({"wall_s": wall_s, "cpu_s": cpu_s, "neura_cpu_s": cpu_s - framework_cpu, "loaded": loaded}))
+print(json.dumps({"wall_s": wall_s, "cpu_s": cpu_s, "framework_cpu_s": framework_cpu, "loaded": loaded}))
 """
 
 
@@ -64,16 +65,26 @@ def _start(settings: Settings, role: str) -> dict[str, Any]:
     return result
 
 
+def _normalised_cpu_s(run: dict[str, Any]) -> float:
+    """The run's whole CPU time as it would be on this machine when quiet: a busy machine slows every
+    instruction (shared caches, the other hyperthread), which the framework imports, measured in the same
+    process, show; never scaled up."""
+    return float(run["cpu_s"]) * min(1.0, FRAMEWORK_QUIET_CPU_S / float(run["framework_cpu_s"]))
+
+
 def test_an_api_process_loads_no_media_stack_and_starts_within_a_second(platform_settings: Settings) -> None:
-    """What NEURA adds to a Python web service's start-up (FastAPI, SQLAlchemy, Redis and settings imported
-    first, by any such service) stays under a second of CPU in the api role, where the all role loads the
-    media stack. CPU time, not wall time: on a machine shared with other work the wall time only says how
-    long the process waited for a core (every figure is in the assertion's message)."""
-    api = min((_start(platform_settings, "api") for _ in range(2)), key=lambda run: run["neura_cpu_s"])
+    """The whole api-role process (the imports of FastAPI, SQLAlchemy, Redis and settings, NEURA's, the app
+    and its start-up) takes under a second of CPU, where the all role loads the media stack. CPU time, not
+    wall time: on a machine shared with other work the wall time only says how long the process waited
+    for a core; and CPU time itself grows on a busy machine, so it is normalised by the framework imports'
+    own (:func:`_normalised_cpu_s`); the best of three runs counts (every figure is in the message)."""
+    runs = [_start(platform_settings, "api") for _ in range(3)]
+    api = min(runs, key=_normalised_cpu_s)
     assert api["loaded"] == [], api["loaded"]
     everything = _start(platform_settings, "all")
     assert {"cv2", "av", "aiortc"} <= {m.split(".")[0] for m in everything["loaded"]}, everything["loaded"]
-    assert api["neura_cpu_s"] < API_START_S, (api, everything)
+    figures = [(round(r["cpu_s"], 3), round(r["framework_cpu_s"], 3), round(_normalised_cpu_s(r), 3)) for r in runs]
+    assert _normalised_cpu_s(api) < API_START_S, (figures, os.getloadavg(), everything)
     assert api["cpu_s"] < everything["cpu_s"], (api, everything)
 
 

@@ -16,15 +16,17 @@ from pathlib import Path
 import av
 import httpx
 import pytest
+import redis
 
 from neura.config import Settings
+from neura.jobs.events import replay_key
 from neura.storage import LocalStorage
 from tests.platform import users
 from tests.platform.db import fetchval
 from tests.platform.photos import cat_jpeg
 from tests.platform.streams import Event, read_sse, stages
 from tests.platform.videos import LONG_SCRIPT, balance, download, get, ledger, stored_files, submit, wait_for
-from tests.platform.workers import WorkerProcess, clear_queues
+from tests.platform.workers import WorkerProcess, clear_queues, wait_until
 
 MAX_TRIES = 2
 WORKER_ENV = {
@@ -94,12 +96,13 @@ def set_on_render(flag: threading.Event) -> object:
     return on_event
 
 
-def wait_until(condition: object, timeout_s: float, what: str, workers: Workers) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{workers.logs()}")
-        time.sleep(0.05)
+def published_events(settings: Settings, video_id: str) -> list[Event]:
+    """The video's last events as published (the replay buffer every new stream starts from)."""
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        return [json.loads(raw) for raw in client.lrange(replay_key(video_id), 0, -1)]
+    finally:
+        client.close()
 
 
 # Timing-sensitive: up to two reruns, each reported.
@@ -234,10 +237,16 @@ def test_a_transient_error_is_retried_then_fails_with_a_refund(
     assert ledger(database_url, video["id"]) == [("reserve", -reserved), ("refund", reserved)]
     assert balance(database_url, user) == before
     wait_until(lambda: events and events[-1]["type"] == "failed", 10, "the failed event", workers)
-    assert any(e["type"] == "status" and e["status"] == "queued" and "retrying" in e["error"] for e in events)
+    # the retry was announced (read from the replay buffer: the script step fails within a second, so on
+    # a busy machine the stream above may connect only after the announcement). A worker starved of CPU
+    # for over three heartbeats may see its own sweeper re-queue the run first: announced all the same.
+    requeued = [e for e in published_events(workers.settings, video["id"]) if e["type"] == "status" and e["error"]]
+    assert requeued and all(e["status"] == "queued" for e in requeued), requeued
+    assert any("retrying" in e["error"] or "queued again" in e["error"] for e in requeued), requeued
     assert "script" in stages(events)
     for text in [failed["error"], *(str(e.get("error")) for e in events)]:  # the API's words, not the CLI's
-        assert ("--" not in text and "give the script yourself" in text) or text == "None", text
+        hinted = "--" not in text and "give the script yourself" in text
+        assert hinted or text == "None" or text.endswith("stopped; queued again"), text
 
 
 def test_deleting_a_running_video_stops_it_refunds_and_leaves_no_files(

@@ -8,17 +8,32 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
 import redis
 
 from neura.config import Settings
-from neura.jobs.queue import WEBHOOK_QUEUE, render_queues
+from neura.jobs.queue import WEBHOOK_QUEUE, render_queues, script_queues
 from tests.platform.db import plain_url
 
 REPO = Path(__file__).resolve().parents[2]
 HEARTBEAT_S = 1.0
+
+
+class HasLogs(Protocol):
+    def logs(self) -> str: ...
+
+
+def wait_until(condition: Callable[[], object], timeout_s: float, what: str, workers: HasLogs) -> None:
+    """Poll ``condition`` until it holds; past ``timeout_s``, fail showing the workers' logs."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}\n{workers.logs()}")
+        time.sleep(0.05)
 
 
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -110,5 +125,5 @@ def clear_queues(settings: Settings) -> None:
 
     asyncio.run(_cancel_leftovers(settings.sqlalchemy_url))
     client = redis.Redis.from_url(settings.redis_url)
-    client.delete(WEBHOOK_QUEUE, *render_queues())
+    client.delete(WEBHOOK_QUEUE, *render_queues(), *script_queues())
     client.close()

@@ -13,19 +13,19 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from neura.cluster.capabilities import CapabilityRegistry
 from neura.config import Settings
 from neura.db.session import make_engine, make_sessionmaker
-from neura.gateway.proxy import new_client
 from neura.jobs import JobQueue
 from neura.llm.probe import ProbeCache
 from neura.storage import Storage, create_storage
 
 if TYPE_CHECKING:
+    import httpx
+
     from neura.cluster.local import Advertiser
     from neura.gateway.listener import OwnListener
     from neura.live import LiveManager
@@ -40,7 +40,6 @@ class AppState:
     redis: Redis
     storage: Storage
     capabilities: CapabilityRegistry  # what workers and media processes advertise (GET /v1/capabilities)
-    http: httpx.AsyncClient  # forwarding to other processes (neura.gateway.proxy)
     instance_id: str = ""  # this process, in forwarded requests and the registries
     queue: JobQueue | None = None  # connected by start_jobs() in the app's lifespan
     live: LiveManager | None = None  # started by neura.gateway.routes.live.start_live in the lifespan
@@ -49,6 +48,7 @@ class AppState:
     advertiser: Advertiser | None = None  # media and all roles: this process's capabilities, kept fresh
     draining: bool = False  # SIGTERM received: /readyz is false, nothing new is routed here
     llm_probes: ProbeCache = field(default_factory=ProbeCache)  # GET /v1/llm/providers, a few seconds old at most
+    _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
     _job_metrics: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _advertising: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
@@ -63,7 +63,6 @@ class AppState:
             redis=redis,
             storage=create_storage(settings),
             capabilities=CapabilityRegistry(redis, ttl_s=settings.capability_ttl_s),
-            http=new_client(),
             instance_id=settings.live_instance_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         )
 
@@ -73,6 +72,16 @@ class AppState:
 
         self.queue = await JobQueue.connect(self.settings.redis_url)
         self._job_metrics = asyncio.create_task(refresh_forever(self), name="job-metrics")
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The client that forwards to other processes (:mod:`neura.gateway.proxy`), made on first use:
+        httpx is imported only by a process that forwards something."""
+        if self._http is None:
+            from neura.gateway.proxy import new_client
+
+            self._http = new_client()
+        return self._http
 
     @property
     def jobs(self) -> JobQueue:
@@ -93,7 +102,8 @@ class AppState:
                 await asyncio.gather(task, return_exceptions=True)
         if self.advertiser is not None:
             await self.advertiser.withdraw()
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
         if self.queue is not None:
             await self.queue.close()
         await self.redis.aclose()

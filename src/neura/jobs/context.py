@@ -18,7 +18,7 @@ from neura.jobs.queue import JobQueue
 from neura.storage import Storage, create_storage
 
 if TYPE_CHECKING:
-    from neura.jobs.render import RenderRun
+    from neura.jobs.run import JobRun
 
 STALE_HEARTBEATS = 3  # a run is presumed dead after this many missed heartbeats
 
@@ -41,7 +41,7 @@ class WorkerContext:
     queue: JobQueue
     publisher: EventPublisher
     executor: ThreadPoolExecutor
-    runs: dict[uuid.UUID, RenderRun] = field(default_factory=dict)  # renders in progress here
+    runs: dict[uuid.UUID, JobRun] = field(default_factory=dict)  # renders and script steps in progress here
 
     @classmethod
     async def start(cls, settings: Settings, concurrency: int) -> WorkerContext:

@@ -124,7 +124,7 @@ def _seq_key(video_id: uuid.UUID | str) -> str:
     return f"neura:video:{{{video_id}}}:seq"  # hash tag: both keys in one cluster slot
 
 
-def _replay_key(video_id: uuid.UUID | str) -> str:
+def replay_key(video_id: uuid.UUID | str) -> str:
     return f"neura:video:{{{video_id}}}:replay"
 
 
@@ -157,7 +157,7 @@ class EventPublisher:
         video_id = event.video_id
         body = event.model_copy(update={"ts": round(time.time(), 3)}).model_dump_json()
         payload = await self._script(
-            keys=[_seq_key(video_id), _replay_key(video_id)],
+            keys=[_seq_key(video_id), replay_key(video_id)],
             args=[body, EVENT_TTL_S, REPLAY_EVENTS, events_channel(video_id)],
         )
         return VIDEO_EVENT.validate_json(payload)
@@ -185,7 +185,7 @@ async def follow_video(
     pubsub = redis.pubsub()
     await pubsub.subscribe(events_channel(video_id))  # before the snapshot: nothing falls in between
     try:
-        buffered = [VIDEO_EVENT.validate_json(raw) for raw in await redis.lrange(_replay_key(video_id), 0, -1)]  # type: ignore[misc]
+        buffered = [VIDEO_EVENT.validate_json(raw) for raw in await redis.lrange(replay_key(video_id), 0, -1)]  # type: ignore[misc]
         state = (await load_state()).model_copy(update={"seq": buffered[-1].seq if buffered else 0})
         if buffered and state.status == "running" and buffered[-1].type == "progress":
             newest = buffered[-1]

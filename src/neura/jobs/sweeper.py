@@ -1,8 +1,9 @@
 """Recovery: every worker runs a sweeper that repairs what crashes leave behind.
 
-* A ``running`` video whose heartbeat is older than ``3 x worker_heartbeat_s`` lost its worker: it is
-  queued again under a new job id (or failed and refunded once it has used ``job_max_tries`` attempts,
-  or cancelled and refunded if the user asked for that meanwhile).
+* A ``running`` video whose heartbeat is older than ``3 x worker_heartbeat_s`` lost its worker (in its
+  script step or its render): it is queued again under a new job id, for the step it had reached (or
+  failed and refunded once it has used ``job_max_tries`` attempts, or cancelled and refunded if the user
+  asked for that meanwhile).
 * A ``queued`` video older than :data:`ORPHAN_GRACE_S` is (re-)enqueued: enqueueing is idempotent
   (deterministic job ids), so this only adds a job when none is queued or running, e.g. when the
   gateway died between its commit and its enqueue, or Redis lost its data.
@@ -88,15 +89,15 @@ async def sweep_once(jobs: WorkerContext) -> SweepReport:
             log.warning("could not delete the lost runs' files of %s: %s", video.id, exc)
     for video in requeued:
         await jobs.publisher.publish_state(video)  # before the job exists: "queued" precedes its progress
-        await jobs.queue.enqueue_render(video.id, video.attempts, video.voice)
+        await jobs.queue.enqueue_next(video)
 
     grace_s = max(jobs.stale_after_s, ORPHAN_GRACE_S)
     async with transaction(jobs.sessions) as session:
         orphans = await transitions.orphan_candidates(session, grace_s)
         deliveries = await pending_deliveries(session, grace_s)
-    for video_id, attempts, voice in orphans:
-        if await jobs.queue.enqueue_render(video_id, attempts, voice):
-            report.enqueued.append(video_id)
+    for orphan in orphans:
+        if await jobs.queue.enqueue_next(orphan):
+            report.enqueued.append(orphan.id)
     for delivery_id in deliveries:
         if await jobs.queue.enqueue_webhook(delivery_id):
             report.webhooks_enqueued.append(delivery_id)

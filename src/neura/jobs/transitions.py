@@ -1,11 +1,11 @@
 """The state machine of a video job, as single conditional UPDATEs in PostgreSQL.
 
-``queued -> running -> succeeded | failed | cancelled``, and ``running -> queued`` for a retry or a
-recovery. Every transition out of ``running`` names the run it ends (``worker_id`` *and* ``attempts``),
-so a run that lost its claim (its worker was presumed dead and the video re-queued) can neither finish
-the video nor charge for it: its UPDATE matches no row. Credits move in the same transaction as the
-status (settle on success, refund on failure or cancellation), and the ledger takes each at most once
-per video.
+``queued -> running -> succeeded | failed | cancelled``, and ``running -> queued`` for a retry, a
+recovery, or a prompt video whose script step has written its script (:func:`hand_to_render`). Every
+transition out of ``running`` names the run it ends (``worker_id`` *and* ``attempts``), so a run that lost
+its claim (its worker was presumed dead and the video re-queued) can neither finish the video nor charge
+for it: its UPDATE matches no row. Credits move in the same transaction as the status (settle on success,
+refund on failure or cancellation), and the ledger takes each at most once per video.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from neura.billing import credits_for_video, refund, settle
@@ -62,7 +62,8 @@ async def claim(session: AsyncSession, video_id: uuid.UUID, worker_id: str, stal
             heartbeat_at=_now(),
             started_at=_now(),
             stage="starting",
-            progress=0.0,
+            # a video handed over by its script step keeps the script's share; a stale run starts again
+            progress=case((Video.status == "queued", Video.progress), else_=0.0),
         )
         .returning(Video)
     )
@@ -138,6 +139,29 @@ async def requeue(session: AsyncSession, run: Run, error: str | None, *, count_a
     return await session.scalar(update(Video).where(run.owns()).values(**values).returning(Video))
 
 
+async def hand_to_render(
+    session: AsyncSession, run: Run, script: dict[str, Any] | None, progress: float
+) -> Video | None:
+    """A script step wrote the video's script: store it and queue the video for its render. The step's
+    attempt is not counted (it succeeded); None when the run lost its claim or a cancellation was
+    requested meanwhile."""
+    return await session.scalar(
+        update(Video)
+        .where(run.owns(), Video.cancel_requested.is_(False))
+        .values(
+            status="queued",
+            stage="queued",
+            progress=progress,
+            script=script,
+            worker_id=None,
+            heartbeat_at=_now(),  # the sweeper leaves it alone for a while: its render job is being queued
+            error=None,
+            attempts=Video.attempts - 1,
+        )
+        .returning(Video)
+    )
+
+
 async def stale_runs(session: AsyncSession, stale_after_s: float, limit: int = 100) -> list[Video]:
     """Running videos whose worker stopped heartbeating, locked for this transaction."""
     stale = _now() - timedelta(seconds=stale_after_s)
@@ -151,16 +175,25 @@ async def stale_runs(session: AsyncSession, stale_after_s: float, limit: int = 1
     return list(rows)
 
 
-async def orphan_candidates(
-    session: AsyncSession, grace_s: float, limit: int = 500
-) -> list[tuple[uuid.UUID, int, str]]:
-    """Queued videos that have waited ``grace_s``: (id, attempts, voice), to be re-enqueued (idempotently)."""
+@dataclass(frozen=True)
+class QueuedRow:
+    """What re-enqueueing a queued video needs (:meth:`neura.jobs.queue.JobQueue.enqueue_next`)."""
+
+    id: uuid.UUID
+    attempts: int
+    voice: str
+    prompt: str | None
+    script: dict[str, Any] | None
+
+
+async def orphan_candidates(session: AsyncSession, grace_s: float, limit: int = 500) -> list[QueuedRow]:
+    """Queued videos that have waited ``grace_s``, to be re-enqueued (idempotently)."""
     since = _now() - timedelta(seconds=grace_s)
     rows = await session.execute(
-        select(Video.id, Video.attempts, Video.voice)
+        select(Video.id, Video.attempts, Video.voice, Video.prompt, Video.script)
         .where(Video.status == "queued", Video.cancel_requested.is_(False))
         .where(or_(Video.heartbeat_at < since, and_(Video.heartbeat_at.is_(None), Video.created_at < since)))
         .order_by(Video.created_at)
         .limit(limit)
     )
-    return [(row[0], int(row[1]), str(row[2])) for row in rows]
+    return [QueuedRow(row[0], int(row[1]), str(row[2]), row[3], row[4]) for row in rows]

@@ -29,10 +29,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-import httpx
 from arq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +41,9 @@ from neura.config import Settings
 from neura.db.models import Video, Webhook, WebhookDelivery
 from neura.errors import InputError
 from neura.security import sign
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +225,8 @@ async def destination(url: str, settings: Settings) -> Destination:
 
 async def _post(http: httpx.AsyncClient, target: Destination, body: bytes, headers: dict[str, str]) -> httpx.Response:
     """POST to the first vetted address that accepts a connection."""
+    import httpx  # deliveries run on workers: an API process that records them never imports it
+
     for index, url in enumerate(target.urls):
         try:
             return await http.post(
@@ -287,6 +291,8 @@ async def deliver(sessions: async_sessionmaker[AsyncSession], settings: Settings
     delivery, hook = row
     if delivery.status != "pending" or not hook.active:
         return delivery.status
+    import httpx
+
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = int(time.time())
     headers = {

@@ -4,14 +4,17 @@ advertisement of its capabilities.
 * ``neura:queue:render:<engine>`` — renders, one queue per TTS engine this worker has (all installed
   here, or those of ``--capability``), at most ``concurrency`` at a time over all of them (each on a
   thread: CPU-heavy);
+* ``neura:queue:script:<engine>`` — the script steps of prompt videos (:mod:`neura.jobs.script`), for
+  the same engines: language model calls, I/O only, up to ``SCRIPT_CONCURRENCY`` at once on the event
+  loop beside the renders, none holding a render slot;
 * ``neura:queue:webhooks`` — webhook deliveries, I/O only, so a long render never delays them;
 * a pattern subscription to ``neura:video:*:control`` that stops a render here within about a second
   when its user cancels it (the heartbeat's database flag is the fallback);
 * the recovery sweeper (:mod:`neura.jobs.sweeper`).
 
 A Redis or PostgreSQL restart only pauses it (:func:`keep_polling`, the sweeper's retries).
-SIGTERM/SIGINT drain it: it withdraws its capabilities and takes no new job, lets the renders in
-progress finish for up to ``DRAIN_TIMEOUT_S``, then stops the rest and hands them back to the queue
+SIGTERM/SIGINT drain it: it withdraws its capabilities and takes no new job, lets the renders and script
+steps in progress finish for up to ``DRAIN_TIMEOUT_S``, then stops the rest and hands them back to the queue
 without counting an attempt (exactly-once completion in PostgreSQL means none is charged twice).
 A SIGKILL leaves them ``running``; another worker's sweeper re-queues them once their heartbeat is stale.
 """
@@ -36,14 +39,17 @@ from neura.jobs.context import WorkerContext
 from neura.jobs.events import CONTROL_PATTERN
 from neura.jobs.queue import (
     RENDER_FUNCTION,
+    SCRIPT_FUNCTION,
     WEBHOOK_FUNCTION,
     WEBHOOK_QUEUE,
     deserialize_job,
     redis_settings,
     render_queue,
+    script_queue,
     serialize_job,
 )
 from neura.jobs.render import render_job
+from neura.jobs.script import script_job
 from neura.jobs.sweeper import sweep_forever
 from neura.jobs.webhooks import MAX_ATTEMPTS, TIMEOUT_S, deliver
 from neura.memory import limit_arenas
@@ -61,8 +67,18 @@ async def webhook_job(ctx: dict[str, Any], delivery_id: str) -> str:
     return await deliver(jobs.sessions, jobs.settings, uuid.UUID(delivery_id))
 
 
-def build_workers(jobs: WorkerContext, concurrency: int, engines: list[str]) -> tuple[list[Worker], list[Worker]]:
-    """(render workers, one per engine's queue, sharing one limit of ``concurrency``; webhook workers)."""
+def share_limit(workers: list[Worker], limit: int) -> None:
+    """One limit of ``limit`` jobs at a time over all ``workers`` (arq takes a permit before it claims)."""
+    shared = asyncio.BoundedSemaphore(limit)
+    for worker in workers:
+        worker.sem = shared
+
+
+def build_workers(
+    jobs: WorkerContext, concurrency: int, engines: list[str]
+) -> tuple[list[Worker], list[Worker], list[Worker]]:
+    """(render workers, one per engine's queue, sharing one limit of ``concurrency``; script-step
+    workers, one per engine's queue, sharing one limit of ``SCRIPT_CONCURRENCY``; webhook workers)."""
     settings = jobs.settings
     common: dict[str, Any] = {
         "redis_settings": redis_settings(settings.redis_url),
@@ -81,26 +97,38 @@ def build_workers(jobs: WorkerContext, concurrency: int, engines: list[str]) -> 
         keep_result=0,
         max_tries=20,  # attempts are counted in PostgreSQL; this only bounds shutdown-and-rerun loops
     )
+    script = func(
+        script_job,
+        name=SCRIPT_FUNCTION,
+        timeout=settings.job_time_limit_s + 300,
+        keep_result=0,
+        max_tries=20,
+    )
     webhook = func(webhook_job, name=WEBHOOK_FUNCTION, timeout=TIMEOUT_S * 3, keep_result=0, max_tries=MAX_ATTEMPTS + 2)
     renders = [
         Worker(functions=[render], queue_name=render_queue(engine), max_jobs=concurrency, **common)
         for engine in engines
     ]
-    shared = asyncio.BoundedSemaphore(concurrency)  # arq takes a permit before it claims a job
-    for worker in renders:
-        worker.sem = shared
-    return renders, [Worker(functions=[webhook], queue_name=WEBHOOK_QUEUE, max_jobs=WEBHOOK_CONCURRENCY, **common)]
+    share_limit(renders, concurrency)
+    scripts_at_once = settings.script_concurrency
+    scripts = [
+        Worker(functions=[script], queue_name=script_queue(engine), max_jobs=scripts_at_once, **common)
+        for engine in engines
+    ]
+    share_limit(scripts, scripts_at_once)
+    webhooks = [Worker(functions=[webhook], queue_name=WEBHOOK_QUEUE, max_jobs=WEBHOOK_CONCURRENCY, **common)]
+    return renders, scripts, webhooks
 
 
-async def drain(renders: list[Worker], timeout_s: float) -> None:
-    """Take no new render and wait up to ``timeout_s`` for those in progress (the rest are stopped and
-    handed back by ``Worker.close``)."""
-    for worker in renders:
+async def drain(workers: list[Worker], timeout_s: float) -> None:
+    """Take no new render or script step and wait up to ``timeout_s`` for those in progress (the rest
+    are stopped and handed back by ``Worker.close``)."""
+    for worker in workers:
         if worker.main_task is not None:
             worker.main_task.cancel()  # the poller only: running jobs are tasks of their own
-    running = [task for worker in renders for task in worker.tasks.values() if not task.done()]
+    running = [task for worker in workers for task in worker.tasks.values() if not task.done()]
     if running:
-        log.info("draining: waiting up to %.0f s for %d render(s)", timeout_s, len(running))
+        log.info("draining: waiting up to %.0f s for %d job(s)", timeout_s, len(running))
         await asyncio.wait(running, timeout=timeout_s)
 
 
@@ -154,11 +182,11 @@ async def run_worker(
     advertiser = Advertiser(
         CapabilityRegistry(jobs.queue.pool, ttl_s=settings.capability_ttl_s),
         capabilities,
-        load=lambda: len(jobs.runs),
+        load=lambda: sum(1 for run in jobs.runs.values() if run.holds_render_slot),
         capacity=concurrency,
     )
-    renders, webhooks = build_workers(jobs, concurrency, capabilities.tts_engines)
-    workers = [*renders, *webhooks]
+    renders, scripts, webhooks = build_workers(jobs, concurrency, capabilities.tts_engines)
+    workers = [*renders, *scripts, *webhooks]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -183,7 +211,7 @@ async def run_worker(
                 raise error
         log.info("worker %s draining", jobs.worker_id)
         await advertiser.withdraw()  # the API stops routing here first
-        await drain(renders, settings.drain_timeout_s)
+        await drain([*renders, *scripts], settings.drain_timeout_s)
     finally:
         log.info("worker %s stopping", jobs.worker_id)
         await advertiser.withdraw()

@@ -90,7 +90,8 @@ def render_video(
     _check_output(output, request.duration_s)
 
     with timer.stage("script"):
-        progress("script", 0.0, "writing the script" if request.prompt is not None else "reading the script")
+        writing = request.prompt is not None and request.written_script is None and request.script_text is None
+        progress("script", 0.0, "writing the script" if writing else "reading the script")
         tts = tts or create_tts(request.voice, settings)
         script_info = resolve_script(request, settings, tts)
         progress("script", 1.0, script_info.script.title)

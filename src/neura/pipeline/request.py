@@ -38,6 +38,7 @@ class RenderRequest:
     avatar: Path | bytes | None = None
     avatar_name: str | None = None
     avatar_asset: Any = None  # the renderer's asset of an avatar (its stored one, at avatar_px): no rebuild
+    written_script: Any = None  # the prompt's script, already written (a ScriptInfo: the job's script step)
     resolution: Resolution = "720p"
     burn_captions: bool = False
     background: str | None = None  # "#rrggbb" or an image path

@@ -19,6 +19,7 @@ from neura.tts import TTSEngine
 
 if TYPE_CHECKING:
     from neura.render.seam import RenderAsset, Renderer
+    from neura.script import ScriptResult
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,37 @@ class ScriptInfo:
     llm: dict[str, str] | None = None
     attempts: int = 0
 
+    @classmethod
+    def from_result(cls, written: ScriptResult) -> ScriptInfo:
+        """A script the language model wrote from the prompt."""
+        return cls(
+            written.script,
+            "prompt",
+            warnings=list(written.warnings),
+            llm={"provider": written.llm_name, "model": written.model},
+            attempts=written.attempts,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """What a video row keeps of a script written before its render (``videos.script``)."""
+        return {
+            "written": self.script.model_dump(),
+            "source": self.source,
+            "warnings": self.warnings,
+            "llm": self.llm,
+            "attempts": self.attempts,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScriptInfo:
+        return cls(
+            Script.model_validate(data["written"]),
+            str(data.get("source", "prompt")),
+            warnings=list(data.get("warnings") or []),
+            llm=data.get("llm"),
+            attempts=int(data.get("attempts") or 0),
+        )
+
 
 @dataclass
 class LoadedAvatar:
@@ -45,6 +77,9 @@ class LoadedAvatar:
 
 
 def resolve_script(request: RenderRequest, settings: Settings, tts: TTSEngine) -> ScriptInfo:
+    if request.written_script is not None:  # written from the prompt before the render (a job's script step)
+        written: ScriptInfo = request.written_script
+        return written
     if request.script_text is not None:
         return ScriptInfo(Script.from_text(request.script_text), "script")
     if request.prompt is None:  # neither a script nor a prompt ("" is an empty prompt: the agent says so)
@@ -55,14 +90,7 @@ def resolve_script(request: RenderRequest, settings: Settings, tts: TTSEngine) -
 
     llm = create_llm(settings, request.llm_provider)
     agent = ScriptAgent(llm, words_per_second=tts.speaking_rate_wps())
-    written = asyncio.run(agent.write(request.prompt, request.duration_s))
-    return ScriptInfo(
-        written.script,
-        "prompt",
-        warnings=list(written.warnings),
-        llm={"provider": written.llm_name, "model": written.model},
-        attempts=written.attempts,
-    )
+    return ScriptInfo.from_result(asyncio.run(agent.write(request.prompt, request.duration_s)))
 
 
 def prepare_avatar(

@@ -26,10 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from neura.media import SpeechChunk
-
 if TYPE_CHECKING:
     from neura.config import Settings
+    from neura.media import SpeechChunk
 
 SILENCE_PHONEME = "_"
 """Phoneme symbol of a pause or silence, in both alphabets (IPA and ARPAbet)."""

@@ -18,7 +18,6 @@ import uuid
 from fastapi import APIRouter, Request, Response, WebSocket
 
 from neura.errors import NoCapacityError
-from neura.gateway.proxy import UpstreamUnreachableError, forward, forward_websocket
 from neura.gateway.state import AppState
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +50,8 @@ async def _targets(state: AppState, path: str, method: str) -> list[str]:
 
 
 async def _forward_to_media(request: Request) -> Response:
+    from neura.gateway.proxy import UpstreamUnreachableError, forward  # httpx: imported on first use
+
     state: AppState = request.app.state.neura
     path = request.url.path
     for url in await _targets(state, path, request.method):
@@ -68,6 +69,8 @@ for _prefix in MEDIA_PREFIXES:
 
 @router.websocket("/v1/tts/stream")
 async def tts_stream(websocket: WebSocket) -> None:
+    from neura.gateway.proxy import forward_websocket
+
     state: AppState = websocket.app.state.neura
     members = await state.capabilities.ready("media")
     if not members:

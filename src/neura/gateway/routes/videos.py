@@ -51,7 +51,7 @@ async def _after_commit(state: AppState, after: AfterCommit) -> None:
     try:
         if after.enqueue is not None:
             await queue.events.publish_state(after.enqueue, "status")  # before its worker's first progress
-            await queue.enqueue_render(after.enqueue.id, after.enqueue.attempts, after.enqueue.voice)
+            await queue.enqueue_next(after.enqueue)  # a prompt's script step first, else its render
         if after.publish is not None:
             await announce(queue, queue.events, after.publish, after.deliveries)
         if after.stop_worker is not None:

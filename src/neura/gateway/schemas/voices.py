@@ -10,9 +10,13 @@ installed on this server is checked by the route (:func:`neura.gateway.speech.ch
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, PlainSerializer, PlainValidator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from neura.tts.base import Gender
 from neura.tts.providers import TTS
@@ -33,20 +37,34 @@ def parse_voice(value: Any) -> VoiceRef | None:
     return None if value.strip().lower() == DEFAULT else VoiceRef.parse(value)
 
 
+def voice_json_schema() -> dict[str, Any]:
+    return {
+        "anyOf": [{"type": "string", "pattern": PATTERN, "maxLength": 100}, {"type": "null"}],
+        "description": (
+            f"a voice id from GET /v1/voices ('espeak:en-gb', or 'en-gb' alone), an engine "
+            f"({', '.join(TTS.names())}: its default voice), or '{DEFAULT}'/null for this server's voice"
+        ),
+        # reads the engines' default voices, which imports their modules: only when a schema is asked for
+        "examples": [f"{name}:{TTS.create(name).default_voice}" for name in TTS.names()[:2]],
+    }
+
+
+@dataclass(frozen=True)
+class LazyJsonSchema:
+    """Like pydantic's ``WithJsonSchema``, built when the JSON schema is (``/openapi.json``, ``neura
+    schemas``), not when the model is defined: an API process starts without the engines' modules."""
+
+    build: Callable[[], dict[str, Any]]
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return self.build()
+
+
 VoiceField = Annotated[
     VoiceRef | None,
     PlainValidator(parse_voice),
     PlainSerializer(lambda ref: None if ref is None else str(ref), return_type=str | None),
-    WithJsonSchema(
-        {
-            "anyOf": [{"type": "string", "pattern": PATTERN, "maxLength": 100}, {"type": "null"}],
-            "description": (
-                f"a voice id from GET /v1/voices ('espeak:en-gb', or 'en-gb' alone), an engine "
-                f"({', '.join(TTS.names())}: its default voice), or '{DEFAULT}'/null for this server's voice"
-            ),
-            "examples": [f"{name}:{TTS.create(name).default_voice}" for name in TTS.names()[:2]],
-        }
-    ),
+    LazyJsonSchema(voice_json_schema),
 ]
 
 
