@@ -63,3 +63,19 @@ def suppress_noise(samples: Samples) -> Samples:
 def _power(samples: Samples) -> npt.NDArray[np.float64]:
     _, _, spectrum = stft(samples, SAMPLE_RATE_HZ, nperseg=FRAME, noverlap=FRAME - HOP)
     return np.abs(spectrum.astype(np.complex128)) ** 2
+
+
+DENOISERS = ("deepfilter", "spectral")
+
+
+def denoised(samples: Samples, denoiser: str) -> Samples:
+    """``samples`` through the noise suppressor named ``denoiser`` (one of :data:`DENOISERS`)."""
+    if denoiser == "deepfilter":
+        from neura.stt import deepfilter
+
+        audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+        margin = noise_floor_db(audio)
+        return audio if margin is None or margin >= QUIET_ROOM_DB else deepfilter.suppress(audio)
+    if denoiser == "spectral":
+        return suppress_noise(samples)
+    raise ValueError(f"unknown noise suppressor {denoiser!r}: choose one of {', '.join(DENOISERS)}")
