@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("--attenuation-db", type=float, default=None, help="DeepFilterNet's attenuation limit")
     parser.add_argument("--noise", choices=NOISES, default="white", help="the noise added (the target: white)")
     parser.add_argument("--first", type=int, default=0, help="skip the first N sentences (a held-out split)")
+    parser.add_argument("--no-fallback", action="store_true", help="no temperature fallback (greedy/beam only)")
     parser.add_argument("--only-noisy", action="store_true", help="skip the clean clips")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unfiltered noisy baseline")
     parser.add_argument("--no-streaming", action="store_true", help="skip the streaming measurement")
@@ -245,7 +246,13 @@ def main() -> None:
         (voice, text, with_noise(audio, rng, kind=args.noise, others=tuple(a for v, _, a in clips if v != voice)))
         for voice, text, audio in clips
     ]
-    options = TranscribeOptions(language="en", beam_size=args.beam, denoise=not args.no_denoise, denoiser=args.denoiser)
+    options = TranscribeOptions(
+        language="en",
+        beam_size=args.beam,
+        denoise=not args.no_denoise,
+        denoiser=args.denoiser,
+        fallback=not args.no_fallback,
+    )
     engine.transcribe(clips[0][2], options)  # warm up
     load_average = os.getloadavg()[0]
 
@@ -257,6 +264,7 @@ def main() -> None:
         "denoise": not args.no_denoise,
         "denoiser": args.denoiser,
         "noise": args.noise,
+        "fallback": not args.no_fallback,
     }
     busy_total = audio_total = 0.0
     started_cpu = time.process_time()

@@ -72,7 +72,7 @@ def test_an_unknown_suppressor_is_refused() -> None:
 def test_a_noisy_question_is_heard(engine: STTEngine) -> None:
     clip = spoken("espeak", SENTENCES[1])
     noisy = with_noise(clip.samples, 10.0)
-    text = engine.transcribe(noisy, TranscribeOptions(language="en")).text
+    text = engine.transcribe(noisy, TranscribeOptions(language="en", denoiser="deepfilter")).text
     assert word_error_rate([SENTENCES[1]], [text]) <= 0.2, text
 
 
