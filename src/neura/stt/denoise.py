@@ -7,8 +7,10 @@ every frame; speech is not), and each time-frequency cell is scaled by how far i
 floor. Speech well above the floor passes unchanged, so clean recordings are left almost as they are;
 when the floor is far below the speech (a quiet room), nothing is done at all.
 
-Measured with ``bench/stt.py --no-denoise`` against the default in the same run (see
-docs/decisions/stt-engine.md).
+:func:`denoised` picks the suppressor: this one ("spectral": cheap, used for partial transcripts) or
+DeepFilterNet3 ("deepfilter", :mod:`neura.stt.deepfilter`, the default), behind the same quiet-room
+check. Measured with ``bench/stt.py --denoiser spectral|deepfilter`` and ``--no-denoise`` (see
+docs/decisions/stt-engine.md, "Noise").
 """
 
 from __future__ import annotations

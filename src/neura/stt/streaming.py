@@ -72,7 +72,7 @@ class StreamingTranscriber:
 
     def partial(self) -> Transcript:
         """A quick transcript of the audio so far: one greedy pass, no word timings, no retries, and
-        the cheap spectral noise suppressor instead of the network (a tenth of its CPU). Blocking (tens
+        the cheap spectral noise suppressor instead of the network (about 2 % of its CPU). Blocking (tens
         to a few hundred ms)."""
         self._partial_at = self._samples
         quick = dataclasses.replace(
