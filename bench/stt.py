@@ -1,6 +1,7 @@
 """Speech recognition on this machine: word error rate, speed and end-of-speech latency.
 
-    PYTHONPATH=src .venv/bin/python bench/stt.py [--model base] [--threads 2] [--full-window] [--no-denoise] [--limit N]
+    PYTHONPATH=src .venv/bin/python bench/stt.py [--model base] [--threads 2] [--full-window] [--no-denoise]
+        [--denoiser deepfilter|spectral] [--noise white|pink|babble] [--first N] [--limit N] [--no-streaming]
 
 36 sentences (numbers, names, questions) are spoken by NEURA's own voices, Piper and espeak-ng, with
 0.5 s of silence around each, resampled to 16 kHz. Each is transcribed clean and with white noise at
@@ -35,7 +36,16 @@ import numpy as np
 
 from neura.config import Settings
 from neura.encode.audio import resample
-from neura.stt import SAMPLE_RATE_HZ, SpeechEnded, SpeechStarted, TranscribeOptions, VadConfig, VoiceActivityDetector
+from neura.stt import (
+    SAMPLE_RATE_HZ,
+    SpeechEnded,
+    SpeechStarted,
+    TranscribeOptions,
+    VadConfig,
+    VoiceActivityDetector,
+    deepfilter,
+)
+from neura.stt.denoise import DENOISERS, denoised
 from neura.stt.registry import create_stt
 from neura.stt.scoring import word_error_rate
 from neura.stt.whisper import load_whisper
@@ -82,27 +92,45 @@ SENTENCES = (
 VOICES = ("piper", "espeak")
 PAD_S = 0.5
 SNR_DB = 10.0
+NOISES = ("white", "pink", "babble")
+TUNING_SENTENCES = 12  # the suppressors' settings were tuned on the first 12 (--limit 12) only
 FRAME = 512
 VAD = VadConfig(end_silence_ms=500)
 PREROLL_FRAMES = 20  # 0.64 s: more than min_speech_ms + 0.2 s
 SPECULATE_AFTER_MS = 160  # silence after which the final is decoded, before the end is confirmed
 
 
-def speak(settings: Settings, limit: int) -> list[tuple[str, str, np.ndarray]]:
+def speak(settings: Settings, first: int, limit: int) -> list[tuple[str, str, np.ndarray]]:
     clips = []
     pad = np.zeros(int(PAD_S * SAMPLE_RATE_HZ), np.float32)
     for voice in VOICES:
         tts = create_tts(voice, settings)
-        for text in SENTENCES[:limit]:
+        for text in SENTENCES[first:limit]:
             audio = np.concatenate([chunk.samples for chunk in tts.synthesize(text)])
             clips.append((voice, text, np.concatenate([pad, resample(audio, tts.sample_rate_hz, SAMPLE_RATE_HZ), pad])))
     return clips
 
 
-def with_noise(clip: np.ndarray, rng: np.random.Generator, snr_db: float = SNR_DB) -> np.ndarray:
+def with_noise(
+    clip: np.ndarray, rng: np.random.Generator, snr_db: float = SNR_DB, kind: str = "white", others: tuple = ()
+) -> np.ndarray:
+    """``clip`` with noise at ``snr_db`` below its speech's power: "white" (the target's definition),
+    "pink" (power falling 3 dB an octave, like a fan or traffic) or "babble" (four sentences of
+    ``others``, the other voice, spoken at once and looped: a room of talk)."""
     pad = int(PAD_S * SAMPLE_RATE_HZ)
     speech_power = float(np.mean(clip[pad:-pad] ** 2))
-    noise = rng.normal(0.0, np.sqrt(speech_power / 10 ** (snr_db / 10)), clip.size)
+    if kind == "white":
+        noise = rng.normal(0.0, 1.0, clip.size)
+    elif kind == "pink":
+        spectrum = np.fft.rfft(rng.normal(0.0, 1.0, clip.size))
+        spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(clip.size, 1 / SAMPLE_RATE_HZ), 20.0))
+        noise = np.fft.irfft(spectrum, clip.size)
+    elif kind == "babble":
+        talkers = [others[i] for i in rng.choice(len(others), 4, replace=False)]
+        noise = sum((np.resize(np.roll(t, int(rng.integers(t.size))), clip.size) for t in talkers), np.zeros(clip.size))
+    else:
+        raise ValueError(f"unknown noise {kind!r}")
+    noise = noise * np.sqrt(speech_power / 10 ** (snr_db / 10) / float(np.mean(noise**2)))
     return np.clip(clip + noise, -1.0, 1.0).astype(np.float32)
 
 
@@ -192,6 +220,14 @@ def main() -> None:
     parser.add_argument("--full-window", action="store_true", help="encode whole 30 s windows (faster-whisper's way)")
     parser.add_argument("--beam", type=int, default=TranscribeOptions().beam_size, help="beam size of the decodes")
     parser.add_argument("--no-denoise", action="store_true", help="skip the noise suppression (neura.stt.denoise)")
+    parser.add_argument("--denoiser", choices=DENOISERS, default=TranscribeOptions().denoiser, help="which suppressor")
+    parser.add_argument("--attenuation-db", type=float, default=None, help="DeepFilterNet's attenuation limit")
+    parser.add_argument("--noise", choices=NOISES, default="white", help="the noise added (the target: white)")
+    parser.add_argument("--first", type=int, default=0, help="skip the first N sentences (a held-out split)")
+    parser.add_argument("--no-fallback", action="store_true", help="no temperature fallback (greedy/beam only)")
+    parser.add_argument("--only-noisy", action="store_true", help="skip the clean clips")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the unfiltered noisy baseline")
+    parser.add_argument("--no-streaming", action="store_true", help="skip the streaming measurement")
     parser.add_argument("--limit", type=int, default=len(SENTENCES), help="use only the first N sentences")
     args = parser.parse_args()
     settings = Settings()
@@ -202,10 +238,21 @@ def main() -> None:
     else:
         engine = create_stt(settings, model, threads=args.threads)
     load_s = time.perf_counter() - started
-    clips = speak(settings, args.limit)
+    if args.attenuation_db is not None:
+        deepfilter.ATTENUATION_LIMIT_DB = args.attenuation_db
+    clips = speak(settings, args.first, args.limit)
     rng = np.random.default_rng(20261206)
-    noisy = [(voice, text, with_noise(audio, rng)) for voice, text, audio in clips]
-    options = TranscribeOptions(language="en", beam_size=args.beam, denoise=not args.no_denoise)
+    noisy = [
+        (voice, text, with_noise(audio, rng, kind=args.noise, others=tuple(a for v, _, a in clips if v != voice)))
+        for voice, text, audio in clips
+    ]
+    options = TranscribeOptions(
+        language="en",
+        beam_size=args.beam,
+        denoise=not args.no_denoise,
+        denoiser=args.denoiser,
+        fallback=not args.no_fallback,
+    )
     engine.transcribe(clips[0][2], options)  # warm up
     load_average = os.getloadavg()[0]
 
@@ -215,10 +262,13 @@ def main() -> None:
         "beam": args.beam,
         "full_window": args.full_window,
         "denoise": not args.no_denoise,
+        "denoiser": args.denoiser,
+        "noise": args.noise,
+        "fallback": not args.no_fallback,
     }
     busy_total = audio_total = 0.0
     started_cpu = time.process_time()
-    for label, group in (("clean", clips), ("noisy", noisy)):
+    for label, group in (("clean", clips), ("noisy", noisy))[1 if args.only_noisy else 0 :]:
         texts, busy_s, audio_s = batch(engine, group, options)
         busy_total, audio_total = busy_total + busy_s, audio_total + audio_s
         refs = [text for _, text, _ in group]
@@ -226,6 +276,9 @@ def main() -> None:
         for voice in VOICES:
             pairs = [(r, h) for (v, _, _), r, h in zip(group, refs, texts, strict=True) if v == voice]
             results[f"wer_{label}_{voice}"] = round(word_error_rate(*zip(*pairs, strict=True)), 4)
+        held_out = [(r, h) for r, h in zip(refs, texts, strict=True) if SENTENCES.index(r) >= TUNING_SENTENCES]
+        if held_out:  # the sentences no setting was tuned on
+            results[f"wer_{label}_held_out"] = round(word_error_rate(*zip(*held_out, strict=True)), 4)
         print(
             f"{label:6} WER {results[f'wer_{label}']:.1%} (piper {results[f'wer_{label}_piper']:.1%}, "
             f"espeak {results[f'wer_{label}_espeak']:.1%}), RTF {busy_s / audio_s:.3f}",
@@ -234,12 +287,29 @@ def main() -> None:
         for (voice, ref, _), hyp in zip(group, texts, strict=True):
             if word_error_rate([ref], [hyp]) > 0:
                 print(f"    {voice:6} {ref!r} -> {hyp!r}")
-    if options.denoise:  # the baseline, in the same run: the noisy clips as Whisper hears them unfiltered
+    if (
+        options.denoise and not args.no_baseline
+    ):  # the baseline, in the same run: the noisy clips as Whisper hears them unfiltered
         texts, _, _ = batch(engine, noisy, dataclasses.replace(options, denoise=False))
         results["wer_noisy_without_denoise"] = round(word_error_rate([t for _, t, _ in noisy], texts), 4)
         print(f"noisy  WER without noise suppression {results['wer_noisy_without_denoise']:.1%}", flush=True)
     results["stt_rtf"] = round(busy_total / audio_total, 4)
     results["stt_cpu_rtf"] = round((time.process_time() - started_cpu) / audio_total, 4)  # all threads summed
+
+    if options.denoise:  # the suppressor's own cost, per utterance (CPU of all threads)
+        costs = []
+        for _, _, audio in noisy:
+            started_cpu = time.process_time()
+            denoised(audio, options.denoiser)
+            costs.append((time.process_time() - started_cpu) * 1000)
+        results["denoise_cpu_ms_p50"] = round(statistics.median(costs), 1)
+        results["denoise_cpu_rtf"] = round(sum(costs) / 1000 / sum(a.size / SAMPLE_RATE_HZ for _, _, a in noisy), 4)
+        print(f"suppressor: {results['denoise_cpu_ms_p50']} ms of CPU per utterance p50", flush=True)
+    results.update(load_average_1min=round(load_average, 2), sentences=len(clips), cpus=os.cpu_count())
+    if args.no_streaming:
+        results["load_average_end"] = round(os.getloadavg()[0], 2)
+        print(json.dumps(results))
+        return
 
     runs = [streamed(engine, audio, options) for _, _, audio in clips]
     streamed_wer = word_error_rate([t for _, t, _ in clips], [str(r["text"]) for r in runs])
@@ -263,10 +333,7 @@ def main() -> None:
         wer_streamed=round(streamed_wer, 4),
         vad_frame_ms=round(statistics.median(float(r["vad_frame_ms"]) for r in runs), 3),
         load_s=round(load_s, 2),
-        sentences=len(clips),
-        load_average_1min=round(load_average, 2),
         load_average_end=round(os.getloadavg()[0], 2),
-        cpus=os.cpu_count(),
     )
     print(
         f"streaming: end of speech -> final transcript {results['end_to_final_ms_p50']} ms p50 / "

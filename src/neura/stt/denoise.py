@@ -7,8 +7,10 @@ every frame; speech is not), and each time-frequency cell is scaled by how far i
 floor. Speech well above the floor passes unchanged, so clean recordings are left almost as they are;
 when the floor is far below the speech (a quiet room), nothing is done at all.
 
-Measured with ``bench/stt.py --no-denoise`` against the default in the same run (see
-docs/decisions/stt-engine.md).
+:func:`denoised` picks the suppressor: this one ("spectral": cheap, used for partial transcripts) or
+DeepFilterNet3 ("deepfilter", :mod:`neura.stt.deepfilter`, the default), behind the same quiet-room
+check. Measured with ``bench/stt.py --denoiser spectral|deepfilter`` and ``--no-denoise`` (see
+docs/decisions/stt-engine.md, "Noise").
 """
 
 from __future__ import annotations
@@ -63,3 +65,19 @@ def suppress_noise(samples: Samples) -> Samples:
 def _power(samples: Samples) -> npt.NDArray[np.float64]:
     _, _, spectrum = stft(samples, SAMPLE_RATE_HZ, nperseg=FRAME, noverlap=FRAME - HOP)
     return np.abs(spectrum.astype(np.complex128)) ** 2
+
+
+DENOISERS = ("deepfilter", "spectral")
+
+
+def denoised(samples: Samples, denoiser: str) -> Samples:
+    """``samples`` through the noise suppressor named ``denoiser`` (one of :data:`DENOISERS`)."""
+    if denoiser == "deepfilter":
+        from neura.stt import deepfilter
+
+        audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+        margin = noise_floor_db(audio)
+        return audio if margin is None or margin >= QUIET_ROOM_DB else deepfilter.suppress(audio)
+    if denoiser == "spectral":
+        return suppress_noise(samples)
+    raise ValueError(f"unknown noise suppressor {denoiser!r}: choose one of {', '.join(DENOISERS)}")

@@ -71,10 +71,13 @@ class StreamingTranscriber:
         return (self._samples - self._partial_at) * 1000 >= self.partial_interval_ms * SAMPLE_RATE_HZ
 
     def partial(self) -> Transcript:
-        """A quick transcript of the audio so far: one greedy pass, no word timings, no retries.
-        Blocking (tens to a few hundred ms)."""
+        """A quick transcript of the audio so far: one greedy pass, no word timings, no retries, and
+        the cheap spectral noise suppressor instead of the network (about 2 % of its CPU). Blocking (tens
+        to a few hundred ms)."""
         self._partial_at = self._samples
-        quick = dataclasses.replace(self.options, word_timestamps=False, fallback=False, beam_size=1)
+        quick = dataclasses.replace(
+            self.options, word_timestamps=False, fallback=False, beam_size=1, denoiser="spectral"
+        )
         self.last_partial = self.engine.transcribe(self.audio(), quick)
         return self.last_partial
 

@@ -29,7 +29,7 @@ from neura.stt.base import (
     check_language,
 )
 from neura.stt.base import RecognizedWord as Word
-from neura.stt.denoise import suppress_noise
+from neura.stt.denoise import denoised
 from neura.stt.models import ModelSource, find_model
 from neura.stt.streaming import StreamingTranscriber
 
@@ -109,7 +109,7 @@ class WhisperEngine:
         language = check_language(self.model, options.language)
         audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
         if options.denoise:
-            audio = suppress_noise(audio)
+            audio = denoised(audio, options.denoiser)
         duration_s = audio.size / SAMPLE_RATE_HZ
         if audio.size == 0:
             return Transcript.empty(0.0, language or "en", self.model.name)
