@@ -1,6 +1,6 @@
 """Live avatar benchmark, voice turns: end of the user's speech -> first lip-synced frame, barge-in by voice.
 
-    .venv/bin/python bench/live_voice.py [--turns 12]
+    .venv/bin/python bench/live_voice.py [--turns 12] [--set LIVE_TURN_SPECULATE=0 ...]
 
 The same set-up as ``bench/live.py`` (a fresh PostgreSQL database, Redis, the fake OpenAI-compatible
 server with 50 ms to the first token and 80 tokens/s, the gateway as a subprocess, aiortc clients in
@@ -59,6 +59,7 @@ QUESTIONS = (
     "Why is the deep ocean so dark and cold?",
     "Which animals make their own light under the sea?",
 )
+SERVER_STAGES = ("llm_first_token_ms", "first_clause_ms", "first_audio_ms", "first_frame_sent_ms")
 INTERRUPTION = "Wait, tell me more about the giant squid instead."
 PAD_S = 0.1  # silence before and after each spoken question
 VOICES = ("piper", "espeak")
@@ -113,7 +114,8 @@ async def voice_turn(
         "heard": heard["text"],
         "voice_first_frame_ms": (opened.arrival_s - ended_s) * 1000,
         "voice_interrupt_ms": (silent_s - onset_s) * 1000,
-        "server_first_frame_sent_ms": latency.get("first_frame_sent_ms") or 0.0,  # from the speech's end there
+        # the gateway's stages, from the end of the speech as its VAD placed it
+        **{f"server_{stage}": latency.get(stage) or 0.0 for stage in SERVER_STAGES},
     }
 
 
@@ -155,7 +157,7 @@ async def voice_turns(http: httpx.AsyncClient, headers: dict[str, str], turns: i
     return {
         "voice_first_frame_ms": summary(first),
         "voice_interrupt_ms": summary(interrupt),
-        "server_first_frame_sent_ms": summary([r["server_first_frame_sent_ms"] for r in results]),
+        **{f"server_{stage}": summary([r[f"server_{stage}"] for r in results]) for stage in SERVER_STAGES},
         "stt_wer_clean": word_error_rate([r["question"] for r in results], [r["heard"] for r in results]),
         "turns": len(results),
         "unmeasured_turns": unmeasured,
@@ -172,7 +174,7 @@ async def run(base_url: str, database_url: str, turns: int) -> dict[str, Any]:
 def print_voice(results: dict[str, Any]) -> None:
     load = os.getloadavg()
     print(f"voice turns: {results['turns']}, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-    for name in ("voice_first_frame_ms", "voice_interrupt_ms", "server_first_frame_sent_ms"):
+    for name in ("voice_first_frame_ms", "voice_interrupt_ms", *(f"server_{stage}" for stage in SERVER_STAGES)):
         figures = results[name]
         print(f"  {name:28s} p50 {figures['p50']:6.0f}  p95 {figures['p95']:6.0f}  max {figures['max']:6.0f}")
     print(f"  stt WER (clean, Piper + espeak over Opus): {results['stt_wer_clean']:.1%}")
@@ -193,8 +195,12 @@ def voice_headline(results: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=12)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a gateway setting (e.g. LIVE_TURN_SPECULATE=0)"
+    )
     args = parser.parse_args()
-    with bench_gateway([REPLY]) as gateway:
+    settings = dict(item.split("=", 1) for item in args.set)
+    with bench_gateway([REPLY], settings) as gateway:
         results = asyncio.run(run(gateway.base_url, gateway.database_url, args.turns))
     print_voice(results)
     print(json.dumps({**voice_headline(results), "load_average_1m": round(os.getloadavg()[0], 1)}))
