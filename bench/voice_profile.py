@@ -113,6 +113,9 @@ def main() -> None:
     stages["client_opus_decode"], _ = measure(lambda: opus_decoder.decode(opus), args.repeat)
 
     waits = {
+        "vad_hold_ms": settings.live_vad_hold_ms,
+        "vad_min_speech_ms": settings.live_vad_min_speech_ms,
+        "stt_early_final_ms": settings.live_stt_early_final_ms,
         "vad_pause_ms": settings.live_vad_pause_ms,
         "turn_silence_ms": settings.live_turn_silence_ms,
         "complete_silence_ms": settings.live_turn_complete_silence_ms,
