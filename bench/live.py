@@ -1,6 +1,7 @@
 """Live avatar benchmark: latency to the first lip-synced frame and first speech, interruption, capacity.
 
-    .venv/bin/python bench/live.py [--turns 30] [--together-rounds 5] [--max-sessions 8] [--window-s 10]
+    .venv/bin/python bench/live.py [--turns 30] [--together-rounds 5] [--voice-turns 12] [--max-sessions 8]
+                                   [--window-s 10]
 
 ``--max-sessions 0`` skips the capacity steps (latency only).
 
@@ -26,7 +27,10 @@ first punctuation).
 2. Turns together (``--together-rounds``): four sessions (four users) send their messages at the same
    instant, so their answers compete for the same speech synthesis threads and cores; first frame and
    first audio of each, as above.
-3. Capacity: 1, 2, 3, ... sessions at once, first listening (idle avatars: blinks, breathing, head
+3. Voice turns (``--voice-turns``): spoken questions on the client's microphone track, measured as
+   ``bench/live_voice.py`` does (end of the user's speech -> first open-mouth frame decoded; speech onset
+   over the avatar -> its audio silent; the word error rate of what the gateway heard).
+4. Capacity: 1, 2, 3, ... sessions at once, first listening (idle avatars: blinks, breathing, head
    motion, silence), then all speaking at once (each answering a message through the whole window:
    TTS and lip sync on top); the received frame rate of every session over ``--window-s`` seconds.
    A step passes when every session receives at least 99 % of 25 fps. ``max_sessions`` and
@@ -52,6 +56,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +135,63 @@ def process(args: list[str], env: dict[str, str], log: Path, ready_url: str, tim
         yield proc.pid
     finally:
         stop_process(proc)
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """What :func:`bench_gateway` started: the gateway's URL and pid, its database, its log."""
+
+    base_url: str
+    database_url: str
+    pid: int
+    log: Path
+
+
+@contextmanager
+def bench_gateway(replies: list[str], extra_env: dict[str, str] | None = None) -> Iterator[Gateway]:
+    """A fresh database and Redis db, the fake model (50 ms to the first token, 80 tokens/s, answering
+    with ``replies`` in turn) and the gateway, both as subprocesses; ``extra_env`` adds gateway settings.
+    On a failure inside, the gateway's log ends the output."""
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    with tempfile.TemporaryDirectory(prefix="neura-bench-live-") as tmp, fresh_database() as database_url:
+        folder = Path(tmp)
+        reply_files = [folder / f"reply-{i}.txt" for i in range(len(replies))]
+        for path, reply in zip(reply_files, replies, strict=True):
+            path.write_text(reply, encoding="utf-8")
+        llm_port, gateway_port = free_port(), free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
+        fake += [arg for path in reply_files for arg in ("--reply-file", str(path))]
+        fake += ["--ttft-ms", "50", "--tokens-per-s", "80"]
+        gateway_env = {
+            **env,
+            "ENV": "test",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "STORAGE_DIR": str(folder / "storage"),
+            "RATE_LIMIT_PER_MINUTE": "100000",
+            "LIVE_MESSAGES_PER_MINUTE": "100000",
+            "LIVE_PEER_TIMEOUT_S": "30",  # a client busy measuring faces on a loaded machine is not gone
+            "LLM_PROVIDER": "lmstudio",
+            "LMSTUDIO_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
+            "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
+            "WEBRTC_ICE_SERVERS": "",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
+            **(extra_env or {}),
+        }
+        gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
+        gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
+        base_url = f"http://127.0.0.1:{gateway_port}"
+        log = folder / "gateway.log"
+        with (
+            process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
+            process(gateway, gateway_env, log, f"{base_url}/healthz") as gateway_pid,
+        ):
+            try:
+                yield Gateway(base_url, database_url, gateway_pid, log)
+            except Exception:
+                print("the gateway's log ends:\n" + log.read_text(errors="replace")[-4000:], file=sys.stderr)
+                raise
 
 
 # --- measurements
@@ -383,10 +445,17 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
             print(f"together: {TOGETHER_SESSIONS} sessions, 1 warm-up + {args.together_rounds} rounds", flush=True)
             together = await turns_together(http, args.database_url, args.together_rounds)
 
+        voice: dict[str, Any] = {}
+        if args.voice_turns:
+            from bench.live_voice import voice_turns  # it imports this module's helpers
+
+            print(f"voice turns: 1 warm-up + {args.voice_turns}", flush=True)
+            voice = await voice_turns(http, headers, args.voice_turns)
+
         print("capacity:", flush=True)
         steps = await capacity(http, args.database_url, args.max_sessions, args.window_s, gateway_pid, speaking=False)
         steps += await capacity(http, args.database_url, args.max_sessions, args.window_s, gateway_pid, speaking=True)
-    return {"turns": turns, "unmeasured_turns": unmeasured, "together": together, "capacity": steps}
+    return {"turns": turns, "unmeasured_turns": unmeasured, "together": together, "voice": voice, "capacity": steps}
 
 
 def print_row(name: str, stats: dict[str, float]) -> None:
@@ -452,6 +521,16 @@ def report_together(together: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
+def report_voice(voice: dict[str, Any]) -> dict[str, Any]:
+    if not voice:
+        return {}
+    from bench.live_voice import print_voice, voice_headline
+
+    print()
+    print_voice(voice)
+    return voice_headline(voice)
+
+
 def report_capacity(steps: list[dict[str, Any]]) -> dict[str, Any]:
     if not steps:
         return {}
@@ -481,6 +560,7 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
         **report_turns(results["turns"]),
         "unmeasured_turns": results["unmeasured_turns"],
         **report_together(results["together"]),
+        **report_voice(results["voice"]),
         **report_capacity(results["capacity"]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}",
     }
@@ -492,48 +572,13 @@ def main() -> None:
     parser.add_argument("--max-sessions", type=int, default=8)
     parser.add_argument("--window-s", type=float, default=10.0)
     parser.add_argument("--together-rounds", type=int, default=5, help="rounds of 4 turns started together; 0: none")
+    parser.add_argument("--voice-turns", type=int, default=12, help="spoken turns (bench/live_voice.py); 0: none")
     args = parser.parse_args()
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    with tempfile.TemporaryDirectory(prefix="neura-bench-live-") as tmp, fresh_database() as database_url:
-        args.database_url = database_url
-        folder = Path(tmp)
-        reply_files = [folder / f"reply-{i}.txt" for i in range(len(REPLIES))]
-        for path, reply in zip(reply_files, REPLIES, strict=True):
-            path.write_text(reply, encoding="utf-8")
-        llm_port, gateway_port = free_port(), free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
-        fake += [arg for path in reply_files for arg in ("--reply-file", str(path))]
-        fake += ["--ttft-ms", "50", "--tokens-per-s", "80"]
-        gateway_env = {
-            **env,
-            "ENV": "test",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "STORAGE_DIR": str(folder / "storage"),
-            "RATE_LIMIT_PER_MINUTE": "100000",
-            "LIVE_MESSAGES_PER_MINUTE": "100000",
-            "LIVE_PEER_TIMEOUT_S": "30",  # a client busy measuring faces on a loaded machine is not gone
-            "LLM_PROVIDER": "lmstudio",
-            "LMSTUDIO_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
-            "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
-            "WEBRTC_ICE_SERVERS": "",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
-            "LIVE_MAX_SESSIONS": str(max(1, args.max_sessions, TOGETHER_SESSIONS if args.together_rounds else 0)),
-        }
-        gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
-        gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
-        base_url = f"http://127.0.0.1:{gateway_port}"
-        with (
-            process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
-            process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz") as gateway_pid,
-        ):
-            try:
-                results = asyncio.run(run(args, base_url, gateway_pid))
-            except Exception:
-                print("the gateway's log ends:\n" + (folder / "gateway.log").read_text(errors="replace")[-4000:])
-                raise
+    sessions = max(1, args.max_sessions, TOGETHER_SESSIONS if args.together_rounds else 0)
+    with bench_gateway(list(REPLIES), {"LIVE_MAX_SESSIONS": str(sessions)}) as gateway:
+        args.database_url = gateway.database_url
+        results = asyncio.run(run(args, gateway.base_url, gateway.pid))
         headline = report(results)
     print(json.dumps(headline))
 

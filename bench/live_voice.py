@@ -1,6 +1,6 @@
 """Live avatar benchmark, voice turns: end of the user's speech -> first lip-synced frame, barge-in by voice.
 
-    .venv/bin/python bench/live_voice.py [--turns 12]
+    .venv/bin/python bench/live_voice.py [--turns 12] [--set LIVE_TURN_SPECULATE=0 ...]
 
 The same set-up as ``bench/live.py`` (a fresh PostgreSQL database, Redis, the fake OpenAI-compatible
 server with 50 ms to the first token and 80 tokens/s, the gateway as a subprocess, aiortc clients in
@@ -11,8 +11,9 @@ Each turn:
 
 - ``voice_first_frame``: from the moment the question's last sample was sent to the first decoded video
   frame whose mouth is open (as in bench/live.py: inner-lip gap over mouth width above 0.04). It
-  includes the end-of-turn silence (``LIVE_VAD_PAUSE_MS`` + ``LIVE_TURN_SILENCE_MS``), the final decode
-  of the question, the language model, the first clause's synthesis and the client's decode;
+  includes the end-of-turn silence (``LIVE_TURN_COMPLETE_SILENCE_MS`` for these questions, which end with
+  "?"), the final decode of the question (from ``LIVE_VAD_PAUSE_MS`` on), what of the language model and
+  the first clause's synthesis the speculative reply has not done during the silence, and the client's decode;
 - ``voice_interrupt``: one second into the answer the client speaks again ("Wait, ..."); from the onset
   of that speech (its first voiced sample sent) to the first decoded audio frame from which on 200 ms
   stay silent (the avatar held: its voice stops at once, before anyone knows whether it was a question);
@@ -30,30 +31,19 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
-import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.live import (  # noqa: E402
-    MOUTH_OPEN,
-    REDIS_URL,
-    REPLY,
-    fresh_database,
-    new_account,
-    process,
-    summary,
-)
+from bench.live import MOUTH_OPEN, REPLY, Unmeasured, bench_gateway, new_account, summary  # noqa: E402
 from tests.live.analysis import measure_faces  # noqa: E402
 from tests.live.peer_client import LivePeer  # noqa: E402
-from tests.servers import free_port  # noqa: E402
 from tests.stt.samples import spoken  # noqa: E402
 
 from neura.encode.audio import resample  # noqa: E402
@@ -69,6 +59,7 @@ QUESTIONS = (
     "Why is the deep ocean so dark and cold?",
     "Which animals make their own light under the sea?",
 )
+SERVER_STAGES = ("llm_first_token_ms", "first_clause_ms", "first_audio_ms", "first_frame_sent_ms")
 INTERRUPTION = "Wait, tell me more about the giant squid instead."
 PAD_S = 0.1  # silence before and after each spoken question
 VOICES = ("piper", "espeak")
@@ -118,12 +109,13 @@ async def voice_turn(
         frame.image = None
     latency = next((m for m in peer.messages_of("latency")[::-1] if m["turn_id"] == heard["turn_id"]), {})
     if opened is None or silent_s is None:
-        raise RuntimeError("no open mouth or no silence measured")
+        raise Unmeasured(f"no open mouth seen (a loaded client may miss it) or no silence measured: {heard['text']}")
     return {
         "heard": heard["text"],
         "voice_first_frame_ms": (opened.arrival_s - ended_s) * 1000,
         "voice_interrupt_ms": (silent_s - onset_s) * 1000,
-        "server_first_frame_sent_ms": latency.get("first_frame_sent_ms") or 0.0,  # from the speech's end there
+        # the gateway's stages, from the end of the speech as its VAD placed it
+        **{f"server_{stage}": latency.get(stage) or 0.0 for stage in SERVER_STAGES},
     }
 
 
@@ -137,13 +129,18 @@ async def voice_turns(http: httpx.AsyncClient, headers: dict[str, str], turns: i
     session_id = response.json()["id"]
     microphone = SpokenAudioTrack()
     peer = LivePeer(microphone)
-    results = []
+    results, unmeasured = [], 0
     try:
         await peer.connect(http, session_id, headers)
         await asyncio.sleep(1.0)
         for index, key in enumerate(questions):
             try:
                 result = await voice_turn(peer, microphone, audio[key], interruption)
+            except Unmeasured as error:
+                print(f"  voice turn {index}: {error}", flush=True)
+                unmeasured += 1
+                await asyncio.sleep(1.5)
+                continue
             except TimeoutError:
                 recent = [m for _, m in peer.messages[-12:]]
                 raise RuntimeError(f"voice turn {index} stalled; the last messages: {json.dumps(recent)}") from None
@@ -160,9 +157,10 @@ async def voice_turns(http: httpx.AsyncClient, headers: dict[str, str], turns: i
     return {
         "voice_first_frame_ms": summary(first),
         "voice_interrupt_ms": summary(interrupt),
-        "server_first_frame_sent_ms": summary([r["server_first_frame_sent_ms"] for r in results]),
+        **{f"server_{stage}": summary([r[f"server_{stage}"] for r in results]) for stage in SERVER_STAGES},
         "stt_wer_clean": word_error_rate([r["question"] for r in results], [r["heard"] for r in results]),
         "turns": len(results),
+        "unmeasured_turns": unmeasured,
     }
 
 
@@ -173,60 +171,39 @@ async def run(base_url: str, database_url: str, turns: int) -> dict[str, Any]:
         return await voice_turns(http, headers, turns)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--turns", type=int, default=12)
-    args = parser.parse_args()
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    with tempfile.TemporaryDirectory(prefix="neura-bench-voice-") as tmp, fresh_database() as database_url:
-        folder = Path(tmp)
-        (folder / "reply.txt").write_text(REPLY, encoding="utf-8")
-        llm_port, gateway_port = free_port(), free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
-        fake += ["--reply-file", str(folder / "reply.txt"), "--ttft-ms", "50", "--tokens-per-s", "80"]
-        gateway_env = {
-            **env,
-            "ENV": "test",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "STORAGE_DIR": str(folder / "storage"),
-            "RATE_LIMIT_PER_MINUTE": "100000",
-            "LIVE_MESSAGES_PER_MINUTE": "100000",
-            "LLM_PROVIDER": "lmstudio",
-            "LMSTUDIO_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
-            "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
-            "WEBRTC_ICE_SERVERS": "",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
-        }
-        gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
-        gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
-        base_url = f"http://127.0.0.1:{gateway_port}"
-        with (
-            process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
-            process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz"),
-        ):
-            try:
-                results = asyncio.run(run(base_url, database_url, args.turns))
-            except Exception:
-                print((folder / "gateway.log").read_text(errors="replace")[-6000:], file=sys.stderr)
-                raise
+def print_voice(results: dict[str, Any]) -> None:
     load = os.getloadavg()
     print(f"voice turns: {results['turns']}, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-    for name in ("voice_first_frame_ms", "voice_interrupt_ms", "server_first_frame_sent_ms"):
+    for name in ("voice_first_frame_ms", "voice_interrupt_ms", *(f"server_{stage}" for stage in SERVER_STAGES)):
         figures = results[name]
         print(f"  {name:28s} p50 {figures['p50']:6.0f}  p95 {figures['p95']:6.0f}  max {figures['max']:6.0f}")
     print(f"  stt WER (clean, Piper + espeak over Opus): {results['stt_wer_clean']:.1%}")
-    headline = {
+
+
+def voice_headline(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures of :func:`voice_turns` for a last-line JSON (this bench's and ``bench/live.py``'s)."""
+    return {
         "voice_first_frame_p50_ms": round(results["voice_first_frame_ms"]["p50"]),
         "voice_first_frame_p95_ms": round(results["voice_first_frame_ms"]["p95"]),
         "voice_interrupt_p50_ms": round(results["voice_interrupt_ms"]["p50"]),
         "stt_wer_clean": round(results["stt_wer_clean"], 4),
         "voice_turns": results["turns"],
-        "load_average_1m": round(load[0], 1),
+        "voice_unmeasured_turns": results["unmeasured_turns"],
     }
-    print(json.dumps(headline))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, default=12)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a gateway setting (e.g. LIVE_TURN_SPECULATE=0)"
+    )
+    args = parser.parse_args()
+    settings = dict(item.split("=", 1) for item in args.set)
+    with bench_gateway([REPLY], settings) as gateway:
+        results = asyncio.run(run(gateway.base_url, gateway.database_url, args.turns))
+    print_voice(results)
+    print(json.dumps({**voice_headline(results), "load_average_1m": round(os.getloadavg()[0], 1)}))
 
 
 if __name__ == "__main__":

@@ -143,9 +143,13 @@ class Settings(BaseSettings):
     live_stt_partial_ms: int = Field(800, ge=200, alias="LIVE_STT_PARTIAL_MS")  # new speech between partials
     live_vad_threshold: float = Field(0.5, gt=0, lt=1, alias="LIVE_VAD_THRESHOLD")  # speech probability
     live_vad_min_speech_ms: int = Field(250, ge=0, alias="LIVE_VAD_MIN_SPEECH_MS")  # shorter sounds are ignored
+    live_vad_hold_ms: int = Field(100, ge=0, alias="LIVE_VAD_HOLD_MS")  # voice this long holds the avatar; 0: off
+    live_stt_early_final_ms: int = Field(100, ge=0, alias="LIVE_STT_EARLY_FINAL_MS")  # silence: final decode; 0: off
     live_vad_pause_ms: int = Field(200, ge=64, alias="LIVE_VAD_PAUSE_MS")  # silence that ends a stretch of speech
     live_turn_silence_ms: int = Field(500, ge=0, alias="LIVE_TURN_SILENCE_MS")  # a complete sentence, then this
     live_turn_incomplete_silence_ms: int = Field(1200, ge=0, alias="LIVE_TURN_INCOMPLETE_SILENCE_MS")  # "and ..."
+    live_turn_complete_silence_ms: int = Field(300, ge=0, alias="LIVE_TURN_COMPLETE_SILENCE_MS")  # "...?" "...."
+    live_turn_speculate: bool = Field(True, alias="LIVE_TURN_SPECULATE")  # reply during the silence, held back
     live_barge_in_ms: int = Field(1000, ge=0, alias="LIVE_BARGE_IN_MS")  # words this long over the avatar: cut it
     live_echo_correlation: float = Field(0.9, gt=0, le=1, alias="LIVE_ECHO_CORRELATION")  # input like the output
 

@@ -6,23 +6,36 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neura.live.events import LiveEvent, UserSpeech, VoiceBargeIn, VoiceTurn
+from neura.live.events import LiveEvent, SpeculativeReply, UserSpeech, VoiceBargeIn, VoiceTurn
 from neura.live.frames import (
     Frame,
     HoldSpeech,
+    HoldTurn,
     Interrupt,
+    PlayTurn,
     ResumeSpeech,
     TimedSpeech,
     Transcript,
+    TurnEnd,
     UserAudio,
+    UserOnsetDropped,
+    UserSpeechOnset,
     UserStartedSpeaking,
     UserStoppedSpeaking,
     UserText,
 )
 from neura.live.hearing import EchoGuard
 from neura.live.processor import Processor
-from neura.live.timeline import SAMPLES_PER_VIDEO_FRAME, SpeechTimeline
-from neura.live.turn_taking import TurnController, VoiceConfig, is_backchannel, is_echo_of, is_speech, looks_complete
+from neura.live.timeline import SAMPLES_PER_VIDEO_FRAME, SpeechOutput, SpeechTimeline
+from neura.live.turn_taking import (
+    TurnController,
+    VoiceConfig,
+    clearly_complete,
+    is_backchannel,
+    is_echo_of,
+    is_speech,
+    looks_complete,
+)
 from neura.live.turns import TurnCounter
 from neura.render.seam import CLOSE_FRAMES
 from tests.live.test_timeline import opening, video
@@ -147,8 +160,10 @@ class _Sink(Processor):
 
 
 def _controller(avatar_speaking: bool) -> tuple[TurnController, _Sink, list[LiveEvent]]:
+    """Without speculation (the tests of it follow): the frames are the turn's decisions alone."""
     events: list[LiveEvent] = []
-    controller = TurnController(TurnCounter(), lambda: avatar_speaking, VoiceConfig(), avatar_text=lambda: "")
+    config = VoiceConfig(speculate=False)
+    controller = TurnController(TurnCounter(), lambda: avatar_speaking, config, avatar_text=lambda: "")
     sink = _Sink()
     controller.link(sink, events.append)
     return controller, sink, events
@@ -163,11 +178,11 @@ async def test_a_finished_sentence_ends_the_turn_after_the_silence() -> None:
     controller, sink, events = _controller(avatar_speaking=False)
     await controller.process(UserStartedSpeaking(0, 1.0))
     await controller.process(UserStoppedSpeaking(32_000, 3.0))
-    await controller.process(Transcript("What is the weather today?", True, 32_000, -0.2))
+    await controller.process(Transcript("What is the weather today", True, 32_000, -0.2))  # no "?": 500 ms
     await _silence(controller, 32_000, 0.3)
     assert not [f for f in sink.frames if isinstance(f, UserText)]  # 300 ms: not yet
     await _silence(controller, 32_000 + 0.3 * 16_000, 0.3)
-    assert [f for f in sink.frames if isinstance(f, UserText)] == [UserText(1, "What is the weather today?")]
+    assert [f for f in sink.frames if isinstance(f, UserText)] == [UserText(1, "What is the weather today")]
     turn = next(e for e in events if isinstance(e, VoiceTurn))
     assert turn.at_s == 3.0  # timed from the end of the speech
 
@@ -213,3 +228,111 @@ async def test_over_the_avatar_a_short_unsure_sound_is_not_a_turn() -> None:
     await controller.process(Transcript("and the macem.", True, 14_000, -0.9))  # Whisper spelling an "mm-hm"
     assert isinstance(sink.frames[-1], ResumeSpeech)
     assert not [f for f in sink.frames if isinstance(f, UserText | Interrupt)]
+
+
+def _speculating_controller(admitted: list[int]) -> tuple[TurnController, _Sink, list[LiveEvent]]:
+    events: list[LiveEvent] = []
+
+    async def admit() -> None:
+        admitted.append(1)
+
+    controller = TurnController(TurnCounter(), lambda: False, VoiceConfig(), avatar_text=lambda: "", admit=admit)
+    sink = _Sink()
+    controller.link(sink, events.append)
+    return controller, sink, events
+
+
+async def test_the_reply_starts_during_the_silence_and_plays_once_the_turn_is_confirmed() -> None:
+    admitted: list[int] = []
+    controller, sink, events = _speculating_controller(admitted)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(32_000, 3.0))
+    await controller.process(Transcript("Tell me about whales", True, 32_000, -0.2))  # no full stop: 500 ms
+    await _silence(controller, 32_000, 0.1)
+    assert sink.frames == [HoldTurn(1), UserText(1, "Tell me about whales")]  # started, its speech held back
+    assert not admitted and not [e for e in events if isinstance(e, VoiceTurn)]  # not a turn yet
+    await _silence(controller, 32_000 + 1600, 0.5)
+    assert sink.frames[2:] == [PlayTurn(1)]  # confirmed: heard, not asked twice
+    assert admitted == [1]
+    assert [e.text for e in events if isinstance(e, VoiceTurn)] == ["Tell me about whales"]
+
+
+async def test_speaking_on_cancels_the_speculative_reply() -> None:
+    admitted: list[int] = []
+    controller, sink, events = _speculating_controller(admitted)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(32_000, 3.0))
+    await controller.process(Transcript("I would like to know about the", True, 32_000, -0.2))
+    await _silence(controller, 32_000, 0.2)
+    assert sink.frames == [HoldTurn(1), UserText(1, "I would like to know about the")]
+    await controller.process(UserStartedSpeaking(40_000, 3.5))  # the user goes on
+    assert sink.frames[2] == Interrupt("speculation", 0)  # everything of the reply dropped, turn 1 still open
+    assert [(e.turn_id, e.cancelled) for e in events if isinstance(e, SpeculativeReply)] == [(1, False), (1, True)]
+    await controller.process(UserStoppedSpeaking(56_000, 4.5))
+    await controller.process(Transcript("weather in Paris.", True, 56_000, -0.2))
+    await _silence(controller, 56_000, 0.4)
+    whole = "I would like to know about the weather in Paris."
+    assert sink.frames[3:] == [HoldTurn(1), UserText(1, whole), PlayTurn(1)]
+    assert admitted == [1]  # one turn charged: the cancelled reply was never admitted
+    assert [e.text for e in events if isinstance(e, VoiceTurn)] == [whole]
+
+
+async def test_a_clearly_finished_sentence_needs_a_shorter_silence() -> None:
+    assert clearly_complete("What is the weather in Paris?") and clearly_complete("Stop.")
+    assert not clearly_complete("What is the weather in Paris") and not clearly_complete("Tell me about the.")
+    assert not clearly_complete("Well...")
+    config = VoiceConfig(complete_silence_ms=300, turn_silence_ms=500, speculate=False)
+    controller = TurnController(TurnCounter(), lambda: False, config, avatar_text=lambda: "")
+    sink = _Sink()
+    controller.link(sink, lambda event: None)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(32_000, 3.0))
+    await controller.process(Transcript("What is the weather in Paris?", True, 32_000, -0.2))
+    await _silence(controller, 32_000, 0.26)
+    assert not sink.frames  # no speculation when it is off
+    await _silence(controller, 32_000 + 0.26 * 16_000, 0.06)
+    assert sink.frames == [UserText(1, "What is the weather in Paris?")]
+
+
+async def test_the_sink_keeps_a_speculative_turn_until_it_is_confirmed() -> None:
+    events: list[LiveEvent] = []
+    timeline = SpeechTimeline(events.append, video())
+    output = SpeechOutput(timeline)
+    await output.process(HoldTurn(1))
+    await output.process(_speech(1, 0.5))
+    await output.process(TurnEnd(1))
+    assert output.kept == 2 and not timeline.busy
+    assert not np.any(timeline.read_audio(0, 960 * 10))  # nothing heard before the confirmation
+    await output.process(PlayTurn(1))
+    assert timeline.busy and np.any(timeline.read_audio(960 * 10, 960 * 40))
+
+    await output.process(HoldTurn(2))
+    await output.process(_speech(2, 0.5))
+    await output.process(Interrupt("speculation", 1))  # the user spoke on
+    await output.process(PlayTurn(2))  # a stale confirmation places nothing
+    assert output.kept == 0 and not np.any(timeline.read_audio(960 * 50, 960 * 40))
+    await output.process(_speech(2, 0.5))  # the turn itself may still answer
+    assert timeline.busy
+
+
+async def test_voice_over_the_avatar_holds_it_before_it_is_confirmed_and_a_short_sound_plays_on() -> None:
+    controller, sink, events = _controller(avatar_speaking=True)
+    await controller.process(UserSpeechOnset(1.0))
+    assert sink.frames == [HoldSpeech()]  # silent at once, 100 ms into the sound
+    await controller.process(UserOnsetDropped(1.3))  # a cough: never speech
+    assert sink.frames == [HoldSpeech(), ResumeSpeech()] and not events  # no turn, nothing said to the client
+
+    await controller.process(UserSpeechOnset(2.0))
+    await controller.process(UserStartedSpeaking(32_000, 2.0))  # confirmed: still held, not held twice
+    assert sink.frames[2:] == [HoldSpeech()]
+    await controller.process(UserStoppedSpeaking(64_000, 4.0))
+    await controller.process(Transcript("Wait, how deep is it?", True, 64_000, -0.3))
+    await _silence(controller, 64_000, 0.6)
+    assert [type(f).__name__ for f in sink.frames[3:]] == ["Interrupt", "UserText"]
+
+
+async def test_an_onset_while_the_avatar_is_silent_changes_nothing() -> None:
+    controller, sink, _ = _controller(avatar_speaking=False)
+    await controller.process(UserSpeechOnset(1.0))
+    await controller.process(UserOnsetDropped(1.3))
+    assert not sink.frames

@@ -81,3 +81,22 @@ def test_a_frame_costs_well_under_its_32_ms() -> None:
     per_frame_ms = (time.perf_counter() - started) / len(frames) * 1000
     print(f"\nVAD: {per_frame_ms:.3f} ms per 32 ms frame")
     assert per_frame_ms < 8  # generous: a loaded 2-core machine; about 0.2-0.4 ms when quiet
+
+
+def test_an_onset_is_announced_early_and_dropped_when_it_is_not_speech() -> None:
+    from neura.stt.vad import SpeechOnset
+
+    clip = spoken("piper", SENTENCES[1], pad_s=0.5)
+    config = VadConfig(min_speech_ms=250, end_silence_ms=200, onset_ms=96)
+    frames = VoiceActivityDetector(config).push(np.concatenate([clip.samples, np.zeros(RATE_HZ, np.float32)]))
+    events = [(f.start_s, f.event) for f in frames if f.event]
+    assert [type(e) for _, e in events] == [SpeechOnset, SpeechStarted, SpeechEnded]
+    (onset_at, _), (started_at, _), _ = events
+    assert 0.25 - 0.096 - 0.04 <= started_at - onset_at <= 0.25  # announced about 150 ms before it is confirmed
+
+    burst = clip.samples[int(0.9 * RATE_HZ) : int(1.05 * RATE_HZ)]  # 150 ms of a voice: a short sound
+    quiet = np.zeros(RATE_HZ, np.float32)
+    frames = VoiceActivityDetector(config).push(np.concatenate([quiet, burst, quiet]))
+    events = [f.event for f in frames if f.event]
+    assert len(events) == 2 and all(isinstance(e, SpeechOnset) for e in events)  # announced, then dropped
+    assert [e.dropped for e in events if isinstance(e, SpeechOnset)] == [False, True]

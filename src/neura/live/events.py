@@ -111,3 +111,13 @@ class VoiceBargeIn(LiveEvent):
     """The user's voice interrupted the avatar (the turns before ``turn_id`` are cut)."""
 
     turn_id: int
+
+
+@dataclass(frozen=True)
+class SpeculativeReply(LiveEvent):
+    """The reply to turn ``turn_id`` started before the turn was confirmed (its speech is held back): the
+    stages it reaches are timed once :class:`VoiceTurn` starts the turn. ``cancelled``: the user spoke on,
+    that reply is void (its stages are forgotten)."""
+
+    turn_id: int
+    cancelled: bool = False

@@ -118,6 +118,22 @@ class UserAudio(InputFrame):
 
 
 @dataclass(frozen=True)
+class UserSpeechOnset(InputFrame):
+    """Voice for ``hold_ms`` (``LIVE_VAD_HOLD_MS``), not yet confirmed as speech: over the avatar, its voice
+    is held at once. :class:`UserStartedSpeaking` confirms it; :class:`UserOnsetDropped` says it was a
+    short sound (or the avatar's echo) after all."""
+
+    at_s: float
+
+
+@dataclass(frozen=True)
+class UserOnsetDropped(InputFrame):
+    """The sound announced by :class:`UserSpeechOnset` was not speech (too short, or the avatar's echo)."""
+
+    at_s: float
+
+
+@dataclass(frozen=True)
 class UserStartedSpeaking(InputFrame):
     """Speech confirmed (or the talk button pressed); it began at ``start_sample``."""
 
@@ -133,6 +149,15 @@ class UserStoppedSpeaking(InputFrame):
     end_sample: int
     at_s: float  # when the last voiced audio arrived
     released: bool = False  # push-to-talk: the button was released (the turn ends at once)
+
+
+@dataclass(frozen=True)
+class UserPausing(InputFrame):
+    """A short silence after speech (``LIVE_STT_EARLY_FINAL_MS``): the speech may have ended at
+    ``end_sample``. The final decode starts on it; :class:`UserStoppedSpeaking` follows unless the
+    voice comes back."""
+
+    end_sample: int
 
 
 @dataclass(frozen=True)
@@ -169,3 +194,19 @@ class HoldSpeech(SystemFrame):
 @dataclass(frozen=True)
 class ResumeSpeech(SystemFrame):
     """It was not a barge-in (a back-channel, a noise): play on from where the voice was held."""
+
+
+@dataclass(frozen=True)
+class HoldTurn(SystemFrame):
+    """A speculative reply: the turn controller started ``turn_id`` before the user's turn was confirmed
+    (the silence after their speech is not long enough yet). The sink keeps the turn's speech off the
+    timeline until :class:`PlayTurn`; an :class:`Interrupt` (the user spoke on) drops it, unheard."""
+
+    turn_id: int
+
+
+@dataclass(frozen=True)
+class PlayTurn(SystemFrame):
+    """The held turn is confirmed: its speech goes on the timeline (what was kept first, at once)."""
+
+    turn_id: int

@@ -9,8 +9,11 @@ a speech onset is seen within one 20 ms packet whatever the language model or th
 Voice activity detection (Silero, ~0.3 ms per 32 ms frame) runs inline too; every transcription runs in
 the speech recognition executor (one worker of its own, so it never queues behind speech synthesis,
 and decodes of one stream run one at a time, in order). Transcription starts while the user speaks
-(partials) and the final decode of a stretch of speech starts at the first pause
-(``LIVE_VAD_PAUSE_MS``), while the turn controller is still waiting to see whether the turn is over.
+(partials) and the final decode of a stretch of speech starts at the first hint of a pause
+(``LIVE_STT_EARLY_FINAL_MS`` of silence: :class:`~neura.live.frames.UserPausing`), on the audio up to
+there; when the pause lasts (``LIVE_VAD_PAUSE_MS``) with no voice since, that decode is the final
+transcript, else the stretch goes on and its final is decoded again at its real end. The turn
+controller meanwhile waits to see whether the turn is over.
 
 The echo guard: the avatar must not hear itself. Browsers cancel the echo of what they play
 (``echoCancellation``); what is left, or a client without it, is recognised by its loudness over time
@@ -35,6 +38,9 @@ from neura.live.frames import (
     TalkButton,
     Transcript,
     UserAudio,
+    UserOnsetDropped,
+    UserPausing,
+    UserSpeechOnset,
     UserStartedSpeaking,
     UserStoppedSpeaking,
     VoiceMode,
@@ -43,12 +49,20 @@ from neura.live.processor import Processor
 from neura.stt.base import SAMPLE_RATE_HZ, STTEngine, TranscribeOptions
 from neura.stt.base import Transcript as SpokenText
 from neura.stt.streaming import StreamingTranscriber
-from neura.stt.vad import SpeechEnded, SpeechStarted, VadConfig, VoiceActivityDetector
+from neura.stt.vad import (
+    SpeechEnded,
+    SpeechOnset,
+    SpeechPausing,
+    SpeechStarted,
+    VadConfig,
+    VoiceActivityDetector,
+)
 
 log = logging.getLogger(__name__)
 
 PRE_ROLL_S = 0.25  # audio kept before a confirmed onset (its first syllable)
 KEPT_AUDIO_S = 1.0  # the recent audio the transcription stage keeps for that
+PAUSING_GRACE_S = 0.4  # a pause hint with no stop this long after it: the voice went on
 LevelLog = Callable[[], Sequence[tuple[float, float]]]  # (monotonic time, RMS) of the avatar's packets
 
 
@@ -115,6 +129,7 @@ class VoiceActivityStage(Processor):
         self._samples = 0  # 16 kHz samples received
         self._last: UserAudio | None = None
         self._echo_speech = False  # the speech in progress is the avatar's echo: ignored until it ends
+        self._onset = False  # a UserSpeechOnset went out and was neither confirmed nor dropped yet
 
     def time_of(self, sample: int) -> float:
         """When ``sample`` arrived (monotonic), from the latest packet's arrival."""
@@ -161,14 +176,25 @@ class VoiceActivityStage(Processor):
         if self.mode == "hands_free":
             for vad in self.detector.push(audio.samples):
                 event = vad.event
-                if isinstance(event, SpeechStarted):
+                if isinstance(event, SpeechOnset) and not event.dropped:
+                    self._onset = True
+                    await self.push(UserSpeechOnset(audio.at_s))
+                elif isinstance(event, SpeechOnset) and self._onset:
+                    self._onset = False
+                    await self.push(UserOnsetDropped(audio.at_s))
+                elif isinstance(event, SpeechStarted):
                     start = round(event.start_s * SAMPLE_RATE_HZ)
                     started_s = self.time_of(start)
+                    onset, self._onset = self._onset, False
                     if self.echo is not None and self._is_echo(started_s - 0.1, audio.at_s):
                         log.info("live: ignoring speech that follows the avatar's own voice (echo)")
                         self._echo_speech = True
+                        if onset:
+                            await self.push(UserOnsetDropped(audio.at_s))
                         continue
                     await self.push(UserStartedSpeaking(start, started_s))
+                elif isinstance(event, SpeechPausing) and not self._echo_speech:
+                    await self.push(UserPausing(round(event.end_s * SAMPLE_RATE_HZ)))
                 elif isinstance(event, SpeechEnded):
                     if self._echo_speech:
                         self._echo_speech = False
@@ -208,6 +234,7 @@ class TranscriptionStage(Processor):
         self._since_partial = 0
         self._fed_to = 0  # the sample after the audio handed to the stream
         self._job: asyncio.Future[None] | None = None  # the latest decode: jobs of a stream run in order
+        self._pausing: tuple[int, int] | None = None  # (speech end, audio fed) of the early final decode
         self._jobs: set[asyncio.Future[None]] = set()
 
     async def process(self, frame: Frame) -> None:
@@ -215,9 +242,15 @@ class TranscriptionStage(Processor):
             self._keep(frame)
             if self._stream is not None:
                 self._take(frame.samples, frame.first_sample)
-                if self._since_partial >= self.partial_samples and (self._job is None or self._job.done()):
+                if self._pausing is not None and self._fed_to - self._pausing[1] > PAUSING_GRACE_S * SAMPLE_RATE_HZ:
+                    self._pausing = None  # no stop came: the voice went on
+                idle = self._job is None or self._job.done()
+                if self._since_partial >= self.partial_samples and idle and self._pausing is None:
                     self._since_partial = 0
                     self._decode(self._stream, final=False, end_sample=self._fed_to)
+        elif isinstance(frame, UserPausing) and self._stream is not None:
+            self._pausing = (frame.end_sample, self._fed_to)
+            self._decode(self._stream, final=False, end_sample=frame.end_sample, early_final=True)
         elif isinstance(frame, UserStartedSpeaking):
             self._stream = self.engine.stream(self.options)
             self._unfed, self._since_partial = [], 0
@@ -225,6 +258,9 @@ class TranscriptionStage(Processor):
             for audio in self._recent:
                 self._take(audio.samples, audio.first_sample)
         elif isinstance(frame, UserStoppedSpeaking) and self._stream is not None:
+            if self._pausing is not None and self._pausing[0] == frame.end_sample:
+                self._unfed = []  # only silence since the early final: it stands (the stream keeps it)
+            self._pausing = None
             self._decode(self._stream, final=True, end_sample=frame.end_sample)
             self._stream = None
         await self.push(frame)
@@ -248,10 +284,12 @@ class TranscriptionStage(Processor):
             self._since_partial += samples.size - skip
             self._fed_to = first_sample + samples.size
 
-    def _decode(self, stream: StreamingTranscriber, *, final: bool, end_sample: int) -> None:
+    def _decode(self, stream: StreamingTranscriber, *, final: bool, end_sample: int, early_final: bool = False) -> None:
+        """``early_final``: decode the final transcript of the audio so far (kept by the stream, reused
+        when nothing but silence comes before the stop) and pass it on as a partial meanwhile."""
         pieces, self._unfed = self._unfed, []
         before = self._job
-        job = asyncio.ensure_future(self._decode_after(stream, pieces, before, final, end_sample))
+        job = asyncio.ensure_future(self._decode_after(stream, pieces, before, final, end_sample, early_final))
         self._job = job
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
@@ -263,12 +301,15 @@ class TranscriptionStage(Processor):
         before: asyncio.Future[None] | None,
         final: bool,
         end_sample: int,
+        early_final: bool,
     ) -> None:
         if before is not None:
             await asyncio.gather(before, return_exceptions=True)
         loop = asyncio.get_running_loop()
         try:
-            heard, logprob = await loop.run_in_executor(self.executor, _transcribe, stream, pieces, final)
+            heard, logprob = await loop.run_in_executor(
+                self.executor, _transcribe, stream, pieces, final or early_final
+            )
         except Exception:  # a decode that fails loses this stretch of speech, not the session
             log.exception("live: speech recognition failed")
             heard, logprob = "", 0.0

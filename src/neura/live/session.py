@@ -29,6 +29,7 @@ from neura.live.errors import MediaStoppedError
 from neura.live.events import (
     ErrorRaised,
     LiveEvent,
+    SpeculativeReply,
     SpeechCut,
     SpeechStarted,
     StageReached,
@@ -44,7 +45,7 @@ from neura.live.frames import TalkButton, UserText, VoiceMode
 from neura.live.hearing import EchoGuard, TranscriptionStage, VoiceActivityStage
 from neura.live.lipsync_stage import LipSyncStage
 from neura.live.llm_stage import LLMStage
-from neura.live.microphone import listen
+from neura.live.microphone import hear_sooner, listen
 from neura.live.peer import forward_keyframe_requests, new_peer_connection
 from neura.live.processor import Pipeline, Processor
 from neura.live.protocol import (
@@ -135,6 +136,7 @@ class LiveSession:
         self.turn_ids = TurnCounter()
         self.microphone = False  # the client sends its microphone (a sendrecv audio transceiver)
         self._avatar_said: deque[str] = deque(maxlen=4)  # the latest clauses spoken (the echo check by words)
+        self._early: dict[int, list[StageReached]] = {}  # stages of a speculative reply, before its turn starts
         self._closing = False
         self.pc: RTCPeerConnection | None = None
         self.channel: RTCDataChannel | None = None
@@ -340,7 +342,13 @@ class LiveSession:
         if isinstance(event, UserSpeech | UserTranscript | VoiceTurn | VoiceBargeIn):
             self._on_voice(event)
             return
+        if isinstance(event, SpeculativeReply):
+            self._early = {} if event.cancelled else {event.turn_id: []}  # only the latest one's stages count
+            return
         turn = self.turns.get(getattr(event, "turn_id", -1))
+        if turn is None and isinstance(event, StageReached) and event.turn_id in self._early:
+            self._early[event.turn_id].append(event)  # timed when (if) the turn is confirmed
+            return
         if turn is None or turn.finished:
             return
         if isinstance(event, StageReached):
@@ -380,6 +388,9 @@ class LiveSession:
             self.turns.start(turn)
             self._send(LiveTranscript(role="user", turn_id=turn.turn_id, text=turn.user_text, final=True))
             self._set_state("thinking", turn.turn_id)
+            for stage in self._early.pop(turn.turn_id, []):  # its speculative reply got this far already
+                self._handle(stage)
+            self._early.clear()
 
     def _finish(self, turn: Turn) -> None:
         turn.finished = True
@@ -434,6 +445,10 @@ class LiveSession:
             return
         self.microphone = True
         log.info("live session %s: the client sends its microphone", self.id)
+        if self.pc is not None:
+            for receiver in self.pc.getReceivers():
+                if receiver.track is track:
+                    hear_sooner(receiver)
         self._spawn(listen(track, self.pipeline.push), "microphone")
 
     async def _guarded(self, work: Coroutine[Any, Any, Any]) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neura.live.events import EventSink, SpeechCut, SpeechStarted, StageReached, TurnPlayed
-from neura.live.frames import Frame, HoldSpeech, Interrupt, ResumeSpeech, TimedSpeech, TurnEnd
+from neura.live.frames import Frame, HoldSpeech, HoldTurn, Interrupt, PlayTurn, ResumeSpeech, TimedSpeech, TurnEnd
 from neura.live.processor import Processor
 from neura.media import WordSpan
 from neura.render.seam import RenderStream, SpeechTrack
@@ -253,22 +253,48 @@ class SpeechTimeline:
 
 
 class SpeechOutput(Processor):
-    """The pipeline's sink: places speech on the timeline; an interrupt cuts it."""
+    """The pipeline's sink: places speech on the timeline; an interrupt cuts it.
+
+    A speculative turn (:class:`~neura.live.frames.HoldTurn`) is kept here, off the timeline, until the
+    turn controller confirms it (:class:`~neura.live.frames.PlayTurn`): nothing of it is heard or rendered
+    before. An interrupt drops what is kept."""
 
     def __init__(self, timeline: SpeechTimeline) -> None:
         super().__init__()
         self.timeline = timeline
         self._cut_turn = -1  # speech of turns up to this one is never placed (late frames of a cut turn)
+        self._held_turn: int | None = None  # the speculative turn whose speech is kept
+        self._kept: list[TimedSpeech | TurnEnd] = []
+
+    @property
+    def kept(self) -> int:
+        """Frames of the speculative turn waiting for its confirmation."""
+        return len(self._kept)
 
     async def process(self, frame: Frame) -> None:
-        if isinstance(frame, TimedSpeech) and frame.turn_id > self._cut_turn:
-            self.timeline.schedule(frame)
-        elif isinstance(frame, TurnEnd) and frame.turn_id > self._cut_turn:
-            self.timeline.end_turn(frame.turn_id)
+        if isinstance(frame, TimedSpeech | TurnEnd) and frame.turn_id == self._held_turn:
+            self._kept.append(frame)
+        elif isinstance(frame, TimedSpeech | TurnEnd):
+            self._place(frame)
+        elif isinstance(frame, HoldTurn):
+            self._held_turn, self._kept = frame.turn_id, []
+        elif isinstance(frame, PlayTurn) and frame.turn_id == self._held_turn:
+            kept, self._held_turn, self._kept = self._kept, None, []
+            for held in kept:
+                self._place(held)
         elif isinstance(frame, HoldSpeech):
             self.timeline.hold()
         elif isinstance(frame, ResumeSpeech):
             self.timeline.release()
         elif isinstance(frame, Interrupt):
+            self._held_turn, self._kept = None, []
             self._cut_turn = max(self._cut_turn, frame.up_to_turn)
             self.timeline.cut()
+
+    def _place(self, frame: TimedSpeech | TurnEnd) -> None:
+        if frame.turn_id <= self._cut_turn:
+            return
+        if isinstance(frame, TimedSpeech):
+            self.timeline.schedule(frame)
+        else:
+            self.timeline.end_turn(frame.turn_id)

@@ -6,14 +6,24 @@ side knows: :class:`~neura.live.frames.UserText` (a turn), :class:`~neura.live.f
 (barge-in), :class:`~neura.live.frames.HoldSpeech` / :class:`~neura.live.frames.ResumeSpeech`.
 
 * End of turn (hands-free): every stretch of speech is transcribed at its first pause; the turn ends
-  once no speech came for ``turn_silence_ms`` after a sentence that looks complete, or for
+  once no speech came for ``complete_silence_ms`` after a sentence that is clearly over (it ends with
+  ".", "?" or "!" and looks complete), ``turn_silence_ms`` after one that looks complete, or
   ``incomplete_silence_ms`` after one that does not ("and", "the", a comma at the end). Push-to-talk:
   releasing the button ends the turn as soon as the transcript is ready.
-* Barge-in: speech confirmed over the avatar (``min_speech_ms`` of voice: coughs and clicks are shorter)
-  *holds* the avatar's voice at once; the avatar is cut (the ordinary interrupt) when the speech becomes
-  a turn, or earlier when a partial transcript shows four words or more after ``barge_in_ms`` of it;
-  it plays on from where it stopped when the speech was a back-channel ("mm-hm", "okay"), nothing
-  recognisable, or the avatar's own words coming back (echo).
+* Speculation (``speculate``): while that silence runs, the reply to the transcript so far is already
+  started (the language model, the first clause's synthesis and lip sync), its speech kept by the
+  pipeline's sink (:class:`~neura.live.frames.HoldTurn`) until the turn is confirmed
+  (:class:`~neura.live.frames.PlayTurn`). When the user speaks on, it is cancelled (an ``Interrupt``
+  for nothing before this turn): nothing was heard, the rate limits were not charged (``admit`` runs at
+  the confirmation) and the session never saw the turn, so nothing enters the conversation's history.
+  Only when the avatar is silent (over the avatar, speech goes through the hold / barge-in path).
+* Barge-in: voice over the avatar *holds* its voice at once: from ``onset_ms`` of it (``LIVE_VAD_HOLD_MS``,
+  before it is confirmed as speech), played on at once when it stops short of ``min_speech_ms`` (a cough,
+  a click: :class:`~neura.live.frames.UserOnsetDropped`) or turns out to be the avatar's echo;
+  speech confirmed over the avatar (``min_speech_ms`` of voice) keeps it held; the avatar is cut (the
+  ordinary interrupt) when the speech becomes a turn, or earlier when a partial transcript shows four
+  words or more after ``barge_in_ms`` of it; it plays on from where it stopped when the speech was a
+  back-channel ("mm-hm", "okay"), nothing recognisable, or the avatar's own words coming back (echo).
 """
 
 from __future__ import annotations
@@ -27,15 +37,19 @@ from dataclasses import dataclass, field
 
 from neura.config import Settings
 from neura.errors import NeuraError
-from neura.live.events import ErrorRaised, UserSpeech, UserTranscript, VoiceBargeIn, VoiceTurn
+from neura.live.events import ErrorRaised, SpeculativeReply, UserSpeech, UserTranscript, VoiceBargeIn, VoiceTurn
 from neura.live.frames import (
     Frame,
     HoldSpeech,
+    HoldTurn,
     InputFrame,
     Interrupt,
+    PlayTurn,
     ResumeSpeech,
     Transcript,
     UserAudio,
+    UserOnsetDropped,
+    UserSpeechOnset,
     UserStartedSpeaking,
     UserStoppedSpeaking,
     UserText,
@@ -96,9 +110,13 @@ FUNCTION_WORDS = UNFINISHED_ENDINGS | frozenset(
 class VoiceConfig:
     """What the input side is tuned by (the ``LIVE_VAD_*``, ``LIVE_TURN_*`` and ``LIVE_STT_*`` settings)."""
 
-    vad: VadConfig = field(default_factory=lambda: VadConfig(min_speech_ms=250, end_silence_ms=200))
+    vad: VadConfig = field(
+        default_factory=lambda: VadConfig(min_speech_ms=250, end_silence_ms=200, onset_ms=100, pausing_ms=100)
+    )
     turn_silence_ms: int = 500
     incomplete_silence_ms: int = 1200
+    complete_silence_ms: int = 300
+    speculate: bool = True
     barge_in_ms: int = 1000
     echo_correlation: float = 0.9
     stt_beam_size: int = 5
@@ -113,9 +131,13 @@ class VoiceConfig:
                 end_probability=max(0.01, threshold - 0.15),
                 min_speech_ms=settings.live_vad_min_speech_ms,
                 end_silence_ms=settings.live_vad_pause_ms,
+                onset_ms=settings.live_vad_hold_ms,
+                pausing_ms=settings.live_stt_early_final_ms,
             ),
             turn_silence_ms=settings.live_turn_silence_ms,
             incomplete_silence_ms=settings.live_turn_incomplete_silence_ms,
+            complete_silence_ms=settings.live_turn_complete_silence_ms,
+            speculate=settings.live_turn_speculate,
             barge_in_ms=settings.live_barge_in_ms,
             echo_correlation=settings.live_echo_correlation,
             stt_beam_size=settings.live_stt_beam_size,
@@ -160,6 +182,13 @@ def looks_complete(text: str) -> bool:
     return bool(words) and words[-1] not in UNFINISHED_ENDINGS
 
 
+def clearly_complete(text: str) -> bool:
+    """A sentence that is over: it looks complete and ends with a full stop, "?" or "!" (Whisper's
+    punctuation: a trailing "and" or "the" gets none, or :func:`looks_complete` catches it)."""
+    stripped = text.strip().rstrip("\"')”’")
+    return stripped.endswith((".", "?", "!")) and not stripped.endswith("...") and looks_complete(stripped)
+
+
 class TurnController(Processor):
     def __init__(
         self,
@@ -202,6 +231,7 @@ class TurnController(Processor):
         self._released = False
         self._held = False  # this speech holds the avatar's voice
         self._barged_in = False
+        self._speculated: str | None = None  # the text a speculative reply of this turn answers
 
     async def _handle(self, frame: Frame) -> None:
         if not isinstance(frame, UserAudio):
@@ -209,6 +239,14 @@ class TurnController(Processor):
         if isinstance(frame, UserAudio):
             self._now = frame.first_sample + frame.samples.size
             await self._check_end()
+        elif isinstance(frame, UserSpeechOnset):
+            if self.mode == "hands_free" and not self._held and not self._barged_in and self.avatar_speaking():
+                self._held = True  # maybe the user barging in: silent now, decided when it is (or is not) speech
+                await self.push(HoldSpeech())
+        elif isinstance(frame, UserOnsetDropped):
+            if self.turn_id is None and self._held:  # a short sound, not speech: play on
+                self._held = False
+                await self.push(ResumeSpeech())
         elif isinstance(frame, UserStartedSpeaking):
             await self._started(frame)
         elif isinstance(frame, UserStoppedSpeaking):
@@ -222,6 +260,7 @@ class TurnController(Processor):
         elif isinstance(frame, VoiceMode):
             self.mode = frame.mode
         elif isinstance(frame, Interrupt):
+            self._speculated = None  # the interrupt cancels a speculative reply too
             if self.turn_id is not None and frame.up_to_turn >= self.turn_id:  # a typed message overtook it
                 await self._drop()
             self._held = False
@@ -230,6 +269,7 @@ class TurnController(Processor):
     async def _started(self, frame: UserStartedSpeaking) -> None:
         if self.turn_id is None:
             self.turn_id = self.counter.next()
+        await self._cancel_speculation()  # the user speaks on: the reply to what they said so far is void
         self._speaking, self._segment_start = True, frame.start_sample
         self.emit(UserSpeech(self.turn_id, speaking=True, ignored=False))
         if self._barged_in or not self.avatar_speaking():
@@ -266,12 +306,37 @@ class TurnController(Processor):
         if not text or overheard:
             await self._drop()
             return
-        if self._released:
-            wait_ms = 0
-        else:
-            wait_ms = self.config.turn_silence_ms if looks_complete(text) else self.config.incomplete_silence_ms
-        if self._now - self._end_sample >= self._ms(wait_ms):
+        if self._now - self._end_sample >= self._ms(self._silence_ms(text)):
             await self._end_turn(text[:MAX_MESSAGE_CHARS])
+        elif self.config.speculate and self._speculated is None and not self._held and not self.avatar_speaking():
+            await self._speculate(text[:MAX_MESSAGE_CHARS])
+
+    def _silence_ms(self, text: str) -> int:
+        """How long the silence after ``text`` must last to end the turn."""
+        if self._released:
+            return 0
+        if clearly_complete(text):
+            return min(self.config.complete_silence_ms, self.config.turn_silence_ms)
+        return self.config.turn_silence_ms if looks_complete(text) else self.config.incomplete_silence_ms
+
+    async def _speculate(self, text: str) -> None:
+        """Start the reply to ``text`` now, its speech kept until the turn is confirmed."""
+        turn_id = self._turn()
+        self._speculated = text
+        log.debug("turn controller: speculative reply to turn %d", turn_id)
+        self.emit(SpeculativeReply(turn_id))
+        await self.push(HoldTurn(turn_id))
+        await self.push(UserText(turn_id, text))
+
+    async def _cancel_speculation(self) -> None:
+        """Drop the speculative reply (the language model's stream closed, its synthesis abandoned, its
+        kept speech dropped): an interrupt for the turns before this one, so this turn can still answer."""
+        if self._speculated is None:
+            return
+        self._speculated = None
+        log.debug("turn controller: speculative reply to turn %s cancelled", self.turn_id)
+        self.emit(SpeculativeReply(self._turn(), cancelled=True))
+        await self.push(Interrupt("speculation", self._turn() - 1))
 
     def _overheard_stretch(self, text: str, length: int, logprob: float) -> bool:
         """Speech over the avatar that is not for it: a back-channel, a short sound the decoder was unsure
@@ -281,6 +346,8 @@ class TurnController(Processor):
 
     async def _end_turn(self, text: str) -> None:
         turn_id, ended_s = self._turn(), self._ended_s
+        if self._speculated is not None and self._speculated != text:
+            await self._cancel_speculation()
         if self.admit is not None:
             try:
                 await self.admit()  # rate limits: each turn is a paid language-model call
@@ -288,11 +355,15 @@ class TurnController(Processor):
                 self.emit(ErrorRaised(turn_id, error))
                 await self._drop()
                 return
-        if not self._barged_in and (self._held or self.avatar_speaking()):
+        speculated = self._speculated is not None
+        if not speculated and not self._barged_in and (self._held or self.avatar_speaking()):
             await self._barge_in()
         self._reset()
         self.emit(VoiceTurn(turn_id, text, at_s=ended_s))
-        await self.push(UserText(turn_id, text))
+        if speculated:  # the reply is under way: let it be heard
+            await self.push(PlayTurn(turn_id))
+        else:
+            await self.push(UserText(turn_id, text))
 
     async def _barge_in(self) -> None:
         """The ordinary interrupt, for everything before this turn."""
@@ -302,6 +373,7 @@ class TurnController(Processor):
 
     async def _drop(self) -> None:
         """Not a turn (a noise, a back-channel, nothing recognised): the avatar plays on."""
+        await self._cancel_speculation()
         turn_id, held = self._turn(), self._held
         self._reset()
         self.emit(UserSpeech(turn_id, speaking=False, ignored=True))

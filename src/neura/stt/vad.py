@@ -40,19 +40,42 @@ class VadConfig:
     once speaking, a frame must fall below it to count as silence. ``min_speech_ms``: speech must
     last this long before :class:`SpeechStarted` (shorter sounds, a cough or a click, are ignored).
     ``end_silence_ms``: this much silence ends speech (:class:`SpeechEnded`); pauses between words
-    are shorter.
+    are shorter. ``onset_ms`` (below ``min_speech_ms``; 0: off): voice this long is announced early
+    (:class:`SpeechOnset`), before it is confirmed; another, ``dropped``, follows when it never is.
+    ``pausing_ms`` (below ``end_silence_ms``; 0: off): this much silence after speech is announced
+    (:class:`SpeechPausing`): the speech may be ending, a transcriber can start on it.
     """
 
     start_probability: float = 0.5
     end_probability: float = 0.35
     min_speech_ms: float = 250.0
     end_silence_ms: float = 500.0
+    onset_ms: float = 0.0
+    pausing_ms: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.end_probability <= self.start_probability < 1.0:
             raise ValueError("VAD thresholds need 0 < end_probability <= start_probability < 1")
-        if self.min_speech_ms < 0 or self.end_silence_ms < 0:
+        if min(self.min_speech_ms, self.end_silence_ms, self.onset_ms, self.pausing_ms) < 0:
             raise ValueError("VAD durations cannot be negative")
+
+
+@dataclass(frozen=True)
+class SpeechOnset:
+    """``onset_ms`` of voice since ``start_s``: maybe speech (not confirmed yet). ``dropped``: the voice
+    announced so ended before it was confirmed as speech."""
+
+    start_s: float
+    dropped: bool = False
+
+
+@dataclass(frozen=True)
+class SpeechPausing:
+    """``pausing_ms`` of silence after speech that ended (so far) at ``end_s``: :class:`SpeechEnded`
+    follows unless the voice comes back first."""
+
+    start_s: float
+    end_s: float
 
 
 @dataclass(frozen=True)
@@ -71,7 +94,7 @@ class SpeechEnded:
     end_s: float
 
 
-VadEvent = SpeechStarted | SpeechEnded
+VadEvent = SpeechOnset | SpeechStarted | SpeechPausing | SpeechEnded
 
 
 @dataclass(frozen=True)
@@ -148,6 +171,7 @@ class VoiceActivityDetector:
         self.speaking = False
         self._start_s: float | None = None  # first voiced frame of the speech being confirmed or in progress
         self._voiced_ms = 0.0
+        self._announced = False  # a SpeechOnset went out for the speech being confirmed
         self._last_voiced_end_s = 0.0
         self.silence_ms = 0.0  # trailing silence since the last voiced frame (while speaking or confirming)
         self.last_probability = 0.0
@@ -187,23 +211,32 @@ class VoiceActivityDetector:
             self._last_voiced_end_s = start_s + FRAME_S
             self.silence_ms = 0.0
             if not self.speaking and self._voiced_ms >= config.min_speech_ms:
-                self.speaking = True
+                self.speaking, self._announced = True, False
                 return SpeechStarted(round(self._start_s, 3))
+            early = 0 < config.onset_ms < config.min_speech_ms and self._voiced_ms >= config.onset_ms
+            if not self.speaking and early and not self._announced:
+                self._announced = True
+                return SpeechOnset(round(self._start_s, 3))
             return None
         if self._start_s is None:
             return None
         self.silence_ms += frame_ms
         if self.silence_ms < config.end_silence_ms:
+            pausing = self.speaking and 0 < config.pausing_ms < config.end_silence_ms
+            if pausing and self.silence_ms - frame_ms < config.pausing_ms <= self.silence_ms:
+                return SpeechPausing(round(self._start_s, 3), round(self._last_voiced_end_s, 3))
             return None
-        started_s, was_speaking = self._start_s, self.speaking
-        self._start_s, self._voiced_ms, self.speaking = None, 0.0, False
+        started_s, was_speaking, announced = self._start_s, self.speaking, self._announced
+        self._start_s, self._voiced_ms, self.speaking, self._announced = None, 0.0, False, False
         self.silence_ms = 0.0
-        return SpeechEnded(round(started_s, 3), round(self._last_voiced_end_s, 3)) if was_speaking else None
+        if was_speaking:
+            return SpeechEnded(round(started_s, 3), round(self._last_voiced_end_s, 3))
+        return SpeechOnset(round(started_s, 3), dropped=True) if announced else None
 
     def flush(self) -> SpeechEnded | None:
         """End of the stream: speech still going ends at its last voiced frame."""
         if not self.speaking or self._start_s is None:
-            self._start_s, self._voiced_ms = None, 0.0
+            self._start_s, self._voiced_ms, self._announced = None, 0.0, False
             return None
         ended = SpeechEnded(round(self._start_s, 3), round(self._last_voiced_end_s, 3))
         self._start_s, self._voiced_ms, self.speaking, self.silence_ms = None, 0.0, False, 0.0
