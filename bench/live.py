@@ -153,45 +153,57 @@ def bench_gateway(replies: list[str], extra_env: dict[str, str] | None = None) -
     with ``replies`` in turn) and the gateway, both as subprocesses; ``extra_env`` adds gateway settings.
     On a failure inside, the gateway's log ends the output."""
     redis.Redis.from_url(REDIS_URL).flushdb()
-    with tempfile.TemporaryDirectory(prefix="neura-bench-live-") as tmp, fresh_database() as database_url:
-        folder = Path(tmp)
-        reply_files = [folder / f"reply-{i}.txt" for i in range(len(replies))]
-        for path, reply in zip(reply_files, replies, strict=True):
-            path.write_text(reply, encoding="utf-8")
-        llm_port, gateway_port = free_port(), free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
-        fake += [arg for path in reply_files for arg in ("--reply-file", str(path))]
-        fake += ["--ttft-ms", "50", "--tokens-per-s", "80"]
-        gateway_env = {
-            **env,
-            "ENV": "test",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "STORAGE_DIR": str(folder / "storage"),
-            "RATE_LIMIT_PER_MINUTE": "100000",
-            "LIVE_MESSAGES_PER_MINUTE": "100000",
-            "LIVE_PEER_TIMEOUT_S": "30",  # a client busy measuring faces on a loaded machine is not gone
-            "LLM_PROVIDER": "lmstudio",
-            "LMSTUDIO_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
-            "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
-            "WEBRTC_ICE_SERVERS": "",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
-            **(extra_env or {}),
-        }
-        gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
-        gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
-        base_url = f"http://127.0.0.1:{gateway_port}"
-        log = folder / "gateway.log"
-        with (
-            process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
-            process(gateway, gateway_env, log, f"{base_url}/healthz") as gateway_pid,
-        ):
-            try:
-                yield Gateway(base_url, database_url, gateway_pid, log)
-            except Exception:
-                print("the gateway's log ends:\n" + log.read_text(errors="replace")[-4000:], file=sys.stderr)
-                raise
+    with (
+        tempfile.TemporaryDirectory(prefix="neura-bench-live-") as tmp,
+        fresh_database() as database_url,
+        serve_gateway(Path(tmp), database_url, REDIS_URL, replies, extra_env) as gateway,
+    ):
+        yield gateway
+
+
+@contextmanager
+def serve_gateway(
+    folder: Path, database_url: str, redis_url: str, replies: list[str], extra_env: dict[str, str] | None = None
+) -> Iterator[Gateway]:
+    """The fake model and the gateway as subprocesses on a migrated ``database_url`` and ``redis_url``, their
+    files and logs in ``folder`` (:func:`bench_gateway` with the database and Redis given)."""
+    reply_files = [folder / f"reply-{i}.txt" for i in range(len(replies))]
+    for path, reply in zip(reply_files, replies, strict=True):
+        path.write_text(reply, encoding="utf-8")
+    llm_port, gateway_port = free_port(), free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
+    fake += [arg for path in reply_files for arg in ("--reply-file", str(path))]
+    fake += ["--ttft-ms", "50", "--tokens-per-s", "80"]
+    gateway_env = {
+        **env,
+        "ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "STORAGE_DIR": str(folder / "storage"),
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "LIVE_MESSAGES_PER_MINUTE": "100000",
+        "LIVE_PEER_TIMEOUT_S": "30",  # a client busy measuring faces on a loaded machine is not gone
+        "LLM_PROVIDER": "lmstudio",
+        "LMSTUDIO_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
+        "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
+        "WEBRTC_ICE_SERVERS": "",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
+        **(extra_env or {}),
+    }
+    gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
+    gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
+    base_url = f"http://127.0.0.1:{gateway_port}"
+    log = folder / "gateway.log"
+    with (
+        process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
+        process(gateway, gateway_env, log, f"{base_url}/healthz") as gateway_pid,
+    ):
+        try:
+            yield Gateway(base_url, database_url, gateway_pid, log)
+        except Exception:
+            print("the gateway's log ends:\n" + log.read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
 
 
 # --- measurements

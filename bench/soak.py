@@ -44,7 +44,6 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,11 +53,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.live import cpu_seconds, serve_gateway  # noqa: E402
 from tests.faults.services import own_services  # noqa: E402
 from tests.live.analysis import measure_faces  # noqa: E402
 from tests.live.peer_client import LivePeer  # noqa: E402
-from tests.servers import free_port, stop_process, wait_until_ready  # noqa: E402
 
+from neura.config import Settings  # noqa: E402
 from neura.live.peer import use_host_addresses  # noqa: E402
 
 REPLY = (
@@ -261,12 +261,6 @@ def half_closed_sockets(pid: int) -> int:
     return count
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time process ``pid`` has used so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def median_rss(samples: list[Sample]) -> float:
     return statistics.median(s.rss_mib for s in samples)
 
@@ -346,17 +340,6 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
     }
 
 
-@contextmanager
-def process(command: list[str], env: dict[str, str], log: Path, ready_url: str):  # type: ignore[no-untyped-def]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_until_ready(proc, ready_url, 120.0, command[2])
-        yield proc.pid
-    finally:
-        stop_process(proc)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0)
@@ -367,40 +350,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="neura-bench-soak-") as tmp, own_services(Path(tmp)) as services:
         folder = Path(tmp)
         args.database_url = services.database_url
-        (folder / "reply.txt").write_text(REPLY, encoding="utf-8")
-        llm_port, gateway_port = free_port(), free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        fake = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(llm_port)]
-        fake += ["--reply-file", str(folder / "reply.txt"), "--ttft-ms", "50", "--tokens-per-s", "80"]
-        gateway_env = {
-            **env,
-            "ENV": "test",
-            "DATABASE_URL": args.database_url,
-            "REDIS_URL": services.redis_url,
-            "STORAGE_DIR": str(folder / "storage"),
+        extra_env = {
             "METRICS_TOKEN": METRICS_TOKEN,
-            "RATE_LIMIT_PER_MINUTE": "100000",
             "LIVE_SESSIONS_PER_MINUTE": "100000",
-            "LIVE_MESSAGES_PER_MINUTE": "100000",
-            "LLM_PROVIDER": "lmstudio",
-            "LMSTUDIO_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
-            "WEBRTC_HOST_ADDRESSES": "127.0.0.1",
-            "WEBRTC_ICE_SERVERS": "",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}",
+            # the product's dead-peer timeout, not the latency bench's patient one: a soak measures what users get
+            "LIVE_PEER_TIMEOUT_S": str(Settings.model_fields["live_peer_timeout_s"].default),
             "LIVE_MAX_SESSIONS": str(args.sessions + 2),
         }
-        gateway = [sys.executable, "-m", "uvicorn", "--factory", "neura.gateway.app:app_from_environment"]
-        gateway += ["--host", "127.0.0.1", "--port", str(gateway_port), "--log-level", "warning"]
-        base_url = f"http://127.0.0.1:{gateway_port}"
-        try:
-            with (
-                process(fake, env, folder / "llm.log", f"http://127.0.0.1:{llm_port}/v1/models"),
-                process(gateway, gateway_env, folder / "gateway.log", f"{base_url}/healthz") as gateway_pid,
-            ):
-                figures = asyncio.run(run(args, base_url, gateway_pid))
-        except BaseException:
-            print((folder / "gateway.log").read_text(errors="replace")[-5000:], file=sys.stderr)
-            raise
+        with serve_gateway(folder, services.database_url, services.redis_url, [REPLY], extra_env) as gateway:
+            figures = asyncio.run(run(args, gateway.base_url, gateway.pid))
     print(json.dumps(figures))
 
 
