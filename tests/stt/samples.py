@@ -70,3 +70,17 @@ def with_noise(samples: npt.NDArray[np.float32], snr_db: float, seed: int = 1) -
     power = float(np.mean(samples[np.abs(samples) > 1e-4] ** 2))
     noise = np.random.default_rng(seed).normal(0, np.sqrt(power / 10 ** (snr_db / 10)), samples.size)
     return np.clip(samples + noise, -1, 1).astype(np.float32)
+
+
+def with_babble(
+    samples: npt.NDArray[np.float32], talkers: list[npt.NDArray[np.float32]], snr_db: float, seed: int = 1
+) -> npt.NDArray[np.float32]:
+    """``samples`` with other people talking behind, ``snr_db`` below its speech: the ``talkers``
+    looped from random points and spoken at once (bench/stt.py's "babble")."""
+    rng = np.random.default_rng(seed)
+    noise = sum(
+        (np.resize(np.roll(t, int(rng.integers(t.size))), samples.size) for t in talkers), np.zeros(samples.size)
+    )
+    power = float(np.mean(samples[np.abs(samples) > 1e-4] ** 2))
+    noise *= np.sqrt(power / 10 ** (snr_db / 10) / float(np.mean(noise**2)))
+    return np.clip(samples + noise, -1, 1).astype(np.float32)

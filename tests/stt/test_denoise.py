@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from neura.stt.denoise import noise_floor_db, suppress_noise
-from tests.stt.samples import RATE_HZ, SENTENCES, spoken, with_noise
+from neura.stt.denoise import (
+    STEADY_SPREAD_DB,
+    background_spread_db,
+    denoised,
+    needs_suppression,
+    noise_floor_db,
+    suppress_noise,
+)
+from tests.stt.samples import RATE_HZ, SENTENCES, spoken, with_babble, with_noise
 
 
 def _db(x: np.ndarray) -> float:
@@ -38,3 +45,38 @@ def test_a_short_clip_is_not_touched() -> None:
     short = with_noise(voice.samples[pad : pad + RATE_HZ // 2], 10.0)
     assert noise_floor_db(short) is None
     assert np.array_equal(suppress_noise(short), short)
+
+
+def _pink(size: int, seed: int = 2) -> np.ndarray:
+    spectrum = np.fft.rfft(np.random.default_rng(seed).normal(0.0, 1.0, size))
+    spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(size, 1 / RATE_HZ), 20.0))
+    return np.fft.irfft(spectrum, size)
+
+
+def _babble() -> np.ndarray:
+    """The espeak voice over four others talking at 10 dB (the Piper voice's and espeak's other sentences)."""
+    talkers = [spoken(v, SENTENCES[i]).samples for v in ("piper", "espeak") for i in (0, 2)]
+    return with_babble(spoken("espeak", SENTENCES[1]).samples, talkers, 10.0)
+
+
+def test_steady_noise_is_told_from_other_people_talking() -> None:
+    voice = spoken("espeak", SENTENCES[1]).samples
+    white = with_noise(voice, 10.0)
+    pink = voice + _pink(voice.size) * np.sqrt(
+        np.mean(voice[np.abs(voice) > 1e-4] ** 2) / 10 / np.mean(_pink(voice.size) ** 2)
+    )
+    babble = _babble()
+    for steady in (white, pink.astype(np.float32)):
+        assert background_spread_db(steady) < STEADY_SPREAD_DB / 2  # type: ignore[operator]
+        assert needs_suppression(steady)
+    assert background_spread_db(babble) > STEADY_SPREAD_DB * 1.5  # type: ignore[operator]
+    assert not needs_suppression(babble)
+    assert background_spread_db(voice[: RATE_HZ // 2]) is None  # too short to tell
+
+
+def test_background_talk_goes_to_recognition_untouched() -> None:
+    babble = _babble()
+    for denoiser in ("spectral", "deepfilter"):
+        assert np.array_equal(denoised(babble, denoiser), babble)
+    white = with_noise(spoken("espeak", SENTENCES[1]).samples, 10.0)
+    assert not np.array_equal(denoised(white, "spectral"), white)  # steady noise still goes through

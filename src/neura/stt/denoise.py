@@ -9,7 +9,14 @@ when the floor is far below the speech (a quiet room), nothing is done at all.
 
 :func:`denoised` picks the suppressor: this one ("spectral": cheap, used for partial transcripts) or
 DeepFilterNet3 ("deepfilter", :mod:`neura.stt.deepfilter`, the default), behind the same quiet-room
-check. Measured with ``bench/stt.py --denoiser spectral|deepfilter`` and ``--no-denoise`` (see
+check and a guard against background talk: over other people talking both suppressors make Whisper
+worse, not better (babble at 10 dB: 12.5 % of the words wrong unfiltered, 27.6 % through DeepFilterNet3,
+19.2 % through this one). Steady noise sounds the same in every pause; talk rises and falls with its
+syllables. So the guard takes the recording's quietest frames (the pauses, whatever the noise) and
+measures how much their speech-band energy varies: about a decibel for hiss or fan-like (pink) noise,
+five and more for voices. A background that varies more than :data:`STEADY_SPREAD_DB` is left alone
+(:func:`needs_suppression`; about 5 ms of CPU per utterance). Measured with ``bench/stt.py --denoiser
+spectral|deepfilter --noise white|pink|babble`` and ``--no-denoise`` (see
 docs/decisions/stt-engine.md, "Noise").
 """
 
@@ -33,6 +40,12 @@ OVER_SUBTRACTION = 10.0
 GAIN_FLOOR = 0.03  # a cell is never scaled below this (no "musical" holes)
 QUIET_ROOM_DB = 30.0  # speech this far above the floor: the recording is left alone
 MIN_SECONDS = 1.0  # too short to tell noise from speech
+# The guard: the speech band's energy per frame, between its 2nd and 15th percentile (the pauses). On
+# bench/stt.py's clips at 10 dB (36 sentences x 2 voices, margins cut to 0.125 s as well as the full
+# 0.5 s): white 0.6-1.5 dB, pink 0.7-1.7 dB, babble 5.9-38.6 dB.
+SPEECH_BAND_HZ = (300.0, 4000.0)
+PAUSE_PERCENTILES = (2, 15)
+STEADY_SPREAD_DB = 3.5
 
 
 def noise_floor_db(samples: Samples) -> float | None:
@@ -40,9 +53,38 @@ def noise_floor_db(samples: Samples) -> float | None:
     the recording is too short to tell."""
     if samples.size < MIN_SECONDS * SAMPLE_RATE_HZ:
         return None
-    power = _power(samples)
+    return _margin_db(_power(samples))
+
+
+def _margin_db(power: npt.NDArray[np.float64]) -> float:
     floor = np.percentile(power, NOISE_PERCENTILE, axis=1)
     return float(10 * np.log10(max(float(power.mean()), 1e-20) / max(float(floor.mean()), 1e-20)))
+
+
+def background_spread_db(samples: Samples) -> float | None:
+    """How much the background varies: the spread (dB) of the speech band's energy over the
+    recording's quietest frames; about 1 for steady noise, 5 and more for other people talking. None
+    when the recording is too short to tell."""
+    if samples.size < MIN_SECONDS * SAMPLE_RATE_HZ:
+        return None
+    return _spread_db(_power(samples))
+
+
+def _spread_db(power: npt.NDArray[np.float64]) -> float:
+    hz = np.arange(power.shape[0]) * SAMPLE_RATE_HZ / FRAME
+    band = (hz >= SPEECH_BAND_HZ[0]) & (hz <= SPEECH_BAND_HZ[1])
+    energy_db = 10 * np.log10(power[band].sum(axis=0) + 1e-20)
+    low, high = np.percentile(energy_db, PAUSE_PERCENTILES)
+    return float(high - low)
+
+
+def needs_suppression(samples: Samples) -> bool:
+    """Whether ``samples`` has steady background noise worth taking out: long enough to tell, not a
+    quiet room, and no background talk (which the suppressors would make worse)."""
+    if samples.size < MIN_SECONDS * SAMPLE_RATE_HZ:
+        return False
+    power = _power(samples)
+    return _margin_db(power) < QUIET_ROOM_DB and _spread_db(power) <= STEADY_SPREAD_DB
 
 
 def suppress_noise(samples: Samples) -> Samples:
@@ -71,13 +113,15 @@ DENOISERS = ("deepfilter", "spectral")
 
 
 def denoised(samples: Samples, denoiser: str) -> Samples:
-    """``samples`` through the noise suppressor named ``denoiser`` (one of :data:`DENOISERS`)."""
+    """``samples`` through the noise suppressor named ``denoiser`` (one of :data:`DENOISERS`); unchanged
+    when :func:`needs_suppression` says no (short, quiet, or other people talking behind)."""
+    if denoiser not in DENOISERS:
+        raise ValueError(f"unknown noise suppressor {denoiser!r}: choose one of {', '.join(DENOISERS)}")
+    audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+    if not needs_suppression(audio):
+        return audio
     if denoiser == "deepfilter":
         from neura.stt import deepfilter
 
-        audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
-        margin = noise_floor_db(audio)
-        return audio if margin is None or margin >= QUIET_ROOM_DB else deepfilter.suppress(audio)
-    if denoiser == "spectral":
-        return suppress_noise(samples)
-    raise ValueError(f"unknown noise suppressor {denoiser!r}: choose one of {', '.join(DENOISERS)}")
+        return deepfilter.suppress(audio)
+    return suppress_noise(audio)
