@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     tts_stream_messages_per_minute: int = Field(1200, alias="TTS_STREAM_MESSAGES_PER_MINUTE")  # per user
     files_per_minute: int = Field(300, alias="FILES_PER_MINUTE")  # signed downloads (Range requests) per client IP
     max_header_bytes: int = Field(32_768, alias="MAX_HEADER_BYTES")  # request line and headers together
+    # an idle kept-alive connection is closed after this long: longer than any proxy's or client pool's own
+    # idle timeout (Node's agents 5 s, load balancers 60 s), so the client closes first and never sends a
+    # request on a connection the gateway is closing at that moment (a "socket hang up" 500 in the web app)
+    http_keep_alive_s: float = Field(75.0, gt=0, alias="HTTP_KEEP_ALIVE_S")
     max_header_value_bytes: int = Field(8192, alias="MAX_HEADER_VALUE_BYTES")  # one header, name and value
     max_header_count: int = Field(100, alias="MAX_HEADER_COUNT")
     webhook_allow_loopback: bool = Field(False, alias="WEBHOOK_ALLOW_LOOPBACK")  # local development only

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -99,6 +100,21 @@ def test_keep_alive_requests_each_get_the_whole_allowance(bare_server: str, plat
             sock.sendall(one)
             answer = sock.recv(65536)
             assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+
+
+def test_an_idle_kept_alive_connection_outlives_a_client_pools_idle_timeout(bare_server: str) -> None:
+    """Node's HTTP agents (the web app's proxy) drop idle connections after 5 s; uvicorn's own default also
+    closed them at 5 s, so a request sent on one at that moment hit a closing socket ("socket hang up",
+    a 500 in the browser). The gateway keeps them longer, so the client's pool always closes first."""
+    request = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+    parts = urlsplit(bare_server)
+    assert parts.hostname is not None and parts.port is not None
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        time.sleep(5.5)
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
 
 
 def test_a_body_is_not_counted_as_a_head(bare_server: str) -> None:

@@ -143,4 +143,8 @@ else:
 
 def uvicorn_options(settings: Settings, *, protocol: str = HTTP_PROTOCOL) -> dict[str, Any]:
     """The uvicorn.run / uvicorn.Config options every gateway runs with."""
-    return {"http": protocol, "h11_max_incomplete_event_size": settings.max_header_bytes}
+    return {
+        "http": protocol,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "timeout_keep_alive": settings.http_keep_alive_s,
+    }
