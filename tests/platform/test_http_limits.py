@@ -32,12 +32,24 @@ def exchange(url: str, data: bytes, timeout_s: float = 20.0) -> tuple[int, dict[
             sock.sendall(data)
         answer = b""
         with contextlib.suppress(ConnectionResetError):
-            while chunk := sock.recv(65536):
+            while not _complete(answer) and (chunk := sock.recv(65536)):  # the gateway keeps the connection
                 answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
     status_line, *lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.lower().split(": ", 1) for line in lines if ": " in line)
     return int(status_line.split()[1]), headers, body
+
+
+def _complete(answer: bytes) -> bool:
+    """Whether ``answer`` holds a whole response: its head, and as many body bytes as its Content-Length."""
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            return len(body) >= int(value.strip())
+    return False  # no length: the body ends when the server closes
 
 
 def get_me(token: str, extra: bytes = b"") -> bytes:
