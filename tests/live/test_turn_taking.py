@@ -278,7 +278,8 @@ async def test_speaking_on_cancels_the_speculative_reply() -> None:
 
 
 async def test_a_clearly_finished_sentence_needs_a_shorter_silence() -> None:
-    assert clearly_complete("What is the weather in Paris?") and clearly_complete("Stop.")
+    assert clearly_complete("What is the weather in Paris?") and clearly_complete("Stop!")
+    assert clearly_complete("Tell me more.") and not clearly_complete("Wait.")  # "Wait, what about..."
     assert not clearly_complete("What is the weather in Paris") and not clearly_complete("Tell me about the.")
     assert not clearly_complete("Well...")
     config = VoiceConfig(complete_silence_ms=300, turn_silence_ms=500, speculate=False)

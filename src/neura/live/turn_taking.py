@@ -184,9 +184,13 @@ def looks_complete(text: str) -> bool:
 
 def clearly_complete(text: str) -> bool:
     """A sentence that is over: it looks complete and ends with a full stop, "?" or "!" (Whisper's
-    punctuation: a trailing "and" or "the" gets none, or :func:`looks_complete` catches it)."""
+    punctuation: a trailing "and" or "the" gets none, or :func:`looks_complete` catches it). One word
+    with a full stop is not: Whisper writes "Wait." for the "Wait," that opens "Wait, what about...",
+    whose comma pause must not end the turn."""
     stripped = text.strip().rstrip("\"')”’")
-    return stripped.endswith((".", "?", "!")) and not stripped.endswith("...") and looks_complete(stripped)
+    if not stripped.endswith((".", "?", "!")) or stripped.endswith("...") or not looks_complete(stripped):
+        return False
+    return stripped.endswith(("?", "!")) or len(words_of(stripped)) >= 2
 
 
 class TurnController(Processor):
