@@ -33,7 +33,11 @@ class BackgroundMp4Writer(ClosesOnExit):
         self._closed = False
         self.busy_s = 0.0  # seconds the encoder thread spent encoding (frames, audio, the final flush)
         self._thread = threading.Thread(target=self._run, name="neura-encoder", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:  # Ctrl-C or SIGTERM while start() waits: no caller will ever close this writer
+            self.abort()
+            raise
 
     @property
     def n_frames(self) -> int:

@@ -43,7 +43,11 @@ class SpeechProducer:
         self.busy_s = 0.0
 
     def __enter__(self) -> SpeechProducer:
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:  # Ctrl-C or SIGTERM while start() waits: the thread may already be running
+            self.__exit__(None, None, None)  # stopped and joined, or it would die in onnxruntime at exit (SIGABRT)
+            raise
         return self
 
     def __exit__(
