@@ -19,7 +19,7 @@ from neura.billing import credits_to_reserve
 from neura.config import Settings
 from neura.jobs.context import WorkerContext
 from neura.jobs.queue import render_job_id
-from neura.jobs.sweeper import sweep_once
+from neura.jobs.sweeper import SweepReport, sweep_once
 from neura.script.schema import count_words
 from tests.platform import users
 from tests.platform.conftest import METRICS_HEADERS
@@ -237,6 +237,31 @@ def test_sweeper_requeues_stale_runs_and_lost_jobs(
     assert after["status"] == "queued" and after["attempts"] == 1 and "stopped" in after["error"]
     assert queue.exists(f"arq:job:{render_job_id(stale, 1)}")
     assert queue.exists(f"arq:job:{render_job_id(lost, 0)}")
+    queue.close()
+
+
+def test_sweeper_frees_a_job_whose_worker_died_before_claiming_it(
+    client: httpx.Client, user: users.TestUser, platform_settings: Settings, database_url: str
+) -> None:
+    """A worker SIGKILLed between taking a job and claiming its video leaves arq's in-progress mark for
+    the job's whole timeout; re-enqueueing is refused (the job exists), so only removing the mark frees it."""
+    video = submit(client, user)["id"]
+    fetchval(database_url, "UPDATE videos SET created_at = now() - interval '1 hour' WHERE id = $1", uuid.UUID(video))
+    job = render_job_id(video, 0)
+    queue = redis.Redis.from_url(platform_settings.redis_url)
+    queue.set(f"arq:in-progress:{job}", b"1", px=(platform_settings.job_time_limit_s + 310) * 1000)
+
+    async def sweep() -> SweepReport:
+        jobs = await WorkerContext.start(platform_settings, 1)
+        try:
+            return await sweep_once(jobs)
+        finally:
+            await jobs.close()
+
+    report = asyncio.run(sweep())
+    assert uuid.UUID(video) in report.released and uuid.UUID(video) not in report.enqueued
+    assert not queue.exists(f"arq:in-progress:{job}") and queue.exists(f"arq:job:{job}")
+    assert uuid.UUID(video) not in asyncio.run(sweep()).released  # nothing held it any more
     queue.close()
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import in_progress_key_prefix
 
 from neura.jobs.events import EventPublisher
 from neura.tts.providers import TTS
@@ -110,6 +111,12 @@ class QueuedVideo(Protocol):
     def script(self) -> dict[str, Any] | None: ...
 
 
+def next_job_id(video: QueuedVideo) -> str:
+    """The id of a queued video's next job (:meth:`JobQueue.enqueue_next`)."""
+    make = script_job_id if needs_script(video.prompt, video.script) else render_job_id
+    return make(video.id, video.attempts)
+
+
 class JobQueue:
     """Enqueues jobs and publishes progress events; used by the gateway (new videos, cancellations) and
     by workers (progress, retries, recovery)."""
@@ -145,6 +152,15 @@ class JobQueue:
         written yet, else its render."""
         enqueue = self.enqueue_script if needs_script(video.prompt, video.script) else self.enqueue_render
         return await enqueue(video.id, video.attempts, video.voice, defer_s=defer_s)
+
+    async def release_abandoned(self, video: QueuedVideo) -> bool:
+        """For a video queued for a while (the sweeper's orphans) whose job exists: when arq marks that
+        job in progress, the worker that took it died before it could claim the video (a live worker
+        claims within milliseconds of taking a job), and arq would keep the mark for the job's whole
+        timeout (``JOB_TIME_LIMIT_S`` + 310 s) while the video waits. The mark is removed, so any worker
+        takes the job now. Harmless if that worker is in fact alive: a claim is a conditional UPDATE,
+        so a second run of the job finds the video taken and skips it. True when a mark was removed."""
+        return bool(await self.pool.delete(in_progress_key_prefix + next_job_id(video)))
 
     async def enqueue_webhook(self, delivery_id: uuid.UUID | str, *, defer_s: float = 0.0) -> bool:
         return await self._enqueue(WEBHOOK_FUNCTION, delivery_id, webhook_job_id(delivery_id), WEBHOOK_QUEUE, defer_s)

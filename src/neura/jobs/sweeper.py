@@ -6,7 +6,9 @@
   asked for that meanwhile).
 * A ``queued`` video older than :data:`ORPHAN_GRACE_S` is (re-)enqueued: enqueueing is idempotent
   (deterministic job ids), so this only adds a job when none is queued or running, e.g. when the
-  gateway died between its commit and its enqueue, or Redis lost its data.
+  gateway died between its commit and its enqueue, or Redis lost its data. If its job exists but arq
+  marks it in progress, the worker that took it died before claiming the video: the mark is removed so
+  that another worker runs the job (:meth:`neura.jobs.queue.JobQueue.release_abandoned`).
 * A webhook delivery still ``pending`` is re-enqueued the same way.
 * Refresh tokens that expired over a day ago are deleted (a batch per sweep).
 
@@ -46,6 +48,7 @@ class SweepReport:
     failed: list[uuid.UUID] = field(default_factory=list)
     cancelled: list[uuid.UUID] = field(default_factory=list)
     enqueued: list[uuid.UUID] = field(default_factory=list)  # queued videos whose job was missing
+    released: list[uuid.UUID] = field(default_factory=list)  # ... or held by a worker that died before its claim
     webhooks_enqueued: list[uuid.UUID] = field(default_factory=list)
     refresh_tokens_pruned: int = 0
 
@@ -53,7 +56,8 @@ class SweepReport:
     def changed(self) -> bool:
         """Whether this sweep did anything (worth a log line)."""
         return (
-            bool(self.requeued or self.failed or self.cancelled or self.enqueued or self.webhooks_enqueued)
+            bool(self.requeued or self.failed or self.cancelled or self.enqueued or self.released)
+            or bool(self.webhooks_enqueued)
             or self.refresh_tokens_pruned > 0
         )
 
@@ -98,6 +102,8 @@ async def sweep_once(jobs: WorkerContext) -> SweepReport:
     for orphan in orphans:
         if await jobs.queue.enqueue_next(orphan):
             report.enqueued.append(orphan.id)
+        elif await jobs.queue.release_abandoned(orphan):
+            report.released.append(orphan.id)
     for delivery_id in deliveries:
         if await jobs.queue.enqueue_webhook(delivery_id):
             report.webhooks_enqueued.append(delivery_id)
