@@ -33,7 +33,7 @@ API_START_S = 1.0  # CPU seconds, the whole api-role process
 FRAMEWORK_QUIET_CPU_S = 0.6  # the framework imports below on this machine (2 cores) when it is quiet
 
 _START = """
-import json, sys, time, asyncio
+import gc, json, sys, time, asyncio
 started, cpu = time.perf_counter(), time.process_time()
 import fastapi, pydantic_settings, redis.asyncio, sqlalchemy.ext.asyncio  # what any such service loads
 framework_cpu = time.process_time() - cpu
@@ -42,10 +42,11 @@ from neura.gateway.app import create_app
 app = create_app(Settings(NEURA_ROLE=%r))
 async def lifespan():
     async with app.router.lifespan_context(app):
-        return time.perf_counter() - started, time.process_time() - cpu
-wall_s, cpu_s = asyncio.run(lifespan())
+        return time.perf_counter() - started, time.process_time() - cpu, gc.get_freeze_count(), len(gc.get_objects())
+wall_s, cpu_s, frozen, scanned = asyncio.run(lifespan())
 loaded = [m for m in sys.modules if m.split(".")[0] in %r]
-print(json.dumps({"wall_s": wall_s, "cpu_s": cpu_s, "framework_cpu_s": framework_cpu, "loaded": loaded}))
+print(json.dumps({"wall_s": wall_s, "cpu_s": cpu_s, "framework_cpu_s": framework_cpu, "loaded": loaded,
+                  "frozen": frozen, "scanned": scanned}))
 """
 
 
@@ -86,6 +87,8 @@ def test_an_api_process_loads_no_media_stack_and_starts_within_a_second(platform
     figures = [(round(r["cpu_s"], 3), round(r["framework_cpu_s"], 3), round(_normalised_cpu_s(r), 3)) for r in runs]
     assert _normalised_cpu_s(api) < API_START_S, (figures, os.getloadavg(), everything)
     assert api["cpu_s"] < everything["cpu_s"], (api, everything)
+    for started in (api, everything):  # what start-up loaded is out of the garbage collector's scans
+        assert started["frozen"] > 20 * started["scanned"], (started["frozen"], started["scanned"])
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from neura.gateway.errors import install_error_handlers
 from neura.gateway.middleware import BodySizeLimitMiddleware, HeaderLimitMiddleware, RequestContextMiddleware
 from neura.gateway.openapi import fallback_operation_id, install_openapi
 from neura.gateway.state import AppState
-from neura.memory import limit_arenas
+from neura.memory import freeze_startup_objects, limit_arenas
 
 log = logging.getLogger("neura.gateway")
 
@@ -135,6 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             await state.start_jobs()
             await _start_role(state, app)
+            freeze_startup_objects()  # the app's modules and routes: no collection walks them again
         except BaseException:
             await state.close()  # a failed start-up leaves no pool, connection or listener behind
             raise
