@@ -15,9 +15,11 @@ they receive. Phases:
    interrupted 1-3 s into its answer), closing it after 40-90 s and opening the next. The RSS a fifth
    of the way in (at least 30 s) is the *warm baseline*; ``rss_growth_pct`` compares the last samples
    with it;
-3. end: one more message in each open session, its A/V offset measured from the decoded frames (the
-   first open-mouth frame against the first speech audio, both as the server sent them, from RTP
-   timestamps): ``av_offset_ms_max``; then every session closes and, after 5 s, ``rss_after_close_pct``
+3. end: one more message in each open session, its A/V offset measured from the decoded frames and
+   audio (when the mouth opened, between frames, against the first speech sample, both as the server
+   sent them, from RTP timestamps; :class:`AVOffset`): ``av_offset_ms_max`` (and
+   ``av_offset_frames_ms_max``, whole frames, as earlier runs measured it); then every session closes
+   and, after 5 s, ``rss_after_close_pct``
    (against the warm baseline) and the tasks, threads and peer connections left over the idle baseline
    (``leaked_tasks``, ``leaked_threads``, ``leaked_peers``).
 
@@ -49,17 +51,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.live import cpu_seconds, serve_gateway  # noqa: E402
 from tests.faults.services import own_services  # noqa: E402
-from tests.live.analysis import measure_faces  # noqa: E402
-from tests.live.peer_client import LivePeer  # noqa: E402
+from tests.live.analysis import FaceMeasure, measure_faces  # noqa: E402
+from tests.live.peer_client import SILENCE_RMS, LivePeer  # noqa: E402
 
 from neura.config import Settings  # noqa: E402
 from neura.live.peer import use_host_addresses  # noqa: E402
+from neura.live.timeline import AUDIO_RATE_HZ, FPS  # noqa: E402
+from neura.live.tracks import VIDEO_CLOCK_HZ  # noqa: E402
 
 REPLY = (
     "The deep ocean is the largest habitat on Earth. Sunlight fades within a few hundred meters, so "
@@ -210,12 +215,55 @@ class Soak:
         return True
 
 
-async def av_offset_ms(peer: LivePeer) -> float | None:
-    """One answer's A/V offset: first open-mouth frame minus first speech audio, as sent (RTP times);
-    None when the session no longer answers (the server dropped it)."""
+@dataclass(frozen=True)
+class AVOffset:
+    """One answer's A/V offset in ms, mouth minus sound (positive: the mouth opens after the sound
+    starts), both as the server sent them (RTP times), two ways:
+
+    * ``precise_ms``: when the mouth gap crossed ``MOUTH_OPEN`` (linear between the last frame below it
+      and the first above, 40 ms apart) minus the first speech sample (the first 2.5 ms window of the
+      decoded audio above ``SILENCE_RMS``: the server's silence is digital zero);
+    * ``frames_ms``: the first open-mouth frame minus the first speech packet (20 ms), the measure of
+      earlier runs, which only resolves whole frames (its usual +40 ms is one frame)."""
+
+    precise_ms: float
+    frames_ms: float
+
+
+ONSET_WINDOW = 120  # 2.5 ms at 48 kHz
+
+
+def _speech_start_s(peer: LivePeer) -> float | None:
+    """When the first speech sample of the recorded audio was sent, to the sample."""
+    for samples, pts in zip(peer.recorded_audio, peer.recorded_audio_pts, strict=True):
+        windows = len(samples) // ONSET_WINDOW
+        energy = np.sqrt(np.mean(samples[: windows * ONSET_WINDOW].reshape(windows, ONSET_WINDOW) ** 2, axis=1))
+        loud = np.flatnonzero(energy > SILENCE_RMS)
+        if len(loud):
+            return peer.audio_sent_s(pts) + int(loud[0]) * ONSET_WINDOW / AUDIO_RATE_HZ
+    return None
+
+
+def _mouth_opens_s(peer: LivePeer, measures: list[FaceMeasure]) -> float | None:
+    """When the mouth gap crossed ``MOUTH_OPEN``, between frames."""
+    for before, after in zip([None, *measures], measures, strict=False):
+        if after.mouth <= MOUTH_OPEN:
+            continue
+        if before is None or after.pts - before.pts != VIDEO_CLOCK_HZ // FPS:  # no frame just before it
+            return peer.sent_s(after.pts)
+        share = (MOUTH_OPEN - before.mouth) / (after.mouth - before.mouth)
+        return peer.sent_s(before.pts) + share / FPS
+    return None
+
+
+async def av_offset_ms(peer: LivePeer) -> AVOffset | None:
+    """One answer's A/V offset (:class:`AVOffset`); None when the session no longer answers (the server
+    dropped it) or no open mouth was decoded (a starved client)."""
     if peer.pc.connectionState != "connected":
         return None
-    peer.record_video = True
+    peer.record_video = peer.record_audio = True
+    peer.recorded_audio.clear()
+    peer.recorded_audio_pts.clear()
     sent_s = peer.say("One more thing about the ocean, please.")
     try:
         await peer.wait_until(lambda: peer.speech_onset(sent_s) is not None, 30.0)
@@ -223,14 +271,19 @@ async def av_offset_ms(peer: LivePeer) -> float | None:
         return None
     onset = peer.speech_onset_frame(sent_s)
     await asyncio.sleep(1.5)
-    peer.record_video = False
+    peer.record_video = peer.record_audio = False
     frames = [f for f in peer.video if f.image is not None and f.arrival_s > sent_s]
-    opened = next((m for m in await asyncio.to_thread(measure_faces, frames) if m.mouth > MOUTH_OPEN), None)
+    measures = await asyncio.to_thread(measure_faces, frames)
+    opened = next((m for m in measures if m.mouth > MOUTH_OPEN), None)
     for frame in peer.video:
         frame.image = None
-    if opened is None or onset is None:  # no frame with an open mouth decoded (a starved client)
+    mouth_s, sound_s = _mouth_opens_s(peer, measures), _speech_start_s(peer)
+    peer.recorded_audio.clear()
+    peer.recorded_audio_pts.clear()
+    if opened is None or onset is None or mouth_s is None or sound_s is None:
         return None
-    return (peer.sent_s(opened.pts) - peer.audio_sent_s(onset.pts)) * 1000
+    frames_ms = (peer.sent_s(opened.pts) - peer.audio_sent_s(onset.pts)) * 1000
+    return AVOffset(precise_ms=(mouth_s - sound_s) * 1000, frames_ms=frames_ms)
 
 
 async def neura_users(database_url: str, *args: str) -> None:
@@ -312,7 +365,9 @@ async def run(args: argparse.Namespace, base_url: str, gateway_pid: int) -> dict
     return {
         "rss_growth_pct": round(100 * (end_rss / warm_rss - 1), 1),
         "rss_after_close_pct": round(100 * (closed.rss_mib / warm_rss - 1), 1),
-        "av_offset_ms_max": round(max(offsets, key=abs), 1) if offsets else None,
+        "av_offset_ms_max": round(max((o.precise_ms for o in offsets), key=abs), 1) if offsets else None,
+        "av_offset_frames_ms_max": round(max((o.frames_ms for o in offsets), key=abs), 1) if offsets else None,
+        "av_offsets_ms": [round(o.precise_ms, 1) for o in offsets],
         "av_offsets_measured": len(offsets),
         "leaked_tasks": max(0, closed.tasks - idle.tasks),
         "leaked_threads": max(0, closed.threads - idle.threads),

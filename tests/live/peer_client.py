@@ -74,6 +74,7 @@ class LivePeer:
         self.record_video = False
         self.record_audio = False
         self.recorded_audio: list[npt.NDArray[np.float32]] = []
+        self.recorded_audio_pts: list[int] = []  # each recorded frame's RTP timestamp (48 kHz)
         self.opened = asyncio.Event()
         self._changed = asyncio.Event()
         self._readers: list[asyncio.Task[None]] = []
@@ -200,6 +201,7 @@ class LivePeer:
                 if self.record_audio:  # packed s16: channels interleaved
                     channels = len(frame.layout.channels)  # type: ignore[union-attr]
                     self.recorded_audio.append(samples.reshape(-1, channels).mean(axis=1))
+                    self.recorded_audio_pts.append(int(frame.pts or 0))
                 self.audio.append(AudioFrameInfo(time.monotonic(), rms, int(frame.pts or 0)))
                 self._poke()
         except MediaStreamError:
