@@ -337,3 +337,33 @@ async def test_an_onset_while_the_avatar_is_silent_changes_nothing() -> None:
     await controller.process(UserSpeechOnset(1.0))
     await controller.process(UserOnsetDropped(1.3))
     assert not sink.frames
+
+
+async def test_voice_that_began_before_the_final_transcript_keeps_the_turn_open() -> None:
+    """ "Wait, what about the whales?": the final decode of "Wait" comes back after the user spoke on,
+    while that voice is not yet confirmed as speech; the audio since it began is not silence."""
+    controller, sink, _ = _controller(avatar_speaking=False)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(8_000, 1.5))
+    await _silence(controller, 8_000, 0.3)  # the comma's pause
+    await controller.process(UserSpeechOnset(1.9))  # "what about..." begins
+    await _silence(controller, 8_000 + 0.3 * 16_000, 0.4)  # (the decoder's view: past the 500 ms)
+    await controller.process(Transcript("Wait", True, 8_000, -0.5))
+    assert not [f for f in sink.frames if isinstance(f, UserText)]
+    await controller.process(UserStartedSpeaking(12_800, 1.8))
+    await controller.process(UserStoppedSpeaking(40_000, 3.5))
+    await controller.process(Transcript("what about the whales?", True, 40_000, -0.3))
+    await _silence(controller, 40_000, 0.4)
+    assert [f for f in sink.frames if isinstance(f, UserText)] == [UserText(1, "Wait what about the whales?")]
+
+
+async def test_a_sound_that_was_not_speech_lets_the_silence_end_the_turn() -> None:
+    controller, sink, _ = _controller(avatar_speaking=False)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(32_000, 3.0))
+    await controller.process(Transcript("What is the weather today", True, 32_000, -0.2))
+    await controller.process(UserSpeechOnset(3.2))  # a click
+    await _silence(controller, 32_000, 0.6)
+    assert not [f for f in sink.frames if isinstance(f, UserText)]
+    await controller.process(UserOnsetDropped(3.7))
+    assert [f for f in sink.frames if isinstance(f, UserText)] == [UserText(1, "What is the weather today")]

@@ -212,6 +212,7 @@ class TurnController(Processor):
         self.admit = admit
         self.mode = "hands_free"
         self._reset()
+        self._onset_pending = False  # voice began (UserSpeechOnset), not yet confirmed or dropped: no silence
         self._now = 0  # the latest audio sample heard
         self._lock = asyncio.Lock()  # frames come from the microphone's task and the transcription jobs
 
@@ -244,14 +245,18 @@ class TurnController(Processor):
             self._now = frame.first_sample + frame.samples.size
             await self._check_end()
         elif isinstance(frame, UserSpeechOnset):
+            self._onset_pending = True
             if self.mode == "hands_free" and not self._held and not self._barged_in and self.avatar_speaking():
                 self._held = True  # maybe the user barging in: silent now, decided when it is (or is not) speech
                 await self.push(HoldSpeech())
         elif isinstance(frame, UserOnsetDropped):
+            self._onset_pending = False
             if self.turn_id is None and self._held:  # a short sound, not speech: play on
                 self._held = False
                 await self.push(ResumeSpeech())
+            await self._check_end()  # the silence goes on
         elif isinstance(frame, UserStartedSpeaking):
+            self._onset_pending = False
             await self._started(frame)
         elif isinstance(frame, UserStoppedSpeaking):
             if self._speaking:
@@ -263,6 +268,7 @@ class TurnController(Processor):
             await self._transcript(frame)
         elif isinstance(frame, VoiceMode):
             self.mode = frame.mode
+            self._onset_pending = False  # the voice detector starts afresh
         elif isinstance(frame, Interrupt):
             self._speculated = None  # the interrupt cancels a speculative reply too
             if self.turn_id is not None and frame.up_to_turn >= self.turn_id:  # a typed message overtook it
@@ -303,7 +309,10 @@ class TurnController(Processor):
         await self._check_end()
 
     async def _check_end(self) -> None:
-        if self.turn_id is None or self._speaking or self._awaiting:
+        """End the turn once its silence has lasted long enough. Audio after a voice onset is not silence,
+        though the voice is not yet confirmed as speech (``min_speech_ms``): "Wait, what about..." must
+        not end at "Wait" when the final decode of "Wait" comes back just after the user spoke on."""
+        if self.turn_id is None or self._speaking or self._awaiting or self._onset_pending:
             return
         text = " ".join(self._finals).strip()
         overheard = self._held and not self._barged_in and self._overheard
