@@ -4,7 +4,7 @@ one ``all``-role process for comparison.
 
     .venv/bin/python bench/api_start.py [--runs 5]
 
-The measurement is the one tests/platform/test_scale.py makes (its ``_START`` program), on the machine's
+The measurement is the one tests/platform/test_scale.py makes (its ``start_role``), on the machine's
 PostgreSQL and Redis; the last line printed is one JSON object.
 """
 
@@ -14,37 +14,25 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.platform.test_scale import _START, MEDIA_STACK  # noqa: E402
+from tests.platform.test_scale import start_role  # noqa: E402
 
-ENV = {
-    "ENV": "test",
-    "DATABASE_URL": os.environ.get("NEURA_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
-    "REDIS_URL": os.environ.get("NEURA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
-    "PATH": "/usr/bin",
-}
+DATABASE_URL = os.environ.get("NEURA_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("NEURA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
 def start(role: str) -> dict[str, float | int]:
-    done = subprocess.run(
-        [sys.executable, "-c", _START % (role, MEDIA_STACK)],
-        cwd=ROOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    run = json.loads(done.stdout.splitlines()[-1])
+    run = start_role(DATABASE_URL, REDIS_URL, role)
     return {
         "cpu_s": run["cpu_s"],
         "wall_s": run["wall_s"],
         "framework_cpu_s": run["framework_cpu_s"],
+        "gc_cpu_s": run["gc_cpu_s"],
         "media_modules": len(run["loaded"]),
     }
 
@@ -55,7 +43,10 @@ def main() -> None:
     args = parser.parse_args()
     runs = [start("api") for _ in range(args.runs)]
     for run in runs:
-        print(f"api: {run['cpu_s']:.3f} s CPU, {run['wall_s']:.3f} s wall, framework {run['framework_cpu_s']:.3f} s")
+        print(
+            f"api: {run['cpu_s']:.3f} s CPU, {run['wall_s']:.3f} s wall, framework {run['framework_cpu_s']:.3f} s, "
+            f"garbage collector {run['gc_cpu_s']:.3f} s"
+        )
     everything = start("all")
     print(f"all: {everything['cpu_s']:.3f} s CPU, {everything['media_modules']} media-stack modules loaded")
     load = os.getloadavg()
@@ -65,6 +56,7 @@ def main() -> None:
                 "api_cpu_s_median": round(statistics.median(r["cpu_s"] for r in runs), 3),
                 "api_wall_s_median": round(statistics.median(r["wall_s"] for r in runs), 3),
                 "framework_cpu_s_median": round(statistics.median(r["framework_cpu_s"] for r in runs), 3),
+                "gc_cpu_s_median": round(statistics.median(r["gc_cpu_s"] for r in runs), 3),
                 "api_media_modules": max(r["media_modules"] for r in runs),
                 "all_cpu_s": round(everything["cpu_s"], 3),
                 "machine": f"{os.cpu_count()} cpus, load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}",
