@@ -541,7 +541,7 @@ def serve(
     from neura.gateway.app import create_app
     from neura.gateway.drain import DrainingServer
 
-    gateway = create_app(settings)
+    gateway = create_app(settings, owns_process=True)
     server = DrainingServer(uvicorn.Config(gateway, **options), gateway)
     server.run()
     if not server.started:

@@ -68,7 +68,8 @@ def freeze_startup_objects() -> None:
     full collection walks it all again: two of them took about 60 ms of the ``api`` role's start-up
     CPU, and one full collection of a started ``api`` gateway about 65 ms. Called when the gateway
     package is imported (what was loaded before it: the interpreter and the web framework) and once the
-    app has started (its own modules and routes). The live engines do the same once warm, after a
+    app that owns its process has started (its own modules and routes; see
+    :func:`neura.gateway.app.create_app`). The live engines do the same once warm, after a
     collection (:meth:`neura.live.engines.LiveEngines.warm_up`). Without a collection first, garbage
     cycles made before the call are kept for good: start-up makes few, and a collection here would cost
     what the freeze saves."""

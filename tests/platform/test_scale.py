@@ -46,7 +46,7 @@ import fastapi, pydantic_settings, redis.asyncio, sqlalchemy.ext.asyncio  # what
 framework_cpu = time.process_time() - cpu
 from neura.config import Settings
 from neura.gateway.app import create_app
-app = create_app(Settings(NEURA_ROLE=%r))
+app = create_app(Settings(NEURA_ROLE=%r), owns_process=True)  # as neura serve builds it
 async def lifespan():
     async with app.router.lifespan_context(app):
         return time.perf_counter() - started, time.process_time() - cpu, gc.get_freeze_count(), len(gc.get_objects())

@@ -124,7 +124,11 @@ async def _stop_role(state: AppState) -> None:
         await live.stop_live(state)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, owns_process: bool = False) -> FastAPI:
+    """The gateway for ``settings``. ``owns_process``: it is the service this process runs (``neura serve``,
+    the uvicorn factory), so once started it freezes what it loaded (:func:`freeze_startup_objects`). An
+    app built inside another program (a test, a bench harness) leaves that program's collector alone: a
+    freeze there would keep whatever garbage the program had not yet collected for good."""
     settings.check_production_secrets()
 
     @asynccontextmanager
@@ -135,7 +139,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             await state.start_jobs()
             await _start_role(state, app)
-            freeze_startup_objects()  # the app's modules and routes: no collection walks them again
+            if owns_process:
+                freeze_startup_objects()  # the app's modules and routes: no collection walks them again
         except BaseException:
             await state.close()  # a failed start-up leaves no pool, connection or listener behind
             raise
@@ -194,4 +199,4 @@ def app_from_environment() -> FastAPI:
     """uvicorn factory for ``neura serve``: settings from the environment."""
     from neura.config import get_settings
 
-    return create_app(get_settings())
+    return create_app(get_settings(), owns_process=True)
