@@ -148,9 +148,8 @@ class Settings(BaseSettings):
     live_vad_threshold: float = Field(0.5, gt=0, lt=1, alias="LIVE_VAD_THRESHOLD")  # speech probability
     live_vad_min_speech_ms: int = Field(250, ge=0, alias="LIVE_VAD_MIN_SPEECH_MS")  # shorter sounds are ignored
     live_vad_hold_ms: int = Field(100, ge=0, alias="LIVE_VAD_HOLD_MS")  # voice this long holds the avatar; 0: off
-    # silence after which the final is decoded early; 0 (the default): only at the end of the stretch. Off:
-    # with 100 a comma pause ("Wait, what about the whales...") ended the turn at "Wait" (tests/live/test_voice.py)
-    live_stt_early_final_ms: int = Field(0, ge=0, alias="LIVE_STT_EARLY_FINAL_MS")
+    # silence after which the final is decoded early (kept when the pause lasts); 0: only at the end of the stretch
+    live_stt_early_final_ms: int = Field(100, ge=0, alias="LIVE_STT_EARLY_FINAL_MS")
     live_vad_pause_ms: int = Field(200, ge=64, alias="LIVE_VAD_PAUSE_MS")  # silence that ends a stretch of speech
     live_turn_silence_ms: int = Field(500, ge=0, alias="LIVE_TURN_SILENCE_MS")  # a complete sentence, then this
     live_turn_incomplete_silence_ms: int = Field(1200, ge=0, alias="LIVE_TURN_INCOMPLETE_SILENCE_MS")  # "and ..."

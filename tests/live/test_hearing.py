@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pytest
 
 from neura.config import Settings
-from neura.live.frames import Frame, Transcript, UserAudio, UserPausing, UserStoppedSpeaking
+from neura.live.frames import Frame, Transcript, UserAudio, UserPausing, UserStartedSpeaking, UserStoppedSpeaking
 from neura.live.hearing import TranscriptionStage, VoiceActivityStage
 from neura.live.processor import Processor
 from neura.stt import STTEngine, create_stt
@@ -110,3 +110,60 @@ async def test_voice_after_a_short_pause_gets_a_final_over_the_whole_stretch(eng
     final = next(f for f in frames if isinstance(f, Transcript) and f.final)
     assert "ocean" in final.text.lower() and "whales" in final.text.lower(), final.text
     assert counting.finals >= 2  # the early decode of the first part was not taken for the final
+
+
+class _AudioSink(Processor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[Frame] = []
+
+    async def queue_frame(self, frame: Frame) -> None:
+        self.frames.append(frame)
+
+
+async def test_the_voice_activity_stage_marks_the_fading_voice_quiet() -> None:
+    question = spoken("piper", "What is the capital of Australia?", pad_s=0.0).samples
+    vad = VoiceActivityStage(VadConfig(min_speech_ms=250, end_silence_ms=200, pausing_ms=100))
+    sink = _AudioSink()
+    vad.link(sink, lambda event: None)
+    audio = np.concatenate([question, np.zeros(RATE_HZ // 2, np.float32)])
+    for i in range(0, audio.size - PIECE + 1, PIECE):
+        piece = audio[i : i + PIECE]
+        await vad.process(UserAudio(piece, i, i / RATE_HZ, float(np.sqrt(np.mean(piece * piece)))))
+    stopped = next(f for f in sink.frames if isinstance(f, UserStoppedSpeaking))
+    pieces = [f for f in sink.frames if isinstance(f, UserAudio)]
+    loud = np.flatnonzero(np.abs(question) > 0.02)
+    fading = [f for f in pieces if loud[-1] < f.first_sample and f.first_sample + PIECE <= stopped.end_sample + 3000]
+    assert fading and all(f.quiet for f in fading)  # the detector still hears voice there; the level does not
+    middle = [f for f in pieces if loud[0] + RATE_HZ // 2 < f.first_sample < loud[-1] - RATE_HZ // 2]
+    assert middle and sum(f.quiet for f in middle) < len(middle) // 4  # words: seldom quiet
+
+
+async def test_no_partial_starts_on_a_quiet_piece_so_the_final_never_waits_behind_one(engine: STTEngine) -> None:
+    """A partial decode (150-250 ms) started as the voice fades would hold up that pause's final."""
+    counting = CountingEngine(engine)
+    calls: list[float] = []
+    real = counting.transcribe
+
+    def transcribe(samples: Samples, options: TranscribeOptions | None = None) -> SpokenText:
+        calls.append(samples.size / RATE_HZ)
+        return real(samples, options)
+
+    counting.transcribe = transcribe  # type: ignore[method-assign]
+    question = spoken("piper", "What is the capital of Australia?", pad_s=0.0).samples
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        stage = TranscriptionStage(counting, executor, beam_size=5, partial_interval_ms=200)  # type: ignore[arg-type]
+        stage.link(_Sink(), lambda event: None)
+        await stage.process(UserStartedSpeaking(0, 0.0))
+        for i in range(0, RATE_HZ // 2, PIECE):  # 500 ms, every piece quiet: no partial
+            await stage.process(UserAudio(question[i : i + PIECE], i, i / RATE_HZ, 0.1, quiet=True))
+        await asyncio.sleep(0.3)
+        assert calls == []
+        i = RATE_HZ // 2
+        await stage.process(UserAudio(question[i : i + PIECE], i, i / RATE_HZ, 0.1))  # the voice again
+        for _ in range(100):
+            if calls:
+                break
+            await asyncio.sleep(0.02)
+        await stage.stop()
+    assert len(calls) == 1

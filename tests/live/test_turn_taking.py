@@ -108,6 +108,23 @@ def test_the_echo_guard_tells_the_avatars_voice_from_the_users() -> None:
     assert not quiet.is_echo(100.8, 101.2)
 
 
+def test_a_voice_after_a_silent_microphone_is_not_the_avatars_echo_whatever_its_envelope() -> None:
+    """An echo path carries the avatar's voice whenever it is audible: a microphone that stayed silent
+    while the avatar spoke has none, even when the user's words happen to follow its loudness (0.91
+    was seen over a quarter of a second: "Wait," taken for an echo, the avatar spoke on)."""
+    avatar = _speechlike(1, 3.0)
+    output = _envelope(avatar, 99.0)  # the avatar has been speaking for 1.8 s when the user speaks
+    user = EchoGuard(lambda: output)
+    for t, level in _envelope(0.5 * avatar, 99.3):  # a voice whose loudness follows the avatar's, by chance
+        user.observe(t, level if t >= 100.8 else 0.0005)  # before it, the microphone was silent
+    assert not user.is_echo(100.8, 101.2)
+
+    echo = EchoGuard(lambda: output)
+    for t, level in _envelope(0.5 * avatar, 99.3):  # the same voice, heard all along: an echo
+        echo.observe(t, level)
+    assert echo.is_echo(100.8, 101.2)
+
+
 def _speech(turn_id: int, seconds: float) -> TimedSpeech:
     frames = int(seconds * 25)
     return TimedSpeech(
@@ -208,6 +225,9 @@ async def test_over_the_avatar_a_backchannel_is_held_then_resumed_and_a_question
     assert isinstance(sink.frames[-1], HoldSpeech)  # silent at once
     await controller.process(UserStoppedSpeaking(9_000, 1.6))
     await controller.process(Transcript("Mm-hmm.", True, 9_000, -0.3))
+    await _silence(controller, 9_000, 0.4)
+    assert isinstance(sink.frames[-1], HoldSpeech)  # the user may go on: decided after a turn's silence
+    await _silence(controller, 9_000 + 20 * 320, 0.2)
     assert isinstance(sink.frames[-1], ResumeSpeech)
     assert (1, False, True) in [(e.turn_id, e.speaking, e.ignored) for e in events if isinstance(e, UserSpeech)]
 
@@ -226,8 +246,36 @@ async def test_over_the_avatar_a_short_unsure_sound_is_not_a_turn() -> None:
     await controller.process(UserStartedSpeaking(0, 1.0))
     await controller.process(UserStoppedSpeaking(14_000, 1.9))
     await controller.process(Transcript("and the macem.", True, 14_000, -0.9))  # Whisper spelling an "mm-hm"
+    await _silence(controller, 14_000, 0.5)
     assert isinstance(sink.frames[-1], ResumeSpeech)
     assert not [f for f in sink.frames if isinstance(f, UserText | Interrupt)]
+
+
+async def test_over_the_avatar_an_unsure_first_word_then_more_words_is_one_turn_without_a_resume() -> None:
+    """ "Wait, tell me more...": the decoder is unsure of "Wait." (about -0.76) and its final comes back
+    in the comma's pause, before the voice goes on; the avatar must not speak on in that moment."""
+    controller, sink, _ = _controller(avatar_speaking=True)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(5_000, 1.3))
+    await controller.process(Transcript("So.", True, 5_000, -0.8))
+    await _silence(controller, 5_000, 0.3)
+    await controller.process(UserStartedSpeaking(10_000, 1.6))
+    await controller.process(UserStoppedSpeaking(40_000, 3.5))
+    await controller.process(Transcript("tell me more about the squid.", True, 40_000, -0.3))
+    await _silence(controller, 40_000, 0.6)
+    assert not [f for f in sink.frames if isinstance(f, ResumeSpeech)]
+    assert sink.frames[-2:] == [Interrupt("barge_in", 0), UserText(1, "So. tell me more about the squid.")]
+
+
+@pytest.mark.parametrize("said", ["Wait.", "Stop.", "Sorry?", "No, no."])
+async def test_over_the_avatar_a_word_asking_it_to_stop_is_a_turn_however_unsure(said: str) -> None:
+    controller, sink, _ = _controller(avatar_speaking=True)
+    await controller.process(UserStartedSpeaking(0, 1.0))
+    await controller.process(UserStoppedSpeaking(6_000, 1.4))
+    await controller.process(Transcript(said, True, 6_000, -0.9))
+    await _silence(controller, 6_000, 0.6)
+    assert not [f for f in sink.frames if isinstance(f, ResumeSpeech)]
+    assert sink.frames[-2:] == [Interrupt("barge_in", 0), UserText(1, said)]
 
 
 def _speculating_controller(admitted: list[int]) -> tuple[TurnController, _Sink, list[LiveEvent]]:

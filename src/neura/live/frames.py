@@ -115,6 +115,7 @@ class UserAudio(InputFrame):
     first_sample: int
     at_s: float
     level: float  # RMS of the piece
+    quiet: bool = False  # set by the voice activity stage: speech, then a piece far quieter or silent (a pause?)
 
 
 @dataclass(frozen=True)

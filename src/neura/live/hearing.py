@@ -25,6 +25,7 @@ that slips past it is caught by its words (:func:`neura.live.turn_taking.is_echo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 PRE_ROLL_S = 0.25  # audio kept before a confirmed onset (its first syllable)
 KEPT_AUDIO_S = 1.0  # the recent audio the transcription stage keeps for that
 PAUSING_GRACE_S = 0.4  # a pause hint with no stop this long after it: the voice went on
+QUIET_RATIO = 0.1  # a piece of speech below this share of its loudest piece's RMS (-20 dB): maybe a pause
 LevelLog = Callable[[], Sequence[tuple[float, float]]]  # (monotonic time, RMS) of the avatar's packets
 
 
@@ -72,6 +74,7 @@ class EchoGuard:
     SILENT_RMS = 0.003
     MIN_POINTS = 8
     MAX_RATIO_SPREAD_DB = 6.0
+    BEFORE_S = 1.0  # the input before the speech, searched for the echo path's earlier evidence
 
     def __init__(self, output_levels: LevelLog, *, threshold: float = 0.9, max_lag_s: float = 1.0) -> None:
         self.output_levels = output_levels
@@ -86,8 +89,15 @@ class EchoGuard:
         """How well the input's level follows the output's, at the best delay (0..max_lag_s): the
         correlation of their envelopes, counted only when the level ratio also stays steady (an echo is
         the output times one gain: within about 6 dB; two independent voices drift apart). Over the
-        speech's voiced packets only: leading silence would line up with any pause in the output."""
+        speech's voiced packets only: leading silence would line up with any pause in the output.
+
+        An echo path is there whenever the avatar is audible, not only when speech starts: a delay at
+        which the avatar, at the gain the speech suggests, should have been clearly heard during the
+        second before, while the microphone stayed silent, is no echo path (two voices' envelopes over
+        a quarter of a second can match at one of fifty delays by chance: 0.91 was seen, a user's
+        "Wait," taken for the avatar's echo while the microphone had been silent)."""
         points = [(t, level) for t, level in self._input if start_s <= t <= end_s]
+        before = [(t, level) for t, level in self._input if start_s - self.BEFORE_S <= t < start_s]
         output = list(self.output_levels())
         if len(points) < self.MIN_POINTS or not output:
             return 0.0
@@ -109,9 +119,32 @@ class EchoGuard:
             if (echo > self.SILENT_RMS).mean() < 0.9 or float(echo.std()) < 1e-6:
                 continue
             ratio_db = 20 * np.log10(heard_level / np.maximum(echo, 1e-6))
-            if float(ratio_db.std()) <= self.MAX_RATIO_SPREAD_DB:
-                best = max(best, float(np.corrcoef(heard_level, echo)[0, 1]))
+            if float(ratio_db.std()) > self.MAX_RATIO_SPREAD_DB:
+                continue
+            if self._silent_path(before, lag, 10 ** (float(np.median(ratio_db)) / 20), out_t, out_l):
+                continue
+            best = max(best, float(np.corrcoef(heard_level, echo)[0, 1]))
         return best
+
+    def _silent_path(
+        self,
+        before: list[tuple[float, float]],
+        lag: float,
+        gain: float,
+        out_t: npt.NDArray[np.float64],
+        out_l: npt.NDArray[np.float64],
+    ) -> bool:
+        """Whether the microphone stayed silent before the speech where an echo at ``lag`` and ``gain``
+        would have been clearly heard (at least :data:`MIN_POINTS` such packets, most of them silent)."""
+        if len(before) < self.MIN_POINTS:
+            return False
+        times = np.array([t for t, _ in before])
+        levels = np.array([level for _, level in before])
+        expected = gain * np.interp(times - lag, out_t, out_l, left=0.0, right=0.0)
+        audible = expected > 2 * self.SILENT_RMS
+        if audible.sum() < self.MIN_POINTS:
+            return False
+        return bool((levels[audible] <= self.SILENT_RMS).mean() > 0.5)
 
     def is_echo(self, start_s: float, end_s: float) -> bool:
         return self.correlation(start_s, end_s) >= self.threshold
@@ -130,6 +163,7 @@ class VoiceActivityStage(Processor):
         self._last: UserAudio | None = None
         self._echo_speech = False  # the speech in progress is the avatar's echo: ignored until it ends
         self._onset = False  # a UserSpeechOnset went out and was neither confirmed nor dropped yet
+        self._loudest = 0.0  # the loudest piece of the speech in progress (RMS)
 
     def time_of(self, sample: int) -> float:
         """When ``sample`` arrived (monotonic), from the latest packet's arrival."""
@@ -201,6 +235,12 @@ class VoiceActivityStage(Processor):
                         continue
                     end = round(event.end_s * SAMPLE_RATE_HZ)
                     await self.push(UserStoppedSpeaking(end, self.time_of(end)))
+            if self.detector.speaking:
+                self._loudest = max(self._loudest, audio.level)
+                if self.detector.silence_ms > 0 or audio.level < QUIET_RATIO * self._loudest:
+                    audio = dataclasses.replace(audio, quiet=True)
+            else:
+                self._loudest = 0.0
         elif not self._pressed:  # push-to-talk, button up: the microphone is not heard
             audio = UserAudio(np.zeros_like(audio.samples), audio.first_sample, audio.at_s, 0.0)
         await self.push(audio)
@@ -245,7 +285,11 @@ class TranscriptionStage(Processor):
                 if self._pausing is not None and self._fed_to - self._pausing[1] > PAUSING_GRACE_S * SAMPLE_RATE_HZ:
                     self._pausing = None  # no stop came: the voice went on
                 idle = self._job is None or self._job.done()
-                if self._since_partial >= self.partial_samples and idle and self._pausing is None:
+                # No partial while the voice is fading or gone: the pause may be the end, and its final
+                # would wait behind that decode (a partial takes 150-250 ms; the early final starts at
+                # 100 ms of silence, and the detector hears the voice for 50-100 ms after it stopped).
+                due = self._since_partial >= self.partial_samples and not frame.quiet
+                if due and idle and self._pausing is None:
                     self._since_partial = 0
                     self._decode(self._stream, final=False, end_sample=self._fed_to)
         elif isinstance(frame, UserPausing) and self._stream is not None:

@@ -23,7 +23,10 @@ side knows: :class:`~neura.live.frames.UserText` (a turn), :class:`~neura.live.f
   speech confirmed over the avatar (``min_speech_ms`` of voice) keeps it held; the avatar is cut (the
   ordinary interrupt) when the speech becomes a turn, or earlier when a partial transcript shows four
   words or more after ``barge_in_ms`` of it; it plays on from where it stopped when the speech was a
-  back-channel ("mm-hm", "okay"), nothing recognisable, or the avatar's own words coming back (echo).
+  back-channel ("mm-hm", "okay"), nothing recognisable, or the avatar's own words coming back (echo),
+  once the silence after it is as long as a turn's (``turn_silence_ms``: "So, tell me..." may go on
+  after a "So." the decoder was unsure of); speech with a word asking it to stop ("wait", "stop",
+  "sorry", "no"...) is never taken for a back-channel or a noise.
 """
 
 from __future__ import annotations
@@ -70,6 +73,11 @@ BACKCHANNEL = frozenset(
 BACKCHANNEL_PHRASES = frozenset({"i see", "got it", "uh huh", "mm hm", "all right", "oh okay", "okay okay"})
 SHORT_SPEECH_MS = 1200  # over the avatar, speech this short...
 UNSURE_LOGPROB = -0.75  # ...decoded with less confidence than this is not a turn (Whisper's "mm-hm" guesses)
+STOPPING_WORDS = frozenset(
+    {"wait", "stop", "hold", "hang", "pause", "sorry", "excuse", "actually", "no", "nope", "but"}
+)
+"""Words that ask the avatar to stop or yield, however unsure the decoder was of them ("Wait." alone
+decodes at about -0.76): speech with one of them is never taken for a noise or a back-channel."""
 UNFINISHED_ENDINGS = frozenset(
     {"and", "or", "but", "so", "because", "the", "a", "an", "to", "of", "with", "for", "in", "on", "at", "my"}
     | {"your", "is", "are", "was", "what", "which", "that", "if", "when", "about", "like", "um", "uh"}
@@ -316,6 +324,8 @@ class TurnController(Processor):
             return
         text = " ".join(self._finals).strip()
         overheard = self._held and not self._barged_in and self._overheard
+        if overheard and self._now - self._end_sample < self._ms(self.config.turn_silence_ms):
+            return  # decided once the silence is as long as a turn's: "So, tell me..." may go on after "So."
         if not text or overheard:
             await self._drop()
             return
@@ -354,6 +364,8 @@ class TurnController(Processor):
     def _overheard_stretch(self, text: str, length: int, logprob: float) -> bool:
         """Speech over the avatar that is not for it: a back-channel, a short sound the decoder was unsure
         of (an "mm-hm" it could not spell, a laugh), or the avatar's own words coming back."""
+        if any(word in STOPPING_WORDS for word in words_of(text)):
+            return False
         unsure = length < self._ms(SHORT_SPEECH_MS) and logprob < UNSURE_LOGPROB
         return unsure or is_backchannel(text) or is_echo_of(text, self.avatar_text())
 
