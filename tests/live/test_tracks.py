@@ -16,6 +16,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from neura.live.clock import MediaClock
 from neura.live.events import discard
+from neura.live.frames import TimedSpeech
 from neura.live.timeline import SpeechTimeline
 from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack
 from neura.media import HeadPose, MouthPose
@@ -56,6 +57,10 @@ async def test_audio_and_video_share_one_clock_and_do_not_drift() -> None:
     clock, timeline = MediaClock(), SpeechTimeline(discard, stream)
     audio = AvatarAudioTrack(clock, timeline)
     video = AvatarVideoTrack(clock, timeline, stream, ThreadPoolExecutor(1))
+    frames = 20  # 0.8 s of speech from the start, then silence
+    timeline.schedule(
+        TimedSpeech(1, "hello", 0, np.full(frames * 1920, 0.5, np.float32), np.full((frames, 5), 0.5, np.float32))
+    )
     audio_times: list[float] = []
     video_times: list[float] = []
 
@@ -78,7 +83,9 @@ async def test_audio_and_video_share_one_clock_and_do_not_drift() -> None:
         assert np.median(np.abs(errors)) < 0.005 and max(np.abs(errors)) < 0.04  # one late frame, not more
         assert abs(np.median(errors[-10:]) - np.median(errors[:10])) < 0.005  # lateness does not accumulate
     assert video.frames_skipped == 0 and audio.frames_skipped == 0
-    assert stream.batches[:25] == [1] + [2] * 24  # the first frame alone, then one job per two frames
+    # the first frame alone, then two a job while the speech plays, then one a job (new speech would show
+    # from the next frame)
+    assert stream.batches[:8] == [1] + [2] * 7 and stream.batches[-10:] == [1] * 10
     audio.stop()
     await video.aclose()
 

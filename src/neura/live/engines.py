@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_AVATAR = "default"
 KEPT_ASSETS = 8
-BATCH_FRAMES = 1  # frames per render job: new speech shows from the next frame not yet rendered (20 ms sooner on
-# average than two a job; the job itself costs about 0.2 ms more a frame on the CPU renderer, bench: tracks)
+BATCH_FRAMES = 2  # frames per render job while the avatar speaks; one while it is silent (live/tracks.py): new
+# speech then shows from the next frame, 20 ms sooner on average than with two a job
 
 
 async def _build_clients(llm: LLMProvider) -> None:

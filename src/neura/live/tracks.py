@@ -4,7 +4,8 @@ Both read the :class:`SpeechTimeline` at their frame's position: audio samples `
 packet ``k`` is due, the mouth pose of frame ``n`` (time ``n / 25``). They hand aiortc encoded packets
 (see :mod:`neura.live.encoders`).
 
-Video is made by a producer task, a batch of frames at a time (the renderer stream's ``batch_frames``),
+Video is made by a producer task, one frame at a time while the avatar is silent (new speech shows from
+the next frame) and a batch at a time (the renderer stream's ``batch_frames``) while speech is queued,
 just ahead of the clock: at ``n / 25 - lead`` it has the stream render frames ``n ..`` and encodes them,
 in one executor job, while aiortc is still sending the frames before. ``lead`` follows the time recent
 jobs took, so a loaded machine renders a little earlier instead of sending late. A producer that falls
@@ -153,7 +154,10 @@ class AvatarVideoTrack(MediaStreamTrack):
             await self.clock.wait_until(index / FPS - self.lead_s)
             keyframe, self._keyframe = self._keyframe, False
             started = time.monotonic()
-            n_frames = 1 if index == 0 else None  # the very first frame is late by its job: make it one frame
+            # One frame a job while nothing is to be said (new speech shows from the next frame not yet
+            # rendered), a batch while speech is queued (what comes next is placed after it anyway). The
+            # very first frame is late by its job: one frame too.
+            n_frames = None if index > 0 and self.timeline.busy else 1
             packets = await loop.run_in_executor(self.executor, self._render_encode, keyframe, n_frames)
             self._adapt_lead(time.monotonic() - started)
             for packet in packets:
