@@ -267,6 +267,13 @@ async def test_over_the_avatar_an_unsure_first_word_then_more_words_is_one_turn_
     assert sink.frames[-2:] == [Interrupt("barge_in", 0), UserText(1, "So. tell me more about the squid.")]
 
 
+def test_over_the_avatar_its_own_words_with_a_stopping_word_are_still_an_echo() -> None:
+    said = "The deep ocean is dark, but most of it has never been explored."
+    controller = TurnController(TurnCounter(), lambda: True, VoiceConfig(), avatar_text=lambda: said)
+    assert controller._overheard_stretch("but most of it has never been explored", 48_000, -0.2)
+    assert not controller._overheard_stretch("but what about the whales", 48_000, -0.2)
+
+
 @pytest.mark.parametrize("said", ["Wait.", "Stop.", "Sorry?", "No, no."])
 async def test_over_the_avatar_a_word_asking_it_to_stop_is_a_turn_however_unsure(said: str) -> None:
     controller, sink, _ = _controller(avatar_speaking=True)

@@ -364,10 +364,12 @@ class TurnController(Processor):
     def _overheard_stretch(self, text: str, length: int, logprob: float) -> bool:
         """Speech over the avatar that is not for it: a back-channel, a short sound the decoder was unsure
         of (an "mm-hm" it could not spell, a laugh), or the avatar's own words coming back."""
+        if is_echo_of(text, self.avatar_text()):
+            return True  # its own "but" or "no" coming back is still an echo
         if any(word in STOPPING_WORDS for word in words_of(text)):
             return False
         unsure = length < self._ms(SHORT_SPEECH_MS) and logprob < UNSURE_LOGPROB
-        return unsure or is_backchannel(text) or is_echo_of(text, self.avatar_text())
+        return unsure or is_backchannel(text)
 
     async def _end_turn(self, text: str) -> None:
         turn_id, ended_s = self._turn(), self._ended_s
