@@ -135,8 +135,7 @@ class EchoGuard:
         out_l: npt.NDArray[np.float64],
     ) -> bool:
         """Whether the microphone stayed silent before the speech where an echo at ``lag`` and ``gain``
-        would have been clearly heard (at least :data:`MIN_POINTS` such packets, four in five of them
-        silent: a real echo on a loaded client can have gaps, a cancelled one is silent throughout)."""
+        would have been clearly heard (at least :data:`MIN_POINTS` such packets, most of them silent)."""
         if len(before) < self.MIN_POINTS:
             return False
         times = np.array([t for t, _ in before])
@@ -145,7 +144,7 @@ class EchoGuard:
         audible = expected > 2 * self.SILENT_RMS
         if audible.sum() < self.MIN_POINTS:
             return False
-        return bool((levels[audible] <= self.SILENT_RMS).mean() >= 0.8)
+        return bool((levels[audible] <= self.SILENT_RMS).mean() > 0.5)
 
     def is_echo(self, start_s: float, end_s: float) -> bool:
         return self.correlation(start_s, end_s) >= self.threshold
