@@ -9,6 +9,7 @@ it too); no STUN or TURN server is configured.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -179,3 +180,16 @@ async def closed_state(http: httpx.AsyncClient, session_id: str, headers: dict[s
             return state
         await asyncio.sleep(0.05)
     raise AssertionError(f"session {session_id} did not close: {state}")
+
+
+@pytest.fixture
+def frozen_heap() -> Iterator[None]:
+    """What the live server does once its engines are warm (LiveEngines.warm_up), and a gateway that owns
+    its process once started: the heap built so far is frozen (after a collection: no garbage kept), so
+    a full garbage collection scans only what sessions allocate. Unfrozen, a collection of this test
+    process, which by then holds the earlier tests' objects, stalled the event loop for 0.4-0.7 s on a
+    loaded machine: enough to break real-time tests (media pacing, the echo of the avatar's voice)."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()

@@ -5,9 +5,8 @@ packets at 25 fps stamped in 90 kHz."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -35,17 +34,6 @@ class SlowStream(FakeStream):
 class BrokenStream(FakeStream):
     def _render(self, mouths: Sequence[MouthPose], heads: Sequence[HeadPose]) -> Sequence[Image]:
         raise RuntimeError("the rig is corrupt")
-
-
-@pytest.fixture
-def frozen_heap() -> Iterator[None]:
-    """What the live server does once its engines are warm (LiveEngines.warm_up): the heap built so far
-    is frozen, so a full garbage collection scans only what sessions allocate. Unfrozen, a collection of
-    this test process stalled the event loop (both tracks) for 0.4-0.7 s on a loaded machine."""
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
 
 
 # Timing-sensitive: up to two reruns, each reported.

@@ -153,6 +153,7 @@ async def test_a_cough_and_mm_hm_do_not_stop_the_avatar(
 # Timing-sensitive: up to two reruns, each reported.
 # the echo guard compares loudness envelopes over short windows: a loaded machine can shift them.
 @pytest.mark.flaky(reruns=2)
+@pytest.mark.usefixtures("frozen_heap")  # a garbage collection's stall would break the echo's timing
 async def test_the_avatar_does_not_hear_itself(
     talking: tuple[LivePeer, SpokenAudioTrack], openai_server: FakeOpenAIServer
 ) -> None:
