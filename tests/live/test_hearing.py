@@ -20,6 +20,7 @@ from neura.stt.base import Samples, TranscribeOptions
 from neura.stt.base import Transcript as SpokenText
 from neura.stt.streaming import StreamingTranscriber
 from neura.stt.vad import VadConfig
+from tests.live.test_turn_taking import _Sink as EverySink  # keeps every frame, audio too
 from tests.stt.samples import RATE_HZ, spoken
 
 PIECE = RATE_HZ // 50  # 20 ms, as the microphone delivers it
@@ -112,19 +113,10 @@ async def test_voice_after_a_short_pause_gets_a_final_over_the_whole_stretch(eng
     assert counting.finals >= 2  # the early decode of the first part was not taken for the final
 
 
-class _AudioSink(Processor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.frames: list[Frame] = []
-
-    async def queue_frame(self, frame: Frame) -> None:
-        self.frames.append(frame)
-
-
 async def test_the_voice_activity_stage_marks_the_fading_voice_quiet() -> None:
     question = spoken("piper", "What is the capital of Australia?", pad_s=0.0).samples
     vad = VoiceActivityStage(VadConfig(min_speech_ms=250, end_silence_ms=200, pausing_ms=100))
-    sink = _AudioSink()
+    sink = EverySink()
     vad.link(sink, lambda event: None)
     audio = np.concatenate([question, np.zeros(RATE_HZ // 2, np.float32)])
     for i in range(0, audio.size - PIECE + 1, PIECE):
