@@ -90,6 +90,7 @@ BODY = (
 REPLIES = tuple(f"{opener} {BODY}" for opener in OPENERS)  # the fake LLM answers with each in turn
 REPLY = REPLIES[1]  # for benches that answer with one reply: an opener of nine words before its first stop
 TOGETHER_SESSIONS = 4
+SERVER_STAGES = ("llm_first_token_ms", "first_clause_ms", "first_audio_ms", "first_frame_sent_ms")  # of `latency`
 MOUTH_OPEN = 0.04
 TARGET_FPS = 25.0
 PG_ADMIN_URL = os.environ.get("NEURA_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -321,8 +322,13 @@ async def turns_together(http: httpx.AsyncClient, database_url: str, rounds: int
                 if audio_s is None or opened_s is None:
                     print(f"  round {round_index}: no open mouth or no speech measured", flush=True)
                 elif round_index:
+                    latency = next((m for _, m in peer.messages[mark:][::-1] if m["type"] == "latency"), {})
                     measured.append(
-                        {"first_frame_ms": (opened_s - sent_s) * 1000, "first_audio_ms": (audio_s - sent_s) * 1000}
+                        {
+                            "first_frame_ms": (opened_s - sent_s) * 1000,
+                            "first_audio_ms": (audio_s - sent_s) * 1000,
+                            **{f"server_{stage}": latency.get(stage) or 0.0 for stage in SERVER_STAGES},
+                        }
                     )
             await asyncio.sleep(0.5)
     finally:
@@ -526,6 +532,9 @@ def report_together(together: list[dict[str, float]]) -> dict[str, Any]:
     print(f"{TOGETHER_SESSIONS} sessions whose turns start together ({len(together)} answers)")
     print_row("  message -> first open-mouth frame decoded", frame)
     print_row("  message -> first speech audio decoded", audio)
+    for stage in SERVER_STAGES:
+        name = stage.removesuffix("_ms").replace("_", " ")
+        print_row(f"  server: {name}", summary([t[f"server_{stage}"] for t in together]))
     return {
         "first_frame_p50_ms_4_sessions": round(frame["p50"], 1),
         "first_frame_p95_ms_4_sessions": round(frame["p95"], 1),

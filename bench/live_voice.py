@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.live import MOUTH_OPEN, REPLY, Unmeasured, bench_gateway, new_account, summary  # noqa: E402
+from bench.live import MOUTH_OPEN, REPLY, SERVER_STAGES, Unmeasured, bench_gateway, new_account, summary  # noqa: E402
 from tests.live.analysis import measure_faces  # noqa: E402
 from tests.live.peer_client import LivePeer  # noqa: E402
 from tests.stt.samples import spoken  # noqa: E402
@@ -59,7 +59,6 @@ QUESTIONS = (
     "Why is the deep ocean so dark and cold?",
     "Which animals make their own light under the sea?",
 )
-SERVER_STAGES = ("llm_first_token_ms", "first_clause_ms", "first_audio_ms", "first_frame_sent_ms")
 INTERRUPTION = "Wait, tell me more about the giant squid instead."
 PAD_S = 0.1  # silence before and after each spoken question
 VOICES = ("piper", "espeak")

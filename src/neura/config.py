@@ -142,12 +142,19 @@ class Settings(BaseSettings):
     malloc_arenas: int = Field(2, ge=0, alias="MALLOC_ARENAS")
     # the live avatar hears the user (docs/live.md, "Voice"); the speech recognition model is STT_MODEL
     live_voice: bool = Field(True, alias="LIVE_VOICE")  # false: sessions take text only (no model loaded)
-    live_stt_threads: int = Field(2, ge=1, alias="LIVE_STT_THREADS")  # CPU threads of one decode
+    # CPU threads of one live decode. One: the decode shares the cores with the avatar's rendering and the
+    # peer connections, and two threads that wait on each other lose more than they gain (bench/live_voice.py,
+    # 2 cores: a final decode took 180-240 ms with one, 360 with two; end of speech -> first frame p50 582
+    # against 703 ms)
+    live_stt_threads: int = Field(1, ge=1, alias="LIVE_STT_THREADS")
     live_stt_beam_size: int = Field(5, ge=1, le=10, alias="LIVE_STT_BEAM_SIZE")  # of finals; 1: greedy, faster
     live_stt_partial_ms: int = Field(800, ge=200, alias="LIVE_STT_PARTIAL_MS")  # new speech between partials
     live_vad_threshold: float = Field(0.5, gt=0, lt=1, alias="LIVE_VAD_THRESHOLD")  # speech probability
     live_vad_min_speech_ms: int = Field(250, ge=0, alias="LIVE_VAD_MIN_SPEECH_MS")  # shorter sounds are ignored
-    live_vad_hold_ms: int = Field(100, ge=0, alias="LIVE_VAD_HOLD_MS")  # voice this long holds the avatar; 0: off
+    # voice this long holds the avatar (0: off): two of Silero's 32 ms frames. Three or four (100) held it
+    # 64 ms later on every barge-in (bench/live_voice.py: 340 -> 261 ms p50); a sound that short and no longer
+    # pauses the avatar for a moment (it plays on once the sound is not speech), it never cuts it
+    live_vad_hold_ms: int = Field(64, ge=0, alias="LIVE_VAD_HOLD_MS")
     # silence after which the final is decoded early (kept when the pause lasts); 0: only at the end of the stretch
     live_stt_early_final_ms: int = Field(100, ge=0, alias="LIVE_STT_EARLY_FINAL_MS")
     live_vad_pause_ms: int = Field(200, ge=64, alias="LIVE_VAD_PAUSE_MS")  # silence that ends a stretch of speech

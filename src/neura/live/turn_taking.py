@@ -119,7 +119,7 @@ class VoiceConfig:
     """What the input side is tuned by (the ``LIVE_VAD_*``, ``LIVE_TURN_*`` and ``LIVE_STT_*`` settings)."""
 
     vad: VadConfig = field(
-        default_factory=lambda: VadConfig(min_speech_ms=250, end_silence_ms=200, onset_ms=100, pausing_ms=100)
+        default_factory=lambda: VadConfig(min_speech_ms=250, end_silence_ms=200, onset_ms=64, pausing_ms=100)
     )
     turn_silence_ms: int = 500
     incomplete_silence_ms: int = 1200
