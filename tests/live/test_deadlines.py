@@ -130,3 +130,57 @@ async def test_a_first_clause_overtakes_later_clauses_of_sessions_that_are_speak
     for pipeline in pipelines.values():
         await pipeline.stop()
     assert arrivals == [("new turn", 0), ("speaking-1", 3), ("speaking-2", 2)]
+
+
+def test_a_job_that_runs_alone_holds_back_the_others_but_never_waits_for_a_running_one() -> None:
+    """First clauses run alone: with two workers, nothing starts while one runs (two syntheses of two
+    threads each would share two cores), but one starts while a later clause is being synthesised."""
+    pool = DeadlineExecutor(max_workers=2, thread_name_prefix="test-alone")
+    events: list[str] = []
+    lock = threading.Lock()
+
+    def job(name: str, release: threading.Event, started: threading.Event) -> None:
+        with lock:
+            events.append(f"{name} starts")
+        started.set()
+        release.wait(5.0)
+        with lock:
+            events.append(f"{name} ends")
+
+    def gates() -> tuple[threading.Event, threading.Event]:
+        return threading.Event(), threading.Event()
+
+    try:
+        (later_go, later_on), (first_go, first_on), (second_go, second_on), (next_go, next_on) = (
+            gates() for _ in range(4)
+        )
+        now = time.monotonic()
+        pool.submit_by(now + 1.0, job, "later clause", later_go, later_on)
+        assert later_on.wait(5.0)
+        pool.submit_alone_by(now, job, "first clause", first_go, first_on)
+        assert first_on.wait(5.0), "a job that runs alone waited for one already running"
+        pool.submit_alone_by(now, job, "another first clause", second_go, second_on)
+        pool.submit_by(now + 2.0, job, "next later clause", next_go, next_on)
+        later_go.set()  # a worker is free now: still nothing starts while the first clause runs
+        assert not second_on.wait(0.2) and not next_on.is_set()
+        first_go.set()
+        assert second_on.wait(5.0)
+        assert not next_on.wait(0.2), "a job started beside one that runs alone"
+        second_go.set()
+        assert next_on.wait(5.0)
+        next_go.set()
+        deadline = time.monotonic() + 5.0
+        while len(events) < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert events == [
+            "later clause starts",
+            "first clause starts",
+            "later clause ends",
+            "first clause ends",
+            "another first clause starts",
+            "another first clause ends",
+            "next later clause starts",
+            "next later clause ends",
+        ]
+    finally:
+        pool.shutdown(wait=True)

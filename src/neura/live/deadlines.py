@@ -7,6 +7,15 @@ carries a deadline, when its result will be needed, and a free worker takes the 
 first clause is due at once (nothing of the turn is playing), a later clause when the speech queued
 before it runs out. Jobs due at the same time keep their order, so sessions take turns fairly. A job
 cancelled before it starts (its turn was interrupted) is skipped, not run.
+
+A job may be submitted to run **alone** (:meth:`DeadlineExecutor.submit_alone_by`): no other job starts
+while it runs (one already running goes on). A turn's first clause is synthesised that way, with two
+threads of its own: when four sessions' answers start together, their first clauses run one after the
+other, each with the cores to itself, instead of two at a time on two threads each (four threads on
+two cores, and the avatars' frames starved): ``bench/live.py``'s four sessions whose messages are sent
+together, first open-mouth frame p50 / p95 623 / 846 ms with two at a time, 503 / 721 and 464 / 724 ms
+alone (three runs of 32-40 answers on one quiet 2-core machine, 2026-12-06). A first clause still starts
+while a later clause of another session is being synthesised: it never waits for one.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ class _Job:
     arrival: int  # among jobs due at the same time, the first come goes first
     future: Future[Any] = field(compare=False)
     work: Callable[[], Any] = field(compare=False)
+    alone: bool = field(default=False, compare=False)  # no other job starts while it runs
 
 
 class DeadlineExecutor(Executor):
@@ -44,6 +54,7 @@ class DeadlineExecutor(Executor):
         self._changed = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._shut_down = False
+        self._alone_running = False  # a job that runs alone is running: nothing else starts
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Due now: what plain :class:`~concurrent.futures.Executor` users (``run_in_executor``) ask."""
@@ -51,12 +62,18 @@ class DeadlineExecutor(Executor):
 
     def submit_by(self, deadline_s: float, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Run ``fn(*args, **kwargs)`` before any job due later (``deadline_s``: ``time.monotonic()`` time)."""
+        return self._submit(deadline_s, False, functools.partial(fn, *args, **kwargs))
+
+    def submit_alone_by(self, deadline_s: float, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """As :meth:`submit_by`, and no other job starts while this one runs (see the module docstring)."""
+        return self._submit(deadline_s, True, functools.partial(fn, *args, **kwargs))
+
+    def _submit(self, deadline_s: float, alone: bool, work: Callable[[], T]) -> Future[T]:
         future: Future[T] = Future()
         with self._changed:
             if self._shut_down:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            work = functools.partial(fn, *args, **kwargs)
-            heapq.heappush(self._jobs, _Job(deadline_s, next(self._arrivals), future, work))
+            heapq.heappush(self._jobs, _Job(deadline_s, next(self._arrivals), future, work, alone))
             if len(self._threads) < self.max_workers:
                 self._start_worker()
             self._changed.notify()
@@ -90,16 +107,22 @@ class DeadlineExecutor(Executor):
     def _work(self) -> None:
         while True:
             with self._changed:
-                while not self._jobs and not self._shut_down:
+                while (not self._jobs or self._alone_running) and not self._shut_down:
                     self._changed.wait()
                 if not self._jobs:
                     return
                 job = heapq.heappop(self._jobs)
-            if not job.future.set_running_or_notify_cancel():
-                continue
+                if not job.future.set_running_or_notify_cancel():
+                    continue
+                self._alone_running = job.alone
             try:
                 result = job.work()
             except BaseException as error:  # handed to whoever awaits the future, as ThreadPoolExecutor does
                 job.future.set_exception(error)
             else:
                 job.future.set_result(result)
+            finally:
+                if job.alone:
+                    with self._changed:
+                        self._alone_running = False
+                        self._changed.notify_all()

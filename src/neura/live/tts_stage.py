@@ -69,10 +69,13 @@ class TTSStage(Processor):
         if frame.index > 0:
             while self.queued_s() > self.ahead_s:
                 await asyncio.sleep(PACE_POLL_S)
-        tts = self.first_clause_tts if frame.index == 0 else self.tts
+        # a first clause runs alone on its two threads (see neura.live.deadlines); later ones on one thread
+        first = frame.index == 0
+        submit = self.executor.submit_alone_by if first else self.executor.submit_by
+        tts = self.first_clause_tts if first else self.tts
         due_s = time.monotonic() + self.queued_s()
         try:
-            chunks = await asyncio.wrap_future(self.executor.submit_by(due_s, synthesize_all, tts, frame.text))
+            chunks = await asyncio.wrap_future(submit(due_s, synthesize_all, tts, frame.text))
         except NeuraError as error:
             log.warning("live turn %d: speech synthesis failed: %s", frame.turn_id, error.message)
             self.emit(ErrorRaised(frame.turn_id, error))
