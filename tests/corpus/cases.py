@@ -92,9 +92,12 @@ def spoken_words(*, must_include: tuple[str, ...] = (), must_not_include: tuple[
     return check
 
 
-def transcribed(*, contains: str) -> Check:
+def transcribed(*, contains: str | tuple[str, ...]) -> Check:
+    words = (contains,) if isinstance(contains, str) else contains
+
     def check(response: httpx.Response) -> None:
-        assert contains in response.json()["text"].lower(), response.json()
+        text = response.json()["text"].lower()
+        assert all(word in text for word in words), response.json()
 
     return check
 
@@ -180,7 +183,10 @@ CASES: list[ApiCase] = [
     transcription("audio-silent", lambda: wav_bytes(np.zeros(3 * RATE_HZ, np.float32)), 422, "no_speech"),
     transcription("audio-two-hours", audio.two_hour_mp3, 413, "payload_too_large"),
     transcription("audio-video-without-sound", audio.video_without_sound, 422, "audio_decode"),
-    transcription("audio-wrong-rate-8khz", lambda: _speech(8000), 200, check=transcribed(contains="maria")),
+    # telephone audio (nothing above 4 kHz): its words, though not every name: Whisper base heard the 8 kHz
+    # "did Maria buy" as "didn't re-abide" on one of this project's machines (same packages) and not others
+    transcription("audio-wrong-rate-8khz", lambda: _speech(8000), 200,
+                  check=transcribed(contains=("apples", "market"))),
     transcription("audio-wrong-rate-44khz", lambda: _speech(44100), 200, check=transcribed(contains="maria")),
     transcription("audio-clipped", lambda: _speech(gain=8.0), 200, check=transcribed(contains="apples")),
     # --- text: scripts, prompts and speech
