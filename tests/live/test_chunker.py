@@ -38,9 +38,17 @@ def test_the_first_clause_is_cut_after_a_few_words_even_without_punctuation() ->
     )
 
 
-def test_a_one_word_interjection_before_a_comma_is_the_first_piece() -> None:
+def test_a_one_word_interjection_before_a_comma_is_the_first_piece_as_soon_as_it_arrives() -> None:
     pieces = chunk("Sure, here is a quick overview. The deep ocean is the largest habitat on Earth.")
-    assert pieces[:2] == [(1, "Sure,"), (6, "here is a quick overview.")]
+    assert pieces[:2] == [(0, "Sure,"), (6, "here is a quick overview.")]
+
+
+def test_a_comma_after_a_digit_waits_for_the_next_token_a_comma_after_a_letter_does_not() -> None:
+    splitter = ClauseSplitter()
+    assert splitter.feed("Well") == [] and splitter.feed(",") == ["Well,"]  # a tokenizer's separate comma
+    splitter = ClauseSplitter()
+    assert splitter.feed("About 1") == [] and splitter.feed(",") == []  # "1,000" may be coming
+    assert splitter.feed("000") == [] and splitter.feed(" fish swim here, and") == ["About 1,000 fish swim here,"]
 
 
 def test_a_long_opener_is_cut_before_its_first_phrase_once_three_words_have_come() -> None:

@@ -19,7 +19,8 @@ text keeps ahead of it.
 A cut is made only at whitespace that a complete word follows or precedes, so "3.5", "1,000" and
 "Dr. Smith" arriving token by token are never split inside, nor is "the" taken for a phrase opener
 before the next token shows it was not "these"; "!" and "?" (which no number or abbreviation contains)
-end a sentence as soon as they arrive.
+end a sentence as soon as they arrive, and "," or ";" right after a letter ends a clause as soon as it
+arrives (only after a digit can it be inside a number): "Sure," is synthesised one token sooner.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ ABBREVIATIONS = frozenset(
 _BREAK = re.compile(
     rf"[{re.escape(SENTENCE_END + CLAUSE_BREAK)}][{re.escape(CLOSERS)}]*(?=\s)|\n"
     r"|[!?]$"  # "!" and "?" end a sentence at once: no number or abbreviation contains them
+    r"|(?<=[^\W\d_])[,;]$"  # so do "," and ";" after a letter ("Sure,"): only after a digit may a number go on
 )
 _WORD = re.compile(r"\S*[^\W_]\S*")  # a whitespace-delimited token with a letter or digit: "3.5", "it's"
 _PREPOSITIONS = """about above across after against along among around at before behind below beneath beside
