@@ -6,7 +6,10 @@ On this machine: 2 API processes (``neura serve --role api``), 2 media processes
 2 workers (``neura worker``) on a fresh PostgreSQL database and their own Redis database, a local fake
 language model, and clients given the list of API processes (an httpx transport that sends each request
 to the next one, and to another one only when a connection is refused: the request never began there;
-no keep-alive, so no request is written into a connection that a stopping server is closing). The load
+no keep-alive, so no request is written into a connection that a stopping server is closing; and, as
+nginx's ``proxy_next_upstream error`` does, a GET, HEAD or OPTIONS that the server closed without a
+byte of response, which a stopping server does to a connection it had not accepted yet, goes to the next
+process: it is counted in ``retried_requests``, and never a POST). The load
 is bounded: ``--clients`` loops of API calls (``GET /v1/me``, ``GET /v1/videos``, ``GET /v1/voices``
 which the API forwards to a media process), a video job every ``--video-every-s`` (espeak, 512x512), and
 ``--sessions`` live sessions (real aiortc peers) that say something every few seconds and open a new
@@ -64,6 +67,7 @@ STOP_TIMEOUT_S = 120.0
 class Counts:
     requests_sent: int = 0
     failed_requests: int = 0
+    retried_requests: int = 0  # idempotent requests a stopping process closed unanswered, sent to the next
     failures: list[str] = field(default_factory=list)  # what failed, and when (seconds into the run)
     notes: list[str] = field(default_factory=list)  # not failures: a plan's limit, a session that ended
     videos: list[str] = field(default_factory=list)
@@ -83,8 +87,12 @@ class Counts:
         self.failures.append(f"{what} {self.when()}")
 
 
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class Balancing(httpx.AsyncBaseTransport):
-    """Each request to the next API process; to the one after it only when the connection is refused."""
+    """Each request to the next API process; to the one after it only when the connection is refused, or
+    when an idempotent request's connection was closed before any response (see the module docstring)."""
 
     def __init__(self, ports: list[int], counts: Counts) -> None:
         self.ports = ports
@@ -101,6 +109,12 @@ class Balancing(httpx.AsyncBaseTransport):
                 response = await self.inner.handle_async_request(request)
             except httpx.ConnectError:
                 continue  # refused: this process is restarting, and nothing was sent to it
+            except httpx.RemoteProtocolError:
+                if request.method not in IDEMPOTENT:
+                    self.counts.failed(f"{request.method} {request.url.path}: RemoteProtocolError")
+                    raise
+                self.counts.retried_requests += 1  # closed unanswered by a stopping process: safe to resend
+                continue
             except httpx.HTTPError as exc:
                 self.counts.failed(f"{request.method} {request.url.path}: {type(exc).__name__}")
                 raise
@@ -312,6 +326,7 @@ async def run(
     return {
         "requests_sent": counts.requests_sent,
         "failed_requests": counts.failed_requests,
+        "retried_requests": counts.retried_requests,
         "videos_submitted": len(counts.videos),
         "videos_refused_by_plan": counts.videos_refused,
         "video_statuses": statuses,
