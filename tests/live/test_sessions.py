@@ -185,9 +185,13 @@ async def test_sessions_leave_no_tasks_or_peer_connections_behind(
             await peer.close()
     del peers, peer
     deadline = time.monotonic() + 5.0  # a closed session's memory is released a moment after it closed
-    while (after := counts(main_gateway)) != baseline and time.monotonic() < deadline:
+
+    def leaked(now: tuple[int, int]) -> bool:  # a background task of the gateway may end meanwhile: fewer is fine
+        return now[0] > baseline[0] or now[1] != baseline[1]
+
+    while leaked(after := counts(main_gateway)) and time.monotonic() < deadline:
         await asyncio.sleep(0.25)
-    assert after == baseline, f"gateway (tasks, open peer connections): {baseline} before, {after} after"
+    assert not leaked(after), f"gateway (tasks, open peer connections): {baseline} before, {after} after"
     assert main_gateway.live.open_sessions == 0
     open_rows = await db_value(
         database_url,
