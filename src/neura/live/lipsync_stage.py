@@ -1,7 +1,10 @@
 """``Speech`` -> ``TimedSpeech``: 48 kHz audio for WebRTC and the mouth pose of every 25 fps frame.
 
 The first clause of a turn loses the voice's leading silence (all but a few milliseconds): that silence
-is latency the user would wait through with a closed mouth.
+is latency the user would wait through with a closed mouth. An engine's phoneme times carry its measured
+offset (a median over word starts); where that offset puts the first phoneme's end before the first sound
+("In", "It", "I"), the phonemes' head is stretched to begin at the sound (:func:`start_phonemes_at`), so
+the first syllable still moves the mouth instead of being cut away with the silence.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from neura.lipsync import mouth_track
 from neura.live.frames import Frame, Speech, TimedSpeech
 from neura.live.processor import Processor
 from neura.media import PhonemeSpan, SpeechChunk, WordSpan
+from neura.tts.base import SILENCE_PHONEME
 
 OUTPUT_RATE_HZ = 48_000
 FPS = 25
 SILENCE_LEVEL = 0.01  # |sample| below this (about -40 dBFS) counts as silence when trimming
 KEEP_LEAD_S = 0.005  # silence kept before the first sound
+MIN_SOUNDING_S = 0.02  # a first phoneme that sounds for less than this after the first sound is stretched
 
 
 def resample_to_48k(samples: npt.NDArray[np.float32], rate_hz: int) -> npt.NDArray[np.float32]:
@@ -41,12 +46,40 @@ def resample_to_48k(samples: npt.NDArray[np.float32], rate_hz: int) -> npt.NDArr
     return resampled[:count]
 
 
+def first_sound_s(samples: npt.NDArray[np.float32], rate_hz: int) -> float | None:
+    """When the first sample above :data:`SILENCE_LEVEL` sounds (None: the clip is silent)."""
+    loud = np.flatnonzero(np.abs(samples) > SILENCE_LEVEL)
+    return None if loud.size == 0 else float(loud[0] / rate_hz)
+
+
 def leading_silence_s(samples: npt.NDArray[np.float32], rate_hz: int) -> float:
     """Seconds of silence before the first sound, less :data:`KEEP_LEAD_S`."""
-    loud = np.flatnonzero(np.abs(samples) > SILENCE_LEVEL)
-    if loud.size == 0:
-        return 0.0
-    return max(0.0, loud[0] / rate_hz - KEEP_LEAD_S)
+    sound_s = first_sound_s(samples, rate_hz)
+    return 0.0 if sound_s is None else max(0.0, sound_s - KEEP_LEAD_S)
+
+
+def start_phonemes_at(chunk: SpeechChunk, sound_s: float) -> SpeechChunk:
+    """``chunk`` with its phonemes' head stretched so that the first sounding phoneme begins at ``sound_s``,
+    where the alignment has it end less than :data:`MIN_SOUNDING_S` after that (else unchanged).
+
+    Times map piecewise linearly: ``0 -> 0``, the first phoneme's start -> ``sound_s``, and from the end of
+    the phoneme after it on (at least two :data:`MIN_SOUNDING_S` past the sound) nothing moves: only the
+    first two phonemes share the correction. The spans stay contiguous and in order.
+    """
+    index = next((i for i, p in enumerate(chunk.phonemes) if p.phoneme != SILENCE_PHONEME), None)
+    if index is None or chunk.phonemes[index].end_s >= sound_s + MIN_SOUNDING_S:
+        return chunk
+    following = chunk.phonemes[index + 1 : index + 2]
+    start_s = chunk.phonemes[index].start_s
+    anchor_s = max(following[0].end_s if following else 0.0, sound_s + 2 * MIN_SOUNDING_S)
+    times = np.array([0.0, start_s, anchor_s]), np.array([0.0, sound_s, anchor_s])
+
+    def warp(t: float) -> float:
+        return t if t >= anchor_s else float(np.interp(t, *times))
+
+    phonemes = [PhonemeSpan(p.phoneme, warp(p.start_s), warp(p.end_s)) for p in chunk.phonemes]
+    words = [WordSpan(w.word, warp(w.start_s), warp(w.end_s)) for w in chunk.words]
+    return SpeechChunk(chunk.text, chunk.samples, chunk.sample_rate_hz, phonemes, words, chunk.alphabet)
 
 
 def trim_start(chunk: SpeechChunk, trim_s: float) -> SpeechChunk:
@@ -66,8 +99,9 @@ def trim_start(chunk: SpeechChunk, trim_s: float) -> SpeechChunk:
 
 def time_speech(turn_id: int, index: int, chunk: SpeechChunk, *, trim_lead: bool) -> TimedSpeech:
     """``chunk`` at 48 kHz with the mouth pose of each of its frames."""
-    if trim_lead:
-        chunk = trim_start(chunk, leading_silence_s(chunk.samples, chunk.sample_rate_hz))
+    sound_s = first_sound_s(chunk.samples, chunk.sample_rate_hz) if trim_lead else None
+    if sound_s is not None:
+        chunk = trim_start(start_phonemes_at(chunk, sound_s), max(0.0, sound_s - KEEP_LEAD_S))
     samples = resample_to_48k(chunk.samples, chunk.sample_rate_hz)
     n_frames = max(1, math.ceil(len(samples) / OUTPUT_RATE_HZ * FPS))
     track = mouth_track(chunk.phonemes, chunk.alphabet, fps=FPS, start_s=0.0, n_frames=n_frames)
