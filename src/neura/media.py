@@ -38,6 +38,11 @@ class SpeechChunk:
 
     ``samples`` are float32 mono in [-1, 1]. Phoneme and word times are relative to the chunk's first
     sample and already corrected by the engine's measured alignment offset.
+
+    ``continues``: only from ``synthesize_streaming``: this chunk is the head of a longer utterance whose
+    rest is the next chunk (its audio goes on from this one's last sample). Both carry the whole
+    utterance's phonemes and words, each on its own timeline (so the rest's first ones are negative),
+    for a mouth that moves across the cut as it would through the whole.
     """
 
     text: str
@@ -46,6 +51,7 @@ class SpeechChunk:
     phonemes: list[PhonemeSpan] = field(default_factory=list)
     words: list[WordSpan] = field(default_factory=list)
     alphabet: PhonemeAlphabet = "ipa"
+    continues: bool = False
 
     @property
     def duration_s(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import subprocess
 import sys
@@ -12,7 +13,15 @@ import numpy as np
 import pytest
 
 from neura.tts import align_words
-from neura.tts.piper import PiperEngine, bundled_voice_paths
+from neura.tts.piper import (
+    DECODER_NODE,
+    PEAK_LEVEL,
+    STREAM_HEAD_FRAMES,
+    PiperEngine,
+    bundled_voice_paths,
+    split_at_decoder,
+    stream_slices,
+)
 from neura.tts.piper_model import make_noise_deterministic, patched_model
 
 SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
@@ -76,3 +85,52 @@ def test_first_sentence_is_ready_before_the_rest(piper: PiperEngine) -> None:
     chunks = piper.synthesize(text)
     first = next(iter(chunks))
     assert first.text == "One." and first.duration_s < 1.5
+
+
+def test_streaming_yields_the_opening_first_and_the_rest_joins_it_exactly(piper: PiperEngine) -> None:
+    """The graph cut at the decoder: the opening's frames and the slices after it (each decoded with
+    context) sound exactly as the whole sentence does, up to the opening's own peak gain (and the soft
+    limit above it)."""
+    text = "The main difference between these two approaches is cost."
+    (whole,) = piper.synthesize(text)
+    parts = list(piper.synthesize_streaming(text))
+    assert len(parts) >= 3 and [p.continues for p in parts] == [True] * (len(parts) - 1) + [False]
+    assert {p.text for p in parts} == {text}
+    head = parts[0]
+    assert head.samples.size == STREAM_HEAD_FRAMES * 256
+    joined = np.concatenate([p.samples for p in parts])
+    assert joined.size == whole.samples.size
+    gain = np.max(np.abs(whole.samples[: head.samples.size])) / np.max(np.abs(head.samples))
+    unlimited = np.abs(joined) < PEAK_LEVEL  # the soft limit bends only what the opening's gain lifts past it
+    assert np.allclose(joined[unlimited] * gain, whole.samples[unlimited], atol=1e-4)
+    assert head.phonemes == whole.phonemes and head.words == whole.words  # the whole timing comes first
+    shift = sum(p.duration_s for p in parts[:-1])
+    assert [round(w.start_s + shift, 6) for w in parts[-1].words] == [round(w.start_s, 6) for w in whole.words]
+
+
+def test_stream_slices_cover_every_frame_once() -> None:
+    assert stream_slices(56) == [(0, 32), (32, 56)]
+    assert stream_slices(100) == [(0, 32), (32, 100)]  # 4 frames after a 64-frame slice would be too few
+    assert stream_slices(140) == [(0, 32), (32, 96), (96, 140)]
+    for frames in range(56, 400, 7):
+        slices = stream_slices(frames)
+        assert slices[0] == (0, STREAM_HEAD_FRAMES) and slices[-1][1] == frames
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(slices))
+
+
+def test_a_short_sentence_is_not_cut(piper: PiperEngine) -> None:
+    (chunk,) = piper.synthesize_streaming("Sure,")
+    assert not chunk.continues
+    assert np.array_equal(chunk.samples, next(iter(piper.synthesize("Sure,"))).samples)
+
+
+def test_a_graph_without_the_decoder_node_is_not_cut(tts_cache_dir: Path, tmp_path: Path) -> None:
+    import onnx
+
+    model_path = patched_model(bundled_voice_paths()[0], tts_cache_dir)
+    model = onnx.load(str(model_path))
+    next(n for n in model.graph.node if n.name == DECODER_NODE).name = "renamed"
+    other = tmp_path / "other.onnx"
+    onnx.save(model, str(other))
+    assert split_at_decoder(other) is None
+    assert split_at_decoder(model_path) is not None

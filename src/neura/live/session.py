@@ -66,8 +66,8 @@ from neura.live.protocol import (
     check_text,
     parse_client_message,
 )
-from neura.live.timeline import SpeechOutput, SpeechTimeline
-from neura.live.tracks import AvatarAudioTrack, AvatarVideoTrack
+from neura.live.timeline import FPS, SpeechOutput, SpeechTimeline
+from neura.live.tracks import MAX_LEAD_S, AvatarAudioTrack, AvatarVideoTrack
 from neura.live.tts_stage import TTSStage
 from neura.live.turn_taking import TurnController, VoiceConfig
 from neura.live.turns import Turn, TurnCounter, TurnLog
@@ -156,6 +156,7 @@ class LiveSession:
                     engines.speech_executor,
                     first_clause_tts=engines.first_clause_tts,
                     queued_s=self.timeline.queued_s,
+                    rendered_ahead_s=engines.video.batch_frames / FPS + MAX_LEAD_S,
                 ),
                 LipSyncStage(engines.lipsync_executor),
                 SpeechOutput(self.timeline),

@@ -20,6 +20,7 @@ held drops what was held.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from neura.live.frames import Frame, HoldSpeech, HoldTurn, Interrupt, PlayTurn, 
 from neura.live.processor import Processor
 from neura.media import WordSpan
 from neura.render.seam import RenderStream, SpeechTrack
+
+log = logging.getLogger(__name__)
 
 AUDIO_RATE_HZ = 48_000
 FPS = 25
@@ -122,6 +125,11 @@ class SpeechTimeline:
         track = SpeechTrack(speech.samples_48k, AUDIO_RATE_HZ, speech.mouth)
         start_frame = self._video.push_speech(track, start_pts=self.earliest_start() // SAMPLES_PER_VIDEO_FRAME)
         start_sample = start_frame * SAMPLES_PER_VIDEO_FRAME
+        before = self._segments[-1] if self._segments else None
+        if not speech.text and before is not None and before.turn_id == speech.turn_id:
+            gap_ms = (start_sample - before.end_sample) / AUDIO_RATE_HZ * 1000
+            if gap_ms > 0:  # the rest of a streamed clause came after its opening had been heard
+                log.warning("live turn %d: a clause's rest came %.0f ms late (a pause)", speech.turn_id, gap_ms)
         segment = Segment(speech.turn_id, speech.text, start_sample, speech.samples_48k, speech.mouth, speech.words)
         if speech.turn_id > self._scheduled_turn:  # the turn's first clause
             self._scheduled_turn = speech.turn_id
@@ -233,7 +241,8 @@ class SpeechTimeline:
         if segment.turn_id > self._audio_reported_turn:
             self._audio_reported_turn = segment.turn_id
             self._events(StageReached(segment.turn_id, "first_audio_sent"))
-        self._events(SpeechStarted(segment.turn_id, segment.text))
+        if segment.text:  # the rest of a streamed clause goes on without text of its own
+            self._events(SpeechStarted(segment.turn_id, segment.text))
 
     def _report_played_turns(self) -> None:
         if self._held_from is not None:

@@ -67,6 +67,12 @@ class TTSEngine(Protocol):
         """
         ...
 
+    def synthesize_streaming(self, text: str) -> Iterator[SpeechChunk]:
+        """As :meth:`synthesize`, but an engine that can may yield the first sentence's opening audio
+        before the rest of it is made: a chunk with ``continues`` set, then the rest (live mode's first
+        words). Engines that cannot yield what :meth:`synthesize` yields."""
+        ...
+
     def speaking_rate_wps(self) -> float:
         """Measured words per second of this voice (cached on disk after the first measurement)."""
         ...

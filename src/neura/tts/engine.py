@@ -27,7 +27,7 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from neura.media import SpeechChunk, WordSpan
+from neura.media import PhonemeSpan, SpeechChunk, WordSpan
 from neura.tts.align import AlignmentError, align_spoken_words
 from neura.tts.base import VoiceInfo
 from neura.tts.chunking import SpeechPiece, apply_offset, spans_from_marks, speech_pieces
@@ -99,9 +99,24 @@ class BaseTTS(ABC):
             )  # fmt: skip
             yield chunk
 
+    def synthesize_streaming(self, text: str) -> Iterator[SpeechChunk]:
+        """What :meth:`synthesize` yields; engines that can make a sentence's opening first override it."""
+        return self.synthesize(text)
+
     def speaking_rate_wps(self) -> float:
         """Measured words per second of this voice (cached on disk after the first measurement)."""
         return cached_rate_wps(self, self.cache_dir, self.engine_version)
+
+    def _timings(
+        self, piece: SpeechPiece, marks: list[tuple[int, str]], phones: list[Phone], total_samples: int
+    ) -> tuple[list[PhonemeSpan], list[WordSpan], float]:
+        """Phoneme spans and words of ``total_samples`` of audio from the engine's marks, offset-corrected,
+        and how well the words matched the engine's phones (0..1)."""
+        rate = self.sample_rate_hz
+        spans = spans_from_marks(marks, total_samples, rate)
+        words, quality = map_words(piece.words, phones, rate, self.phoneme_language)
+        phonemes, words = apply_offset(spans, words, self.alignment_offset_s, total_samples / rate)
+        return phonemes, words, quality
 
     def _timed_chunk(self, piece: SpeechPiece, audio: PieceAudio) -> SpeechChunk:
         samples, rate = audio.samples, self.sample_rate_hz
@@ -110,9 +125,7 @@ class BaseTTS(ABC):
             chunk.words, chunk.phonemes = align_spoken_words(samples, rate, piece.words)
             chunk.alphabet = "arpabet"
             return chunk
-        spans = spans_from_marks(audio.marks, samples.size, rate)
-        words, quality = map_words(piece.words, audio.phones, rate, self.phoneme_language)
-        chunk.phonemes, chunk.words = apply_offset(spans, words, self.alignment_offset_s, chunk.duration_s)
+        chunk.phonemes, chunk.words, quality = self._timings(piece, audio.marks, audio.phones, samples.size)
         if quality < MIN_WORD_MATCH:
             _LOGGER.debug("%s: word match %.2f, aligning words instead: %s", self.name, quality, piece.spoken)
             chunk.words = _aligned_words(samples, rate, piece.words, chunk.words)

@@ -11,14 +11,24 @@ padding after, which puts word starts about 57 ms after pocketsphinx's; the padd
 and spreads less). Stress marks join the next phone, length marks the previous one; a space between
 words extends the previous phone; punctuation is a pause. Words come from :func:`map_words`, or from
 forced alignment when the phone string does not match the words well enough.
+
+Streaming (:meth:`PiperEngine.synthesize_streaming`, live mode's first clause): the graph is run in two
+parts, cut where its vocoder (the HiFi-GAN decoder) begins: text -> latent frames and durations, then
+latent frames -> audio. The decoder is convolutional and reaches :data:`DECODER_CONTEXT_FRAMES` frames
+each side (measured: with that much context a slice decodes to exactly the samples of the whole), so the
+opening :data:`STREAM_HEAD_FRAMES` frames are decoded and handed on first, the rest in slices after
+(:func:`stream_slices`): "The main difference between these two approaches" sounds after about 30 ms
+instead of 46 (2 threads).
 """
 
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
+import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +37,9 @@ import numpy as np
 import numpy.typing as npt
 
 from neura.errors import EngineUnavailableError
+from neura.media import SpeechChunk
 from neura.tts.base import SILENCE_PHONEME, Gender, VoiceInfo
-from neura.tts.chunking import STRESS_MARKS, SpeechPiece
+from neura.tts.chunking import STRESS_MARKS, SpeechPiece, speech_pieces
 from neura.tts.engine import BaseTTS, PieceAudio
 from neura.tts.piper_model import patched_model
 from neura.tts.voices import UnknownVoiceError, VoiceRef
@@ -36,6 +47,8 @@ from neura.tts.wordmap import Phone
 
 if TYPE_CHECKING:
     from neura.config import Settings
+
+_LOGGER = logging.getLogger(__name__)
 
 ALIGNMENT_OFFSET_S = 0.033
 """Piper's word starts minus pocketsphinx's, median over the bench sentences, in seconds.
@@ -45,7 +58,13 @@ correction (+57 ms with Piper's own padding-after attribution), +1 ms after; p90
 after correction over 175 words. Subtracted from every time.
 """
 PEAK_LEVEL = 0.9
-"""Each sentence is peak-normalised (as Piper does) to this level: 1 dB of headroom for lossy codecs."""
+"""Each sentence is peak-normalised (as Piper does) to this level: 1 dB of headroom for lossy codecs.
+A streamed sentence takes its opening's gain; a later peak above this level is softly limited."""
+DECODER_NODE = "/dec/conv_pre/Conv"  # the decoder's first node in Piper's VITS export: its input is the cut
+STREAM_HEAD_FRAMES = 32  # latent frames decoded first when streaming (256 samples each: 0.37 s at 22.05 kHz)
+DECODER_CONTEXT_FRAMES = 12  # frames of context each side that make a decoded slice exact
+STREAM_PIECE_FRAMES = 64  # then this many at a time (0.74 s): each slice is due before the one before ends
+STREAM_MIN_REST_FRAMES = 24  # a sentence with fewer frames than this after its opening is decoded whole
 
 _BOS, _EOS, _PAD = "^", "$", "_"
 _PAUSES = set(",.;:!?¡¿…—–-\"'()[]")
@@ -118,7 +137,55 @@ def _read_config(config_path: Path) -> dict[str, Any]:
     return config
 
 
-def _session(model: Path, threads: int) -> Any:
+@dataclass(frozen=True)
+class SplitGraph:
+    """A Piper voice's graph cut at its decoder: ``encoder`` (the voice's inputs -> ``latent`` frames and
+    durations) and ``decoder`` (``latent`` -> audio), serialised ONNX models."""
+
+    encoder: bytes
+    decoder: bytes
+    latent: str
+
+
+def split_at_decoder(model_path: Path) -> SplitGraph | None:
+    """The voice's graph cut where its decoder begins; None when it has no :data:`DECODER_NODE` (another
+    exporter's graph) or the cut fails: the engine then runs the graph whole and does not stream."""
+    try:
+        import onnx
+        import onnx.utils
+
+        model = onnx.load(str(model_path))
+        node = next((n for n in model.graph.node if n.name == DECODER_NODE), None)
+        outputs = [o.name for o in model.graph.output]
+        if node is None or len(outputs) < 2:
+            return None
+        extractor = onnx.utils.Extractor(model)
+        inputs = [i.name for i in model.graph.input]
+        encoder = extractor.extract_model(inputs, [node.input[0], outputs[1]])
+        decoder = extractor.extract_model([node.input[0]], [outputs[0]])
+        return SplitGraph(encoder.SerializeToString(), decoder.SerializeToString(), node.input[0])
+    except Exception as error:  # any failure only costs streaming
+        _LOGGER.info("Piper voice %s: not cut at its decoder (%s); it will not stream", model_path.name, error)
+        return None
+
+
+def _soft_limit(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Samples above :data:`PEAK_LEVEL` bent smoothly towards 1.0 (slope 1 at the knee): no hard clip."""
+    over = np.abs(samples) > PEAK_LEVEL
+    if over.any():
+        room = 1.0 - PEAK_LEVEL
+        excess = np.abs(samples[over]) - PEAK_LEVEL
+        samples[over] = np.sign(samples[over]) * (PEAK_LEVEL + room * np.tanh(excess / room))
+    return samples
+
+
+def _normalised(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    audio = audio * (PEAK_LEVEL / peak) if peak > 1e-8 else np.zeros_like(audio)
+    return audio.astype(np.float32)
+
+
+def _session(model: Path | bytes, threads: int) -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -127,7 +194,18 @@ def _session(model: Path, threads: int) -> Any:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # errors only: keep onnxruntime's warnings off the console
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave idle cores to others
-    return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    source = model if isinstance(model, bytes) else str(model)
+    return onnxruntime.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def stream_slices(frames: int) -> list[tuple[int, int]]:
+    """The latent frames decoded one after the other when streaming: :data:`STREAM_HEAD_FRAMES` first,
+    then :data:`STREAM_PIECE_FRAMES` at a time (a short remainder joins the slice before it)."""
+    bounds = [0, STREAM_HEAD_FRAMES]
+    while frames - bounds[-1] >= STREAM_PIECE_FRAMES + STREAM_MIN_REST_FRAMES:
+        bounds.append(bounds[-1] + STREAM_PIECE_FRAMES)
+    bounds.append(frames)
+    return list(itertools.pairwise(bounds))
 
 
 class PiperEngine(BaseTTS):
@@ -152,7 +230,12 @@ class PiperEngine(BaseTTS):
             model_path, config_path = bundled_voice_paths()
         config_dict = _read_config(config_path or model_path.with_name(model_path.name + ".json"))
         self._config = PiperConfig.from_dict(config_dict)
-        session = _session(patched_model(model_path, cache_dir), threads)
+        patched = patched_model(model_path, cache_dir)
+        split = split_at_decoder(patched) if self._config.num_speakers <= 1 else None
+        session = _session(patched if split is None else split.encoder, threads)
+        # with a split graph, ``session`` makes latent frames and ``self._decoder`` turns them into audio
+        self._decoder = None if split is None else _session(split.decoder, threads)
+        self._latent = "" if split is None else split.latent
         if len(session.get_outputs()) < 2:
             raise EngineUnavailableError(f"The Piper voice {model_path.name} gives no phoneme durations.")
         super().__init__(
@@ -188,29 +271,82 @@ class PiperEngine(BaseTTS):
             phonemes.extend(p for p in sentence if p in id_map)
         return phonemes
 
-    def _run(self, phonemes: Sequence[str]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Audio and the samples of each token (BOS, each phoneme with the padding before it, EOS)."""
+    def synthesize_streaming(self, text: str) -> Iterator[SpeechChunk]:
+        """As :meth:`synthesize`, but the first sentence's opening frames are decoded and yielded first
+        (``continues`` set), then its rest; a voice whose graph could not be cut does not stream."""
+        for index, piece in enumerate(speech_pieces(text, self.max_piece_chars)):
+            if index == 0 and self._decoder is not None:
+                yield from self._streamed_piece(piece)
+            else:
+                yield self._timed_chunk(piece, self._synthesize_piece(piece))
+
+    def _streamed_piece(self, piece: SpeechPiece) -> Iterator[SpeechChunk]:
+        phonemes = self._phonemes(piece.spoken)
+        inputs, token_sizes = self._inputs(phonemes)
+        latent, durations = self._session.run(None, inputs)[:2]
+        frames, hop = int(latent.shape[2]), int(self._config.hop_length)
+        tokens = [_BOS, *phonemes, _EOS]
+        if frames < STREAM_HEAD_FRAMES + STREAM_MIN_REST_FRAMES:  # too short to gain: decoded whole
+            audio = self._decode(latent)
+            marks, phones = _marks_and_phones(tokens, self._token_samples(durations, token_sizes, audio.size).tolist())
+            yield self._timed_chunk(piece, PieceAudio(_normalised(audio), marks, phones))
+            return
+        total = frames * hop
+        marks, phones = _marks_and_phones(tokens, self._token_samples(durations, token_sizes, total).tolist())
+        spans, words, _ = self._timings(piece, marks, phones, total)  # no forced alignment: no audio yet
+        whole = SpeechChunk(piece.text, np.zeros(0, np.float32), self.sample_rate_hz, spans, words)
+        gain = 1.0
+        for start, end in stream_slices(frames):
+            first = max(0, start - DECODER_CONTEXT_FRAMES)
+            audio = self._decode(latent[:, :, first : min(frames, end + DECODER_CONTEXT_FRAMES)])
+            audio = audio[(start - first) * hop : (end - first) * hop]
+            if start == 0:
+                peak = float(np.max(np.abs(audio)))
+                gain = PEAK_LEVEL / peak if peak > 1e-8 else 1.0
+            phonemes_here, words_here = whole.shifted(-start * hop / self.sample_rate_hz)
+            samples = _soft_limit((audio * gain).astype(np.float32))
+            yield replace(whole, samples=samples, phonemes=phonemes_here, words=words_here, continues=end < frames)
+
+    def _inputs(self, phonemes: Sequence[str]) -> tuple[dict[str, npt.NDArray[Any]], list[int]]:
+        """The graph's inputs for ``phonemes``, and the ids each token takes (BOS, each phoneme with the
+        padding before it, EOS)."""
         id_map, config = self._config.phoneme_id_map, self._config
         pad = list(id_map[_PAD])
         ids, token_sizes = list(id_map[_BOS]), [len(id_map[_BOS])]
         for phoneme in [*phonemes, _EOS]:
             ids += pad + list(id_map[phoneme])
             token_sizes.append(len(pad) + len(id_map[phoneme]))
-        inputs = {
+        inputs: dict[str, npt.NDArray[Any]] = {
             "input": np.array([ids], dtype=np.int64),
             "input_lengths": np.array([len(ids)], dtype=np.int64),
             "scales": np.array([config.noise_scale, config.length_scale, config.noise_w_scale], dtype=np.float32),
         }
         if config.num_speakers > 1:
             inputs["sid"] = np.array([config.default_speaker_id], dtype=np.int64)
-        audio, durations = self._session.run(None, inputs)[:2]
-        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-        id_samples = (np.asarray(durations).reshape(-1) * config.hop_length).astype(np.int64)
+        return inputs, token_sizes
+
+    def _decode(self, latent: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        if self._decoder is None:
+            raise RuntimeError("this voice's graph is not cut at its decoder")
+        return np.asarray(self._decoder.run(None, {self._latent: latent})[0], dtype=np.float32).reshape(-1)
+
+    def _token_samples(self, durations: Any, token_sizes: list[int], total: int) -> npt.NDArray[np.int64]:
+        """Samples of each token (the model's durations are per id, in hops)."""
+        id_samples = (np.asarray(durations).reshape(-1) * self._config.hop_length).astype(np.int64)
         token_samples = np.add.reduceat(id_samples, np.cumsum([0, *token_sizes[:-1]]))
-        token_samples[-1] += audio.size - int(token_samples.sum())  # they sum exactly; stay safe
-        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-        audio = audio * (PEAK_LEVEL / peak) if peak > 1e-8 else np.zeros_like(audio)
-        return audio.astype(np.float32), token_samples
+        token_samples[-1] += total - int(token_samples.sum())  # they sum exactly; stay safe
+        return token_samples
+
+    def _run(self, phonemes: Sequence[str]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Audio and the samples of each token (BOS, each phoneme with the padding before it, EOS)."""
+        inputs, token_sizes = self._inputs(phonemes)
+        if self._decoder is None:
+            audio, durations = self._session.run(None, inputs)[:2]
+            audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        else:
+            latent, durations = self._session.run(None, inputs)[:2]
+            audio = self._decode(latent)
+        return _normalised(audio), self._token_samples(durations, token_sizes, audio.size)
 
 
 class PiperVoices:
