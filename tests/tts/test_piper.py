@@ -17,6 +17,8 @@ from neura.tts.piper import (
     DECODER_NODE,
     PEAK_LEVEL,
     STREAM_HEAD_FRAMES,
+    STREAM_MIN_REST_FRAMES,
+    STREAM_PIECE_FRAMES,
     PiperEngine,
     bundled_voice_paths,
     split_at_decoder,
@@ -109,13 +111,16 @@ def test_streaming_yields_the_opening_first_and_the_rest_joins_it_exactly(piper:
 
 
 def test_stream_slices_cover_every_frame_once() -> None:
-    assert stream_slices(56) == [(0, 32), (32, 56)]
-    assert stream_slices(100) == [(0, 32), (32, 100)]  # 4 frames after a 64-frame slice would be too few
-    assert stream_slices(140) == [(0, 32), (32, 96), (96, 140)]
-    for frames in range(56, 400, 7):
+    head, piece, least = STREAM_HEAD_FRAMES, STREAM_PIECE_FRAMES, STREAM_MIN_REST_FRAMES
+    assert stream_slices(head + least) == [(0, head), (head, head + least)]
+    too_few = head + piece + least - 1  # a slice of `piece` would leave fewer than `least` frames after it
+    assert stream_slices(too_few) == [(0, head), (head, too_few)]
+    assert stream_slices(too_few + 1) == [(0, head), (head, head + piece), (head + piece, too_few + 1)]
+    for frames in range(head + least, 600, 7):
         slices = stream_slices(frames)
-        assert slices[0] == (0, STREAM_HEAD_FRAMES) and slices[-1][1] == frames
+        assert slices[0] == (0, head) and slices[-1][1] == frames
         assert all(a[1] == b[0] for a, b in itertools.pairwise(slices))
+        assert all(b - a >= least for a, b in slices)
 
 
 def test_a_short_sentence_is_not_cut(piper: PiperEngine) -> None:
