@@ -44,7 +44,7 @@ def test_every_bilabial_closure_shows_a_closed_frame(fps: float, closure_s: floa
         consonant = rng.choice(["p", "b", "m"])
         phonemes += [PhonemeSpan(consonant, t, t + closure_s), PhonemeSpan("i", t + closure_s, t + closure_s + 0.15)]
         v = mouth_track(phonemes, "ipa", fps=fps, n_frames=int(fps)).values
-        inside = [i for i in range(len(v)) if t - 0.5 / fps <= i / fps <= t + closure_s + 0.5 / fps]
+        inside = [i for i in range(len(v)) if t - 0.5 / fps <= (i + 0.5) / fps <= t + closure_s + 0.5 / fps]
         assert any(v[i, CLOSE] > 0.99 and v[i, OPEN] < 0.01 for i in inside), (consonant, t)
 
 

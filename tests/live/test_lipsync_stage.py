@@ -49,11 +49,11 @@ def test_a_first_phoneme_that_sounds_long_enough_is_left_alone() -> None:
 
 
 def test_the_first_clause_opens_the_mouth_for_its_first_vowel() -> None:
-    """Before the fix the trim cut "ɪ" away with the silence: frame 1 showed only a weakly open "n"."""
+    """Before the fix the trim cut "ɪ" away with the silence: frame 0 showed only a weakly open "n"."""
     timed = time_speech(1, 0, in_most(), trim_lead=True)
     assert abs(len(timed.samples_48k) / 48_000 - (0.3 - 0.042 + KEEP_LEAD_S)) < 0.001
     untrimmed = time_speech(1, 0, in_most(), trim_lead=False)
-    assert timed.mouth[1, 0] > 0.12  # "ɪ" into "n": the jaw half open
+    assert timed.mouth[0, 0] > 0.12  # "ɪ" into "n": the jaw half open (0.07 without the fix)
     assert timed.mouth[2, 0] < 0.05  # "m": lips closed
     assert untrimmed.mouth.shape[0] > timed.mouth.shape[0]
 

@@ -10,8 +10,10 @@ The model (documented in ``docs/visemes.md``):
    beyond :data:`DOMINANCE_REACH_S`). The mouth at time t is the dominance-weighted mean of all
    targets, evaluated at an internal rate that is a whole multiple of the frame rate (>= 100 Hz).
 3. A Gaussian low pass (:data:`SMOOTHING_SIGMA_S`) stands in for the inertia of jaw and lips.
-4. Each frame is the mean over its exposure window (centred on the frame's time, one frame long),
-   so a closure shorter than a frame still shows.
+4. Each frame is the mean over its exposure window, the time it is on screen: frame i (time
+   ``i / fps``) shows ``i / fps`` to ``(i + 1) / fps``, the same stretch of voice that plays while it is
+   shown; so a closure shorter than a frame still shows, and the picture is not half a frame behind
+   the sound (a window centred on ``i / fps`` was).
 5. Every bilabial closure of at least :data:`MIN_CLOSURE_S` gets at least one frame with the lips
    pressed together (close=1, open=0): viewers notice a missing p/b/m more than anything else.
 
@@ -133,7 +135,7 @@ def _with_silent_ends(segments: list[VisemeSegment]) -> list[VisemeSegment]:
 
 def stream_guard_s(fps: float) -> float:
     """Silence needed at a sentence's edges for sentence-by-sentence tracks to equal the whole."""
-    return DOMINANCE_REACH_S + 3.0 * SMOOTHING_SIGMA_S + 0.5 / fps
+    return DOMINANCE_REACH_S + 3.0 * SMOOTHING_SIGMA_S + 1.0 / fps
 
 
 def _sample_grid(fps: float, start_s: float, n_frames: int) -> tuple[int, int, npt.NDArray[np.float64]]:
@@ -143,7 +145,7 @@ def _sample_grid(fps: float, start_s: float, n_frames: int) -> tuple[int, int, n
     rate_hz = fps * per_frame
     radius = math.ceil(3.0 * SMOOTHING_SIGMA_S * rate_hz)
     j = np.arange(-radius, n_frames * per_frame + radius, dtype=np.float64)
-    times_s = start_s + (j + 0.5) / rate_hz - 0.5 / fps
+    times_s = start_s + (j + 0.5) / rate_hz  # frame i's samples lie inside [i / fps, (i + 1) / fps)
     return per_frame, radius, times_s
 
 
@@ -178,11 +180,12 @@ def _gaussian_kernel(radius: int, sigma_samples: float) -> npt.NDArray[np.float6
 
 
 def _closure_frames(seg: VisemeSegment, fps: float, start_s: float, n_frames: int) -> range:
-    """Frames that must show this closure: those whose time falls inside it, else the nearest one."""
-    first = math.ceil((seg.start_s - start_s) * fps - 1e-9)
-    last = math.ceil((seg.end_s - start_s) * fps - 1e-9)  # exclusive
+    """Frames that must show this closure: those whose exposure's middle falls inside it, else the
+    nearest one."""
+    first = math.ceil((seg.start_s - start_s) * fps - 0.5 - 1e-9)
+    last = math.ceil((seg.end_s - start_s) * fps - 0.5 - 1e-9)  # exclusive
     if last <= first:
-        nearest = round((0.5 * (seg.start_s + seg.end_s) - start_s) * fps)
+        nearest = round((0.5 * (seg.start_s + seg.end_s) - start_s) * fps - 0.5)
         first, last = nearest, nearest + 1
     return range(max(first, 0), min(last, n_frames))
 
@@ -236,7 +239,7 @@ def energy_mouth_track(
 ) -> MouthTrack:
     """Fallback when an engine gives no phonemes: the opening follows the loudness.
 
-    The RMS level over each frame's exposure window (centred, one frame but at least 40 ms long)
+    The RMS level over each frame's exposure window (its time on screen, widened to 40 ms about the middle)
     maps linearly from ``floor_dbfs`` (closed) to ``full_dbfs`` (fully open). Levels are absolute,
     not normalised per call, so sentence-by-sentence tracks match the whole.
     """
@@ -245,7 +248,7 @@ def energy_mouth_track(
     audio = np.asarray(samples, dtype=np.float64).reshape(-1)
     energy = np.concatenate([[0.0], np.cumsum(audio * audio)])
     half_window_s = 0.5 * max(1.0 / fps, 0.04)
-    times_s = start_s + np.arange(n_frames) / fps
+    times_s = start_s + (np.arange(n_frames) + 0.5) / fps  # the middle of each frame's time on screen
     lo = np.clip(np.round((times_s - half_window_s) * sample_rate_hz).astype(np.int64), 0, len(audio))
     hi = np.clip(np.round((times_s + half_window_s) * sample_rate_hz).astype(np.int64), 0, len(audio))
     window_len = max(1, round(2 * half_window_s * sample_rate_hz))

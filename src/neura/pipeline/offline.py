@@ -37,7 +37,7 @@ from neura.script.schema import Scene, first_sentence
 from neura.tts import TTSEngine, create_tts
 
 # Pauses, in seconds of video. Each sentence segment also opens with the lip-sync guard
-# (lipsync.stream_guard_s, ~0.14 s at 25 fps) so the mouth can start to open before the first sound.
+# (lipsync.stream_guard_s, ~0.16 s at 25 fps) so the mouth can start to open before the first sound.
 LEAD_IN_S = 0.3
 SENTENCE_PAUSE_S = 0.12
 SCENE_PAUSE_S = 0.55
