@@ -221,7 +221,8 @@ class AVOffset:
     starts), both as the server sent them (RTP times), two ways:
 
     * ``precise_ms``: when the mouth gap crossed ``MOUTH_OPEN`` (linear between the last frame below it
-      and the first above, 40 ms apart) minus the first speech sample (the first 2.5 ms window of the
+      and the first above, 40 ms apart, each at the middle of its time on screen: a frame shows the mouth
+      over that time since 2026-12-07) minus the first speech sample (the first 2.5 ms window of the
       decoded audio above ``SILENCE_RMS``: the server's silence is digital zero);
     * ``frames_ms``: the first open-mouth frame minus the first speech packet (20 ms), the measure of
       earlier runs, which only resolves whole frames (its usual +40 ms is one frame)."""
@@ -245,14 +246,19 @@ def _speech_start_s(peer: LivePeer) -> float | None:
 
 
 def _mouth_opens_s(peer: LivePeer, measures: list[FaceMeasure]) -> float | None:
-    """When the mouth gap crossed ``MOUTH_OPEN``, between frames."""
+    """When the mouth gap crossed ``MOUTH_OPEN``, between frames. A frame shows the mouth over the time
+    it is on screen (docs/visemes.md, "Exposure"), so each stands for the middle of that time."""
+
+    def middle_s(pts: int) -> float:
+        return peer.sent_s(pts) + 0.5 / FPS
+
     for before, after in zip([None, *measures], measures, strict=False):
         if after.mouth <= MOUTH_OPEN:
             continue
         if before is None or after.pts - before.pts != VIDEO_CLOCK_HZ // FPS:  # no frame just before it
-            return peer.sent_s(after.pts)
+            return middle_s(after.pts)
         share = (MOUTH_OPEN - before.mouth) / (after.mouth - before.mouth)
-        return peer.sent_s(before.pts) + share / FPS
+        return middle_s(before.pts) + share / FPS
     return None
 
 

@@ -14,7 +14,9 @@ timeline places them back to back and the voice and mouth run on across the cut 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
 
@@ -170,19 +172,25 @@ class StreamedSpeech:
     past the last whole frame wait for the next piece), and the mouth of every frame from the whole
     utterance's phonemes (they all come with the first piece)."""
 
-    def __init__(self, turn_id: int, index: int, head: SpeechChunk) -> None:
-        self.turn_id, self.index, self.text = turn_id, index, head.text
-        self.phonemes, self.words, self.alphabet = head.phonemes, head.words, head.alphabet
-        self._resampler = Resampler48k(head.sample_rate_hz)
+    def __init__(self, turn_id: int, index: int) -> None:
+        self.turn_id, self.index = turn_id, index
+        self._opening: SpeechChunk | None = None  # the first piece: the whole utterance's text and timings
+        self._resampler: Resampler48k | None = None
         self._carry = np.zeros(0, np.float32)
         self._frames = 0  # frames given out so far
 
-    def add(self, samples: npt.NDArray[np.float32], *, last: bool) -> TimedSpeech | None:
-        """The next piece's whole frames (all that is left when ``last``); None when none is whole yet.
-        Only the first piece's :class:`TimedSpeech` has the text (the rest go on the same clause)."""
-        out = np.concatenate([self._carry, self._resampler.push(samples)])
-        if last:
-            out, self._carry = np.concatenate([out, self._resampler.finish()]), np.zeros(0, np.float32)
+    def add(self, chunk: SpeechChunk, *, trim_lead: bool = False) -> TimedSpeech | None:
+        """The next piece's whole frames (all that is left when it is the last: it does not continue);
+        None when none is whole yet. The first piece may lose its leading silence (``trim_lead``); only
+        its :class:`TimedSpeech` has the text (the rest go on the same clause)."""
+        if self._opening is None:
+            chunk = trimmed(chunk) if trim_lead else chunk
+            self._opening, self._resampler = chunk, Resampler48k(chunk.sample_rate_hz)
+        opening, resampler = self._opening, self._resampler
+        assert resampler is not None
+        out = np.concatenate([self._carry, resampler.push(chunk.samples)])
+        if not chunk.continues:
+            out, self._carry = np.concatenate([out, resampler.finish()]), np.zeros(0, np.float32)
             n_frames = math.ceil(out.size / SAMPLES_PER_FRAME)
         else:
             n_frames = out.size // SAMPLES_PER_FRAME
@@ -190,9 +198,9 @@ class StreamedSpeech:
         if n_frames == 0 or out.size == 0:
             return None
         start_s = self._frames / FPS
-        track = mouth_track(self.phonemes, self.alphabet, fps=FPS, start_s=start_s, n_frames=n_frames)
-        words = [WordSpan(w.word, w.start_s - start_s, w.end_s - start_s) for w in self.words]
-        text = self.text if self._frames == 0 else ""
+        track = mouth_track(opening.phonemes, opening.alphabet, fps=FPS, start_s=start_s, n_frames=n_frames)
+        words = [WordSpan(w.word, w.start_s - start_s, w.end_s - start_s) for w in opening.words]
+        text = opening.text if self._frames == 0 else ""
         self._frames += n_frames
         return TimedSpeech(self.turn_id, text, self.index, out, track.values, words)
 
@@ -210,19 +218,18 @@ class LipSyncStage(Processor):
             return
         first = frame.turn_id != self._last_turn
         self._last_turn = frame.turn_id
+        # which utterance a piece belongs to is settled here, on the event loop; a piece whose work an
+        # interrupt abandoned may still be finishing on a thread, with its own StreamedSpeech
+        chunk, streamed = frame.chunk, self._streamed
+        if streamed is None or (streamed.turn_id, streamed.index) != (frame.turn_id, frame.index):
+            streamed = StreamedSpeech(frame.turn_id, frame.index) if chunk.continues else None
+        self._streamed = streamed if chunk.continues else None
         loop = asyncio.get_running_loop()
-        timed = await loop.run_in_executor(self.executor, self._time, frame, first)
+        work: Callable[[], TimedSpeech | None]
+        if streamed is None:
+            work = functools.partial(time_speech, frame.turn_id, frame.index, chunk, trim_lead=first)
+        else:
+            work = functools.partial(streamed.add, chunk, trim_lead=first)
+        timed = await loop.run_in_executor(self.executor, work)
         if timed is not None:
             await self.push(timed)
-
-    def _time(self, frame: Speech, first: bool) -> TimedSpeech | None:
-        chunk, streamed = frame.chunk, self._streamed
-        if streamed is not None and (streamed.turn_id, streamed.index) == (frame.turn_id, frame.index):
-            self._streamed = streamed if chunk.continues else None
-            return streamed.add(chunk.samples, last=not chunk.continues)
-        if not chunk.continues:
-            self._streamed = None
-            return time_speech(frame.turn_id, frame.index, chunk, trim_lead=first)
-        chunk = trimmed(chunk) if first else chunk
-        self._streamed = StreamedSpeech(frame.turn_id, frame.index, chunk)
-        return self._streamed.add(chunk.samples, last=False)
