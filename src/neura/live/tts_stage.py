@@ -88,11 +88,8 @@ class TTSStage(Processor):
         if frame.index > 0:
             while self.queued_s() > self.ahead_s:
                 await asyncio.sleep(PACE_POLL_S)
-        # a first clause runs alone on its two threads (see neura.live.deadlines), streamed: its opening
-        # is decoded first and played while the rest is made; later ones whole, on one thread
-        first = frame.index == 0
         try:
-            if first:
+            if frame.index == 0:  # streamed, alone on two threads; later clauses whole, on one thread
                 await self._speak_streaming(frame)
             else:
                 due_s = time.monotonic() + self.queued_s()
@@ -107,8 +104,7 @@ class TTSStage(Processor):
         is decoded and placed first, and played while the rest is made, a slice at a time. Each slice must
         be placed before the video is rendered past the audio before it; it is due a third of the way
         there, leaving the rest of that time for its synthesis and lip sync (a deadline is when a job may
-        start). Measured: one slice in about a hundred still came a frame late with four sessions
-        answering at once when it was due halfway."""
+        start)."""
         chunks = self.first_clause_tts.synthesize_streaming(frame.text)
         due_s = time.monotonic() + self.queued_s()
         heard_by_s = due_s  # when the speech placed or on its way runs out
