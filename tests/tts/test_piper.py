@@ -139,3 +139,28 @@ def test_a_graph_without_the_decoder_node_is_not_cut(tts_cache_dir: Path, tmp_pa
     onnx.save(model, str(other))
     assert split_at_decoder(other) is None
     assert split_at_decoder(model_path) is not None
+
+
+def test_the_cut_is_made_once_and_kept_beside_the_patched_voice(
+    piper: PiperEngine, tts_cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neura.tts.piper as piper_module
+
+    model_path = patched_model(bundled_voice_paths()[0], tts_cache_dir)
+    split = split_at_decoder(model_path)  # the engine's load made it
+    assert split is not None and split.encoder.parent == model_path.parent and split.decoder.is_file()
+    made = split.encoder.stat().st_mtime_ns
+
+    def cut(*_: object) -> str:
+        raise AssertionError("cut again although the parts are in the cache")
+
+    monkeypatch.setattr(piper_module, "_cut", cut)
+    assert split_at_decoder(model_path) == split and split.encoder.stat().st_mtime_ns == made
+    # a copy whose parts are not there yet is cut; a failed cut costs only streaming, and is retried
+    copy = tmp_path / model_path.name
+    copy.write_bytes(model_path.read_bytes())
+    assert split_at_decoder(copy) is None
+    monkeypatch.undo()
+    fresh = split_at_decoder(copy)
+    assert fresh is not None and fresh.encoder.parent == tmp_path and fresh.latent == split.latent
+    assert fresh.decoder.read_bytes() == split.decoder.read_bytes()

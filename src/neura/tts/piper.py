@@ -22,6 +22,7 @@ opening :data:`STREAM_HEAD_FRAMES` frames are decoded and handed on first, the r
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import itertools
 import json
@@ -35,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from neura.errors import EngineUnavailableError
+from neura.encode.atomic import write_bytes_atomic
+from neura.errors import EngineUnavailableError, OutputError
 from neura.media import SpeechChunk
 from neura.tts.base import SILENCE_PHONEME, Gender, VoiceInfo
 from neura.tts.chunking import STRESS_MARKS, SpeechPiece, speech_pieces
@@ -139,33 +141,58 @@ def _read_config(config_path: Path) -> dict[str, Any]:
 @dataclass(frozen=True)
 class SplitGraph:
     """A Piper voice's graph cut at its decoder: ``encoder`` (the voice's inputs -> ``latent`` frames and
-    durations) and ``decoder`` (``latent`` -> audio), serialised ONNX models."""
+    durations) and ``decoder`` (``latent`` -> audio), ONNX model files."""
 
-    encoder: bytes
-    decoder: bytes
+    encoder: Path
+    decoder: Path
     latent: str
 
 
-def split_at_decoder(model_path: Path) -> SplitGraph | None:
-    """The voice's graph cut where its decoder begins; None when it has no :data:`DECODER_NODE` (another
-    exporter's graph) or the cut fails: the engine then runs the graph whole and does not stream."""
-    try:
-        import onnx
-        import onnx.utils
+SPLIT_VERSION = 1  # bump when the cut changes: older cached parts are then made again
 
-        model = onnx.load(str(model_path))
-        node = next((n for n in model.graph.node if n.name == DECODER_NODE), None)
-        outputs = [o.name for o in model.graph.output]
-        if node is None or len(outputs) < 2:
+
+def split_at_decoder(model_path: Path) -> SplitGraph | None:
+    """The voice's graph cut where its decoder begins, as two model files beside ``model_path`` (cut on
+    first use, about 0.3 s, and kept: ``model_path`` is the patched voice in the cache, whose name
+    carries its source's digest); None when it has no :data:`DECODER_NODE` (another exporter's graph) or
+    the cut fails: the engine then runs the graph whole and does not stream. What was found is recorded
+    in a small JSON file written last, so a part is never read half-written."""
+    base = f"{model_path.stem}.split-v{SPLIT_VERSION}"
+    record = model_path.with_name(f"{base}.json")
+    encoder, decoder = model_path.with_name(f"{base}.encoder.onnx"), model_path.with_name(f"{base}.decoder.onnx")
+    try:
+        latent = json.loads(record.read_text())["latent"]
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            latent = _cut(model_path, encoder, decoder)
+        except Exception as error:  # any failure only costs streaming (and is tried again next load)
+            _LOGGER.info("Piper voice %s: not cut at its decoder (%s); it will not stream", model_path.name, error)
             return None
-        extractor = onnx.utils.Extractor(model)
-        inputs = [i.name for i in model.graph.input]
-        encoder = extractor.extract_model(inputs, [node.input[0], outputs[1]])
-        decoder = extractor.extract_model([node.input[0]], [outputs[0]])
-        return SplitGraph(encoder.SerializeToString(), decoder.SerializeToString(), node.input[0])
-    except Exception as error:  # any failure only costs streaming
-        _LOGGER.info("Piper voice %s: not cut at its decoder (%s); it will not stream", model_path.name, error)
+        with contextlib.suppress(OutputError):  # an unwritable cache only costs the cut next time
+            write_bytes_atomic(record, json.dumps({"latent": latent}).encode())
+    if not latent or not encoder.is_file() or not decoder.is_file():
         return None
+    return SplitGraph(encoder, decoder, str(latent))
+
+
+def _cut(model_path: Path, encoder_path: Path, decoder_path: Path) -> str | None:
+    """Cut ``model_path`` at :data:`DECODER_NODE` into the two files and return the latent tensor's
+    name; None when the graph has no such node (it is not Piper's VITS export)."""
+    import onnx
+    import onnx.utils
+
+    model = onnx.load(str(model_path))
+    node = next((n for n in model.graph.node if n.name == DECODER_NODE), None)
+    outputs = [o.name for o in model.graph.output]
+    if node is None or len(outputs) < 2:
+        return None
+    extractor = onnx.utils.Extractor(model)
+    inputs = [i.name for i in model.graph.input]
+    encoder = extractor.extract_model(inputs, [node.input[0], outputs[1]])
+    decoder = extractor.extract_model([node.input[0]], [outputs[0]])
+    write_bytes_atomic(encoder_path, encoder.SerializeToString())
+    write_bytes_atomic(decoder_path, decoder.SerializeToString())
+    return str(node.input[0])
 
 
 def _soft_limit(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -184,7 +211,7 @@ def _normalised(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return audio.astype(np.float32)
 
 
-def _session(model: Path | bytes, threads: int) -> Any:
+def _session(model: Path, threads: int) -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -193,8 +220,7 @@ def _session(model: Path | bytes, threads: int) -> Any:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # errors only: keep onnxruntime's warnings off the console
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # leave idle cores to others
-    source = model if isinstance(model, bytes) else str(model)
-    return onnxruntime.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def stream_slices(frames: int) -> list[tuple[int, int]]:
