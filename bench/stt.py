@@ -1,10 +1,11 @@
 """Speech recognition on this machine: word error rate, speed and end-of-speech latency.
 
     PYTHONPATH=src .venv/bin/python bench/stt.py [--model base] [--threads 2] [--full-window] [--no-denoise]
-        [--denoiser deepfilter|spectral] [--noise white|pink|babble] [--first N] [--limit N] [--no-streaming]
+        [--denoiser deepfilter|spectral] [--noise white|pink|babble] [--first N] [--limit N] [--no-streaming] [--compare]
 
-36 sentences (numbers, names, questions) are spoken by NEURA's own voices, Piper and espeak-ng, with
-0.5 s of silence around each, resampled to 16 kHz. Each is transcribed clean and with white noise at
+144 sentences in four sets of 36 (numbers, names, questions; set 1 is the original one, sets 2-4 were
+added later: 36 alone gave too coarse a figure) are spoken by NEURA's own voices, Piper and espeak-ng,
+with 0.5 s of silence around each, resampled to 16 kHz. Each is transcribed clean and with white noise at
 10 dB SNR (relative to the speech's own power; seeded). The word error rate counts substitutions,
 deletions and insertions over all reference words after both texts are spelled out the same way
 (``neura.stt.scoring``).
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import statistics
 import time
@@ -44,6 +46,7 @@ from neura.stt import (
     VadConfig,
     VoiceActivityDetector,
     deepfilter,
+    whisper,
 )
 from neura.stt.denoise import DENOISERS, denoised
 from neura.stt.registry import create_stt
@@ -89,6 +92,121 @@ SENTENCES = (
     "How much does a ticket to the museum cost?",
     "The population of the city grew to two million people.",
 )
+MORE_SENTENCES = (  # three further sets of 36, added 2026-12-07: the first 36 alone gave too coarse a figure
+    # set 2
+    "The dentist moved my appointment to Thursday at ten.",
+    "How far is the nearest gas station from here?",
+    "Jessica paid $85 for the blue winter jacket.",
+    "When does the next bus to the airport leave?",
+    "Henry planted tomatoes and peppers in his garden.",
+    "Could you send the invoice to Laura by Monday?",
+    "The bridge was built in 1932 by a local company.",
+    "What is the tallest mountain in Africa?",
+    "We walked eight kilometers along the river on Sunday.",
+    "Please lock the front door before you go to bed.",
+    "Samuel bought three tickets for the evening show.",
+    "Is the pharmacy open late on Wednesdays?",
+    "The recipe needs one onion and four cloves of garlic.",
+    "Why do cats sleep so much during the day?",
+    "My sister lives in Toronto with her two dogs.",
+    "The store closes at nine thirty tonight.",
+    "Who wrote the novel Pride and Prejudice?",
+    "Daniel ran the marathon in just under four hours.",
+    "Can you turn the music down a little?",
+    "The school has about 600 students and forty teachers.",
+    "Where can I buy fresh bread in this neighborhood?",
+    "Rachel forgot her umbrella at the office again.",
+    "The temperature will drop to minus five degrees tonight.",
+    "How many languages does your brother speak?",
+    "Peter sold his old bicycle for thirty dollars.",
+    "The museum is closed for repairs until next spring.",
+    "Did Karen call the plumber about the leaking sink?",
+    "Our team meets every Monday morning at nine.",
+    "Which road goes to the beach from the station?",
+    "The baby slept for six hours without waking up.",
+    "Please write your name at the top of the page.",
+    "Mark and Julia are getting married in June.",
+    "What did you have for dinner last night?",
+    "The factory produces 2,000 cars every month.",
+    "Nobody knew the answer to the last question.",
+    "Could you help me carry these boxes upstairs?",
+    # set 3
+    "Linda picked up the kids from school at four.",
+    "How do you say thank you in Japanese?",
+    "The bakery sells fresh croissants every morning until noon.",
+    "George lost his wallet on the train to Manchester.",
+    "Is there a parking lot behind the hospital?",
+    "The printer on the second floor is out of paper.",
+    "My grandmother turned ninety last week.",
+    "Can you show me how to reset my password?",
+    "The flight from Berlin lands at six fifteen.",
+    "We painted the kitchen walls light green.",
+    "Who is playing the guitar in the next room?",
+    "Steven earns about $3,500 a month.",
+    "The library has more than forty thousand books.",
+    "When did you last visit your cousins in Texas?",
+    "Put the milk back in the fridge, please.",
+    "Natalie speaks French, Spanish and a little Italian.",
+    "How long should I boil the eggs?",
+    "The roof started leaking during the storm.",
+    "Brian found a cheap apartment close to the university.",
+    "What is the fastest way to get downtown?",
+    "The doctor told me to drink more water.",
+    "Our neighbors adopted a puppy named Charlie.",
+    "Does this bus stop near the city hall?",
+    "The meeting was moved to room 204.",
+    "Helen reads a chapter of her book every night.",
+    "Why did the company cancel the project?",
+    "The garden needs water twice a week in summer.",
+    "Please call me when you arrive at the hotel.",
+    "Andrew bought a used car for eight thousand dollars.",
+    "Which movie did you watch on Friday?",
+    "The shop on the corner sells cheap shoes.",
+    "It takes twenty minutes to walk to the station.",
+    "Emily wrote a letter to her old teacher.",
+    "Where did you learn to cook like that?",
+    "The price of coffee went up again this year.",
+    "Jack will pick you up at the airport tomorrow.",
+    # set 4
+    "Richard plays tennis with his son every Saturday.",
+    "How much sugar do you take in your tea?",
+    "The castle was built more than 700 years ago.",
+    "Monica left her keys in the car again.",
+    "Is the swimming pool open on holidays?",
+    "The company hired fifteen new engineers in March.",
+    "Could you spell your last name for me, please?",
+    "The storm knocked down three trees on our street.",
+    "Frank drove from Denver to Phoenix in one day.",
+    "What kind of music do you like to listen to?",
+    "The soup needs a little more salt and pepper.",
+    "Victoria teaches piano lessons to young children.",
+    "Our electricity bill was $120 last month.",
+    "When will the new shopping center open?",
+    "The cat is sleeping under the kitchen table.",
+    "Please print two copies of the contract.",
+    "Lisa runs five kilometers before breakfast.",
+    "Who left the window open in the bedroom?",
+    "The concert starts at half past eight.",
+    "My uncle has worked at the bank for 25 years.",
+    "Can we meet at the coffee shop near the park?",
+    "The students visited the science museum on Thursday.",
+    "How old was your father when he learned to swim?",
+    "The hospital is about two miles north of here.",
+    "Kate ordered a large pizza with extra cheese.",
+    "Why is the traffic so bad this afternoon?",
+    "The mountain road is closed because of snow.",
+    "Tony fixed the old clock in the living room.",
+    "Where should I put these empty bottles?",
+    "The team practices three times a week.",
+    "Alice found a twenty dollar bill on the sidewalk.",
+    "Do you want to go hiking next weekend?",
+    "The bus driver waited for the old man.",
+    "A large dog was barking at the mailman.",
+    "Our office moved to the ninth floor in January.",
+    "What time should we leave for the wedding?",
+)
+SENTENCES += MORE_SENTENCES
+SET_SIZE = 36  # sentences per set; set 1 is the original one (its figures compare with earlier runs)
 VOICES = ("piper", "espeak")
 PAD_S = 0.5
 SNR_DB = 10.0
@@ -132,6 +250,14 @@ def with_noise(
         raise ValueError(f"unknown noise {kind!r}")
     noise = noise * np.sqrt(speech_power / 10 ** (snr_db / 10) / float(np.mean(noise**2)))
     return np.clip(clip + noise, -1.0, 1.0).astype(np.float32)
+
+
+def per_set(refs: list[str], texts: list[str]) -> dict[int, float]:
+    """The word error rate of each set of SET_SIZE sentences present (1: the original 36)."""
+    sets: dict[int, list[tuple[str, str]]] = {}
+    for ref, hyp in zip(refs, texts, strict=True):
+        sets.setdefault(SENTENCES.index(ref) // SET_SIZE + 1, []).append((ref, hyp))
+    return {k: round(word_error_rate(*zip(*pairs, strict=True)), 4) for k, pairs in sorted(sets.items())}
 
 
 def batch(engine, clips, options) -> tuple[list[str], float, float]:  # type: ignore[no-untyped-def]
@@ -227,6 +353,9 @@ def main() -> None:
     parser.add_argument("--no-fallback", action="store_true", help="no temperature fallback (greedy/beam only)")
     parser.add_argument("--only-noisy", action="store_true", help="skip the clean clips")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unfiltered noisy baseline")
+    parser.add_argument(
+        "--compare", action="store_true", help="also the noisy clips without the second opinion (12 and 20 dB)"
+    )
     parser.add_argument("--no-streaming", action="store_true", help="skip the streaming measurement")
     parser.add_argument("--limit", type=int, default=len(SENTENCES), help="use only the first N sentences")
     args = parser.parse_args()
@@ -279,9 +408,12 @@ def main() -> None:
         held_out = [(r, h) for r, h in zip(refs, texts, strict=True) if SENTENCES.index(r) >= TUNING_SENTENCES]
         if held_out:  # the sentences no setting was tuned on
             results[f"wer_{label}_held_out"] = round(word_error_rate(*zip(*held_out, strict=True)), 4)
+        by_set = per_set(refs, texts)
+        results.update({f"wer_{label}_set{k}": w for k, w in by_set.items()})
         print(
             f"{label:6} WER {results[f'wer_{label}']:.1%} (piper {results[f'wer_{label}_piper']:.1%}, "
-            f"espeak {results[f'wer_{label}_espeak']:.1%}), RTF {busy_s / audio_s:.3f}",
+            f"espeak {results[f'wer_{label}_espeak']:.1%}; by set of {SET_SIZE} sentences: "
+            f"{', '.join(f'{w:.1%}' for w in by_set.values())}), RTF {busy_s / audio_s:.3f}",
             flush=True,
         )
         for (voice, ref, _), hyp in zip(group, texts, strict=True):
@@ -293,6 +425,20 @@ def main() -> None:
         texts, _, _ = batch(engine, noisy, dataclasses.replace(options, denoise=False))
         results["wer_noisy_without_denoise"] = round(word_error_rate([t for _, t, _ in noisy], texts), 4)
         print(f"noisy  WER without noise suppression {results['wer_noisy_without_denoise']:.1%}", flush=True)
+    if options.denoise and options.denoiser == "deepfilter" and options.fallback and args.compare:
+        # the same clips without the second opinion, at the default limit and at the earlier default (20 dB)
+        unsure, limit = whisper.UNSURE_LOGPROB, deepfilter.ATTENUATION_LIMIT_DB
+        for key, db in (("wer_noisy_single", limit), ("wer_noisy_single_20db", 20.0)):
+            whisper.UNSURE_LOGPROB, deepfilter.ATTENUATION_LIMIT_DB = -math.inf, db
+            texts, _, _ = batch(engine, noisy, options)
+            refs = [t for _, t, _ in noisy]
+            results[key] = round(word_error_rate(refs, texts), 4)
+            for voice in VOICES:
+                pairs = [(r, h) for (v, _, _), r, h in zip(noisy, refs, texts, strict=True) if v == voice]
+                results[f"{key}_{voice}"] = round(word_error_rate(*zip(*pairs, strict=True)), 4)
+            results.update({f"{key}_set{k}": w for k, w in per_set(refs, texts).items()})
+            print(f"noisy  WER without the second opinion, {db:g} dB: {results[key]:.1%}", flush=True)
+        whisper.UNSURE_LOGPROB, deepfilter.ATTENUATION_LIMIT_DB = unsure, limit
     results["stt_rtf"] = round(busy_total / audio_total, 4)
     results["stt_cpu_rtf"] = round((time.process_time() - started_cpu) / audio_total, 4)  # all threads summed
 
@@ -311,8 +457,9 @@ def main() -> None:
         print(json.dumps(results))
         return
 
-    runs = [streamed(engine, audio, options) for _, _, audio in clips]
-    streamed_wer = word_error_rate([t for _, t, _ in clips], [str(r["text"]) for r in runs])
+    first_set = [clip for clip in clips if SENTENCES.index(clip[1]) < SET_SIZE]  # as in earlier runs
+    runs = [streamed(engine, audio, options) for _, _, audio in first_set]
+    streamed_wer = word_error_rate([t for _, t, _ in first_set], [str(r["text"]) for r in runs])
 
     def p(key: str, q: float) -> float:
         values = sorted(float(r[key]) for r in runs)
