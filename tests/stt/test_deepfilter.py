@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neura.stt import STTEngine, TranscribeOptions
-from neura.stt.deepfilter import ATTENUATION_LIMIT_DB, SECOND_OPINION_LIMIT_DB, DeepFilter
+from neura.stt.deepfilter import DeepFilter
 from neura.stt.denoise import denoised
 from neura.stt.scoring import word_error_rate
 from tests.stt.samples import RATE_HZ, SENTENCES, spoken, with_noise
@@ -38,7 +38,7 @@ def test_noise_goes_down_and_the_speech_stays(kind: str) -> None:
     pad = round(voice.pad_s * RATE_HZ)
     pause = slice(pad // 4, pad - pad // 4)  # noise only, before the first word
     speech = slice(pad, noisy.size - pad)
-    assert _db(cleaned[pause]) < _db(noisy[pause]) - 10  # the noise alone: 10 dB quieter (the limit is 12)
+    assert _db(cleaned[pause]) < _db(noisy[pause]) - 15  # the noise alone: 15 dB quieter (the limit is 20)
     assert _db(cleaned[speech]) > _db(voice.samples[speech]) - 3  # the speech keeps its loudness
     # the SNR over the speech rises by more than 3 dB (the speech is not only loud but the same speech;
     # measured: white +5.3 dB, pink +4.9 dB; the spectral suppressor +3.7 and +2.5 dB)
@@ -62,15 +62,6 @@ def test_the_same_recording_is_cleaned_the_same_way_whatever_came_before(runtime
     runtime.suppress(with_noise(spoken("espeak", SENTENCES[0]).samples, 0.0, seed=3))
     again = runtime.suppress(noisy)
     assert _snr_db(first, again) > 15  # nearly: what came before leaves a trace 15 dB down
-
-
-def test_a_limit_for_one_call_cleans_as_a_runtime_made_with_it() -> None:
-    noisy = with_noise(spoken("espeak", SENTENCES[1]).samples, 10.0)
-    default, stronger = DeepFilter(), DeepFilter(SECOND_OPINION_LIMIT_DB)  # fresh: no history
-    assert default.attenuation_limit_db == ATTENUATION_LIMIT_DB < SECOND_OPINION_LIMIT_DB
-    assert np.array_equal(default.suppress(noisy, SECOND_OPINION_LIMIT_DB), stronger.suppress(noisy))
-    pause = slice(RATE_HZ // 8, RATE_HZ * 3 // 8)  # noise only: the stronger limit takes more of it out
-    assert _db(stronger.suppress(noisy)[pause]) < _db(default.suppress(noisy)[pause]) - 4
 
 
 def test_an_unknown_suppressor_is_refused() -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from neura.encode.audio import resample
 from neura.errors import EngineUnavailableError, InputError
 from neura.stt import STTEngine, TranscribeOptions, create_stt, list_stt_models
-from neura.stt.base import Transcript, TranscriptSegment, UnsupportedLanguageError
+from neura.stt.base import UnsupportedLanguageError
 from neura.stt.models import PACKAGED, PackagedModel, find_model
 from neura.stt.registry import UnknownSTTModelError, check_model_name
 from neura.stt.scoring import normalized_words, word_error_rate
@@ -111,49 +109,3 @@ def test_a_damaged_model_folder_is_engine_unavailable(tmp_path, stt_settings) ->
     settings = stt_settings.model_copy(update={"stt_model_dir": tmp_path})
     with pytest.raises(EngineUnavailableError):
         create_stt(settings, "broken", threads=1)
-
-
-def test_an_unsure_noisy_decode_gets_a_second_opinion_and_the_surer_one_is_kept(
-    engine: STTEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from neura.stt import whisper
-
-    assert isinstance(engine, whisper.WhisperEngine)
-    heard: list[tuple[np.ndarray, Transcript]] = []
-    decode = engine._decode
-
-    def counted(audio: np.ndarray, language: str | None, options: TranscribeOptions) -> Transcript:
-        transcript = decode(audio, language, options)
-        heard.append((audio, transcript))
-        return transcript
-
-    monkeypatch.setattr(engine, "_decode", counted)
-    noisy = with_noise(spoken("espeak", SENTENCES[1]).samples, 10.0)
-    clean = spoken("piper", SENTENCES[1]).samples
-    options = TranscribeOptions(language="en")
-
-    monkeypatch.setattr(whisper, "UNSURE_LOGPROB", math.inf)  # every decode is unsure
-    kept = engine.transcribe(noisy, options)
-    (first_audio, first), (second_audio, second) = heard
-    assert not np.array_equal(first_audio, second_audio)  # cleaned again, more strongly
-    assert kept == max(first, second, key=whisper.confidence) and kept.text
-    assert math.isfinite(whisper.confidence(kept))
-
-    for recording, kind in ((clean, TranscribeOptions(language="en")), (noisy, TranscribeOptions(fallback=False))):
-        heard.clear()  # a quiet recording is not cleaned at all; without fallback there is no second decode
-        engine.transcribe(recording, kind)
-        assert len(heard) == 1
-    monkeypatch.setattr(whisper, "UNSURE_LOGPROB", -math.inf)  # a sure decode stands alone
-    heard.clear()
-    engine.transcribe(noisy, options)
-    assert len(heard) == 1
-
-
-def test_confidence_weighs_segments_by_their_tokens() -> None:
-    from neura.stt.whisper import confidence
-
-    def segment(logprob: float, tokens: int) -> TranscriptSegment:
-        return TranscriptSegment("x", 0.0, 1.0, avg_logprob=logprob, tokens=tuple(range(tokens)))
-
-    assert confidence(Transcript("x", "en", 1.0, (segment(-0.2, 3), segment(-1.0, 1)))) == pytest.approx(-0.4)
-    assert confidence(Transcript.empty(1.0, "en")) == -math.inf

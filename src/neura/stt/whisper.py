@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from neura.errors import EngineUnavailableError
-from neura.stt import deepfilter
 from neura.stt.base import (
     SAMPLE_RATE_HZ,
     Samples,
@@ -30,7 +29,7 @@ from neura.stt.base import (
     check_language,
 )
 from neura.stt.base import RecognizedWord as Word
-from neura.stt.denoise import check_denoiser, needs_suppression, suppressed
+from neura.stt.denoise import denoised
 from neura.stt.models import ModelSource, find_model
 from neura.stt.streaming import StreamingTranscriber
 
@@ -42,11 +41,6 @@ ENCODER_MARGIN_S = 1.0
 """Silence kept after the audio's end inside the encoded window."""
 FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 """OpenAI's rule for temperature 0: decode greedily, and again hotter when the text looks wrong."""
-UNSURE_LOGPROB = -0.5
-"""A noisy recording whose transcript's mean token log-probability is below this gets a second opinion
-(with ``fallback``): it is cleaned again more strongly (:data:`deepfilter.SECOND_OPINION_LIMIT_DB`),
-decoded again, and the more confident transcript is kept. Below -0.5 lie about 40 % of bench/stt.py's
-noisy recordings (10 dB white noise) and almost none of its clean ones; see docs/decisions/stt-engine.md."""
 
 
 def _load_faster_whisper() -> Any:
@@ -115,17 +109,10 @@ class WhisperEngine:
         language = check_language(self.model, options.language)
         audio = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
         if options.denoise:
-            check_denoiser(options.denoiser)
+            audio = denoised(audio, options.denoiser)
+        duration_s = audio.size / SAMPLE_RATE_HZ
         if audio.size == 0:
             return Transcript.empty(0.0, language or "en", self.model.name)
-        noisy = options.denoise and needs_suppression(audio)
-        transcript = self._decode(suppressed(audio, options.denoiser) if noisy else audio, language, options)
-        if noisy and options.fallback and options.denoiser == "deepfilter" and confidence(transcript) < UNSURE_LOGPROB:
-            cleaner = suppressed(audio, "deepfilter", deepfilter.SECOND_OPINION_LIMIT_DB)
-            transcript = max(transcript, self._decode(cleaner, language, options), key=confidence)
-        return transcript
-
-    def _decode(self, audio: Samples, language: str | None, options: TranscribeOptions) -> Transcript:
         temperatures = FALLBACK_TEMPERATURES if options.temperature == 0 and options.fallback else [options.temperature]
         segments, info = self._model.transcribe(
             audio,
@@ -140,19 +127,10 @@ class WhisperEngine:
         )
         decoded = tuple(_segment(s) for s in segments)  # the generator decodes as it is read
         text = " ".join(s.text for s in decoded if s.text)
-        return Transcript(text, str(info.language), audio.size / SAMPLE_RATE_HZ, decoded, self.model.name)
+        return Transcript(text, str(info.language), duration_s, decoded, self.model.name)
 
     def stream(self, options: TranscribeOptions | None = None) -> StreamingTranscriber:
         return StreamingTranscriber(self, options or TranscribeOptions())
-
-
-def confidence(transcript: Transcript) -> float:
-    """The decoder's mean log-probability per token over the whole transcript (Whisper's ``avg_logprob``
-    of its segments, weighted by their tokens); -inf for an empty one."""
-    tokens = sum(len(s.tokens) for s in transcript.segments)
-    if not tokens:
-        return -math.inf
-    return sum(s.avg_logprob * len(s.tokens) for s in transcript.segments) / tokens
 
 
 def _segment(segment: Any) -> TranscriptSegment:
