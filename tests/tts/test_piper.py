@@ -164,3 +164,17 @@ def test_the_cut_is_made_once_and_kept_beside_the_patched_voice(
     fresh = split_at_decoder(copy)
     assert fresh is not None and fresh.encoder.parent == tmp_path and fresh.latent == split.latent
     assert fresh.decoder.read_bytes() == split.decoder.read_bytes()
+
+
+def test_a_damaged_cached_part_costs_only_streaming_and_is_cut_again(tts_cache_dir: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    PiperEngine(cache_dir=cache)
+    model_path = patched_model(bundled_voice_paths()[0], cache)
+    split = split_at_decoder(model_path)
+    assert split is not None
+    split.decoder.write_bytes(b"not a model")
+    whole = PiperEngine(cache_dir=cache)  # loads, runs the graph whole
+    (chunk,) = whole.synthesize_streaming(SENTENCE)
+    assert not chunk.continues and chunk.samples.size > 0
+    again = PiperEngine(cache_dir=cache)  # the next load cut it again: it streams
+    assert len(list(again.synthesize_streaming(SENTENCE))) > 1

@@ -146,6 +146,7 @@ class SplitGraph:
     encoder: Path
     decoder: Path
     latent: str
+    record: Path  # written last: the parts are complete
 
 
 SPLIT_VERSION = 1  # bump when the cut changes: older cached parts are then made again
@@ -172,7 +173,7 @@ def split_at_decoder(model_path: Path) -> SplitGraph | None:
             write_bytes_atomic(record, json.dumps({"latent": latent}).encode())
     if not latent or not encoder.is_file() or not decoder.is_file():
         return None
-    return SplitGraph(encoder, decoder, str(latent))
+    return SplitGraph(encoder, decoder, str(latent), record)
 
 
 def _cut(model_path: Path, encoder_path: Path, decoder_path: Path) -> str | None:
@@ -223,6 +224,18 @@ def _session(model: Path, threads: int) -> Any:
     return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
 
+def _split_sessions(split: SplitGraph, threads: int) -> tuple[Any, Any, str]:
+    """Sessions of the two parts; (None, None, "") when a cached part does not load (damaged): its
+    record is removed, so the next load cuts the voice again, and this one runs it whole."""
+    try:
+        return _session(split.encoder, threads), _session(split.decoder, threads), split.latent
+    except Exception as error:  # onnxruntime's own exception types
+        _LOGGER.warning("Piper voice parts %s do not load (%s); cut again at the next load", split.encoder, error)
+        with contextlib.suppress(OSError):
+            split.record.unlink(missing_ok=True)
+        return None, None, ""
+
+
 def stream_slices(frames: int) -> list[tuple[int, int]]:
     """The latent frames decoded one after the other when streaming: :data:`STREAM_HEAD_FRAMES` first,
     then :data:`STREAM_PIECE_FRAMES` at a time (a short remainder joins the slice before it)."""
@@ -257,10 +270,10 @@ class PiperEngine(BaseTTS):
         self._config = PiperConfig.from_dict(config_dict)
         patched = patched_model(model_path, cache_dir)
         split = split_at_decoder(patched) if self._config.num_speakers <= 1 else None
-        session = _session(patched if split is None else split.encoder, threads)
         # with a split graph, ``session`` makes latent frames and ``self._decoder`` turns them into audio
-        self._decoder = None if split is None else _session(split.decoder, threads)
-        self._latent = "" if split is None else split.latent
+        parts: tuple[Any, Any, str] = _split_sessions(split, threads) if split else (None, None, "")
+        session, self._decoder, self._latent = parts
+        session = session or _session(patched, threads)
         if len(session.get_outputs()) < 2:
             raise EngineUnavailableError(f"The Piper voice {model_path.name} gives no phoneme durations.")
         super().__init__(
