@@ -368,18 +368,16 @@ def main() -> None:
         deepfilter.ATTENUATION_LIMIT_DB = args.attenuation_db
     clips = speak(settings, args.first, args.limit)
 
-    def set_of(clip: tuple[str, str, np.ndarray]) -> int:
-        return SENTENCES.index(clip[1]) // SET_SIZE
-
     # each set's noise from its own seed, drawn for its Piper clips then its espeak ones: set 1 hears the
     # noise it heard before sets 2-4 were added
-    rngs = {k: np.random.default_rng(NOISE_SEED + k) for k in {set_of(c) for c in clips}}
     others = {voice: tuple(a for v, _, a in clips if v != voice) for voice in VOICES}
-    noisy = [
-        (voice, text, with_noise(audio, rngs[set_of(c)], kind=args.noise, others=others[voice]))
-        for c in sorted(clips, key=set_of)
-        for voice, text, audio in [c]
-    ]
+    rngs: dict[int, np.random.Generator] = {}
+    noisy = []
+    for voice, text, audio in sorted(clips, key=lambda clip: SENTENCES.index(clip[1]) // SET_SIZE):
+        k = SENTENCES.index(text) // SET_SIZE
+        if k not in rngs:
+            rngs[k] = np.random.default_rng(NOISE_SEED + k)
+        noisy.append((voice, text, with_noise(audio, rngs[k], kind=args.noise, others=others[voice])))
     options = TranscribeOptions(
         language="en",
         beam_size=args.beam,

@@ -154,7 +154,7 @@ SPLIT_VERSION = 1  # bump when the cut changes: older cached parts are then made
 
 def split_at_decoder(model_path: Path) -> SplitGraph | None:
     """The voice's graph cut where its decoder begins, as two model files beside ``model_path`` (cut on
-    first use, about 0.3 s, and kept: ``model_path`` is the patched voice in the cache, whose name
+    first use, a fraction of a second, and kept: ``model_path`` is the patched voice in the cache, whose name
     carries its source's digest); None when it has no :data:`DECODER_NODE` (another exporter's graph) or
     the cut fails: the engine then runs the graph whole and does not stream. What was found is recorded
     in a small JSON file written last, so a part is never read half-written."""
